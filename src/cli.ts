@@ -1,0 +1,94 @@
+#!/usr/bin/env -S node --no-node-snapshot
+/** tabtune's command line: parse flags, run or resume the graph, render reviews, print results. */
+import { existsSync } from "node:fs";
+import { getConfig } from "./runtime.js";
+import { formatError, TabtuneError } from "./errors.js";
+import { isInteractive } from "./env.js";
+import { answerSource, readAnswersFile } from "./cli/answers.js";
+import { buildProgram, defaultOutput, mergeExplicitFlags, optionsFromFlags, type CliFlags } from "./cli/options.js";
+import { resumeRun, startFrom, startRun, type RunOutcome } from "./cli/runner.js";
+import type { ReviewPayloadWithError } from "./nodes/review.js";
+import { metricsTable } from "./report/report.js";
+import { paths } from "./paths.js";
+
+function showReview(payload: ReviewPayloadWithError): void {
+  const out = process.stdout;
+  out.write(`\n── ${payload.title} (${payload.step}) ${"─".repeat(Math.max(0, 60 - payload.title.length))}\n`);
+  out.write(`${payload.summary}\n`);
+  out.write(`options: ${payload.options.join(" | ")}\n`);
+  if (payload.error) out.write(`! previous answer not accepted: ${payload.error}\n`);
+}
+
+/** How the user started us, so the printed resume command can be pasted as is. */
+function invocation(): string {
+  return process.env.npm_lifecycle_event === "start" ? "npm start --" : "tabtune";
+}
+
+const quote = (s: string) => (/^[\w./:@=-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+
+function report(outcome: RunOutcome, flags: CliFlags, output: string): number {
+  if (outcome.status === "paused") {
+    const resume = `${invocation()} --csv ${quote(flags.csv)} --output ${quote(output)} --resume ${outcome.runId}`;
+    process.stdout.write(`\nPaused at ${outcome.payload.step}: no terminal to answer at and neither --yes nor enough --answers.\n`);
+    process.stdout.write(`Resume with:\n  ${resume} --yes\n(or without --yes in a terminal, or with --answers FILE)\n`);
+    return 2;
+  }
+  const s = outcome.state;
+  if (s.evaluation) {
+    process.stdout.write(`\nResults on ${s.splitResult?.test.rows ?? "?"} test rows (${s.prepPlan?.task ?? "?"}, target "${s.prepPlan?.target ?? "?"}")\n`);
+    process.stdout.write(metricsTable(s.evaluation.baseline, s.evaluation.llm) + "\n");
+  }
+  process.stdout.write(`\nOutputs in ${output}:\n`);
+  const lines: [string, string | undefined][] = [
+    ["report", paths.report(output)],
+    ["prep script", s.script?.path],
+    ["train / test", s.balanceResult ? `${s.balanceResult.trainJson.path}, ${s.balanceResult.testJson.path}` : undefined],
+    ["configs", s.configFiles?.trainYaml],
+    ["results", s.evaluation?.results.path],
+    ["checkpoints", `${paths.checkpoints(output)} (run ${s.runId})`],
+  ];
+  for (const [label, value] of lines) if (value) process.stdout.write(`  ${label.padEnd(13)} ${value}\n`);
+  return 0;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const config = getConfig();
+  const program = buildProgram(config);
+  program.parse(argv);
+  const flags = program.opts<CliFlags>();
+  if (!existsSync(flags.csv))
+    throw new TabtuneError("csv_missing", `${flags.csv} does not exist`, { suggestion: "check the --csv path" });
+  const options = optionsFromFlags(flags, config);
+  if (options.provider !== "heuristic")
+    throw new TabtuneError("provider_unavailable", `--provider ${options.provider} is not implemented yet; this version decides with the heuristic provider`, {
+      suggestion: "run with --provider heuristic (and no --agent-api-base / openAI_endpoint) until LLM providers land",
+    });
+  const output = flags.output ?? defaultOutput(flags.csv);
+  const answers = answerSource({
+    answers: flags.answers ? readAnswersFile(flags.answers) : [],
+    yes: flags.yes,
+    interactive: isInteractive(),
+  });
+  const runId = typeof flags.resume === "string" ? flags.resume : null;
+  let outcome: RunOutcome;
+  if (flags.startFrom) {
+    const explicit = (key: keyof CliFlags) => program.getOptionValueSource(key) === "cli";
+    outcome = await startFrom({ output, runId, from: flags.startFrom, options: (stored) => mergeExplicitFlags(stored, options, explicit), answers, show: showReview });
+  } else if (flags.resume !== undefined) {
+    outcome = await resumeRun({ output, runId, answers, show: showReview });
+  } else {
+    outcome = await startRun({ options, answers, show: showReview });
+  }
+  return report(outcome, flags, output);
+}
+
+main(process.argv).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(formatError(error) + "\n");
+    if (process.env.TABTUNE_DEBUG && error instanceof Error) process.stderr.write(`${error.stack ?? ""}\n`);
+    process.exitCode = error instanceof TabtuneError ? error.exitCode : 1;
+  },
+);

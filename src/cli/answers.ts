@@ -1,0 +1,86 @@
+/**
+ * Where review answers come from: an answers file, --yes, a person at a terminal, or
+ * nobody (the run pauses with exit code 2 and prints how to resume).
+ */
+import { readFileSync } from "node:fs";
+import { editor, input } from "@inquirer/prompts";
+import { TabtuneError } from "../errors.js";
+import { parseFeedback, type ReviewStep } from "../feedback/parse.js";
+import type { ReviewPayloadWithError } from "../nodes/review.js";
+
+export type Answer = { kind: "answer"; text: string } | { kind: "pause" };
+
+export interface AnswerSource {
+  next(payload: ReviewPayloadWithError): Promise<Answer>;
+}
+
+/**
+ * Reads an answers file: a JSON array of strings, or one answer per line (blank lines
+ * and lines starting with # are skipped). A JSON array allows multi-line answers.
+ */
+export function readAnswersFile(path: string): string[] {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch {
+    throw new TabtuneError("answers_missing", `--answers ${path} cannot be read`, { suggestion: "check the path" });
+  }
+  if (text.trimStart().startsWith("[")) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (cause) {
+      throw new TabtuneError("answers_invalid", `--answers ${path} starts with [ but is not valid JSON`, { cause, suggestion: "write a JSON array of strings, or one answer per line" });
+    }
+    if (!Array.isArray(parsed) || !parsed.every((a) => typeof a === "string"))
+      throw new TabtuneError("answers_invalid", `--answers ${path} must be an array of strings`, { suggestion: 'e.g. ["approve", "drop features: Age"]' });
+    return parsed;
+  }
+  return text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l !== "" && !l.startsWith("#"));
+}
+
+/** Scripted answers first, then --yes, then a person; with none of them the run pauses. */
+export function answerSource(args: { answers: string[]; yes: boolean; interactive: boolean }): AnswerSource {
+  const queue = [...args.answers];
+  return {
+    async next(payload) {
+      const scripted = queue.length > 0 || args.yes;
+      if (payload.error && scripted && !args.interactive)
+        throw new TabtuneError("answer_rejected", `${payload.step}: ${payload.error}`, { suggestion: "fix that answer in the --answers file" });
+      const fromFile = queue.shift();
+      if (fromFile !== undefined) {
+        const parsed = parseFeedback(fromFile, payload.step as ReviewStep);
+        if (!parsed.ok)
+          throw new TabtuneError("answer_invalid", `${payload.step}: answer "${fromFile}" not understood: ${parsed.error}`, { suggestion: "fix that line of the --answers file" });
+        process.stderr.write(`${payload.step}: answered from file: ${fromFile}\n`);
+        return { kind: "answer", text: fromFile };
+      }
+      if (args.yes) {
+        process.stderr.write(`${payload.step}: approved (--yes)\n`);
+        return { kind: "answer", text: "approve" };
+      }
+      if (!args.interactive) return { kind: "pause" };
+      return { kind: "answer", text: await ask(payload) };
+    },
+  };
+}
+
+async function ask(payload: ReviewPayloadWithError): Promise<string> {
+  if (payload.error) process.stdout.write(`\n  ! ${payload.error}\n`);
+  for (;;) {
+    const typed = await input({ message: `${payload.step} — approve, type feedback, "edit" to paste a plan/config, "help":` });
+    let text = typed.trim();
+    if (text === "help" || text === "?") {
+      process.stdout.write(`${payload.help}\n`);
+      continue;
+    }
+    if (text === "edit") text = (await editor({ message: "Paste an edited plan (JSON or YAML) or several lines of feedback" })).trim();
+    if (text === "") continue;
+    const parsed = parseFeedback(text, payload.step as ReviewStep);
+    if (parsed.ok) return text;
+    process.stdout.write(`  ! ${parsed.error}\n`);
+  }
+}

@@ -1,0 +1,169 @@
+/** Commander flags → RunOptions, with config/default.yaml and `.env` as the fallbacks. */
+import { basename, extname, join } from "node:path";
+import { Command, InvalidArgumentError, Option } from "commander";
+import type { Config } from "../config.js";
+import { readLlmEnv } from "../env.js";
+import { RunOptions, type Provider } from "../options.js";
+
+export const START_FROM = ["review_prep", "split", "config"] as const;
+export type StartFrom = (typeof START_FROM)[number];
+
+const number = (name: string) => (value: string) => {
+  const n = Number(value);
+  if (!Number.isFinite(n)) throw new InvalidArgumentError(`${name} must be a number, got "${value}"`);
+  return n;
+};
+const integer = (name: string) => (value: string) => {
+  const n = number(name)(value);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive integer, got "${value}"`);
+  return n;
+};
+const ratio = (value: string) => {
+  const n = number("--test-ratio")(value);
+  if (!(n > 0 && n < 1)) throw new InvalidArgumentError(`--test-ratio must be between 0 and 1 (exclusive), got "${value}"`);
+  return n;
+};
+
+export function buildProgram(config: Config): Command {
+  const t = config.training;
+  return new Command("tabtune")
+    .description("Turn a CSV into a reviewed LLM fine-tuning dataset, LlamaFactory configs, a baseline and honest metrics.")
+    .requiredOption("--csv <path>", "training CSV")
+    .option("--model <id>", "HuggingFace model id to fine-tune", t.model)
+    .option("--target <column>", "target column (detected when omitted)")
+    .option("--output <dir>", "output folder (default: output/<csv_stem>)")
+    .option("--test-csv <path>", "held-out test CSV instead of a random split")
+    .option("--test-ratio <ratio>", "test share of a random split", ratio, config.split.testRatio)
+    .addOption(new Option("--start-from <step>", "re-enter a finished or paused run at this step, with new flags").choices(START_FROM))
+    .option("--agent-api-base <url>", "OpenAI-compatible base URL for the agent (or .env openAI_endpoint)")
+    .option("--agent-api-key <key>", "API key (or .env auth_key / OPENAI_API_KEY); never stored")
+    .option("--agent-model <name>", "model for reasoning decisions (or .env agent_LLM)")
+    .option("--coder-model <name>", "model for code (or .env coder_LLM; default: the agent model)")
+    .option("--agent-temperature <t>", "sampling temperature of the agent", number("--agent-temperature"), config.llm.temperature)
+    .option("-v, --verbose", "print more detail (training output, every check)", false)
+    .option("--lora-rank <n>", "LoRA rank", integer("--lora-rank"), t.loraRank)
+    .option("--lora-alpha <n>", "LoRA alpha", integer("--lora-alpha"), t.loraAlpha)
+    .option("--use-dora", "use DoRA", t.useDora)
+    .option("--cutoff-len <n>", "maximum tokens per example", integer("--cutoff-len"), t.cutoffLen)
+    .option("--epochs <n>", "training epochs", number("--epochs"), t.epochs)
+    .option("--learning-rate <lr>", "learning rate", number("--learning-rate"), t.learningRate)
+    .option("--batch-size <n>", "per-device train batch size", integer("--batch-size"), t.batchSize)
+    .option("--grad-accumulation <n>", "gradient accumulation steps", integer("--grad-accumulation"), t.gradAccumulation)
+    .option("--logging-steps <n>", "log every n steps", integer("--logging-steps"), t.loggingSteps)
+    .option("--save-steps <n>", "save a checkpoint every n steps", integer("--save-steps"), t.saveSteps)
+    .addOption(new Option("--quantization-bit <bits>", "QLoRA quantization").choices(["4", "8"]))
+    .addOption(new Option("--flash-attn <mode>", "flash attention").choices(["auto", "fa2", "disabled"]).default(t.flashAttn))
+    .addOption(new Option("--precision <p>", "training precision").choices(["bf16", "fp16"]).default(t.precision))
+    .addOption(new Option("--provider <name>", "who makes the agent's decisions").choices(["heuristic", "openai", "bedrock"]))
+    .option("--yes", "approve every review checkpoint", false)
+    .option("--answers <file>", "one answer per review checkpoint (lines, or a JSON array of strings)")
+    .option("--resume [run_id]", "continue a paused or interrupted run (default: the latest run of --output)")
+    .option("--seed <n>", "random seed for split, balancing and the baseline", number("--seed"), config.seed)
+    .option("--finetune", "run llamafactory-cli train/predict when it is on PATH", false)
+    .showHelpAfterError("(run tabtune --help for every flag)");
+}
+
+export interface CliFlags {
+  csv: string;
+  model: string;
+  target?: string;
+  output?: string;
+  testCsv?: string;
+  testRatio: number;
+  startFrom?: StartFrom;
+  agentApiBase?: string;
+  agentApiKey?: string;
+  agentModel?: string;
+  coderModel?: string;
+  agentTemperature: number;
+  verbose: boolean;
+  loraRank: number;
+  loraAlpha: number;
+  useDora: boolean;
+  cutoffLen: number;
+  epochs: number;
+  learningRate: number;
+  batchSize: number;
+  gradAccumulation: number;
+  loggingSteps: number;
+  saveSteps: number;
+  quantizationBit?: "4" | "8";
+  flashAttn: "auto" | "fa2" | "disabled";
+  precision: "bf16" | "fp16";
+  provider?: Provider;
+  yes: boolean;
+  answers?: string;
+  resume?: string | true;
+  seed: number;
+  finetune: boolean;
+}
+
+export function defaultOutput(csv: string): string {
+  return join("output", basename(csv, extname(csv)));
+}
+
+export function optionsFromFlags(flags: CliFlags, config: Config): RunOptions {
+  const env = readLlmEnv();
+  const apiBase = flags.agentApiBase ?? env.apiBase;
+  const t = config.training;
+  return RunOptions.parse({
+    csv: flags.csv,
+    testCsv: flags.testCsv ?? null,
+    output: flags.output ?? defaultOutput(flags.csv),
+    target: flags.target ?? null,
+    testRatio: flags.testRatio,
+    seed: flags.seed,
+    provider: flags.provider ?? (apiBase ? "openai" : "heuristic"),
+    agentApiBase: apiBase,
+    agentModel: flags.agentModel ?? env.agentModel,
+    coderModel: flags.coderModel ?? env.coderModel ?? flags.agentModel ?? env.agentModel,
+    agentTemperature: flags.agentTemperature,
+    finetune: flags.finetune,
+    verbose: flags.verbose,
+    training: {
+      model: flags.model,
+      loraRank: flags.loraRank,
+      loraAlpha: flags.loraAlpha,
+      loraDropout: t.loraDropout,
+      loraTarget: t.loraTarget,
+      useDora: flags.useDora,
+      cutoffLen: flags.cutoffLen,
+      epochs: flags.epochs,
+      learningRate: flags.learningRate,
+      lrSchedulerType: t.lrSchedulerType,
+      warmupRatio: t.warmupRatio,
+      batchSize: flags.batchSize,
+      evalBatchSize: t.evalBatchSize,
+      gradAccumulation: flags.gradAccumulation,
+      loggingSteps: flags.loggingSteps,
+      saveSteps: flags.saveSteps,
+      precision: flags.precision,
+      flashAttn: flags.flashAttn,
+      quantizationBit: flags.quantizationBit ? (Number(flags.quantizationBit) as 4 | 8) : null,
+      maxNewTokens: t.maxNewTokens,
+      preprocessingWorkers: t.preprocessingWorkers,
+      seed: flags.seed,
+    },
+  });
+}
+
+/**
+ * For --start-from: the stored options with only the flags typed on this command line
+ * applied, so a run started with --epochs 5 keeps 5 when re-entered with --test-ratio 0.3.
+ */
+export function mergeExplicitFlags(stored: RunOptions, fresh: RunOptions, explicit: (key: keyof CliFlags) => boolean): RunOptions {
+  const next: RunOptions = structuredClone(stored);
+  const top: [keyof CliFlags, keyof RunOptions][] = [
+    ["testRatio", "testRatio"], ["seed", "seed"], ["agentApiBase", "agentApiBase"], ["agentModel", "agentModel"],
+    ["coderModel", "coderModel"], ["agentTemperature", "agentTemperature"], ["finetune", "finetune"], ["verbose", "verbose"], ["provider", "provider"],
+  ];
+  for (const [flag, key] of top) if (explicit(flag)) Object.assign(next, { [key]: fresh[key] });
+  const training: [keyof CliFlags, keyof RunOptions["training"]][] = [
+    ["model", "model"], ["loraRank", "loraRank"], ["loraAlpha", "loraAlpha"], ["useDora", "useDora"], ["cutoffLen", "cutoffLen"],
+    ["epochs", "epochs"], ["learningRate", "learningRate"], ["batchSize", "batchSize"], ["gradAccumulation", "gradAccumulation"],
+    ["loggingSteps", "loggingSteps"], ["saveSteps", "saveSteps"], ["quantizationBit", "quantizationBit"], ["flashAttn", "flashAttn"], ["precision", "precision"],
+  ];
+  for (const [flag, key] of training) if (explicit(flag)) Object.assign(next.training, { [key]: fresh.training[key] });
+  if (explicit("seed")) next.training.seed = fresh.seed;
+  return next;
+}

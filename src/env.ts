@@ -1,0 +1,35 @@
+/**
+ * The one module that reads the environment. `.env` is loaded without overriding the
+ * process environment; flags win over both. Secrets stay here: they are handed to a
+ * provider client when one is built and never copied into state, logs or reports.
+ */
+import { config as loadDotenv } from "dotenv";
+
+export interface LlmEnv {
+  apiBase: string | null;
+  apiKey: string | null;
+  agentModel: string | null;
+  coderModel: string | null;
+}
+
+let loaded = false;
+
+export function readLlmEnv(): LlmEnv {
+  if (!loaded) {
+    loadDotenv({ quiet: true });
+    loaded = true;
+  }
+  const env = process.env;
+  const pick = (...keys: string[]) => keys.map((k) => env[k]).find((v) => v !== undefined && v.trim() !== "") ?? null;
+  return {
+    apiBase: pick("openAI_endpoint", "OPENAI_BASE_URL"),
+    apiKey: pick("auth_key", "OPENAI_API_KEY"),
+    agentModel: pick("agent_LLM"),
+    coderModel: pick("coder_LLM"),
+  };
+}
+
+/** True when stdin and stdout are a terminal a person can answer at. */
+export function isInteractive(): boolean {
+  return process.stdin.isTTY === true && process.stdout.isTTY === true && !process.env.CI;
+}

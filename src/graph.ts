@@ -1,0 +1,114 @@
+/**
+ * The tabtune graph (DESIGN §3). This file only wires: routing functions, then the
+ * builder with one line per edge. Every loop is bounded by a counter in state.
+ */
+import { END, START, StateGraph, type BaseCheckpointSaver } from "@langchain/langgraph";
+import { balance } from "./nodes/balance.js";
+import { codegen } from "./nodes/codegen.js";
+import { evaluate } from "./nodes/evaluate.js";
+import { execute } from "./nodes/execute.js";
+import { explore } from "./nodes/explore.js";
+import { finetune, finetuneConfig, predict } from "./nodes/finetune.js";
+import { impute } from "./nodes/impute.js";
+import { plan } from "./nodes/plan.js";
+import { reviewBalance, reviewChangesPlan, reviewConfig, reviewOutcome, reviewPlan, reviewPrep } from "./nodes/review.js";
+import { selectFeatures } from "./nodes/select-features.js";
+import { split } from "./nodes/split.js";
+import { verify } from "./nodes/verify.js";
+import { getConfig } from "./runtime.js";
+import { StateAnnotation, type State } from "./state.js";
+
+/** Node ids, one style: the names the user types after --start-from. */
+export const NODES = [
+  "explore", "select_features", "plan", "review_plan", "codegen", "execute", "verify", "review_prep",
+  "split", "impute", "balance", "review_balance", "finetune_config", "review_config", "finetune", "predict", "evaluate",
+] as const;
+export type NodeId = (typeof NODES)[number];
+
+/** Wide tables get feature selection before planning. */
+function afterExplore(s: State): "select_features" | "plan" {
+  const features = (s.profile?.columns.length ?? 1) - 1;
+  return features >= getConfig().featureSelection.minColumns ? "select_features" : "plan";
+}
+
+/** Approve → write code; edits → re-plan; a rejected answer → ask again. */
+function afterReviewPlan(s: State): "codegen" | "plan" | "review_plan" {
+  const outcome = reviewOutcome(s, "review_plan");
+  return outcome === "again" ? "review_plan" : outcome === "approve" ? "codegen" : "plan";
+}
+
+/** Success → verify; failure → codegen with the error, at most maxTries per round, then review. */
+function afterExecute(s: State): "verify" | "codegen" | "review_prep" {
+  if (s.execution?.ok) return "verify";
+  return s.codeTries < getConfig().codegen.maxTries ? "codegen" : "review_prep";
+}
+
+/** Approve/balance/test ratio → split; plan edits → plan; approve after a failure → a new round of codegen. */
+function afterReviewPrep(s: State): "split" | "plan" | "codegen" | "review_prep" {
+  if (reviewOutcome(s, "review_prep") === "again") return "review_prep";
+  if (reviewChangesPlan(s)) return "plan";
+  return s.execution?.ok ? "split" : "codegen";
+}
+
+/** Resampled training rows are shown for review; without resampling go straight on. */
+function afterBalance(s: State): "review_balance" | "finetune_config" {
+  return s.balanceResult && s.balanceResult.strategy !== "none" ? "review_balance" : "finetune_config";
+}
+
+/** Approve → configs; another strategy → balance again. */
+function afterReviewBalance(s: State): "finetune_config" | "balance" | "review_balance" {
+  const outcome = reviewOutcome(s, "review_balance");
+  return outcome === "again" ? "review_balance" : outcome === "approve" ? "finetune_config" : "balance";
+}
+
+/** Approve → fine-tune; overrides → rewrite the configs. */
+function afterReviewConfig(s: State): "finetune" | "finetune_config" | "review_config" {
+  const outcome = reviewOutcome(s, "review_config");
+  return outcome === "again" ? "review_config" : outcome === "approve" ? "finetune" : "finetune_config";
+}
+
+export function buildGraph() {
+  return new StateGraph(StateAnnotation)
+    .addNode("explore", explore)
+    .addNode("select_features", selectFeatures)
+    .addNode("plan", plan)
+    .addNode("review_plan", reviewPlan)
+    .addNode("codegen", codegen)
+    .addNode("execute", execute)
+    .addNode("verify", verify)
+    .addNode("review_prep", reviewPrep)
+    .addNode("split", split)
+    .addNode("impute", impute)
+    .addNode("balance", balance)
+    .addNode("review_balance", reviewBalance)
+    .addNode("finetune_config", finetuneConfig)
+    .addNode("review_config", reviewConfig)
+    .addNode("finetune", finetune)
+    .addNode("predict", predict)
+    .addNode("evaluate", evaluate)
+    .addEdge(START, "explore") // every run starts by reading the CSV
+    .addConditionalEdges("explore", afterExplore, ["select_features", "plan"]) // ≥ 50 features → selection
+    .addEdge("select_features", "plan") // the plan uses the selected columns
+    .addEdge("plan", "review_plan") // every plan is reviewed
+    .addConditionalEdges("review_plan", afterReviewPlan, ["codegen", "plan", "review_plan"])
+    .addEdge("codegen", "execute") // generated code runs in the sandbox
+    .addConditionalEdges("execute", afterExecute, ["verify", "codegen", "review_prep"])
+    .addEdge("verify", "review_prep") // checks are shown at review
+    .addConditionalEdges("review_prep", afterReviewPrep, ["split", "plan", "codegen", "review_prep"])
+    .addEdge("split", "impute") // imputation is fitted on training rows only
+    .addEdge("impute", "balance") // balancing touches training rows only
+    .addConditionalEdges("balance", afterBalance, ["review_balance", "finetune_config"])
+    .addConditionalEdges("review_balance", afterReviewBalance, ["finetune_config", "balance", "review_balance"])
+    .addEdge("finetune_config", "review_config") // configs are reviewed before any GPU time
+    .addConditionalEdges("review_config", afterReviewConfig, ["finetune", "finetune_config", "review_config"])
+    .addEdge("finetune", "predict") // predictions on train and test
+    .addEdge("predict", "evaluate") // baseline and LLM side by side
+    .addEdge("evaluate", END);
+}
+
+export function compileGraph(checkpointer: BaseCheckpointSaver) {
+  return buildGraph().compile({ checkpointer });
+}
+
+/** For LangGraph Studio (langgraph.json): the graph without a persistent checkpointer. */
+export const graph = buildGraph().compile();

@@ -1,0 +1,150 @@
+/**
+ * The four review checkpoints. Each builds its payload, calls interrupt() once (nothing
+ * with a side effect happens before it: the node re-runs from the start on resume), then
+ * parses the typed answer. A valid answer becomes state edits; an invalid one is kept as
+ * `lastReview.error` and the router sends the run back to the same review.
+ */
+import { interrupt } from "@langchain/langgraph";
+import { TabtuneError } from "../errors.js";
+import { describeAcceptedFeedback, parseFeedback, type FeedbackAction, type ReviewStep } from "../feedback/parse.js";
+import { validateOverrides } from "../finetune/keys.js";
+import { logEntry } from "../log.js";
+import { applyPlanEdits } from "../planning/plan-edits.js";
+import { balanceSummary, configSummary, planSummary, prepSummary } from "../report/summaries.js";
+import { ReviewAnswer, type ReviewPayload } from "../schemas.js";
+import type { State, Update } from "../state.js";
+import { requirePlan, requireProfile } from "./common.js";
+
+/** Review answers that change the plan (and so send the run back to plan). */
+const PLAN_EDITS = new Set<FeedbackAction["kind"]>(["drop_features", "add_features", "keep_only_features", "instruction", "target_mapping", "plan_edit", "revise"]);
+
+export interface ReviewPayloadWithError extends ReviewPayload {
+  /** Why the previous answer at this review was not accepted. */
+  error: string | null;
+}
+
+interface ReviewSpec {
+  step: ReviewStep;
+  title: string;
+  summary: (state: State) => string;
+  options: (state: State) => string[];
+  /** Turns valid actions into state edits; throws a TabtuneError for a semantic problem. */
+  apply: (actions: FeedbackAction[], state: State) => Update;
+}
+
+function reviewNode(spec: ReviewSpec) {
+  return async (state: State): Promise<Update> => {
+    const previous = state.lastReview;
+    const payload: ReviewPayloadWithError = {
+      step: spec.step,
+      title: spec.title,
+      summary: spec.summary(state),
+      options: spec.options(state),
+      help: describeAcceptedFeedback(spec.step).join("\n"),
+      error: previous?.step === spec.step ? previous.error : null,
+    };
+    const answer: string = interrupt(payload, { responseSchema: ReviewAnswer });
+    const started = Date.now();
+    const parsed = parseFeedback(answer, spec.step);
+    const rejected = (error: string): Update => ({
+      lastReview: { step: spec.step, answer, actions: [], error },
+      log: [logEntry(spec.step, `answer not accepted: ${error}`, started, { by: "user" })],
+    });
+    if (!parsed.ok) return rejected(parsed.error);
+    let edits: Update;
+    try {
+      edits = spec.apply(parsed.actions, state);
+    } catch (error) {
+      if (error instanceof TabtuneError) return rejected(error.suggestion ? `${error.message} — ${error.suggestion}` : error.message);
+      throw error;
+    }
+    return {
+      ...edits,
+      lastReview: { step: spec.step, answer, actions: parsed.actions, error: null },
+      log: [logEntry(spec.step, `"${answer}"`, started, { by: "user" })],
+    };
+  };
+}
+
+const isApprove = (actions: FeedbackAction[]) => actions.every((a) => a.kind === "approve");
+
+export const reviewPlan = reviewNode({
+  step: "review_plan",
+  title: "Review the data preparation plan",
+  summary: (state) => planSummary(requirePlan(state), state),
+  options: () => ["approve", "drop features: a, b", "keep only features: a, b", "change instruction to: …", "paste an edited plan (JSON or YAML)"],
+  apply: (actions, state) => {
+    if (isApprove(actions)) return {};
+    // Validate now so a typo is shown at this review, not after a re-plan.
+    applyPlanEdits(requirePlan(state), actions, requireProfile(state));
+    return { pendingEdits: actions };
+  },
+});
+
+export const reviewPrep = reviewNode({
+  step: "review_prep",
+  title: "Review the prepared data",
+  summary: prepSummary,
+  options: (state) =>
+    state.execution?.ok
+      ? ["approve", "revise", "drop features: a, b", "oversample | undersample", "test_ratio: 0.3"]
+      : ["approve (retry code generation)", "revise (back to the plan)", "drop features: a, b"],
+  apply: (actions, state) => {
+    const planEdits = actions.filter((a) => PLAN_EDITS.has(a.kind));
+    if (!state.execution?.ok && !isApprove(actions) && planEdits.length === 0)
+      throw new TabtuneError("prep_failed", "the prep code failed, so there is nothing to balance or split", {
+        suggestion: "type approve to retry code generation, or revise / drop features to change the plan",
+      });
+    const update: Update = {};
+    const edits = planEdits.filter((a) => a.kind !== "revise");
+    if (edits.length > 0) applyPlanEdits(requirePlan(state), edits, requireProfile(state));
+    if (planEdits.length > 0) update.pendingEdits = edits;
+    if (!state.execution?.ok && isApprove(actions)) update.codeTries = 0; // a new round of tries
+    for (const action of actions) {
+      if (action.kind === "balance") update.balanceStrategy = action.strategy === "auto" ? "oversample" : action.strategy;
+      if (action.kind === "test_ratio" && state.options) {
+        if (state.options.testCsv)
+          throw new TabtuneError("test_ratio_with_test_csv", "this run uses --test-csv, so there is no ratio to change", { suggestion: "approve, or start a run without --test-csv" });
+        update.options = { ...state.options, testRatio: action.value };
+      }
+    }
+    return update;
+  },
+});
+
+export const reviewBalance = reviewNode({
+  step: "review_balance",
+  title: "Review the balanced training set",
+  summary: balanceSummary,
+  options: () => ["approve", "use undersample instead", "use oversample", "balance_strategy: none"],
+  apply: (actions) => {
+    const chosen = actions.find((a): a is Extract<FeedbackAction, { kind: "balance" }> => a.kind === "balance");
+    return chosen ? { balanceStrategy: chosen.strategy === "auto" ? "oversample" : chosen.strategy } : {};
+  },
+});
+
+export const reviewConfig = reviewNode({
+  step: "review_config",
+  title: "Review the LlamaFactory configuration",
+  summary: configSummary,
+  options: () => ["approve", "lora_rank: 32, num_train_epochs: 5 (any LlamaFactory key)"],
+  apply: (actions, state) => {
+    const overrides = Object.assign({}, ...actions.map((a) => (a.kind === "config_overrides" ? a.values : {})));
+    if (Object.keys(overrides).length === 0) return {};
+    const valid = validateOverrides(overrides);
+    if (!valid.ok) throw new TabtuneError("config_override_invalid", valid.error);
+    return { configOverrides: { ...state.configOverrides, ...overrides } };
+  },
+});
+
+/** Routing helpers: where a review's valid answer leads. */
+export function reviewOutcome(state: State, step: ReviewStep): "again" | "approve" | "edit" {
+  const review = state.lastReview;
+  if (!review || review.step !== step || review.error !== null) return "again";
+  if (isApprove(review.actions)) return "approve";
+  return "edit";
+}
+
+export function reviewChangesPlan(state: State): boolean {
+  return (state.lastReview?.actions ?? []).some((a) => PLAN_EDITS.has(a.kind));
+}

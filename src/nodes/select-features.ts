@@ -1,0 +1,70 @@
+/** select_features: wide tables are ranked by four scores and cut to the configured size. */
+import { writeFileAtomic, artifactRef } from "../artifacts.js";
+import { logEntry, stage } from "../log.js";
+import { paths } from "../paths.js";
+import { getConfig } from "../runtime.js";
+import type { State, Update } from "../state.js";
+import { rankFeatures, type FeatureRanking } from "../stats/selection.js";
+import { columnValue, readTable } from "../table/columns.js";
+import { requireOptions, requireProfile } from "./common.js";
+
+const csvCell = (value: string | number | boolean | null) => {
+  const text = value === null ? "" : String(value);
+  return /[",\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+};
+
+function rankingsCsv(rankings: FeatureRanking[]): string {
+  const header = ["rank", "column", "kind", "variance", "abs_correlation", "mutual_information", "forest_importance", "average_rank", "kept", "reason"];
+  const lines = rankings.map((r, i) =>
+    [i + 1, r.column, r.kind, r.variance, r.absCorrelation, r.mutualInformation, r.forestImportance, r.averageRank, r.kept, r.reason].map(csvCell).join(","),
+  );
+  return [header.join(","), ...lines].join("\n") + "\n";
+}
+
+export async function selectFeatures(state: State): Promise<Update> {
+  const started = Date.now();
+  const options = requireOptions(state);
+  const profile = requireProfile(state);
+  const target = state.target;
+  if (!target) throw new Error("select_features needs a target");
+  const config = getConfig();
+  const fs = config.featureSelection;
+  const table = await readTable(options.csv, { missingTokens: config.csv.missingTokens, batchRows: config.csv.batchRows });
+  const skip = new Set(profile.columns.filter((c) => c.kind === "identifier" || c.kind === "text").map((c) => c.name));
+  skip.add(target.column);
+  const column = (name: string) => {
+    const col = table.columns.find((c) => c.name === name);
+    if (!col) throw new Error(`column ${name} vanished between explore and select_features`);
+    return col;
+  };
+  const targetColumn = column(target.column);
+  const values = (name: string) => Array.from({ length: table.rows }, (_, row) => columnValue(column(name), row));
+  const candidates = table.columns
+    .filter((c) => !skip.has(c.name))
+    .map((c) => ({ name: c.name, kind: c.type === "numeric" ? ("numeric" as const) : ("categorical" as const), values: values(c.name) }));
+  const rankings = rankFeatures({
+    columns: candidates,
+    target: Array.from({ length: table.rows }, (_, row) => columnValue(targetColumn, row)),
+    task: target.task,
+    keep: fs.keep,
+    minVariance: fs.minVariance,
+    miBins: fs.miBins,
+    forestTrees: fs.forestTrees,
+    forestMaxRows: fs.forestMaxRows,
+    seed: options.seed,
+  });
+  const selected = rankings.filter((r) => r.kept).map((r) => r.column);
+  writeFileAtomic(paths.rankings(options.output), rankingsCsv(rankings));
+  writeFileAtomic(paths.selected(options.output), selected.join("\n") + "\n");
+  stage("select_features", `kept ${selected.length} of ${candidates.length} candidate columns`);
+  return {
+    selectedFeatures: selected,
+    featureRankings: await artifactRef(paths.rankings(options.output), rankings.length),
+    log: [
+      logEntry("select_features", `kept ${selected.length} of ${candidates.length}`, started, {
+        numbers: { candidates: candidates.length, kept: selected.length },
+        artifacts: [paths.rankings(options.output), paths.selected(options.output)],
+      }),
+    ],
+  };
+}

@@ -1,0 +1,85 @@
+/** verify: deterministic checks on every rendered record, then a critique of the result. */
+import { readJsonArrayLines } from "../artifacts.js";
+import { logEntry, stage } from "../log.js";
+import type { AlpacaRecord } from "../sandbox/sandbox.js";
+import type { Plan } from "../schemas.js";
+import type { State, Update, VerifyCheck } from "../state.js";
+import { requirePlan } from "./common.js";
+
+const ALPACA_KEYS = ["input", "instruction", "output"];
+
+/** Phrases that would put the answer into the question. */
+function leakPatterns(plan: Plan): RegExp[] {
+  const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const name = escape(plan.target);
+  return [new RegExp(`\\bThe ${name} is\\b`, "i"), new RegExp(`(^|\\n)${name}:`, "i")];
+}
+
+export async function verifyRecords(path: string, plan: Plan) {
+  const allowed = new Set(Object.values(plan.labels));
+  const patterns = leakPatterns(plan);
+  const classCounts: Record<string, number> = {};
+  let n = 0;
+  let badShape = 0;
+  let emptyInput = 0;
+  let outsideMapping = 0;
+  let leaked = 0;
+  let inputChars = 0;
+  const firstBad: Record<string, number> = {};
+  for await (const record of readJsonArrayLines<AlpacaRecord>(path)) {
+    n += 1;
+    const keys = Object.keys(record).sort();
+    const note = (what: string) => (firstBad[what] ??= n);
+    if (keys.join() !== ALPACA_KEYS.join() || ![record.instruction, record.input, record.output].every((v) => typeof v === "string")) {
+      badShape += 1;
+      note("shape");
+      continue;
+    }
+    if (record.input.trim() === "") (emptyInput += 1), note("empty");
+    if (plan.task !== "regression" && !allowed.has(record.output)) (outsideMapping += 1), note("mapping");
+    if (plan.task === "regression" && !Number.isFinite(Number(record.output))) (outsideMapping += 1), note("mapping");
+    if (patterns.some((p) => p.test(record.input))) (leaked += 1), note("leak");
+    inputChars += record.input.length;
+    if (plan.task !== "regression") classCounts[record.output] = (classCounts[record.output] ?? 0) + 1;
+  }
+  const at = (what: string) => (firstBad[what] ? ` (first: record ${firstBad[what]})` : "");
+  const checks: VerifyCheck[] = [
+    { name: "records", ok: n > 0, detail: `${n} records` },
+    { name: "alpaca shape", ok: badShape === 0, detail: `${badShape} records without exactly instruction/input/output strings${at("shape")}` },
+    { name: "non-empty input", ok: emptyInput === 0, detail: `${emptyInput} empty inputs${at("empty")}` },
+    {
+      name: plan.task === "regression" ? "numeric output" : "output in label mapping",
+      ok: outsideMapping === 0,
+      detail: `${outsideMapping} outputs outside ${plan.task === "regression" ? "numbers" : "the mapping"}${at("mapping")}`,
+    },
+    { name: "target not in input", ok: leaked === 0, detail: `${leaked} inputs mention "${plan.target}"${at("leak")}` },
+  ];
+  return { checks, classCounts, records: n, meanInputChars: n > 0 ? inputChars / n : 0 };
+}
+
+export async function verify(state: State): Promise<Update> {
+  const started = Date.now();
+  const plan = requirePlan(state);
+  const allData = state.execution?.allData;
+  if (!allData) throw new Error("verify runs only after a successful execute");
+  const result = await verifyRecords(allData.path, plan);
+  const critique: string[] = [];
+  // Rough token estimate: ~4 characters per token for English-like text.
+  critique.push(`mean input ≈ ${Math.round(result.meanInputChars / 4)} tokens (${Math.round(result.meanInputChars)} characters)`);
+  const counts = Object.values(result.classCounts);
+  if (counts.length > 1) {
+    const ratio = Math.min(...counts) / Math.max(...counts);
+    if (ratio < 0.2) critique.push(`rare classes: smallest/largest = ${ratio.toFixed(2)}; accuracy alone will flatter the model`);
+  }
+  const failed = result.checks.filter((c) => !c.ok);
+  stage("verify", failed.length === 0 ? `all ${result.checks.length} checks passed on ${result.records} records` : `${failed.length} checks failed: ${failed.map((c) => c.name).join(", ")}`);
+  return {
+    verification: { checks: result.checks, classCounts: result.classCounts, critique },
+    log: [
+      logEntry("verify", failed.length === 0 ? "all checks passed" : `failed: ${failed.map((c) => c.name).join(", ")}`, started, {
+        numbers: { records: result.records, failedChecks: failed.length, ...Object.fromEntries(Object.entries(result.classCounts).map(([k, v]) => [`class:${k}`, v])) },
+        artifacts: [allData.path],
+      }),
+    ],
+  };
+}

@@ -1,0 +1,83 @@
+/**
+ * The heuristic provider's plan: which columns become text, how, and why the others
+ * are dropped. Deterministic, so the same table always gets the same plan.
+ */
+import type { Config } from "../config.js";
+import type { ColumnProfile, Plan, TableProfile, TargetChoice } from "../schemas.js";
+
+/** Why a column should not be written into the model's input, or null to keep it. */
+function dropReason(column: ColumnProfile, rows: number): string | null {
+  if (column.kind === "identifier") return "identifier: unique per row, carries no signal and would let the model memorise rows";
+  if (column.distinct <= 1) return "constant: a single value in every row";
+  if (column.missingRate >= 0.95) return `almost empty: ${(column.missingRate * 100).toFixed(1)}% missing`;
+  if (column.kind === "text" && column.distinct > 0.9 * rows) return "free text unique per row: too long and specific to help";
+  return null;
+}
+
+export function instructionFor(target: TargetChoice): string {
+  if (target.task === "regression") return `Predict the value of "${target.column}" for the record below. Answer with a number only.`;
+  const labels = Object.values(target.labels);
+  return `Predict the "${target.column}" of the record below. Answer with exactly one of: ${labels.join(", ")}.`;
+}
+
+export function heuristicPlan(args: {
+  profile: TableProfile;
+  target: TargetChoice;
+  targetCounts: Record<string, number>;
+  selectedFeatures: string[] | null;
+  config: Config;
+}): Plan {
+  const { profile, target, targetCounts, selectedFeatures, config } = args;
+  const features: string[] = [];
+  const dropped: Plan["dropped"] = [];
+  for (const column of profile.columns) {
+    if (column.name === target.column) continue;
+    const reason = dropReason(column, profile.rows);
+    if (reason) dropped.push({ column: column.name, reason });
+    else if (selectedFeatures && !selectedFeatures.includes(column.name))
+      dropped.push({ column: column.name, reason: "not among the top features ranked by select_features" });
+    else features.push(column.name);
+  }
+
+  const cleaning = [
+    "trim whitespace; treat the configured missing tokens as missing",
+    "parse numeric columns as numbers (a non-numeric cell becomes missing)",
+    `drop rows whose target "${target.column}" is missing`,
+  ];
+  if (target.task !== "regression") cleaning.push("a target value outside the label mapping is an error, never skipped");
+  if (profile.duplicateRows > 0) cleaning.push(`${profile.duplicateRows} duplicate rows are kept (they are real observations); review if they are not`);
+
+  const imputation = profile.columns
+    .filter((c) => features.includes(c.name) && c.missing > 0)
+    .map((c) => `${c.name}: ${c.missing} missing (${(c.missingRate * 100).toFixed(1)}%) → ${isNumericKind(c) ? "median" : "mode"} of the training rows`);
+
+  return {
+    instruction: instructionFor(target),
+    target: target.column,
+    task: target.task,
+    labels: target.labels,
+    features,
+    dropped,
+    rowFormat: "sentences",
+    cleaning,
+    balancing: { strategy: "none", advice: balanceAdvice(target, targetCounts, config) },
+    imputation,
+  };
+}
+
+export function isNumericKind(column: ColumnProfile): boolean {
+  return column.kind === "numeric" || column.kind === "integer";
+}
+
+function balanceAdvice(target: TargetChoice, counts: Record<string, number>, config: Config): string {
+  if (target.task === "regression") return "regression target: no class balancing";
+  const entries = Object.entries(counts).sort((a, b) => b[1] - a[1]);
+  const largest = entries[0];
+  const smallest = entries[entries.length - 1];
+  if (!largest || !smallest) return "no class counts";
+  const ratio = smallest[1] / largest[1];
+  const shares = entries.map(([label, n]) => `${label} ${n}`).join(", ");
+  if (ratio < config.balance.adviseBelowRatio)
+    return `imbalanced (${shares}; smallest/largest ${ratio.toFixed(2)}): consider "oversample" at review_prep`;
+  return `balanced enough (${shares}); no balancing needed`;
+}

@@ -1,0 +1,169 @@
+/**
+ * The graph's state: decisions and references (paths with content hashes), never
+ * row arrays. Everything here is plain JSON so a checkpoint of a 1M-row run stays small.
+ */
+import { Annotation } from "@langchain/langgraph";
+import type { FeedbackAction } from "./feedback/parse.js";
+import type { ConfigFiles } from "./finetune/configs.js";
+import type { ClassificationMetrics, RegressionMetrics } from "./stats/metrics.js";
+import type { AlpacaRecord } from "./sandbox/sandbox.js";
+import type { RunOptions } from "./options.js";
+import type { BalanceStrategy, Plan, ReviewPayload, TableProfile, TargetChoice } from "./schemas.js";
+
+/** A file written by a step: where, its SHA-256, and how many records it holds. */
+export interface ArtifactRef {
+  path: string;
+  sha256: string;
+  bytes: number;
+  rows: number | null;
+}
+
+/** One append-only entry of the pipeline log: who decided what, with which numbers. */
+export interface LogEntry {
+  at: string;
+  step: string;
+  decision: string;
+  /** "heuristic", a model name, or "user" for review answers. */
+  by: string;
+  numbers: Record<string, number>;
+  durationMs: number;
+  artifacts: string[];
+}
+
+/** The failure of one codegen → execute try, fed back to the next try. */
+export interface ExecutionError {
+  message: string;
+  /** 1-based data row of the CSV where it failed, when row-specific. */
+  line: number | null;
+  row: Record<string, unknown> | null;
+}
+
+export interface ExecutionResult {
+  ok: boolean;
+  error: ExecutionError | null;
+  rowsIn: number;
+  rowsOut: number;
+  /** Rows `clean` returned null for (e.g. missing target). */
+  dropped: number;
+  cleaned: ArtifactRef | null;
+  allData: ArtifactRef | null;
+  sample: AlpacaRecord[];
+}
+
+export interface VerifyCheck {
+  name: string;
+  ok: boolean;
+  detail: string;
+}
+
+export interface Verification {
+  checks: VerifyCheck[];
+  classCounts: Record<string, number>;
+  critique: string[];
+}
+
+export interface SplitResult {
+  source: "ratio" | "test_csv";
+  testRatio: number | null;
+  train: ArtifactRef;
+  test: ArtifactRef;
+  trainClassCounts: Record<string, number>;
+  testClassCounts: Record<string, number>;
+  /** Rows of the test CSV that `clean` dropped. */
+  testDropped: number;
+}
+
+export interface ImputedColumn {
+  column: string;
+  policy: "median" | "mode";
+  value: string | number;
+  filledTrain: number;
+  filledTest: number;
+}
+
+export interface ImputationResult {
+  columns: ImputedColumn[];
+  policies: ArtifactRef;
+  train: ArtifactRef;
+  test: ArtifactRef;
+}
+
+export interface BalanceResult {
+  strategy: BalanceStrategy;
+  before: Record<string, number>;
+  after: Record<string, number>;
+  trainRows: ArtifactRef;
+  trainJson: ArtifactRef;
+  testJson: ArtifactRef;
+}
+
+export interface StepCommand {
+  argv: string[];
+  ran: boolean;
+  exitCode: number | null;
+  logFile: string | null;
+}
+
+export interface EvaluationResult {
+  results: ArtifactRef;
+  baseline: ClassificationMetrics | RegressionMetrics;
+  llm: ClassificationMetrics | RegressionMetrics | null;
+}
+
+/** Keep the newest value; `undefined` in an update leaves the field as it was. */
+function latest<T>(fallback: () => T) {
+  return Annotation<T>({ reducer: (_old, next) => next, default: fallback });
+}
+
+export const StateAnnotation = Annotation.Root({
+  /** Thread id of this run in the checkpointer. */
+  runId: latest<string>(() => ""),
+  /** Flags merged over `.env` and config; no secrets. */
+  options: latest<RunOptions | null>(() => null),
+  /** Profile of the training CSV (with up to 20 sample rows). */
+  profile: latest<TableProfile | null>(() => null),
+  /** Problems of the test CSV's header against the training CSV. */
+  testCsvIssues: latest<string[]>(() => []),
+  /** Target, task and label mapping chosen at explore, with the reasons. */
+  target: latest<TargetChoice | null>(() => null),
+  /** Rows per raw target value, counted at explore. */
+  targetCounts: latest<Record<string, number>>(() => ({})),
+  /** Columns select_features kept (null when it did not run). */
+  selectedFeatures: latest<string[] | null>(() => null),
+  /** feature_selection/feature_rankings.csv when select_features ran. */
+  featureRankings: latest<ArtifactRef | null>(() => null),
+  /** The current plan; replaced by plan, never edited elsewhere. */
+  prepPlan: latest<Plan | null>(() => null),
+  /** Review edits the next plan node applies. */
+  pendingEdits: latest<FeedbackAction[]>(() => []),
+  /** How many times plan ran (bounded by config.codegen.maxReplans). */
+  planVersion: latest<number>(() => 0),
+  /** Codegen tries in the current round (reset by plan and by a retry at review_prep). */
+  codeTries: latest<number>(() => 0),
+  /** scripts/prepare_data.js of the latest try. */
+  script: latest<ArtifactRef | null>(() => null),
+  /** Outcome of the latest execute. */
+  execution: latest<ExecutionResult | null>(() => null),
+  /** Deterministic checks and critique of the rendered records. */
+  verification: latest<Verification | null>(() => null),
+  /** The action list of the latest review answer, consumed by its router. */
+  lastReview: latest<{ step: ReviewPayload["step"]; answer: string; actions: FeedbackAction[]; error: string | null } | null>(() => null),
+  /** Balancing strategy for the training rows. */
+  balanceStrategy: latest<BalanceStrategy>(() => "none"),
+  /** Folder of this run's split, configs and evaluation: <output>/run_<timestamp>. */
+  runDir: latest<string | null>(() => null),
+  splitResult: latest<SplitResult | null>(() => null),
+  imputation: latest<ImputationResult | null>(() => null),
+  balanceResult: latest<BalanceResult | null>(() => null),
+  /** LlamaFactory keys typed at review_config. */
+  configOverrides: latest<Record<string, string | number | boolean>>(() => ({})),
+  configFiles: latest<ConfigFiles | null>(() => null),
+  trainRun: latest<StepCommand | null>(() => null),
+  predictRuns: latest<StepCommand[]>(() => []),
+  evaluation: latest<EvaluationResult | null>(() => null),
+  /** Append-only pipeline log. */
+  log: Annotation<LogEntry[]>({ reducer: (old, next) => old.concat(next), default: () => [] }),
+});
+
+export type State = typeof StateAnnotation.State;
+export type Update = typeof StateAnnotation.Update;

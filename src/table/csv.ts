@@ -1,0 +1,71 @@
+/**
+ * Row-level reading of a CSV: batches of header-keyed rows with trimmed cells and
+ * missing tokens turned into null. Parsing and its errors live in records.ts.
+ */
+import { readRecords } from "./records.js";
+
+export interface CsvOptions {
+  /** Cells equal to one of these after trimming are missing (config csv.missingTokens). */
+  missingTokens: string[];
+  /** Rows per yielded batch. */
+  batchRows: number;
+}
+
+/** Header name → trimmed cell, null when missing. */
+export type RawRow = Record<string, string | null>;
+
+function toRawRow(header: string[], record: string[], missing: ReadonlySet<string>): RawRow {
+  const row: RawRow = {};
+  for (let c = 0; c < header.length; c++) {
+    const cell = (record[c] ?? "").trim();
+    row[header[c] ?? String(c)] = missing.has(cell) ? null : cell;
+  }
+  return row;
+}
+
+/**
+ * Streams a CSV as batches of at most `opts.batchRows` rows; `firstLine` is the 1-based
+ * file line of the batch's first row (the header is line 1). Rows are yielded in file
+ * order; blank lines are skipped. Throws TabtuneError on a malformed file.
+ */
+export async function* streamCsvRows(
+  path: string,
+  opts: CsvOptions,
+): AsyncGenerator<{ rows: RawRow[]; firstLine: number }> {
+  const missing = new Set(opts.missingTokens);
+  const size = Math.max(1, opts.batchRows);
+  let rows: RawRow[] = [];
+  let firstLine = 0;
+  for await (const batch of readRecords(path)) {
+    for (let i = 0; i < batch.records.length; i++) {
+      if (rows.length === 0) firstLine = batch.lines[i] ?? 0;
+      rows.push(toRawRow(batch.header, batch.records[i] ?? [], missing));
+      if (rows.length >= size) {
+        yield { rows, firstLine };
+        rows = [];
+      }
+    }
+  }
+  if (rows.length > 0) yield { rows, firstLine };
+}
+
+/** The header's column names (trimmed), reading no further than needed. */
+export async function readCsvHeader(path: string): Promise<string[]> {
+  for await (const batch of readRecords(path)) return batch.header;
+  // readRecords throws on a file without a header before getting here.
+  return [];
+}
+
+/** The first `n` data rows, for the profile's sample (reads no further than needed). */
+export async function readTableSample(path: string, opts: CsvOptions, n: number): Promise<RawRow[]> {
+  const out: RawRow[] = [];
+  if (n <= 0) return out;
+  const missing = new Set(opts.missingTokens);
+  for await (const batch of readRecords(path)) {
+    for (const record of batch.records) {
+      out.push(toRawRow(batch.header, record, missing));
+      if (out.length >= n) return out;
+    }
+  }
+  return out;
+}

@@ -1,0 +1,215 @@
+/**
+ * The profile of a table kept in state (TableProfile): per column its kind, missing
+ * count, distinct count, most frequent values and numeric summary; duplicate rows and
+ * constant columns for the whole table. Pure: reads the typed columns, never the file.
+ */
+import { mean, quantileSorted, sampleStandardDeviation } from "simple-statistics";
+import type { Config } from "../config.js";
+import type { ColumnProfile, NumericSummary, TableProfile } from "../schemas.js";
+import type { Column, NumericColumn, Table } from "./columns.js";
+import type { RawRow } from "./csv.js";
+import { columnKind, type ValueFacts } from "./kinds.js";
+
+type ValueCount = { value: string; count: number };
+
+/** Natural order: numbers numerically, then text with embedded numbers compared as numbers. */
+export function compareNatural(a: string, b: string): number {
+  const x = Number(a);
+  const y = Number(b);
+  if (a !== "" && b !== "" && Number.isFinite(x) && Number.isFinite(y)) return x - y || (a < b ? -1 : a > b ? 1 : 0);
+  return a.localeCompare(b, "en", { numeric: true });
+}
+
+/** Keeps the `k` largest counts; ties go to the naturally smaller value. */
+function topCounts(entries: Iterable<ValueCount>, k: number): ValueCount[] {
+  const top: ValueCount[] = [];
+  const before = (p: ValueCount, q: ValueCount) => p.count > q.count || (p.count === q.count && compareNatural(p.value, q.value) < 0);
+  for (const e of entries) {
+    if (top.length === k && !before(e, top[k - 1] ?? e)) continue;
+    let i = top.length;
+    while (i > 0 && before(e, top[i - 1] ?? e)) i--;
+    top.splice(i, 0, e);
+    if (top.length > k) top.pop();
+  }
+  return top;
+}
+
+/** Non-missing values of a numeric column, sorted ascending. */
+function sortedValues(column: NumericColumn): Float64Array {
+  const out = new Float64Array(column.values.length);
+  let n = 0;
+  for (const v of column.values) if (!Number.isNaN(v)) out[n++] = v;
+  return out.slice(0, n).sort();
+}
+
+interface SortedFacts {
+  distinct: number;
+  /** The first (smallest) three distinct values, as text. */
+  firstValues: string[];
+  /** The `k` most frequent values (ties: the smaller value). */
+  top: ValueCount[];
+}
+
+/** One pass over runs of equal values of a sorted array; only kept values become text. */
+function sortedFacts(sorted: Float64Array, k: number): SortedFacts {
+  const firstValues: string[] = [];
+  const top: { value: number; count: number }[] = [];
+  let distinct = 0;
+  let i = 0;
+  while (i < sorted.length) {
+    const v = sorted[i] ?? NaN;
+    let j = i + 1;
+    while (j < sorted.length && sorted[j] === v) j++;
+    const count = j - i;
+    if (distinct++ < 3) firstValues.push(String(v));
+    // Values arrive in ascending order, so an equal count never displaces an earlier value.
+    if (top.length < k || count > (top[top.length - 1]?.count ?? 0)) {
+      let at = top.length;
+      while (at > 0 && count > (top[at - 1]?.count ?? 0)) at--;
+      top.splice(at, 0, { value: v, count });
+      if (top.length > k) top.pop();
+    }
+    i = j;
+  }
+  return { distinct, firstValues, top: top.map((t) => ({ value: String(t.value), count: t.count })) };
+}
+
+/**
+ * min, max, mean, median, sample standard deviation (n − 1; 0 for one value), quartiles
+ * (linear interpolation, numpy's default) and the count outside Tukey's fences
+ * [q1 − 1.5 IQR, q3 + 1.5 IQR]. Null for an empty input.
+ * @example numericSummary([1, 2, 3, 4, 100]) // { min: 1, max: 100, median: 3, q1: 2, q3: 4, outliers: 1, … }
+ */
+export function numericSummary(sorted: ArrayLike<number>): NumericSummary | null {
+  if (sorted.length === 0) return null;
+  // A plain array for simple-statistics (a loop: Array.from on a typed array is slow).
+  const xs: number[] = new Array<number>(sorted.length);
+  for (let i = 0; i < sorted.length; i++) xs[i] = sorted[i] ?? NaN;
+  const q1 = quantileSorted(xs, 0.25);
+  const q3 = quantileSorted(xs, 0.75);
+  const low = q1 - 1.5 * (q3 - q1);
+  const high = q3 + 1.5 * (q3 - q1);
+  let outliers = 0;
+  for (const x of xs) if (x < low || x > high) outliers++;
+  return {
+    min: xs[0] ?? NaN,
+    max: xs[xs.length - 1] ?? NaN,
+    mean: mean(xs),
+    median: quantileSorted(xs, 0.5),
+    std: xs.length > 1 ? sampleStandardDeviation(xs) : 0,
+    q1,
+    q3,
+    outliers,
+  };
+}
+
+function profileColumn(column: Column, rows: number, cfg: Config["profile"]): ColumnProfile {
+  let facts: ValueFacts;
+  let top: ValueCount[];
+  let numeric: NumericSummary | null = null;
+  if (column.type === "numeric") {
+    const sorted = sortedValues(column);
+    const { distinct, firstValues, top: topNumbers } = sortedFacts(sorted, Math.max(cfg.topValues, cfg.maxClassCardinality));
+    facts = { rows, nonMissing: sorted.length, distinct, distinctText: firstValues, min: sorted[0] ?? NaN, max: sorted[sorted.length - 1] ?? NaN };
+    top = topNumbers;
+    numeric = numericSummary(sorted);
+  } else {
+    const counts = new Int32Array(column.dictionary.length);
+    let nonMissing = 0;
+    for (const code of column.codes) {
+      if (code < 0) continue;
+      counts[code] = (counts[code] ?? 0) + 1;
+      nonMissing++;
+    }
+    const present = column.dictionary.filter((_, i) => (counts[i] ?? 0) > 0);
+    facts = { rows, nonMissing, distinct: present.length, distinctText: present, min: NaN, max: NaN };
+    const entries = column.dictionary.map((value, i) => ({ value, count: counts[i] ?? 0 })).filter((e) => e.count > 0);
+    top = topCounts(entries, Math.max(cfg.topValues, cfg.maxClassCardinality));
+  }
+  const missing = rows - facts.nonMissing;
+  // Every value of a column that may be a class label, so labels are known from the profile.
+  const keep = facts.distinct <= cfg.maxClassCardinality ? facts.distinct : cfg.topValues;
+  return {
+    name: column.name,
+    index: column.index,
+    kind: columnKind(column, facts, cfg.textDistinctRatio),
+    missing,
+    missingRate: rows === 0 ? 0 : missing / rows,
+    distinct: facts.distinct,
+    topValues: top.slice(0, keep),
+    numeric,
+  };
+}
+
+/** 32-bit mix (murmur3 finaliser). */
+function mix(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+/** Cell words of a column for hashing: two 32-bit words per row. */
+function cellWords(column: Column): Uint32Array {
+  if (column.type === "numeric") return new Uint32Array(column.values.buffer, column.values.byteOffset, column.values.length * 2);
+  const words = new Uint32Array(column.codes.length * 2);
+  for (let r = 0; r < column.codes.length; r++) words[2 * r] = (column.codes[r] ?? -1) >>> 0;
+  return words;
+}
+
+/**
+ * Rows equal to an earlier row in every column (pandas `duplicated().sum()`). Rows are
+ * hashed into an open-addressing table and confirmed cell by cell, so the count is exact.
+ * Missing cells equal each other.
+ */
+export function countDuplicateRows(table: Table): number {
+  const words = table.columns.map(cellWords);
+  const hashes = new Uint32Array(table.rows);
+  for (let r = 0; r < table.rows; r++) {
+    let h = 0x9e3779b9;
+    for (const w of words) h = mix((h ^ (w[2 * r] ?? 0)) + Math.imul(w[2 * r + 1] ?? 0, 0x27d4eb2f));
+    hashes[r] = h;
+  }
+  let size = 1;
+  while (size < 2 * table.rows) size *= 2;
+  const mask = size - 1;
+  const slots = new Int32Array(size); // row + 1; 0 = empty
+  const sameRow = (r: number, s: number) => words.every((w) => w[2 * r] === w[2 * s] && w[2 * r + 1] === w[2 * s + 1]);
+  let duplicates = 0;
+  for (let r = 0; r < table.rows; r++) {
+    const h = hashes[r] ?? 0;
+    let slot = h & mask;
+    for (;;) {
+      const stored = (slots[slot] ?? 0) - 1;
+      if (stored < 0) {
+        slots[slot] = r + 1;
+        break;
+      }
+      if (hashes[stored] === h && sameRow(r, stored)) {
+        duplicates++;
+        break;
+      }
+      slot = (slot + 1) & mask;
+    }
+  }
+  return duplicates;
+}
+
+/**
+ * Profiles every column of `table`. `sample` (the first rows, from readTableSample) is
+ * kept as is, cut to cfg.sampleRows. A column with at most one distinct value (or none:
+ * all missing) is constant.
+ */
+export function profileTable(table: Table, cfg: Config["profile"], sample: RawRow[]): TableProfile {
+  const columns = table.columns.map((c) => profileColumn(c, table.rows, cfg));
+  return {
+    file: table.path,
+    sha256: table.sha256,
+    rows: table.rows,
+    columns,
+    duplicateRows: countDuplicateRows(table),
+    constantColumns: columns.filter((c) => c.distinct <= 1).map((c) => c.name),
+    sample: sample.slice(0, cfg.sampleRows),
+  };
+}

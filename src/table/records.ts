@@ -1,0 +1,223 @@
+/**
+ * The one place a CSV file is tokenised: papaparse's parser fed chunk by chunk from a
+ * file stream, so memory stays bounded by one chunk plus one row. Every structural
+ * problem (missing or empty file, header only, duplicate or empty header names, ragged
+ * rows, unterminated or malformed quotes) is a TabtuneError naming the file and line.
+ */
+import type { Hash } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { stat } from "node:fs/promises";
+import { StringDecoder } from "node:string_decoder";
+import Papa from "papaparse";
+import { TabtuneError } from "../errors.js";
+
+/** Bytes read from disk per chunk. */
+const CHUNK_BYTES = 1 << 20;
+/** A row still open after this many characters is taken as an unterminated quote. */
+const MAX_OPEN_ROW_CHARS = 16 << 20;
+
+/** Records of one chunk: raw (untrimmed) fields and the 1-based file line each starts on. */
+export interface RecordBatch {
+  header: string[];
+  records: string[][];
+  lines: number[];
+}
+
+type Newline = "\n" | "\r\n" | "\r";
+
+interface ParseOutput {
+  data: string[][];
+  errors: { code: string; row: number }[];
+  cursor: number;
+}
+
+/** Rows of strings (papaparse without dynamicTyping yields only strings; first cells are checked). */
+function isRows(data: unknown[]): data is string[][] {
+  return data.every((row) => Array.isArray(row) && (row.length === 0 || typeof row[0] === "string"));
+}
+
+/** papaparse's low-level parser is typed `any`; check what we use instead of casting. */
+function toParseOutput(value: unknown): ParseOutput {
+  if (typeof value !== "object" || value === null) throw new Error("papaparse returned no result");
+  const data: unknown = Reflect.get(value, "data");
+  const errors: unknown = Reflect.get(value, "errors");
+  const meta: unknown = Reflect.get(value, "meta");
+  const cursor: unknown = typeof meta === "object" && meta !== null ? Reflect.get(meta, "cursor") : undefined;
+  if (!Array.isArray(data) || !Array.isArray(errors) || typeof cursor !== "number")
+    throw new Error("papaparse returned an unexpected result");
+  if (!isRows(data)) throw new Error("papaparse returned a row that is not an array of strings");
+  const errs = errors.map((e: unknown) => {
+    const code: unknown = typeof e === "object" && e !== null ? Reflect.get(e, "code") : undefined;
+    const row: unknown = typeof e === "object" && e !== null ? Reflect.get(e, "row") : undefined;
+    return { code: typeof code === "string" ? code : "Unknown", row: typeof row === "number" ? row : 0 };
+  });
+  return { data, errors: errs, cursor };
+}
+
+/** Line ending of the file, guessed from its first chunk. */
+function guessNewline(text: string): Newline {
+  const lf = text.indexOf("\n");
+  if (lf > 0 && text[lf - 1] === "\r") return "\r\n";
+  if (lf === -1 && text.includes("\r")) return "\r";
+  return "\n";
+}
+
+/** Comma unless the first line has none and has tabs or semicolons instead. */
+function guessDelimiter(text: string, newline: Newline): string {
+  const end = text.indexOf(newline);
+  const line = end === -1 ? text : text.slice(0, end);
+  if (line.includes(",")) return ",";
+  if (line.includes("\t")) return "\t";
+  if (line.includes(";")) return ";";
+  return ",";
+}
+
+/** A row papaparse produces for an empty (or whitespace-only) line. */
+function isBlank(record: string[]): boolean {
+  return record.length === 1 && (record[0] ?? "").trim() === "";
+}
+
+function newlinesIn(record: string[], nl: string): number {
+  let count = 0;
+  for (const field of record) {
+    let at = field.indexOf(nl);
+    while (at !== -1) {
+      count++;
+      at = field.indexOf(nl, at + 1);
+    }
+  }
+  return count;
+}
+
+export function csvError(code: string, message: string, suggestion: string): TabtuneError {
+  return new TabtuneError(code, message, { suggestion });
+}
+
+async function assertReadableFile(path: string): Promise<void> {
+  const info = await stat(path).catch((cause: unknown) => {
+    throw new TabtuneError("csv_missing", `${path} does not exist or cannot be read`, {
+      suggestion: "check the path of the CSV file",
+      cause,
+    });
+  });
+  if (!info.isFile()) throw csvError("csv_not_file", `${path} is not a file`, "pass the path of a CSV file");
+  if (info.size === 0) throw csvError("csv_empty", `${path} is empty (0 bytes)`, "give a CSV with a header line and data rows");
+}
+
+/** Checks header names: none empty, none repeated. Returns them trimmed. */
+function checkHeader(path: string, line: number, raw: string[]): string[] {
+  const header = raw.map((name, i) => (i === 0 ? name.replace(/^\uFEFF/, "") : name).trim());
+  const seen = new Map<string, number>();
+  header.forEach((name, i) => {
+    if (name === "")
+      throw csvError(
+        "csv_header_empty_name",
+        `${path} line ${line}: column ${i + 1} of the header has no name`,
+        "give every column a name in the header line",
+      );
+    const first = seen.get(name);
+    if (first !== undefined)
+      throw csvError(
+        "csv_header_duplicate",
+        `${path} line ${line}: column name "${name}" appears twice (columns ${first + 1} and ${i + 1})`,
+        "rename one of them so every column name is unique",
+      );
+    seen.set(name, i);
+  });
+  return header;
+}
+
+/**
+ * Streams the data records of a CSV, one batch per chunk read (a batch may be empty).
+ * Blank lines are skipped. Throws TabtuneError on any structural problem; header-only and
+ * empty files throw after the last chunk, so a caller that stops early (the header) is not
+ * affected. `hash`, when given, is fed every byte of the file.
+ */
+export async function* readRecords(path: string, hash?: Hash): AsyncGenerator<RecordBatch> {
+  await assertReadableFile(path);
+  const stream = createReadStream(path, { highWaterMark: CHUNK_BYTES });
+  const decoder = new StringDecoder("utf8");
+  let parser: Papa.Parser | null = null;
+  let newline: Newline = "\n";
+  let header: string[] | null = null;
+  let partial = "";
+  let baseIndex = 0;
+  let line = 1; // 1-based line where the next record starts
+  let dataRows = 0;
+
+  function consume(text: string, last: boolean): RecordBatch | null {
+    if (parser === null) {
+      if (text.trim() === "" && !last) {
+        partial = text;
+        return null;
+      }
+      newline = guessNewline(text);
+      parser = new Papa.Parser({ delimiter: guessDelimiter(text, newline), newline, skipEmptyLines: false });
+    }
+    const out = toParseOutput(parser.parse(text, baseIndex, !last));
+    if (!last) {
+      partial = text.substring(out.cursor - baseIndex);
+      baseIndex = out.cursor;
+      if (partial.length > MAX_OPEN_ROW_CHARS)
+        throw csvError(
+          "csv_unterminated_quote",
+          `${path} line ${line}: a quoted value starting near here never ends (over ${MAX_OPEN_ROW_CHARS >> 20} M characters)`,
+          'close the quote; a quote inside a quoted value is written as two quotes ("")',
+        );
+    }
+    const nl = newline === "\r" ? "\r" : "\n";
+    const firstError = out.errors.find((e) => e.code === "MissingQuotes" || e.code === "InvalidQuotes");
+    const records: string[][] = [];
+    const lines: number[] = [];
+    for (let i = 0; i < out.data.length; i++) {
+      const record = out.data[i] ?? [];
+      if (firstError && firstError.row === i) {
+        if (firstError.code === "MissingQuotes")
+          throw csvError(
+            "csv_unterminated_quote",
+            `${path} line ${line}: a quoted value is never closed (the file ends inside quotes)`,
+            'close the quote; a quote inside a quoted value is written as two quotes ("")',
+          );
+        throw csvError(
+          "csv_malformed_quote",
+          `${path} line ${line}: a closing quote is followed by other characters`,
+          'quote the whole value and write a quote inside it as two quotes ("")',
+        );
+      }
+      const startLine = line;
+      line += 1 + newlinesIn(record, nl);
+      if (isBlank(record)) continue;
+      if (header === null) {
+        header = checkHeader(path, startLine, record);
+        continue;
+      }
+      if (record.length !== header.length)
+        throw csvError(
+          "csv_ragged_row",
+          `${path} line ${startLine} has ${record.length} field${record.length === 1 ? "" : "s"}, the header has ${header.length}`,
+          "fix that line: every row needs one value per column (quote values that contain the delimiter)",
+        );
+      records.push(record);
+      lines.push(startLine);
+    }
+    dataRows += records.length;
+    return header === null ? null : { header, records, lines };
+  }
+
+  try {
+    for await (const chunk of stream) {
+      if (!(chunk instanceof Buffer)) throw new Error("file stream returned a string chunk");
+      hash?.update(chunk);
+      const batch = consume(partial + decoder.write(chunk), false);
+      if (batch) yield batch;
+    }
+    const batch = consume(partial + decoder.end(), true);
+    if (batch) yield batch;
+  } finally {
+    stream.destroy();
+  }
+  if (header === null)
+    throw csvError("csv_empty", `${path} has no header line (only blank lines)`, "give a CSV with a header line and data rows");
+  if (dataRows === 0)
+    throw csvError("csv_header_only", `${path} has a header line but no data rows`, "add data rows below the header");
+}

@@ -1,0 +1,49 @@
+/** Runs the built CLI as a child process with no terminal, the way CI and scripts use it. */
+import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+export const CLI = join(ROOT, "dist", "cli.js");
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function runCli(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): CliResult {
+  const result = spawnSync(process.execPath, ["--no-node-snapshot", CLI, ...args], {
+    cwd: options.cwd ?? ROOT,
+    env: { ...process.env, CI: "1", NO_COLOR: "1", npm_lifecycle_event: "", ...options.env },
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "pipe"],
+    timeout: 300_000,
+  });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+export function tempDir(prefix = "tabtune-"): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** path → sha256 of every file under a folder, to prove a folder was not touched. */
+export function hashTree(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (d: string) => {
+    for (const name of readdirSync(d)) {
+      const p = join(d, name);
+      if (statSync(p).isDirectory()) walk(p);
+      else out[relative(dir, p)] = createHash("sha256").update(readFileSync(p)).digest("hex");
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+export function runDirs(output: string): string[] {
+  return readdirSync(output).filter((n) => n.startsWith("run_")).sort();
+}

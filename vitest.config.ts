@@ -1,0 +1,13 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["test/**/*.test.ts"],
+    globalSetup: ["test/global-setup.ts"],
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+    // isolated-vm on Node ≥ 20 needs the V8 startup snapshot disabled.
+    pool: "forks",
+    execArgv: ["--no-node-snapshot"],
+  },
+});
