@@ -5,7 +5,7 @@
  */
 import { copyFileSync, mkdirSync } from "node:fs";
 import { basename, extname, join, resolve } from "node:path";
-import { llamafactoryCommands, findExecutable, runStreaming } from "../finetune/commands.js";
+import { findExecutable, formatCommand, llamafactoryCommands, runStreaming } from "../finetune/commands.js";
 import { writeLlamaFactoryConfigs } from "../finetune/configs.js";
 import { TabtuneError } from "../errors.js";
 import { detail, logEntry, stage } from "../log.js";
@@ -58,7 +58,7 @@ async function runOrPrint(state: State, argv: string[], name: string): Promise<S
   if (!options.finetune || !cli) {
     const why = !options.finetune ? "--finetune not given" : "llamafactory-cli is not on PATH";
     detail(`${why}; run it yourself:`);
-    process.stderr.write(`    ${argv.join(" ")}\n`);
+    process.stdout.write(`    ${formatCommand(argv)}\n`);
     return { argv, ran: false, exitCode: null, logFile: null };
   }
   const logFile = paths.logs(runDir, name);
@@ -91,7 +91,7 @@ export async function predict(state: State): Promise<Update> {
   for (const [argv, name] of [[commands.predictTrain, "predict_train"], [commands.predictTest, "predict_test"]] as const) {
     // Without a trained adapter there is nothing to predict with; print the command instead.
     results.push(trained ? await runOrPrint(state, argv, name) : { argv, ran: false, exitCode: null, logFile: null });
-    if (!trained) process.stderr.write(`    ${argv.join(" ")}\n`);
+    if (!trained) process.stdout.write(`    ${formatCommand(argv)}\n`);
   }
   stage("predict", trained ? "predictions written" : "not run (no fine-tuned adapter in this run)");
   return {
