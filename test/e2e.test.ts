@@ -2,11 +2,12 @@
  * End-to-end: the built CLI as a child process with no terminal, on real CSVs, with the
  * real SQLite checkpointer and sandbox. These are the issue's acceptance checks.
  */
+import { spawn } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
-import { hashTree, ROOT, runCli, runDirs, tempDir } from "./helpers/cli.js";
+import { CLI, hashTree, ROOT, runCli, runDirs, tempDir } from "./helpers/cli.js";
 
 const PENGUINS = join(ROOT, "test/fixtures/penguins.csv");
 const CREDIT = join(ROOT, "examples/credit_data.csv");
@@ -76,6 +77,33 @@ describe("pause and resume", () => {
     expect(resumed.code).toBe(0);
     expect(existsSync(join(output, "data/train.json"))).toBe(true);
     expect(resumed.stdout).toMatch(/macroF1/);
+  });
+});
+
+describe("a killed run", () => {
+  it("continues from its last checkpoint with --resume in a new process", async () => {
+    const output = join(tempDir(), "credit");
+    const child = spawn(process.execPath, ["--no-node-snapshot", CLI, "--csv", CREDIT, "--output", output, "--yes"], {
+      env: { ...process.env, CI: "1", NO_COLOR: "1" },
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    let seen = "";
+    const killed = await new Promise<boolean>((resolve) => {
+      child.stderr.on("data", (chunk: Buffer) => {
+        seen += chunk.toString();
+        // Kill it hard once the prep code has run: verify, review, split and the rest are still ahead.
+        if (/^execute /m.test(seen) && !child.killed) child.kill("SIGKILL");
+      });
+      child.on("exit", (_code, signal) => resolve(signal === "SIGKILL"));
+    });
+    expect(killed).toBe(true);
+    expect(runDirs(output)).toHaveLength(0);
+    const resumed = runCli(["--csv", CREDIT, "--output", output, "--resume", "--yes"]);
+    expect(resumed.stderr).not.toMatch(/error:/);
+    expect(resumed.code).toBe(0);
+    expect(resumed.stderr).not.toMatch(/^explore /m); // nothing before the crash is redone
+    const [run] = runDirs(output);
+    expect(existsSync(join(output, run ?? "", "evaluation/results.json"))).toBe(true);
   });
 });
 

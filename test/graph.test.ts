@@ -1,0 +1,145 @@
+/**
+ * The graph driven the langgraphjs way: invoke → getState().next → Command({ resume }) →
+ * assert on state, with the real SQLite checkpointer and sandbox.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { Command } from "@langchain/langgraph";
+import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
+import { parse } from "yaml";
+import { beforeAll, describe, expect, it } from "vitest";
+import { optionsFromFlags, buildProgram, type CliFlags } from "../src/cli/options.js";
+import { compileGraph, graph } from "../src/graph.js";
+import { setQuiet } from "../src/log.js";
+import { paths } from "../src/paths.js";
+import { getConfig } from "../src/runtime.js";
+import type { State } from "../src/state.js";
+import { ROOT, tempDir } from "./helpers/cli.js";
+
+beforeAll(() => setQuiet(true));
+
+function setup(csv: string, extra: string[] = []) {
+  const output = join(tempDir(), "out");
+  const program = buildProgram(getConfig());
+  program.parse(["node", "tabtune", "--csv", csv, "--output", output, ...extra]);
+  const options = optionsFromFlags(program.opts<CliFlags>(), getConfig());
+  const app = compileGraph(SqliteSaver.fromConnString(":memory:"));
+  const config = { configurable: { thread_id: "t1" }, recursionLimit: 200 };
+  return { app, config, options, output };
+}
+
+async function next(app: ReturnType<typeof compileGraph>, config: { configurable: { thread_id: string } }) {
+  const snapshot = await app.getState(config);
+  return { next: snapshot.next, values: snapshot.values as State };
+}
+
+const PENGUINS = join(ROOT, "test/fixtures/penguins.csv");
+
+describe("review_plan", () => {
+  it("pauses before any code is written, and an edit re-plans", async () => {
+    const { app, config, options } = setup(PENGUINS);
+    await app.invoke({ runId: "t1", options }, config);
+    let state = await next(app, config);
+    expect(state.next).toEqual(["review_plan"]);
+    expect(state.values.script).toBeNull();
+    expect(state.values.prepPlan?.features).toContain("Island");
+
+    await app.invoke(new Command({ resume: "drop features: Island; change instruction to: Which species is this penguin?" }), config);
+    state = await next(app, config);
+    expect(state.next).toEqual(["review_plan"]);
+    expect(state.values.planVersion).toBe(2);
+    expect(state.values.prepPlan?.features).not.toContain("Island");
+    expect(state.values.prepPlan?.dropped.map((d) => d.column)).toContain("Island");
+    expect(state.values.prepPlan?.instruction).toBe("Which species is this penguin?");
+  });
+
+  it("an unknown column is shown back at the same review instead of crashing", async () => {
+    const { app, config, options } = setup(PENGUINS);
+    await app.invoke({ runId: "t1", options }, config);
+    await app.invoke(new Command({ resume: "drop features: island" }), config);
+    const state = await next(app, config);
+    expect(state.next).toEqual(["review_plan"]);
+    expect(state.values.lastReview?.error).toMatch(/island.*did you mean Island/);
+    const pending = (await app.getState(config)).tasks.flatMap((t) => t.interrupts);
+    expect((pending[0]?.value as { error: string | null }).error).toMatch(/did you mean Island/);
+  });
+});
+
+describe("execute failures", () => {
+  it("retries codegen 3 times with the error, then shows the failure at review_prep", async () => {
+    const { app, config, options, output } = setup(PENGUINS);
+    await app.invoke({ runId: "t1", options }, config);
+    // A pasted plan whose label mapping lacks a real value: clean() must refuse the row, never skip it.
+    const edited = JSON.stringify({ labels: { Adelie: "Adelie", Gentoo: "Gentoo" } });
+    await app.invoke(new Command({ resume: edited }), config);
+    await app.invoke(new Command({ resume: "approve" }), config);
+    const state = await next(app, config);
+    expect(state.next).toEqual(["review_prep"]);
+    expect(state.values.codeTries).toBe(3);
+    expect(state.values.execution?.ok).toBe(false);
+    expect(state.values.execution?.error?.message).toMatch(/Chinstrap.*not in the label mapping/);
+    expect(state.values.execution?.error?.row).toMatchObject({ Species: "Chinstrap" });
+    // A failed attempt leaves no file that looks like output.
+    expect(existsSync(paths.cleaned(output))).toBe(false);
+    expect(state.values.log.filter((l) => l.step === "execute")).toHaveLength(3);
+  });
+});
+
+describe("balance and config reviews", () => {
+  it("oversample at review_prep balances training rows only, and config overrides are written", async () => {
+    const { app, config, options } = setup(PENGUINS);
+    await app.invoke({ runId: "t1", options }, config);
+    await app.invoke(new Command({ resume: "approve" }), config);
+    await app.invoke(new Command({ resume: "oversample" }), config);
+    let state = await next(app, config);
+    expect(state.next).toEqual(["review_balance"]);
+    const b = state.values.balanceResult;
+    expect(b?.strategy).toBe("oversample");
+    expect(new Set(Object.values(b?.after ?? {})).size).toBe(1); // every class at the largest count
+    // The test records keep the split's class counts: balancing never touches them.
+    const testRecords = JSON.parse(readFileSync(b?.testJson.path ?? "", "utf8")) as { output: string }[];
+    const testCounts: Record<string, number> = {};
+    for (const r of testRecords) testCounts[r.output] = (testCounts[r.output] ?? 0) + 1;
+    expect(testCounts).toEqual(state.values.splitResult?.testClassCounts);
+    expect(Object.values(testCounts).sort()).not.toEqual(Object.values(b?.after ?? {}).sort());
+
+    await app.invoke(new Command({ resume: "use undersample instead" }), config);
+    state = await next(app, config);
+    expect(state.next).toEqual(["review_balance"]);
+    expect(state.values.balanceResult?.strategy).toBe("undersample");
+
+    await app.invoke(new Command({ resume: "approve" }), config);
+    await app.invoke(new Command({ resume: "lora_rank: 32, num_train_epochs: 5, lora_target: q_proj,v_proj" }), config);
+    state = await next(app, config);
+    expect(state.next).toEqual(["review_config"]);
+    const yaml = parse(readFileSync(state.values.configFiles?.trainYaml ?? "", "utf8")) as Record<string, unknown>;
+    expect(yaml.lora_rank).toBe(32);
+    expect(yaml.num_train_epochs).toBe(5);
+    expect(yaml.lora_target).toBe("q_proj,v_proj");
+
+    await app.invoke(new Command({ resume: "approve" }), config);
+    state = await next(app, config);
+    expect(state.next).toEqual([]);
+    expect(state.values.evaluation?.baseline).toHaveProperty("accuracy");
+  });
+});
+
+describe("wide tables", () => {
+  it("go through select_features and keep the configured number of columns", async () => {
+    const { app, config, options, output } = setup(join(ROOT, "test/fixtures/digits.csv"));
+    await app.invoke({ runId: "t1", options }, config);
+    const state = await next(app, config);
+    expect(state.values.selectedFeatures).toHaveLength(getConfig().featureSelection.keep);
+    expect(state.values.prepPlan?.features).toEqual(expect.arrayContaining(state.values.selectedFeatures ?? []));
+    expect(state.values.prepPlan?.features).toHaveLength(getConfig().featureSelection.keep);
+    expect(readFileSync(paths.selected(output), "utf8").trim().split("\n")).toHaveLength(getConfig().featureSelection.keep);
+    expect(state.values.target?.task).toBe("multiclass");
+  });
+});
+
+describe("README", () => {
+  it("embeds the graph exactly as drawMermaid draws it", async () => {
+    const mermaid = (await graph.getGraphAsync()).drawMermaid().trim();
+    expect(readFileSync(join(ROOT, "README.md"), "utf8")).toContain(mermaid);
+  });
+});
