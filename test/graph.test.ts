@@ -51,6 +51,10 @@ describe("review_plan", () => {
     expect(state.values.prepPlan?.features).not.toContain("Island");
     expect(state.values.prepPlan?.dropped.map((d) => d.column)).toContain("Island");
     expect(state.values.prepPlan?.instruction).toBe("Which species is this penguin?");
+    await app.invoke(new Command({ resume: "drop features: Sex" }), config);
+    state = await next(app, config);
+    expect(state.values.prepPlan?.imputation.join("\n")).not.toMatch(/Sex/);
+    expect(state.values.prepPlan?.imputation.join("\n")).toMatch(/Body Mass \(g\)/);
   });
 
   it("an unknown column is shown back at the same review instead of crashing", async () => {

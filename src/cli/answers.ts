@@ -69,7 +69,6 @@ export function answerSource(args: { answers: string[]; yes: boolean; interactiv
 }
 
 async function ask(payload: ReviewPayloadWithError): Promise<string> {
-  if (payload.error) process.stdout.write(`\n  ! ${payload.error}\n`);
   for (;;) {
     const typed = await input({ message: `${payload.step} — approve, type feedback, "edit" to paste a plan/config, "help":` });
     let text = typed.trim();

@@ -2,10 +2,18 @@
 import { TabtuneError } from "../errors.js";
 import { logEntry, stage } from "../log.js";
 import { applyPlanEdits } from "../planning/plan-edits.js";
-import { heuristicPlan } from "../planning/heuristic-plan.js";
+import { heuristicPlan, imputationHints } from "../planning/heuristic-plan.js";
+import type { FeedbackAction } from "../feedback/parse.js";
+import type { Plan, TableProfile } from "../schemas.js";
 import { getConfig } from "../runtime.js";
 import type { State, Update } from "../state.js";
 import { requireProfile } from "./common.js";
+
+/** Imputation hints follow the kept features, unless the user pasted their own. */
+function withDerivedHints(next: Plan, edits: FeedbackAction[], profile: TableProfile): Plan {
+  const pasted = edits.some((e) => e.kind === "plan_edit" && "imputation" in e.plan);
+  return pasted ? next : { ...next, imputation: imputationHints(profile, next.features) };
+}
 
 export async function plan(state: State): Promise<Update> {
   const started = Date.now();
@@ -19,7 +27,7 @@ export async function plan(state: State): Promise<Update> {
   const edits = state.pendingEdits;
   // A plan exists after the first pass: later passes apply the review's edits to it (none for a bare "revise").
   const next = state.prepPlan
-    ? applyPlanEdits(state.prepPlan, edits, profile)
+    ? withDerivedHints(applyPlanEdits(state.prepPlan, edits, profile), edits, profile)
     : heuristicPlan({ profile, target: state.target, targetCounts: state.targetCounts, selectedFeatures: state.selectedFeatures, config });
   const version = state.planVersion + 1;
   stage("plan", `v${version}: ${next.features.length} features, ${next.dropped.length} dropped${edits.length ? ` (${edits.length} review edits)` : ""}`);

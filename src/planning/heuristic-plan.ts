@@ -47,9 +47,7 @@ export function heuristicPlan(args: {
   if (target.task !== "regression") cleaning.push("a target value outside the label mapping is an error, never skipped");
   if (profile.duplicateRows > 0) cleaning.push(`${profile.duplicateRows} duplicate rows are kept (they are real observations); review if they are not`);
 
-  const imputation = profile.columns
-    .filter((c) => features.includes(c.name) && c.missing > 0)
-    .map((c) => `${c.name}: ${c.missing} missing (${(c.missingRate * 100).toFixed(1)}%) → ${isNumericKind(c) ? "median" : "mode"} of the training rows`);
+  const imputation = imputationHints(profile, features);
 
   return {
     instruction: instructionFor(target),
@@ -63,6 +61,13 @@ export function heuristicPlan(args: {
     balancing: { strategy: "none", advice: balanceAdvice(target, targetCounts, config) },
     imputation,
   };
+}
+
+/** One line per kept feature with missing values: how many, and what will fill them. */
+export function imputationHints(profile: TableProfile, features: string[]): string[] {
+  return profile.columns
+    .filter((c) => features.includes(c.name) && c.missing > 0)
+    .map((c) => `${c.name}: ${c.missing} missing (${(c.missingRate * 100).toFixed(1)}%) → ${isNumericKind(c) ? "median" : "mode"} of the training rows`);
 }
 
 export function isNumericKind(column: ColumnProfile): boolean {
