@@ -35,6 +35,30 @@ export const ColumnProfile = z.object({
 });
 export type ColumnProfile = z.infer<typeof ColumnProfile>;
 
+/** The validation checks of explore (src/table/quality.ts). */
+export const QualityCheck = z.enum([
+  "duplicate_rows",
+  "constant_column",
+  "near_duplicate_categories",
+  "negative_values",
+  "future_dates",
+  "end_before_start",
+  "target_leakage",
+]);
+export type QualityCheck = z.infer<typeof QualityCheck>;
+
+/** One problem of the data, with how bad it is (config quality.*) and what to do about it. */
+export const QualityFinding = z.object({
+  check: QualityCheck,
+  /** The columns concerned (empty for whole-table checks such as duplicate rows). */
+  columns: z.array(z.string()),
+  severity: z.enum(["low", "medium", "high"]),
+  affectedRows: z.number().int().nonnegative(),
+  message: z.string(),
+  suggestion: z.string(),
+});
+export type QualityFinding = z.infer<typeof QualityFinding>;
+
 export const TableProfile = z.object({
   file: z.string(),
   sha256: z.string(),
@@ -42,6 +66,8 @@ export const TableProfile = z.object({
   columns: z.array(ColumnProfile),
   duplicateRows: z.number().int(),
   constantColumns: z.array(z.string()),
+  /** Quality findings, most severe first, at most config.quality.maxFindings (empty in old checkpoints). */
+  findings: z.array(QualityFinding).default([]),
   /** Up to config.profile.sampleRows raw rows, for prompts and review. */
   sample: z.array(z.record(z.string(), z.string().nullable())),
 });

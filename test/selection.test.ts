@@ -29,7 +29,7 @@ describe("selection scores against reference tools", () => {
     expect(normalizedVariance([0, 2])).toBe(0.5);
     expect(normalizedVariance([-1, 1])).toBe(1);
     expect(normalizedVariance([1, 1 + 1e-6])).toBeLessThan(1e-8);
-    expect(quantileBins([5, 1, 3, 3], 2)).toEqual([1, 0, 0, 0]);
+    expect(Array.from(quantileBins([5, 1, 3, 3], 2))).toEqual([1, 0, 0, 0]);
     expect(averageRanks([3, 1, 3])).toEqual([1.5, 3, 1.5]);
     expect(pearson([1, 1], [1, 2])).toBeNaN();
   });
@@ -106,5 +106,42 @@ describe("rankFeatures on mixed columns", () => {
     const r = rankFeatures({ ...defaults, keep: 1, columns, target, task: "binary" });
     expect(r[0]?.column).toBe("group");
     expect(r[0]?.absCorrelation).toBeCloseTo(1, 10); // Cramér's V of a deterministic relation
+  });
+});
+
+describe("rankFeatures on a wide table (typed columns, forest on the best columns only)", () => {
+  // 300 rows × 600 numeric columns; every 60th drives a binary target.
+  const rng = createRng(9);
+  const rows = 300;
+  const planted = new Set<string>();
+  const logit = new Float64Array(rows);
+  const columns = Array.from({ length: 600 }, (_, j) => {
+    const values = Float64Array.from({ length: rows }, () => rng() * 2 - 1);
+    if (j % 60 === 0) {
+      planted.add(`g_${j}`);
+      values.forEach((v, i) => (logit[i] = (logit[i] ?? 0) + 3 * v));
+    }
+    return { name: `g_${j}`, index: j, type: "numeric" as const, values, allIntegers: false };
+  });
+  const target = { name: "y", index: 600, type: "categorical" as const, codes: Int32Array.from(logit, (z) => (rng() < 1 / (1 + Math.exp(-z)) ? 1 : 0)), dictionary: ["no", "yes"] };
+  const rankings = rankFeatures({ ...defaults, keep: 20, columns, target, task: "binary", forestMaxColumns: 100 });
+
+  it("recovers the 10 planted columns in the top 20", () => {
+    const top = rankings.slice(0, 20).map((r) => r.column);
+    expect(top.filter((c) => planted.has(c)).length).toBe(10);
+  });
+
+  it("gives the forest only forestMaxColumns columns and says so", () => {
+    expect(rankings.filter((r) => r.forestImportance > 0).length).toBeLessThanOrEqual(100);
+    expect(rankings.filter((r) => r.reason.includes("not in the forest"))).toHaveLength(500);
+    expect(rankings[0]?.reason).toMatch(/^1 of 600 by average rank; in the top 20; forest ranked the 100 best/);
+  });
+
+  it("scores typed columns exactly like the same cells given as values", () => {
+    const plain = columns.slice(0, 40).map((c) => ({ name: c.name, kind: "numeric" as const, values: Array.from(c.values) }));
+    const labels = Array.from(target.codes, (c) => target.dictionary[c] ?? null);
+    const a = rankFeatures({ ...defaults, columns: columns.slice(0, 40), target, task: "binary" });
+    const b = rankFeatures({ ...defaults, columns: plain, target: labels, task: "binary" });
+    expect(a).toEqual(b);
   });
 });

@@ -3,10 +3,13 @@ import { existsSync } from "node:fs";
 import { TabtuneError } from "../errors.js";
 import { detail, logEntry, stage } from "../log.js";
 import { getConfig } from "../runtime.js";
+import type { TableProfile, TargetChoice } from "../schemas.js";
 import type { State, Update } from "../state.js";
 import { columnValue, readTable, type Table } from "../table/columns.js";
-import { readCsvHeader, readTableSample } from "../table/csv.js";
+import { alignTestTable, type TestAlignment } from "../table/alignment.js";
+import { readTableSample, type CsvOptions } from "../table/csv.js";
 import { profileTable } from "../table/profile.js";
+import { findQualityIssues } from "../table/quality.js";
 import { detectTarget } from "../table/target.js";
 import { requireOptions } from "./common.js";
 
@@ -23,20 +26,11 @@ function countTarget(table: Table, column: string): Record<string, number> {
   return counts;
 }
 
-/** Header problems of --test-csv against the training file, reported before anything runs. */
-async function alignTestHeader(trainHeader: string[], testCsv: string): Promise<{ issues: string[]; missing: string[] }> {
+/** Problems of --test-csv against the training table, reported before anything else runs. */
+async function alignTestCsv(train: Table, profile: TableProfile, target: TargetChoice, testCsv: string, csvOptions: CsvOptions): Promise<TestAlignment> {
   if (!existsSync(testCsv))
     throw new TabtuneError("test_csv_missing", `--test-csv ${testCsv} does not exist`, { suggestion: "check the path" });
-  const testHeader = await readCsvHeader(testCsv);
-  const issues: string[] = [];
-  const missing = trainHeader.filter((c) => !testHeader.includes(c));
-  const extra = testHeader.filter((c) => !trainHeader.includes(c));
-  if (missing.length > 0) issues.push(`missing in test CSV: ${missing.join(", ")}`);
-  if (extra.length > 0) issues.push(`extra in test CSV (ignored): ${extra.join(", ")}`);
-  const common = trainHeader.filter((c) => testHeader.includes(c));
-  const testOrder = testHeader.filter((c) => trainHeader.includes(c));
-  if (common.join("\u0000") !== testOrder.join("\u0000")) issues.push("columns are in a different order (matched by name)");
-  return { issues, missing };
+  return alignTestTable(train, profile, await readTable(testCsv, csvOptions), target);
 }
 
 export async function explore(state: State): Promise<Update> {
@@ -45,16 +39,18 @@ export async function explore(state: State): Promise<Update> {
   const config = getConfig();
   if (!existsSync(options.csv))
     throw new TabtuneError("csv_missing", `${options.csv} does not exist`, { suggestion: "check the --csv path" });
-  const csvOptions = { missingTokens: config.csv.missingTokens, batchRows: config.csv.batchRows };
+  const csvOptions: CsvOptions = { missingTokens: config.csv.missingTokens, batchRows: config.csv.batchRows, decimalComma: config.csv.decimalComma };
   const table = await readTable(options.csv, csvOptions);
   const sample = await readTableSample(options.csv, csvOptions, config.profile.sampleRows);
-  const profile = profileTable(table, config.profile, sample);
-  const target = detectTarget(profile, config.profile, options.target ?? undefined);
+  const columnsProfile = profileTable(table, config.profile, sample);
+  const target = detectTarget(columnsProfile, config.profile, options.target ?? undefined);
+  const findings = findQualityIssues(table, columnsProfile, target, config.quality, { seed: options.seed });
+  const profile: TableProfile = { ...columnsProfile, findings };
   const targetCounts = target.task === "regression" ? {} : countTarget(table, target.column);
 
   let testCsvIssues: string[] = [];
   if (options.testCsv) {
-    const alignment = await alignTestHeader(profile.columns.map((c) => c.name), options.testCsv);
+    const alignment = await alignTestCsv(table, profile, target, options.testCsv, csvOptions);
     testCsvIssues = alignment.issues;
     if (alignment.missing.includes(target.column))
       throw new TabtuneError("test_csv_no_target", `--test-csv ${options.testCsv} has no column "${target.column}"`, {
@@ -65,6 +61,7 @@ export async function explore(state: State): Promise<Update> {
   stage("explore", `${profile.rows} rows × ${profile.columns.length} columns; target "${target.column}" (${target.task})`);
   for (const reason of target.reasons) detail(reason);
   for (const issue of testCsvIssues) detail(`test CSV: ${issue}`);
+  for (const f of findings) detail(`${f.severity} ${f.check}: ${f.message}`);
 
   return {
     profile,
@@ -73,7 +70,13 @@ export async function explore(state: State): Promise<Update> {
     testCsvIssues,
     log: [
       logEntry("explore", `target "${target.column}", task ${target.task}`, started, {
-        numbers: { rows: profile.rows, columns: profile.columns.length, classes: Object.keys(target.labels).length },
+        numbers: {
+          rows: profile.rows,
+          columns: profile.columns.length,
+          classes: Object.keys(target.labels).length,
+          findings: findings.length,
+          highFindings: findings.filter((f) => f.severity === "high").length,
+        },
         artifacts: [options.csv],
       }),
     ],

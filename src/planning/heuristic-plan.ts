@@ -30,9 +30,14 @@ export function heuristicPlan(args: {
   const { profile, target, targetCounts, selectedFeatures, config } = args;
   const features: string[] = [];
   const dropped: Plan["dropped"] = [];
+  // A high-severity leak (quality.ts) is dropped whatever select_features thought of it.
+  const leaks = new Map(
+    (profile.findings ?? []).filter((f) => f.check === "target_leakage" && f.severity === "high").flatMap((f) => f.columns.map((c) => [c, f.message] as const)),
+  );
   for (const column of profile.columns) {
     if (column.name === target.column) continue;
-    const reason = dropReason(column, profile.rows);
+    const leak = leaks.get(column.name);
+    const reason = leak !== undefined ? `target leakage: ${leak}` : dropReason(column, profile.rows);
     if (reason) dropped.push({ column: column.name, reason });
     else if (selectedFeatures && !selectedFeatures.includes(column.name))
       dropped.push({ column: column.name, reason: "not among the top features ranked by select_features" });

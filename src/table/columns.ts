@@ -4,6 +4,7 @@
  * pass; the file's sha256 is computed from the same bytes.
  */
 import { createHash } from "node:crypto";
+import { statSync } from "node:fs";
 import type { CsvOptions } from "./csv.js";
 import { readRecords } from "./records.js";
 
@@ -50,6 +51,22 @@ export function parseNumber(cell: string): number {
   return n;
 }
 
+/**
+ * A number written with a decimal comma ("3,5", "-0,25", ",5") in dot notation; any other
+ * cell unchanged. Used only for files whose delimiter is ";" (European exports), where a
+ * comma cannot be a field separator. Thousands separators ("1.234,5") are not read.
+ * @example decimalCommaToDot("3,5") // "3.5"
+ */
+export function decimalCommaToDot(cell: string): string {
+  return cell.includes(",") && DECIMAL_COMMA.test(cell) ? cell.replace(",", ".") : cell;
+}
+const DECIMAL_COMMA = /^[-+]?\d*,\d+(?:[eE][-+]?\d+)?$/;
+
+/** Whether cells of a file read with `delimiter` may use decimal commas (CsvOptions.decimalComma, default on). */
+export function usesDecimalComma(delimiter: string, opts: { decimalComma?: boolean }): boolean {
+  return delimiter === ";" && opts.decimalComma !== false;
+}
+
 /** Past this many distinct values, a column that is numeric so far keeps numbers only. */
 const DICTIONARY_LIMIT = 4096;
 
@@ -60,13 +77,18 @@ const DICTIONARY_LIMIT = 4096;
  * column later meets text, earlier numbers go back to codes as their shortest decimal text.
  */
 class ColumnBuilder {
-  private codes: Int32Array<ArrayBuffer> = new Int32Array(1024);
+  private codes: Int32Array<ArrayBuffer>;
   private values: Float64Array<ArrayBuffer> | null = null;
   private dictionary: string[] = [];
   private lookup: Map<string, number> | null = new Map();
   private dictNumbers: number[] = [];
   private allNumeric = true;
   private length = 0;
+
+  /** `capacity`: rows expected (an estimate; the column grows past it when needed). */
+  constructor(capacity = 1024) {
+    this.codes = new Int32Array(Math.max(16, capacity));
+  }
 
   push(cell: string | null): void {
     if (this.values !== null) return this.pushNumber(cell);
@@ -152,10 +174,10 @@ class ColumnBuilder {
 
   finish(name: string, index: number): Column {
     if (this.values !== null) {
-      const values = this.values.slice(0, this.length);
+      const values = fit(this.values, this.length);
       return { name, index, type: "numeric", values, allIntegers: values.every((v) => Number.isNaN(v) || Number.isInteger(v)) };
     }
-    const codes = this.codes.slice(0, this.length);
+    const codes = fit(this.codes, this.length);
     if (this.allNumeric && this.dictionary.length > 0) {
       const values = new Float64Array(this.length);
       for (let i = 0; i < this.length; i++) {
@@ -168,12 +190,20 @@ class ColumnBuilder {
   }
 }
 
+/** Capacity ×1.5: at most a third of a column's buffer is slack while reading. */
 function grow(array: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer>;
 function grow(array: Float64Array<ArrayBuffer>): Float64Array<ArrayBuffer>;
 function grow(array: Int32Array<ArrayBuffer> | Float64Array<ArrayBuffer>): Int32Array<ArrayBuffer> | Float64Array<ArrayBuffer> {
-  const next = array instanceof Int32Array ? new Int32Array(array.length * 2) : new Float64Array(array.length * 2);
+  const size = Math.ceil(array.length * 1.5) + 16;
+  const next = array instanceof Int32Array ? new Int32Array(size) : new Float64Array(size);
   next.set(array);
   return next;
+}
+
+/** The first `length` entries: a view when the slack is small (no copy of a large column), else a copy. */
+function fit<T extends Int32Array<ArrayBuffer> | Float64Array<ArrayBuffer>>(array: T, length: number): T {
+  if (array.length - length <= array.length / 8) return array.subarray(0, length) as T;
+  return array.slice(0, length) as T;
 }
 
 /**
@@ -188,15 +218,21 @@ export async function readTable(path: string, opts: CsvOptions): Promise<Table> 
   let builders: ColumnBuilder[] = [];
   let header: string[] = [];
   let rows = 0;
+  let decimalComma = false;
   for await (const batch of readRecords(path, hash)) {
     if (builders.length === 0) {
       header = batch.header;
-      builders = header.map(() => new ColumnBuilder());
+      // Size the columns once from the first chunk's bytes per row, so a large file's
+      // columns are not re-allocated ×1.5 again and again (each growth briefly holds two copies).
+      const firstBytes = batch.records.reduce((sum, record) => sum + record.reduce((s, cell) => s + cell.length + 1, 0), 0);
+      const expected = batch.records.length === 0 ? 1024 : Math.ceil((1.05 * statSync(path).size * batch.records.length) / Math.max(1, firstBytes));
+      builders = header.map(() => new ColumnBuilder(expected));
+      decimalComma = usesDecimalComma(batch.delimiter, opts);
     }
     for (const record of batch.records) {
       for (let c = 0; c < builders.length; c++) {
         const cell = (record[c] ?? "").trim();
-        builders[c]?.push(missing.has(cell) ? null : cell);
+        builders[c]?.push(missing.has(cell) ? null : decimalComma ? decimalCommaToDot(cell) : cell);
       }
     }
     rows += batch.records.length;

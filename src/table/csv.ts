@@ -2,6 +2,7 @@
  * Row-level reading of a CSV: batches of header-keyed rows with trimmed cells and
  * missing tokens turned into null. Parsing and its errors live in records.ts.
  */
+import { decimalCommaToDot, usesDecimalComma } from "./columns.js";
 import { readRecords } from "./records.js";
 
 export interface CsvOptions {
@@ -9,16 +10,19 @@ export interface CsvOptions {
   missingTokens: string[];
   /** Rows per yielded batch. */
   batchRows: number;
+  /** In ";"-delimited files, read "3,5" as 3.5 (config csv.decimalComma; default true). */
+  decimalComma?: boolean;
 }
 
 /** Header name → trimmed cell, null when missing. */
 export type RawRow = Record<string, string | null>;
 
-function toRawRow(header: string[], record: string[], missing: ReadonlySet<string>): RawRow {
+/** One record as a row; `decimalComma`: numbers written "3,5" become "3.5" (see decimalCommaToDot). */
+function toRawRow(header: string[], record: string[], missing: ReadonlySet<string>, decimalComma: boolean): RawRow {
   const row: RawRow = {};
   for (let c = 0; c < header.length; c++) {
     const cell = (record[c] ?? "").trim();
-    row[header[c] ?? String(c)] = missing.has(cell) ? null : cell;
+    row[header[c] ?? String(c)] = missing.has(cell) ? null : decimalComma ? decimalCommaToDot(cell) : cell;
   }
   return row;
 }
@@ -39,7 +43,7 @@ export async function* streamCsvRows(
   for await (const batch of readRecords(path)) {
     for (let i = 0; i < batch.records.length; i++) {
       if (rows.length === 0) firstLine = batch.lines[i] ?? 0;
-      rows.push(toRawRow(batch.header, batch.records[i] ?? [], missing));
+      rows.push(toRawRow(batch.header, batch.records[i] ?? [], missing, usesDecimalComma(batch.delimiter, opts)));
       if (rows.length >= size) {
         yield { rows, firstLine };
         rows = [];
@@ -63,7 +67,7 @@ export async function readTableSample(path: string, opts: CsvOptions, n: number)
   const missing = new Set(opts.missingTokens);
   for await (const batch of readRecords(path)) {
     for (const record of batch.records) {
-      out.push(toRawRow(batch.header, record, missing));
+      out.push(toRawRow(batch.header, record, missing, usesDecimalComma(batch.delimiter, opts)));
       if (out.length >= n) return out;
     }
   }

@@ -39,7 +39,7 @@ function sortedValues(column: NumericColumn): Float64Array {
   const out = new Float64Array(column.values.length);
   let n = 0;
   for (const v of column.values) if (!Number.isNaN(v)) out[n++] = v;
-  return out.slice(0, n).sort();
+  return out.subarray(0, n).sort();
 }
 
 interface SortedFacts {
@@ -150,32 +150,36 @@ function mix(h: number): number {
   return (h ^ (h >>> 16)) >>> 0;
 }
 
-/** Cell words of a column for hashing: two 32-bit words per row. */
-function cellWords(column: Column): Uint32Array {
-  if (column.type === "numeric") return new Uint32Array(column.values.buffer, column.values.byteOffset, column.values.length * 2);
-  const words = new Uint32Array(column.codes.length * 2);
-  for (let r = 0; r < column.codes.length; r++) words[2 * r] = (column.codes[r] ?? -1) >>> 0;
-  return words;
+/** The two 32-bit words of row `r`'s cell: a number's bits, or a category code (missing = -1). */
+function cellWord(column: Column, words: Uint32Array | null, r: number, half: 0 | 1): number {
+  if (words !== null) return words[2 * r + half] ?? 0;
+  return half === 0 && column.type === "categorical" ? (column.codes[r] ?? -1) >>> 0 : 0;
 }
 
 /**
  * Rows equal to an earlier row in every column (pandas `duplicated().sum()`). Rows are
- * hashed into an open-addressing table and confirmed cell by cell, so the count is exact.
- * Missing cells equal each other.
+ * hashed column by column into an open-addressing table and confirmed cell by cell, so the
+ * count is exact. Missing cells equal each other. Extra memory: 3 words per row plus the
+ * slots, never a copy of the table.
  */
 export function countDuplicateRows(table: Table): number {
-  const words = table.columns.map(cellWords);
-  const hashes = new Uint32Array(table.rows);
-  for (let r = 0; r < table.rows; r++) {
-    let h = 0x9e3779b9;
-    for (const w of words) h = mix((h ^ (w[2 * r] ?? 0)) + Math.imul(w[2 * r + 1] ?? 0, 0x27d4eb2f));
-    hashes[r] = h;
-  }
+  // Numeric columns are read as their raw 64-bit words (a view, no copy).
+  const words = table.columns.map((c) => (c.type === "numeric" ? new Uint32Array(c.values.buffer, c.values.byteOffset, c.values.length * 2) : null));
+  const hashes = new Uint32Array(table.rows).fill(0x9e3779b9);
+  table.columns.forEach((column, c) => {
+    const w = words[c] ?? null;
+    for (let r = 0; r < table.rows; r++)
+      hashes[r] = mix(((hashes[r] ?? 0) ^ cellWord(column, w, r, 0)) + Math.imul(cellWord(column, w, r, 1), 0x27d4eb2f));
+  });
   let size = 1;
   while (size < 2 * table.rows) size *= 2;
   const mask = size - 1;
   const slots = new Int32Array(size); // row + 1; 0 = empty
-  const sameRow = (r: number, s: number) => words.every((w) => w[2 * r] === w[2 * s] && w[2 * r + 1] === w[2 * s + 1]);
+  const sameRow = (r: number, s: number) =>
+    table.columns.every((column, c) => {
+      const w = words[c] ?? null;
+      return cellWord(column, w, r, 0) === cellWord(column, w, s, 0) && cellWord(column, w, r, 1) === cellWord(column, w, s, 1);
+    });
   let duplicates = 0;
   for (let r = 0; r < table.rows; r++) {
     const h = hashes[r] ?? 0;
@@ -210,6 +214,8 @@ export function profileTable(table: Table, cfg: Config["profile"], sample: RawRo
     columns,
     duplicateRows: countDuplicateRows(table),
     constantColumns: columns.filter((c) => c.distinct <= 1).map((c) => c.name),
+    // Filled by findQualityIssues (quality.ts) once the target is known.
+    findings: [],
     sample: sample.slice(0, cfg.sampleRows),
   };
 }

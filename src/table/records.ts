@@ -21,6 +21,8 @@ export interface RecordBatch {
   header: string[];
   records: string[][];
   lines: number[];
+  /** The delimiter the file was read with (see guessDelimiter). */
+  delimiter: string;
 }
 
 type Newline = "\n" | "\r\n" | "\r";
@@ -62,14 +64,68 @@ function guessNewline(text: string): Newline {
   return "\n";
 }
 
-/** Comma unless the first line has none and has tabs or semicolons instead. */
-function guessDelimiter(text: string, newline: Newline): string {
-  const end = text.indexOf(newline);
-  const line = end === -1 ? text : text.slice(0, end);
-  if (line.includes(",")) return ",";
-  if (line.includes("\t")) return "\t";
-  if (line.includes(";")) return ";";
-  return ",";
+/** Delimiters tabtune recognises, in order of preference on a tie. */
+export const DELIMITERS = [",", ";", "\t", "|"] as const;
+/** Complete lines of the first chunk looked at when guessing the delimiter. */
+const DELIMITER_SAMPLE_LINES = 20;
+
+/**
+ * The delimiter of a CSV from the start of its text: each candidate is counted per line
+ * outside double quotes on up to DELIMITER_SAMPLE_LINES complete lines. A candidate must
+ * occur in the header line; one that occurs the same number of times on every line wins,
+ * then the one seen most often in the header, then the earlier in DELIMITERS. Comma when
+ * the header has none of them (a one-column file).
+ * @example guessDelimiter('a;b\n"1,5";2\n') // ";"
+ */
+export function guessDelimiter(text: string): string {
+  const counts: number[][] = []; // per complete line, per candidate
+  let current = DELIMITERS.map(() => 0);
+  let quoted = false;
+  for (let i = 0; i < text.length && counts.length < DELIMITER_SAMPLE_LINES; i++) {
+    const ch = text[i];
+    if (ch === '"') quoted = !quoted;
+    else if (!quoted && (ch === "\n" || ch === "\r")) {
+      if (ch === "\r" && text[i + 1] === "\n") i++;
+      if (current.some((c) => c > 0) || counts.length === 0) counts.push(current);
+      current = DELIMITERS.map(() => 0);
+    } else if (!quoted) {
+      const k = DELIMITERS.indexOf(ch as (typeof DELIMITERS)[number]);
+      if (k >= 0) current[k]! += 1;
+    }
+  }
+  // A file of one line (or one partial line) is judged by that line.
+  if (counts.length === 0) counts.push(current);
+  const header = counts[0] ?? [];
+  let best = -1;
+  let bestKey: [number, number] = [-1, -1];
+  DELIMITERS.forEach((_, k) => {
+    const inHeader = header[k] ?? 0;
+    if (inHeader === 0) return;
+    const consistent = counts.every((line) => line[k] === inHeader) ? 1 : 0;
+    if (consistent > bestKey[0] || (consistent === bestKey[0] && inHeader > bestKey[1])) {
+      best = k;
+      bestKey = [consistent, inHeader];
+    }
+  });
+  return best < 0 ? "," : (DELIMITERS[best] ?? ",");
+}
+
+/** Occurrences of U+FFFD's UTF-8 bytes (EF BF BD) in a chunk: replacement characters the file really holds. */
+function literalReplacementChars(chunk: Buffer): number {
+  let count = 0;
+  let at = chunk.indexOf(REPLACEMENT_BYTES);
+  while (at !== -1) {
+    count++;
+    at = chunk.indexOf(REPLACEMENT_BYTES, at + 3);
+  }
+  return count;
+}
+const REPLACEMENT_BYTES = Buffer.from([0xef, 0xbf, 0xbd]);
+
+function countChar(text: string, ch: string): number {
+  let count = 0;
+  for (let at = text.indexOf(ch); at !== -1; at = text.indexOf(ch, at + 1)) count++;
+  return count;
 }
 
 /** A row papaparse produces for an empty (or whitespace-only) line. */
@@ -102,6 +158,38 @@ async function assertReadableFile(path: string): Promise<void> {
   });
   if (!info.isFile()) throw csvError("csv_not_file", `${path} is not a file`, "pass the path of a CSV file");
   if (info.size === 0) throw csvError("csv_empty", `${path} is empty (0 bytes)`, "give a CSV with a header line and data rows");
+}
+
+const ENCODING_HELP =
+  "save the file as UTF-8 (Excel: Save As → CSV UTF-8; or iconv -f latin1 -t utf-8 in.csv > out.csv)";
+
+/** UTF-16 files (a byte-order mark FF FE or FE FF) are not read; say so instead of reading noise. */
+function assertNotUtf16(path: string, chunk: Buffer): void {
+  const [a, b] = [chunk[0], chunk[1]];
+  if ((a === 0xff && b === 0xfe) || (a === 0xfe && b === 0xff))
+    throw csvError("csv_encoding", `${path} is UTF-16 encoded; tabtune reads UTF-8`, ENCODING_HELP);
+}
+
+/**
+ * Throws on the first field holding a byte sequence that is not UTF-8 (decoded as U+FFFD).
+ * Only called once such bytes were seen, so clean files pay nothing. Latin-1 is not
+ * guessed: a wrong guess would silently change category names.
+ */
+function checkEncoding(path: string, startLine: number, record: string[], nl: string): void {
+  let line = startLine;
+  for (let c = 0; c < record.length; c++) {
+    const field = record[c] ?? "";
+    const bad = field.indexOf("\uFFFD");
+    if (bad !== -1) {
+      line += countChar(field.slice(0, bad), nl);
+      throw csvError(
+        "csv_encoding",
+        `${path} line ${line}, field ${c + 1}: bytes that are not UTF-8 (near "${field.slice(Math.max(0, bad - 12), bad + 12).replace(/\s+/g, " ")}")`,
+        ENCODING_HELP,
+      );
+    }
+    line += countChar(field, nl);
+  }
 }
 
 /** Checks header names: none empty, none repeated. Returns them trimmed. */
@@ -138,7 +226,10 @@ export async function* readRecords(path: string, hash?: Hash): AsyncGenerator<Re
   const stream = createReadStream(path, { highWaterMark: CHUNK_BYTES });
   const decoder = new StringDecoder("utf8");
   let parser: Papa.Parser | null = null;
+  let delimiter = ",";
   let newline: Newline = "\n";
+  /** Set once a chunk held bytes that are not UTF-8; the first record showing them is reported. */
+  let invalidUtf8 = false;
   let header: string[] | null = null;
   let partial = "";
   let baseIndex = 0;
@@ -151,8 +242,11 @@ export async function* readRecords(path: string, hash?: Hash): AsyncGenerator<Re
         partial = text;
         return null;
       }
+      // A byte-order mark is not part of the first column's name (nor of a quoted one).
+      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
       newline = guessNewline(text);
-      parser = new Papa.Parser({ delimiter: guessDelimiter(text, newline), newline, skipEmptyLines: false });
+      delimiter = guessDelimiter(text);
+      parser = new Papa.Parser({ delimiter, newline, skipEmptyLines: false });
     }
     const out = toParseOutput(parser.parse(text, baseIndex, !last));
     if (!last) {
@@ -185,6 +279,7 @@ export async function* readRecords(path: string, hash?: Hash): AsyncGenerator<Re
         );
       }
       const startLine = line;
+      if (invalidUtf8) checkEncoding(path, startLine, record, nl);
       line += 1 + newlinesIn(record, nl);
       if (isBlank(record)) continue;
       if (header === null) {
@@ -201,17 +296,24 @@ export async function* readRecords(path: string, hash?: Hash): AsyncGenerator<Re
       lines.push(startLine);
     }
     dataRows += records.length;
-    return header === null ? null : { header, records, lines };
+    return header === null ? null : { header, records, lines, delimiter };
   }
 
   try {
+    let first = true;
     for await (const chunk of stream) {
       if (!(chunk instanceof Buffer)) throw new Error("file stream returned a string chunk");
+      if (first) assertNotUtf16(path, chunk);
+      first = false;
       hash?.update(chunk);
-      const batch = consume(partial + decoder.write(chunk), false);
+      const text = decoder.write(chunk);
+      if (!invalidUtf8 && text.includes("\uFFFD") && countChar(text, "\uFFFD") > literalReplacementChars(chunk)) invalidUtf8 = true;
+      const batch = consume(partial + text, false);
       if (batch) yield batch;
     }
-    const batch = consume(partial + decoder.end(), true);
+    const tail = decoder.end();
+    if (tail.includes("\uFFFD")) invalidUtf8 = true;
+    const batch = consume(partial + tail, true);
     if (batch) yield batch;
   } finally {
     stream.destroy();
