@@ -7,6 +7,7 @@ import { isInteractive } from "./env.js";
 import { answerSource, readAnswersFile } from "./cli/answers.js";
 import { buildProgram, defaultOutput, mergeExplicitFlags, optionsFromFlags, type CliFlags } from "./cli/options.js";
 import { resumeRun, startFrom, startRun, type RunOutcome } from "./cli/runner.js";
+import { APPLY_HELP, applyMain } from "./cli/apply.js";
 import type { ReviewPayloadWithError } from "./nodes/review.js";
 import { metricsTable } from "./report/report.js";
 import { paths } from "./paths.js";
@@ -52,8 +53,9 @@ function report(outcome: RunOutcome, flags: CliFlags, output: string): number {
 }
 
 async function main(argv: string[]): Promise<number> {
+  if (argv[2] === "apply") return applyMain(argv.slice(3));
   const config = getConfig();
-  const program = buildProgram(config);
+  const program = buildProgram(config).addHelpText("after", APPLY_HELP);
   program.parse(argv);
   const flags = program.opts<CliFlags>();
   if (!existsSync(flags.csv))

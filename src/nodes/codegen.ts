@@ -1,25 +1,68 @@
-/** codegen: writes scripts/prepare_data.js for the current plan; a retry sees the last error. */
+/**
+ * codegen: writes scripts/prepare_data.js (and its ctx, prepare_data.ctx.json) for the
+ * current plan. The code is syntax-checked inside an isolate before it is saved as this
+ * try's output; code that does not compile is kept as prepare_data.rejected.js and the
+ * try fails with the compiler's message, so no earlier try's file stands in for it.
+ * A retry within a round passes the failed try's code, error and row to the coder.
+ */
+import { existsSync, rmSync } from "node:fs";
 import { artifactRef, writeFileAtomic } from "../artifacts.js";
-import { prepCodeFromPlan } from "../codegen/template.js";
+import { heuristicCoder, type PrepCoder } from "../codegen/coder.js";
+import { sandboxContext, sidecarPath, writePrepSidecar } from "../codegen/sidecar.js";
 import { logEntry, stage } from "../log.js";
 import { paths } from "../paths.js";
+import { getConfig } from "../runtime.js";
+import { PrepSandbox } from "../sandbox/sandbox.js";
 import type { State, Update } from "../state.js";
 import { requireOptions, requirePlan, requireProfile } from "./common.js";
+
+/** Where code that failed the syntax check is kept for the reader (never run). */
+export function rejectedScriptPath(scriptPath: string): string {
+  return scriptPath.replace(/\.js$/, "") + ".rejected.js";
+}
+
+/** The coder for this run. Only the heuristic exists until the LLM providers land (issue 4). */
+function chooseCoder(_state: State): PrepCoder {
+  return heuristicCoder;
+}
 
 export async function codegen(state: State): Promise<Update> {
   const started = Date.now();
   const options = requireOptions(state);
+  const plan = requirePlan(state);
+  const profile = requireProfile(state);
   const attempt = state.codeTries + 1;
-  // The heuristic template follows the plan exactly; an error it meets is in the data or the
-  // plan, so a retry writes the same code. An LLM coder gets state.execution.error here.
-  const code = prepCodeFromPlan(requirePlan(state), requireProfile(state), { planVersion: state.planVersion, attempt });
+  // Feedback belongs to this round only: plan and review_prep reset codeTries to 0.
+  const feedback = state.codeTries > 0 ? state.codeFeedback : null;
+  const ctx = sandboxContext(plan, profile);
+  const coder = chooseCoder(state);
+  const code = await coder.write({ plan, profile, ctx, planVersion: state.planVersion, attempt, feedback });
   const path = paths.prepScript(options.output);
+  const sandbox = getConfig().sandbox;
+  const syntaxError = await PrepSandbox.checkSyntax(code, { memoryLimitMb: sandbox.memoryLimitMb, batchTimeoutMs: sandbox.batchTimeoutMs });
+  const after = feedback ? ` (after: ${feedback.error.message})` : "";
+
+  if (syntaxError !== null) {
+    const rejected = rejectedScriptPath(path);
+    writeFileAtomic(rejected, code);
+    // An earlier try's script must not count as this try's output.
+    for (const stale of [path, sidecarPath(path)]) if (existsSync(stale)) rmSync(stale);
+    stage("codegen", `prepare_data.js attempt ${attempt} rejected: ${syntaxError}`);
+    return {
+      codeTries: attempt,
+      script: null,
+      codeFeedback: { attempt, code, error: { message: syntaxError, line: null, row: null } },
+      log: [logEntry("codegen", `attempt ${attempt} rejected: ${syntaxError}`, started, { numbers: { attempt }, artifacts: [rejected] })],
+    };
+  }
+
   writeFileAtomic(path, code);
-  const previousError = state.execution?.ok === false ? state.execution.error?.message : undefined;
-  stage("codegen", `prepare_data.js, attempt ${attempt}${previousError ? ` (after: ${previousError})` : ""}`);
+  rmSync(rejectedScriptPath(path), { force: true });
+  const ctxPath = writePrepSidecar(path, { planVersion: state.planVersion, attempt, ctx });
+  stage("codegen", `prepare_data.js, attempt ${attempt} (${coder.name})${after}`);
   return {
     codeTries: attempt,
     script: await artifactRef(path, null),
-    log: [logEntry("codegen", `prepare_data.js attempt ${attempt}`, started, { numbers: { attempt }, artifacts: [path] })],
+    log: [logEntry("codegen", `prepare_data.js attempt ${attempt} (${coder.name})`, started, { numbers: { attempt }, artifacts: [path, ctxPath] })],
   };
 }

@@ -4,38 +4,82 @@
  * the graph routes them to codegen instead of crashing.
  */
 import { readFileSync } from "node:fs";
-import { AtomicLineWriter, JsonArrayWriter, artifactRef } from "../artifacts.js";
+import { AtomicLineWriter, artifactRef } from "../artifacts.js";
+import { sandboxContext, type SandboxContext } from "../codegen/sidecar.js";
 import { logEntry, stage } from "../log.js";
 import { paths } from "../paths.js";
 import { getConfig } from "../runtime.js";
-import { PrepSandbox, type AlpacaRecord, type CleanRow } from "../sandbox/sandbox.js";
+import { PrepSandbox, type AlpacaRecord, type CleanRow, type PrepOutcome, type RawRow } from "../sandbox/sandbox.js";
 import type { Plan, TableProfile } from "../schemas.js";
-import type { ExecutionError, ExecutionResult, State, Update } from "../state.js";
+import type { CodeFeedback, DroppedRow, ExecutionError, ExecutionResult, State, Update } from "../state.js";
 import { streamCsvRows } from "../table/csv.js";
 import { requireOptions, requirePlan, requireProfile } from "./common.js";
 
-/** What generated code may read besides the row: the plan and per-column statistics. */
-export function sandboxContext(plan: Plan, profile: TableProfile) {
-  return {
-    plan,
-    columns: Object.fromEntries(
-      profile.columns.map((c) => [c.name, { kind: c.kind, missingRate: c.missingRate, median: c.numeric?.median ?? null }]),
-    ),
-  };
+export { sandboxContext };
+
+/** Dropped rows kept with their values for review_prep. */
+const DROPPED_SAMPLE = 5;
+/** Reason recorded when clean drops a row whose target cell is missing. */
+export const TARGET_MISSING = "target missing";
+/** Reason recorded for any other row clean returned null for. */
+export const CLEAN_RETURNED_NULL = "clean returned null";
+
+/** Opens the sandbox on code with a ctx; the error is a value so callers can route it. */
+export async function openPrepCode(code: string, ctx: SandboxContext) {
+  const config = getConfig();
+  return PrepSandbox.open(code, ctx, { memoryLimitMb: config.sandbox.memoryLimitMb, batchTimeoutMs: config.sandbox.batchTimeoutMs });
 }
 
 /** Opens the sandbox on a script file; the error is a value so callers can route it. */
 export async function openPrepSandbox(scriptPath: string, plan: Plan, profile: TableProfile) {
-  const config = getConfig();
-  return PrepSandbox.open(readFileSync(scriptPath, "utf8"), sandboxContext(plan, profile), {
-    memoryLimitMb: config.sandbox.memoryLimitMb,
-    batchTimeoutMs: config.sandbox.batchTimeoutMs,
-  });
+  return openPrepCode(readFileSync(scriptPath, "utf8"), sandboxContext(plan, profile));
+}
+
+/** What cleanCsv reports: rows in and out, why rows were dropped, the first records. */
+export type CleanCsvResult = Omit<ExecutionResult, "cleaned" | "allData">;
+
+/**
+ * Writes a JSON array one record per line (the JsonArrayWriter format, so
+ * readJsonArrayLines reads it), one write per batch.
+ */
+class BatchJsonArrayWriter {
+  readonly #out: AtomicLineWriter;
+  count = 0;
+
+  constructor(path: string) {
+    this.#out = new AtomicLineWriter(path);
+  }
+
+  async pushAll(records: readonly AlpacaRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    let text = "";
+    for (const record of records) text += (this.count++ === 0 ? "[\n" : ",\n") + JSON.stringify(record);
+    await this.#out.write(text);
+  }
+
+  async commit(): Promise<void> {
+    await this.#out.write(this.count === 0 ? "[]\n" : "\n]\n");
+    await this.#out.commit();
+  }
+
+  abort(): Promise<void> {
+    return this.#out.abort();
+  }
+}
+
+/** The cleaned rows of a batch as JSON lines, in one string. */
+function jsonLines(rows: readonly (CleanRow | null)[]): string {
+  let text = "";
+  for (const row of rows) if (row !== null) text += JSON.stringify(row) + "\n";
+  return text;
 }
 
 /**
- * Cleans (and optionally renders) every row of a CSV. Output files appear only when
- * every row succeeded: a failed attempt never leaves files that look like output.
+ * Cleans (and, with `renderedPath`, renders) every row of a CSV, one isolate crossing
+ * per batch; the next batch is read and started while the previous one's results are
+ * checked and written. Output files appear only when every row succeeded: a failed
+ * attempt never leaves files that look like output. A failure names the CSV line, the
+ * data row and the row's values.
  */
 export async function cleanCsv(args: {
   csv: string;
@@ -43,44 +87,97 @@ export async function cleanCsv(args: {
   cleanedPath: string;
   renderedPath: string | null;
   sampleSize: number;
-}): Promise<Omit<ExecutionResult, "cleaned" | "allData">> {
+  /** Target column: rows dropped with it missing are counted as "target missing". */
+  target?: string;
+}): Promise<CleanCsvResult> {
   const config = getConfig();
   const cleaned = new AtomicLineWriter(args.cleanedPath);
-  const rendered = args.renderedPath ? new JsonArrayWriter(args.renderedPath) : null;
+  const rendered = args.renderedPath ? new BatchJsonArrayWriter(args.renderedPath) : null;
   const sample: AlpacaRecord[] = [];
+  const dropReasons: Record<string, number> = {};
+  const droppedSample: DroppedRow[] = [];
   let rowsIn = 0;
   let rowsOut = 0;
-  const fail = async (error: ExecutionError) => {
+  const summary = () => ({ rowsIn, rowsOut, dropped: rowsIn - rowsOut, dropReasons, droppedSample, sample });
+  const fail = async (error: ExecutionError): Promise<CleanCsvResult> => {
     await cleaned.abort();
     await rendered?.abort();
-    return { ok: false, error, rowsIn, rowsOut, dropped: rowsIn - rowsOut, sample };
+    return { ok: false, error, ...summary() };
   };
-  const batchRows = config.sandbox.batchRows;
-  for await (const batch of streamCsvRows(args.csv, { missingTokens: config.csv.missingTokens, batchRows })) {
-    const outcome = await args.sandbox.clean(batch.rows);
+
+  type Pending = { rows: RawRow[]; firstLine: number; outcome: Promise<PrepOutcome> };
+  const start = (rows: RawRow[], firstLine: number): Pending => ({
+    rows,
+    firstLine,
+    outcome: rendered ? args.sandbox.prep(rows) : cleanOnly(args.sandbox, rows),
+  });
+
+  /** Checks and writes one finished batch; an ExecutionError when it failed. */
+  const finish = async (pending: Pending): Promise<ExecutionError | null> => {
+    const outcome = await pending.outcome;
     if (!outcome.ok) {
       const at = outcome.rowIndex;
-      return fail({
-        message: `clean: ${outcome.error}`,
-        line: at === null ? null : batch.firstLine + at,
-        row: at === null ? null : (batch.rows[at] ?? null),
-      });
+      const input = at === null ? null : (pending.rows[at] ?? null);
+      return {
+        message: outcome.op !== null && !outcome.error.startsWith(outcome.op) ? `${outcome.op}: ${outcome.error}` : outcome.error,
+        line: at === null ? null : pending.firstLine + at,
+        dataRow: at === null ? null : rowsIn + at + 1,
+        row: outcome.op === "render" && outcome.cleaned !== null ? outcome.cleaned : input,
+      };
     }
-    const kept: CleanRow[] = outcome.rows.filter((r): r is CleanRow => r !== null);
-    rowsIn += batch.rows.length;
-    rowsOut += kept.length;
-    for (const row of kept) await cleaned.write(JSON.stringify(row) + "\n");
-    if (!rendered) continue;
-    const out = await args.sandbox.render(kept);
-    if (!out.ok) return fail({ message: `render: ${out.error}`, line: null, row: out.rowIndex === null ? null : (kept[out.rowIndex] ?? null) });
-    for (const record of out.rows) {
-      if (sample.length < args.sampleSize) sample.push(record);
-      await rendered.push(record);
+    const rows = outcome.cleaned;
+    let kept = 0;
+    for (let i = 0; i < rows.length; i++) {
+      if (rows[i] !== null) {
+        kept += 1;
+        continue;
+      }
+      const input = pending.rows[i] ?? {};
+      const reason = args.target !== undefined && (input[args.target] ?? null) === null ? TARGET_MISSING : CLEAN_RETURNED_NULL;
+      dropReasons[reason] = (dropReasons[reason] ?? 0) + 1;
+      if (droppedSample.length < DROPPED_SAMPLE) droppedSample.push({ dataRow: rowsIn + i + 1, reason, row: input });
     }
+    rowsIn += rows.length;
+    rowsOut += kept;
+    await cleaned.write(jsonLines(rows));
+    if (rendered) {
+      for (const record of outcome.rendered) {
+        if (sample.length >= args.sampleSize) break;
+        sample.push(record);
+      }
+      await rendered.pushAll(outcome.rendered);
+    }
+    return null;
+  };
+
+  let pending: Pending | null = null;
+  for await (const batch of streamCsvRows(args.csv, { ...config.csv, batchRows: config.sandbox.batchRows })) {
+    const next = start(batch.rows, batch.firstLine);
+    if (pending) {
+      const error = await finish(pending);
+      if (error) return fail(error);
+    }
+    pending = next;
+  }
+  if (pending) {
+    const error = await finish(pending);
+    if (error) return fail(error);
   }
   await cleaned.commit();
   await rendered?.commit();
-  return { ok: true, error: null, rowsIn, rowsOut, dropped: rowsIn - rowsOut, sample };
+  return { ok: true, error: null, ...summary() };
+}
+
+/** `clean` alone (no render), in the shape of a prep outcome. */
+async function cleanOnly(sandbox: PrepSandbox, rows: RawRow[]): Promise<PrepOutcome> {
+  const outcome = await sandbox.clean(rows);
+  if (outcome.ok) return { ok: true, cleaned: outcome.rows, rendered: [] };
+  return { ok: false, op: outcome.rowIndex === null ? null : "clean", error: outcome.error, rowIndex: outcome.rowIndex, row: outcome.row, cleaned: null };
+}
+
+/** The result of a try that never ran rows (the script did not compile or load). */
+function notRun(error: ExecutionError): ExecutionResult {
+  return { ok: false, error, rowsIn: 0, rowsOut: 0, dropped: 0, dropReasons: {}, droppedSample: [], cleaned: null, allData: null, sample: [] };
 }
 
 export async function execute(state: State): Promise<Update> {
@@ -89,34 +186,51 @@ export async function execute(state: State): Promise<Update> {
   const plan = requirePlan(state);
   const profile = requireProfile(state);
   const scriptPath = paths.prepScript(options.output);
-  const opened = await openPrepSandbox(scriptPath, plan, profile);
   let result: ExecutionResult;
-  if (!opened.ok) {
-    result = { ok: false, error: { message: opened.error, line: null, row: null }, rowsIn: 0, rowsOut: 0, dropped: 0, cleaned: null, allData: null, sample: [] };
+  let code = "";
+  if (state.script === null) {
+    // codegen rejected this try's code before saving it (it did not compile).
+    result = notRun(state.codeFeedback?.error ?? { message: "codegen saved no script for this try", line: null, row: null });
   } else {
-    try {
-      const run = await cleanCsv({
-        csv: options.csv,
-        sandbox: opened.sandbox,
-        cleanedPath: paths.cleaned(options.output),
-        renderedPath: paths.allData(options.output),
-        sampleSize: 3,
-      });
-      result = {
-        ...run,
-        cleaned: run.ok ? await artifactRef(paths.cleaned(options.output), run.rowsOut) : null,
-        allData: run.ok ? await artifactRef(paths.allData(options.output), run.rowsOut) : null,
-      };
-    } finally {
-      opened.sandbox.dispose();
+    code = readFileSync(scriptPath, "utf8");
+    const opened = await openPrepCode(code, sandboxContext(plan, profile));
+    if (!opened.ok) {
+      result = notRun({ message: opened.error, line: null, row: null });
+    } else {
+      try {
+        const run = await cleanCsv({
+          csv: options.csv,
+          sandbox: opened.sandbox,
+          cleanedPath: paths.cleaned(options.output),
+          renderedPath: paths.allData(options.output),
+          sampleSize: 3,
+          target: plan.target,
+        });
+        result = {
+          ...run,
+          cleaned: run.ok ? await artifactRef(paths.cleaned(options.output), run.rowsOut) : null,
+          allData: run.ok ? await artifactRef(paths.allData(options.output), run.rowsOut) : null,
+        };
+      } finally {
+        opened.sandbox.dispose();
+      }
     }
   }
+  const at = result.error?.line ? ` at line ${result.error.line} of ${options.csv} (data row ${result.error.dataRow ?? "?"})` : "";
   if (result.ok) stage("execute", `${result.rowsIn} rows in → ${result.rowsOut} out (${result.dropped} dropped by clean)`);
-  else stage("execute", `failed (try ${state.codeTries}): ${result.error?.message}${result.error?.line ? ` at line ${result.error.line} of ${options.csv}` : ""}`);
+  else stage("execute", `failed (try ${state.codeTries}): ${result.error?.message}${at}`);
+  // The next try (an LLM coder) gets the error, the failing row and this code; a script that
+  // never compiled keeps the feedback codegen recorded.
+  const feedback: CodeFeedback | null = result.ok
+    ? null
+    : state.script === null
+      ? state.codeFeedback
+      : { attempt: state.codeTries, code, error: result.error ?? { message: "unknown failure", line: null, row: null } };
   return {
     execution: result,
+    codeFeedback: feedback,
     log: [
-      logEntry("execute", result.ok ? "prep code ran on every row" : `failed: ${result.error?.message ?? "?"}`, started, {
+      logEntry("execute", result.ok ? "prep code ran on every row" : `failed: ${result.error?.message ?? "?"}${at}`, started, {
         numbers: { rowsIn: result.rowsIn, rowsOut: result.rowsOut, dropped: result.dropped, attempt: state.codeTries },
         artifacts: result.ok ? [paths.cleaned(options.output), paths.allData(options.output)] : [],
       }),

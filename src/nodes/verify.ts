@@ -1,9 +1,13 @@
-/** verify: deterministic checks on every rendered record, then a critique of the result. */
+/**
+ * verify: deterministic checks on every rendered record (Alpaca keys, non-empty input,
+ * output in the label mapping, target not leaked, rows in vs out with drop reasons,
+ * class counts), then the LLM critique hook (none until a model is configured).
+ */
 import { readJsonArrayLines } from "../artifacts.js";
 import { logEntry, stage } from "../log.js";
 import type { AlpacaRecord } from "../sandbox/sandbox.js";
 import type { Plan } from "../schemas.js";
-import type { State, Update, VerifyCheck } from "../state.js";
+import type { ExecutionResult, State, Update, VerifyCheck } from "../state.js";
 import { requirePlan } from "./common.js";
 
 const ALPACA_KEYS = ["input", "instruction", "output"];
@@ -57,13 +61,43 @@ export async function verifyRecords(path: string, plan: Plan) {
   return { checks, classCounts, records: n, meanInputChars: n > 0 ? inputChars / n : 0 };
 }
 
+/**
+ * Rows in vs rows out: every input row is either a record or a counted drop, and the
+ * file holds exactly the records execute counted.
+ */
+export function rowAccountingCheck(execution: Pick<ExecutionResult, "rowsIn" | "rowsOut" | "dropped" | "dropReasons">, records: number): VerifyCheck {
+  const reasons = Object.entries(execution.dropReasons ?? {})
+    .map(([reason, n]) => `${reason} ${n}`)
+    .join(", ");
+  const balanced = execution.rowsIn === execution.rowsOut + execution.dropped && records === execution.rowsOut;
+  const droppedText = execution.dropped === 0 ? "none dropped" : `${execution.dropped} dropped${reasons ? ` (${reasons})` : ""}`;
+  return {
+    name: "rows in vs out",
+    ok: balanced,
+    detail: `${execution.rowsIn} rows in → ${records} records, ${droppedText}${balanced ? "" : `; execute counted ${execution.rowsOut} out`}`,
+  };
+}
+
+/**
+ * Hook for the LLM critique of seeded random samples (DESIGN §3, issue 4): returns the
+ * model's notes, or null when no model is configured. Nothing stands in for it: the
+ * notes verify adds itself are deterministic and say so.
+ */
+export async function critiqueWithModel(_state: State, _allDataPath: string): Promise<string[] | null> {
+  return null;
+}
+
 export async function verify(state: State): Promise<Update> {
   const started = Date.now();
   const plan = requirePlan(state);
-  const allData = state.execution?.allData;
-  if (!allData) throw new Error("verify runs only after a successful execute");
+  const execution = state.execution;
+  const allData = execution?.allData;
+  if (!execution || !allData) throw new Error("verify runs only after a successful execute");
   const result = await verifyRecords(allData.path, plan);
+  result.checks.push(rowAccountingCheck(execution, result.records));
   const critique: string[] = [];
+  const modelNotes = await critiqueWithModel(state, allData.path);
+  if (modelNotes) critique.push(...modelNotes);
   // Rough token estimate: ~4 characters per token for English-like text.
   critique.push(`mean input ≈ ${Math.round(result.meanInputChars / 4)} tokens (${Math.round(result.meanInputChars)} characters)`);
   const counts = Object.values(result.classCounts);

@@ -7,7 +7,7 @@
  */
 import ivm from "isolated-vm";
 import { BIND_SOURCE, MAX_ROW_CHARS, PRELUDE_SOURCE } from "./harness.js";
-import { checkCleanResult, checkRenderResult, isRecord, type Checked } from "./validate.js";
+import { checkCleanBatch, checkCleanResult, checkRenderBatch, checkRenderResult, isRecord, type Checked } from "./validate.js";
 
 /** Resources one sandbox may use. */
 export interface SandboxLimits {
@@ -37,6 +37,28 @@ export type BatchOutcome<T> =
   /** rowIndex is within the batch; null when not row-specific (timeout, memory, closed). */
   | { ok: false; error: string; rowIndex: number | null; row: unknown };
 
+/** Result of `PrepSandbox.prep`: clean and render of one batch in one crossing. */
+export type PrepOutcome =
+  | {
+      ok: true;
+      /** One entry per input row; null where clean dropped the row. */
+      cleaned: (CleanRow | null)[];
+      /** One record per kept row, in order. */
+      rendered: AlpacaRecord[];
+    }
+  | {
+      ok: false;
+      /** Which function failed; null when not row-specific (timeout, memory, closed). */
+      op: "clean" | "render" | null;
+      error: string;
+      /** Index of the input row within the batch, or null. */
+      rowIndex: number | null;
+      /** The input row's values, or null. */
+      row: unknown;
+      /** For a render failure: the cleaned row render was given. */
+      cleaned: CleanRow | null;
+    };
+
 /** Result of `PrepSandbox.open`. */
 export type OpenOutcome = { ok: true; sandbox: PrepSandbox } | { ok: false; error: string };
 
@@ -63,6 +85,13 @@ export class PrepSandbox {
   readonly #limits: SandboxLimits;
   /** Why the sandbox can no longer run anything, or null while it can. */
   #closed: string | null = null;
+  /**
+   * The latest call into the isolate. Calls are chained so the isolate runs one at a
+   * time: isolated-vm with calls queued on one isolate let external string memory pile
+   * up past the memory limit (and once crashed the process) in our bench. Callers may
+   * still start a batch before the previous one returns, to overlap host work.
+   */
+  #queue: Promise<unknown> = Promise.resolve();
 
   private constructor(isolate: ivm.Isolate, entry: Entry, limits: SandboxLimits) {
     this.#isolate = isolate;
@@ -122,14 +151,85 @@ export class PrepSandbox {
     }
   }
 
+  /**
+   * Compiles `code` in a fresh isolate without running it: null when it compiles, else
+   * the error ("SyntaxError: Unexpected token …"). Nothing of the script executes.
+   */
+  static async checkSyntax(code: string, limits: SandboxLimits): Promise<string | null> {
+    let isolate: ivm.Isolate;
+    try {
+      isolate = new ivm.Isolate({ memoryLimit: limits.memoryLimitMb });
+    } catch (error) {
+      return `the sandbox could not start: ${errorText(error)}`;
+    }
+    try {
+      const script = await isolate.compileScript(code, { filename: "prepare_data.js" });
+      script.release();
+      return null;
+    } catch (error) {
+      return `the script does not compile: ${errorText(error)}`;
+    } finally {
+      if (!isolate.isDisposed) isolate.dispose();
+    }
+  }
+
   /** Runs `clean` over a batch: one entry per input row, null where the row is dropped. */
   async clean(rows: RawRow[]): Promise<BatchOutcome<CleanRow | null>> {
-    return this.#runBatch("clean", rows, checkCleanResult);
+    const answer = await this.#call("clean", rows);
+    if (!answer.ok) return { ok: false, error: `clean: ${answer.error}`, rowIndex: null, row: null };
+    const envelope = answer.envelope;
+    if (envelope.kind === "failed") return this.#rowFailure("clean", envelope, rows);
+    if (envelope.kind !== "rows") return { ok: false, error: "clean: the sandbox answered an envelope of the wrong shape", rowIndex: null, row: null };
+    const checked = checkCleanBatch(envelope.rows);
+    return checked.ok ? { ok: true, rows: checked.rows } : { ok: false, error: checked.error, rowIndex: checked.index, row: rows[checked.index] };
   }
 
   /** Runs `render` over a batch of cleaned rows. */
   async render(rows: CleanRow[]): Promise<BatchOutcome<AlpacaRecord>> {
-    return this.#runBatch("render", rows, checkRenderResult);
+    const answer = await this.#call("render", rows);
+    if (!answer.ok) return { ok: false, error: `render: ${answer.error}`, rowIndex: null, row: null };
+    const envelope = answer.envelope;
+    if (envelope.kind === "failed") return this.#rowFailure("render", envelope, rows);
+    if (envelope.kind !== "rows") return { ok: false, error: "render: the sandbox answered an envelope of the wrong shape", rowIndex: null, row: null };
+    const checked = checkRenderBatch(envelope.rows);
+    return checked.ok ? { ok: true, rows: checked.rows } : { ok: false, error: checked.error, rowIndex: checked.index, row: rows[checked.index] };
+  }
+
+  /**
+   * Runs `clean` over a batch and `render` over a JSON copy of every kept row, in one
+   * crossing of the isolate boundary (the fast path of execute). Both results are
+   * validated on the host exactly as `clean` and `render` validate theirs.
+   */
+  async prep(rows: RawRow[]): Promise<PrepOutcome> {
+    const batchFailure = (error: string): PrepOutcome => ({ ok: false, op: null, error, rowIndex: null, row: null, cleaned: null });
+    const answer = await this.#call("prep", rows);
+    if (!answer.ok) return batchFailure(answer.error);
+    const envelope = answer.envelope;
+    if (envelope.kind === "failed") {
+      const failed = this.#rowFailure(envelope.op ?? "clean", envelope, rows);
+      if (failed.ok) return batchFailure("the sandbox answered an envelope of the wrong shape");
+      const cleaned = envelope.cleaned === undefined ? null : checkCleanResult(envelope.cleaned);
+      return { ok: false, op: envelope.op ?? null, error: failed.error, rowIndex: failed.rowIndex, row: failed.row, cleaned: cleaned?.ok ? cleaned.value : null };
+    }
+    if (envelope.kind !== "prep") return batchFailure("the sandbox answered an envelope of the wrong shape");
+    const cleaned = checkCleanBatch(envelope.clean);
+    if (!cleaned.ok) return { ok: false, op: "clean", error: cleaned.error, rowIndex: cleaned.index, row: rows[cleaned.index], cleaned: null };
+    const keptIndex: number[] = [];
+    for (let i = 0; i < cleaned.rows.length; i++) if (cleaned.rows[i] !== null) keptIndex.push(i);
+    if (keptIndex.length !== envelope.render.length) {
+      return batchFailure(`the sandbox answered ${envelope.render.length} records for ${keptIndex.length} kept rows`);
+    }
+    const rendered = checkRenderBatch(envelope.render);
+    if (!rendered.ok) {
+      const at = keptIndex[rendered.index] ?? null;
+      return { ok: false, op: "render", error: rendered.error, rowIndex: at, row: at === null ? null : rows[at], cleaned: at === null ? null : (cleaned.rows[at] ?? null) };
+    }
+    return { ok: true, cleaned: cleaned.rows, rendered: rendered.rows };
+  }
+
+  /** CPU time the isolate has used so far, in ms (for benches and progress). */
+  get cpuMs(): number {
+    return this.#isolate.isDisposed ? 0 : Number(this.#isolate.cpuTime) / 1e6;
   }
 
   /** Frees the isolate. Safe to call more than once; later batches fail as values. */
@@ -138,50 +238,63 @@ export class PrepSandbox {
     if (!this.#isolate.isDisposed) this.#isolate.dispose();
   }
 
-  async #runBatch<T>(
-    op: "clean" | "render",
-    rows: readonly unknown[],
-    check: (value: unknown) => Checked<T>,
-  ): Promise<BatchOutcome<T>> {
-    const batchFailure = (error: string): BatchOutcome<T> => ({ ok: false, error: `${op}: ${error}`, rowIndex: null, row: null });
-    if (this.#closed !== null) return batchFailure(`${this.#closed}; open a new sandbox`);
+  /** A row failure reported by the harness, as a BatchOutcome with the input row. */
+  #rowFailure<T>(op: "clean" | "render", envelope: FailedEnvelope, rows: readonly unknown[]): BatchOutcome<T> {
+    const row = envelope.rowIndex === null ? null : rows[envelope.rowIndex];
+    if (envelope.invalid !== undefined) {
+      const checked = op === "clean" ? checkCleanResult(envelope.invalid) : checkRenderResult(envelope.invalid);
+      const error = checked.ok ? `${op} returned a value that is not plain data` : checked.error;
+      return { ok: false, error, rowIndex: envelope.rowIndex, row };
+    }
+    return { ok: false, error: `${op}: ${envelope.error ?? "failed"}`, rowIndex: envelope.rowIndex, row };
+  }
 
+  /** One crossing: the batch in as JSON text, the harness's envelope back, parsed and shape-checked. */
+  async #call(op: "clean" | "render" | "prep", rows: readonly unknown[]): Promise<{ ok: true; envelope: Envelope } | { ok: false; error: string }> {
+    if (this.#closed !== null) return { ok: false, error: `${this.#closed}; open a new sandbox` };
+    const payload = JSON.stringify(rows);
+    const call = this.#queue.then(() =>
+      this.#closed !== null ? Promise.reject(new Error("closed")) : this.#entry.apply(undefined, [op, payload], { timeout: this.#limits.batchTimeoutMs }),
+    );
+    this.#queue = call.catch(() => undefined);
     let text: unknown;
     try {
-      text = await this.#entry.apply(undefined, [op, JSON.stringify(rows)], { timeout: this.#limits.batchTimeoutMs });
+      text = await call;
     } catch (error) {
       const batch = `in batch of ${rows.length} rows`;
-      if (this.#closed !== null) return batchFailure(`${this.#closed} ${batch}`);
+      if (this.#closed !== null) return { ok: false, error: `${this.#closed} ${batch}` };
       const failure = describeFailure(error, this.#isolate, this.#limits, batch);
       if (this.#isolate.isDisposed) this.#closed = `the sandbox is closed because it ${failure}`;
-      return batchFailure(failure);
+      return { ok: false, error: failure };
     }
-
+    // Let a batch queued behind this one enter the isolate before this one is checked
+    // here, so the isolate and the host work at the same time.
+    await new Promise<void>((resolve) => setImmediate(resolve));
     const envelope = parseEnvelope(text, rows.length);
-    if (!envelope.ok) return batchFailure(envelope.error);
-    const { value } = envelope;
-    if (!value.ok) {
-      const row = value.rowIndex === null ? null : rows[value.rowIndex];
-      return { ok: false, error: `${op}: ${value.error}`, rowIndex: value.rowIndex, row };
-    }
-    const out: T[] = [];
-    for (const [index, result] of value.rows.entries()) {
-      const checked = check(result);
-      if (!checked.ok) return { ok: false, error: checked.error, rowIndex: index, row: rows[index] };
-      out.push(checked.value);
-    }
-    return { ok: true, rows: out };
+    return envelope.ok ? { ok: true, envelope: envelope.value } : { ok: false, error: envelope.error };
   }
 }
 
+/** A failure the harness reported for one row (or the batch). */
+interface FailedEnvelope {
+  kind: "failed";
+  op: "clean" | "render" | undefined;
+  rowIndex: number | null;
+  error: string | undefined;
+  /** A result of the wrong shape (unsupported values tagged), for the host to name. */
+  invalid: unknown;
+  /** For a render failure in `prep`: the cleaned row it was given. */
+  cleaned: unknown;
+}
+
 /** What the harness answers for a batch, once checked. */
-type Envelope = { ok: true; rows: unknown[] } | { ok: false; rowIndex: number | null; error: string };
+type Envelope = { kind: "rows"; rows: unknown[] } | { kind: "prep"; clean: unknown[]; render: unknown[] } | FailedEnvelope;
 
 /** Parses and checks the harness's answer; it is untrusted text. */
 function parseEnvelope(text: unknown, rowCount: number): Checked<Envelope> {
   const broken = (why: string): Checked<Envelope> => ({ ok: false, error: `the sandbox answered ${why}` });
   if (typeof text !== "string") return broken("something other than text");
-  if (text.length > (rowCount + 1) * (MAX_ROW_CHARS + 64)) return broken(`${text.length} characters, more than allowed`);
+  if (text.length > (2 * rowCount + 1) * (MAX_ROW_CHARS + 64)) return broken(`${text.length} characters, more than allowed`);
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -191,12 +304,28 @@ function parseEnvelope(text: unknown, rowCount: number): Checked<Envelope> {
   if (!isRecord(parsed)) return broken("JSON that is not an object");
   if (parsed.ok === true && Array.isArray(parsed.rows)) {
     if (parsed.rows.length !== rowCount) return broken(`${parsed.rows.length} results for ${rowCount} rows`);
-    return { ok: true, value: { ok: true, rows: parsed.rows } };
+    return { ok: true, value: { kind: "rows", rows: parsed.rows } };
   }
-  const { rowIndex, error } = parsed;
+  if (parsed.ok === true && Array.isArray(parsed.clean) && Array.isArray(parsed.render)) {
+    if (parsed.clean.length !== rowCount) return broken(`${parsed.clean.length} results for ${rowCount} rows`);
+    return { ok: true, value: { kind: "prep", clean: parsed.clean, render: parsed.render } };
+  }
+  const { rowIndex, error, op } = parsed;
   const indexOk = rowIndex === null || (typeof rowIndex === "number" && Number.isInteger(rowIndex) && rowIndex >= 0 && rowIndex < rowCount);
-  if (parsed.ok === false && indexOk && typeof error === "string") {
-    return { ok: true, value: { ok: false, rowIndex, error: clip(error) } };
+  const opOk = op === undefined || op === "clean" || op === "render";
+  const hasInvalid = Object.hasOwn(parsed, "invalid");
+  if (parsed.ok === false && indexOk && opOk && (typeof error === "string" || (hasInvalid && rowIndex !== null))) {
+    return {
+      ok: true,
+      value: {
+        kind: "failed",
+        op,
+        rowIndex,
+        error: typeof error === "string" ? clip(error) : undefined,
+        invalid: hasInvalid ? parsed.invalid : undefined,
+        cleaned: Object.hasOwn(parsed, "cleaned") ? parsed.cleaned : undefined,
+      },
+    };
   }
   return broken("an envelope of the wrong shape");
 }
@@ -214,5 +343,7 @@ function describeFailure(error: unknown, isolate: ivm.Isolate, limits: SandboxLi
     return `timed out after ${limits.batchTimeoutMs} ms ${during}; look for an endless loop or very slow code`;
   }
   if (isolate.isDisposed) return `stopped and was disposed ${during} (${text})`;
+  // isolated-vm fails the whole call this way when import() is left unhandled.
+  if (text === "Error: Not supported") return `failed ${during}: ${text} (dynamic import() is not available in the sandbox)`;
   return `failed ${during}: ${text}`;
 }

@@ -79,6 +79,59 @@ export function checkCleanResult(value: unknown): Checked<CleanRow | null> {
   return { ok: true, value: Object.fromEntries(entries) };
 }
 
+/**
+ * Checks a batch of `clean` results in one tight loop. A flat row parsed on the host is
+ * kept as is (no copy): it is a fresh plain object with only own data properties, and a
+ * `__proto__` key sends it to the slow path, which rejects it. Anything else goes
+ * through `checkCleanResult` for its message.
+ */
+export function checkCleanBatch(values: readonly unknown[]): { ok: true; rows: (CleanRow | null)[] } | { ok: false; index: number; error: string } {
+  const rows: (CleanRow | null)[] = new Array<CleanRow | null>(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i];
+    if (value === null) rows[i] = null;
+    else if (isFlatRow(value)) rows[i] = value;
+    else {
+      const checked = checkCleanResult(value);
+      if (!checked.ok) return { ok: false, index: i, error: checked.error };
+      rows[i] = checked.value;
+    }
+  }
+  return { ok: true, rows };
+}
+
+/** A plain host object whose own values are all strings, finite numbers, booleans or null. */
+function isFlatRow(value: unknown): value is CleanRow {
+  if (!isRecord(value) || Object.getPrototypeOf(value) !== Object.prototype) return false;
+  const keys = Object.keys(value);
+  for (let k = 0; k < keys.length; k++) {
+    const key = keys[k] ?? "";
+    if (key === "__proto__" || key === UNSUPPORTED_TAG) return false;
+    const item = value[key];
+    if (item === null || typeof item === "string" || typeof item === "boolean") continue;
+    if (typeof item === "number" && Number.isFinite(item)) continue;
+    return false;
+  }
+  return true;
+}
+
+/** Checks a batch of `render` results; each record is copied with its keys in Alpaca order. */
+export function checkRenderBatch(values: readonly unknown[]): { ok: true; rows: AlpacaRecord[] } | { ok: false; index: number; error: string } {
+  const rows: AlpacaRecord[] = new Array<AlpacaRecord>(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i];
+    if (isRecord(value) && typeof value.instruction === "string" && typeof value.input === "string" && typeof value.output === "string" &&
+      Object.keys(value).length === 3 && Object.hasOwn(value, "instruction") && Object.hasOwn(value, "input") && Object.hasOwn(value, "output")) {
+      rows[i] = { instruction: value.instruction, input: value.input, output: value.output };
+      continue;
+    }
+    const checked = checkRenderResult(value);
+    if (!checked.ok) return { ok: false, index: i, error: checked.error };
+    rows[i] = checked.value;
+  }
+  return { ok: true, rows };
+}
+
 /** One string field of a render result. */
 function readString(record: Record<string, unknown>, key: string): Checked<string> {
   const item = record[key];

@@ -1,0 +1,108 @@
+/**
+ * `tabtune apply`: runs an approved prepare_data.js on new data, in the same sandbox
+ * with the same checks as execute and verify. The script's ctx (plan, label mapping,
+ * column statistics) comes from the prepare_data.ctx.json codegen wrote next to it.
+ */
+import { existsSync, readFileSync, rmSync } from "node:fs";
+import { basename, dirname, extname, join } from "node:path";
+import { Command } from "commander";
+import { readPrepSidecar } from "../codegen/sidecar.js";
+import { TabtuneError } from "../errors.js";
+import { cleanCsv, openPrepCode } from "../nodes/execute.js";
+import { verifyRecords } from "../nodes/verify.js";
+import { readCsvHeader } from "../table/csv.js";
+
+export interface ApplyArgs {
+  script: string;
+  csv: string;
+  out: string;
+}
+
+/** `new.json` → `new.cleaned.jsonl`: the cleaned rows, kept next to the records. */
+export function cleanedPathFor(out: string): string {
+  return join(dirname(out), `${basename(out, extname(out))}.cleaned.jsonl`);
+}
+
+function mustExist(path: string, what: string, suggestion: string): void {
+  if (!existsSync(path)) throw new TabtuneError("apply_missing_file", `${what} ${path} does not exist`, { suggestion });
+}
+
+/** Runs the script over the CSV; returns the lines to print. Throws TabtuneError on any failure. */
+export async function applyScript(args: ApplyArgs): Promise<string[]> {
+  mustExist(args.script, "--script", "pass <output>/scripts/prepare_data.js of an approved run");
+  mustExist(args.csv, "--csv", "check the path of the new data");
+  const sidecar = readPrepSidecar(args.script);
+  if (!sidecar.ok) throw new TabtuneError("apply_no_ctx", sidecar.error, { suggestion: "use a prepare_data.js written by tabtune (its ctx file is written with it)" });
+  const { ctx } = sidecar.value;
+  const plan = ctx.plan;
+
+  const header = await readCsvHeader(args.csv);
+  const missing = [...plan.features, plan.target].filter((column) => !header.includes(column));
+  if (missing.length > 0)
+    throw new TabtuneError("apply_columns_missing", `${args.csv} lacks the column${missing.length > 1 ? "s" : ""} ${missing.map((m) => `"${m}"`).join(", ")} the script reads`, {
+      suggestion: missing.includes(plan.target) ? `the records need the target "${plan.target}" for their output` : "use a CSV with the training file's header",
+    });
+
+  const opened = await openPrepCode(readFileSync(args.script, "utf8"), ctx);
+  if (!opened.ok) throw new TabtuneError("apply_script_broken", `${args.script}: ${opened.error}`, { suggestion: "re-run tabtune to write the script again" });
+  const cleanedPath = cleanedPathFor(args.out);
+  let run;
+  try {
+    run = await cleanCsv({ csv: args.csv, sandbox: opened.sandbox, cleanedPath, renderedPath: args.out, sampleSize: 1, target: plan.target });
+  } finally {
+    opened.sandbox.dispose();
+  }
+  if (!run.ok) {
+    const e = run.error;
+    const where = e?.line ? ` line ${e.line} (data row ${e.dataRow ?? "?"})` : "";
+    const row = e?.row ? `; row ${JSON.stringify(e.row).slice(0, 300)}` : "";
+    throw new TabtuneError("apply_failed", `${args.csv}${where}: ${e?.message ?? "the script failed"}${row}`, {
+      suggestion: "fix that row of the new data, or revise the plan and approve a new script",
+    });
+  }
+
+  const verified = await verifyRecords(args.out, plan);
+  const failed = verified.checks.filter((c) => !c.ok);
+  if (failed.length > 0) {
+    rmSync(args.out, { force: true });
+    rmSync(cleanedPath, { force: true });
+    throw new TabtuneError("apply_checks_failed", `the records failed ${failed.map((c) => `${c.name} (${c.detail})`).join("; ")}`, {
+      suggestion: "nothing was written; check the new data against the training data's labels",
+    });
+  }
+  const reasons = Object.entries(run.dropReasons ?? {}).map(([reason, n]) => `${reason} ${n}`).join(", ");
+  const lines = [
+    `applied ${args.script} (plan version ${sidecar.value.planVersion}, attempt ${sidecar.value.attempt}) to ${args.csv}`,
+    `  rows     ${run.rowsIn} in → ${run.rowsOut} records${run.dropped > 0 ? `, ${run.dropped} dropped (${reasons})` : ""}`,
+  ];
+  if (plan.task !== "regression") lines.push(`  classes  ${Object.entries(verified.classCounts).map(([k, v]) => `${k} ${v}`).join(", ")}`);
+  lines.push(`  checks   ${verified.checks.map((c) => c.name).join(", ")}: all passed`);
+  lines.push(`  records  ${args.out}`, `  cleaned  ${cleanedPath}`);
+  return lines;
+}
+
+/** The `apply` subcommand's own flags. */
+export function buildApplyProgram(): Command {
+  return new Command("tabtune apply")
+    .description("Run an approved prepare_data.js on new data, in the sandbox with the same checks, writing Alpaca records.")
+    .requiredOption("--script <path>", "<output>/scripts/prepare_data.js of an approved run (its prepare_data.ctx.json is read too)")
+    .requiredOption("--csv <path>", "the new data, with the training file's columns and the target")
+    .requiredOption("--out <path>", "where to write the records (a JSON array); the cleaned rows go next to it as <name>.cleaned.jsonl")
+    .showHelpAfterError("(run tabtune apply --help for every flag)");
+}
+
+/** Help text the main command shows for the subcommand. */
+export const APPLY_HELP = `
+Commands:
+  tabtune apply --script <run>/scripts/prepare_data.js --csv new.csv --out new.json
+                           run approved prep code on new data (tabtune apply --help)`;
+
+/** `tabtune apply …`: parses its flags, runs, prints a summary; returns the exit code. */
+export async function applyMain(argv: string[]): Promise<number> {
+  const program = buildApplyProgram();
+  program.parse(argv, { from: "user" });
+  const flags = program.opts<ApplyArgs>();
+  const lines = await applyScript(flags);
+  process.stdout.write(lines.join("\n") + "\n");
+  return 0;
+}
