@@ -309,3 +309,23 @@ describe("splitting", () => {
     expect(splitPairs("k: a,b, j: c", (p) => /^\s*\w+:/.test(p))).toEqual(["k: a,b", " j: c"]);
   });
 });
+
+describe("impute overrides", () => {
+  it("reads impute <column>: <policy> at review_prep, keeping the column's case", () => {
+    expect(actions("impute Income: knn", "review_prep")).toEqual([{ kind: "impute", column: "Income", policy: "knn" }]);
+    expect(actions("Impute Beak Length (mm): Iterative; impute Sex: unknown", "review_prep")).toEqual([
+      { kind: "impute", column: "Beak Length (mm)", policy: "iterative" },
+      { kind: "impute", column: "Sex", policy: "unknown" },
+    ]);
+    expect(actions('impute "a: b": mean', "review_prep")).toEqual([{ kind: "impute", column: "a: b", policy: "mean" }]);
+  });
+
+  it("rejects an unknown policy and says which exist", () => {
+    expect(error("impute Income: magic", "review_prep")).toMatch(/unknown imputation policy "magic": use mean, median, mode, knn, iterative, unknown/);
+  });
+
+  it("is accepted only at review_prep, and listed in its help", () => {
+    expect(error("impute Income: knn", "review_config")).toMatch(/not accepted at review_config.*accepted at review_prep/s);
+    expect(describeAcceptedFeedback("review_prep").join("\n")).toMatch(/impute <column>: mean \| median \| mode \| knn \| iterative \| unknown/);
+  });
+});

@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { ReviewPayload } from "../schemas.js";
+import { IMPUTE_POLICIES } from "../stats/imputation/policies.js";
 
 export const ReviewStep = ReviewPayload.shape.step;
 export type ReviewStep = z.infer<typeof ReviewStep>;
@@ -30,6 +31,8 @@ export const FeedbackAction = z.discriminatedUnion("kind", [
     kind: z.literal("config_overrides"),
     values: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
   }),
+  /** review_prep: the imputation policy of one column, over the scored choice. */
+  z.object({ kind: z.literal("impute"), column: z.string().trim().min(1, "name the column"), policy: z.enum(IMPUTE_POLICIES) }),
   /** A pasted (partial) plan; the caller merges and validates it against the full Plan. */
   z.object({ kind: z.literal("plan_edit"), plan: z.record(z.string(), z.unknown()) }),
 ]);
@@ -48,6 +51,7 @@ export const FEEDBACK_KINDS: readonly FeedbackKind[] = [
   "target_mapping",
   "instruction",
   "config_overrides",
+  "impute",
   "plan_edit",
 ];
 
@@ -64,6 +68,7 @@ export const ACCEPTED: Record<ReviewStep, readonly FeedbackKind[]> = {
     "instruction",
     "target_mapping",
     "test_ratio",
+    "impute",
   ],
   review_balance: ["approve", "balance"],
   review_config: ["approve", "config_overrides"],
@@ -94,6 +99,8 @@ function helpLine(kind: FeedbackKind, step: ReviewStep): string {
       return "change instruction to: <sentence>";
     case "config_overrides":
       return "lora_rank: 32, num_train_epochs: 5   (any LlamaFactory key: value)";
+    case "impute":
+      return `impute <column>: ${IMPUTE_POLICIES.join(" | ")}`;
     case "plan_edit":
       return "paste an edited plan (JSON or YAML, several lines)";
   }

@@ -16,6 +16,7 @@ import {
   describeAcceptedFeedback,
   stepsAccepting,
 } from "./actions.js";
+import { IMPUTE_POLICIES } from "../stats/imputation/policies.js";
 import { splitOnce, splitOutsideQuotes, splitPairs, unquote } from "./split.js";
 
 export { describeAcceptedFeedback, FeedbackAction, type ReviewStep } from "./actions.js";
@@ -34,6 +35,7 @@ const FEATURES = /^(drop|remove|add|keep\s+only)\s+(?:the\s+)?(?:features?|colum
 const TEST_RATIO = /^test[\s_-]?ratio\s*[:=]?\s*(\S+)$/i;
 const MAPPING = /^(?:(?:change|set)\s+)?(?:the\s+)?(?:target|label)s?\s+mapping(?:\s+to)?\s*:(.*)$/is;
 const INSTRUCTION = /^(?:(?:change|set)\s+(?:the\s+)?instruction\s+to|instruction)\s*:(.*)$/is;
+const IMPUTE = /^impute\s+(.+?)\s*:\s*([A-Za-z-]+)$/is;
 const CONFIG_PAIR = /^\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*[:=](.*)$/s;
 /** Keys a person may try at the config review that belong to another step. */
 const NOT_CONFIG: Record<string, string> = {
@@ -104,6 +106,14 @@ function yamlScalar(key: string, raw: string): Scalar | { problem: string } {
   return { problem: `"${key}" needs a single value (a number, true/false or text), not ${value === null ? "null" : "a list or mapping"}` };
 }
 
+function readImpute(columnText: string, policyText: string): Reading {
+  const column = unquote(columnText);
+  const policy = z.enum(IMPUTE_POLICIES).safeParse(policyText.toLowerCase());
+  if (column === "") return { problem: "name the column to impute" };
+  if (!policy.success) return { problem: `unknown imputation policy "${policyText}": use ${IMPUTE_POLICIES.join(", ")}` };
+  return { action: { kind: "impute", column, policy: policy.data } };
+}
+
 function readConfigPairs(segment: string): Reading {
   if (!CONFIG_PAIR.test(segment)) return null;
   const values: Record<string, Scalar> = {};
@@ -130,6 +140,8 @@ function readSegment(segment: string): Reading {
   if (ratio) return readTestRatio(ratio[1] ?? "");
   const mapping = MAPPING.exec(segment);
   if (mapping) return readMapping(mapping[1] ?? "");
+  const impute = IMPUTE.exec(segment);
+  if (impute) return readImpute(impute[1] ?? "", impute[2] ?? "");
   const instruction = INSTRUCTION.exec(segment);
   if (instruction) {
     const text = unquote(instruction[1] ?? "");

@@ -1,27 +1,81 @@
-/** impute: fit per-column fills on the training rows only, apply the same fills to both sides. */
+/**
+ * impute (the Impute-Agent capability, DESIGN §7): on the training rows only, estimate why
+ * each feature's values are missing, score candidate policies on masked cells and on the
+ * baseline's validation metric, choose per column (a review override wins), fit the chosen
+ * imputers on all training rows and apply the same fitted imputers to the test rows. Writes
+ * imputation/policies.json (everything needed to re-apply) and imputation/report.md.
+ */
 import { copyFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { AtomicLineWriter, artifactRef, readJsonLines, writeFileAtomic } from "../artifacts.js";
+import { AtomicLineWriter, artifactRef, readJsonLines, sha256File, writeFileAtomic } from "../artifacts.js";
 import { logEntry, stage } from "../log.js";
 import { paths } from "../paths.js";
+import { getConfig } from "../runtime.js";
 import type { CleanRow } from "../sandbox/sandbox.js";
 import type { ImputedColumn, State, Update } from "../state.js";
-import { fitMedian, fitMode, type FittedImputer } from "../stats/impute.js";
+import { combine, fitEngine, engineOf, type Engine, type EngineSettings, type FittedEngine } from "../stats/imputation/engines.js";
+import { buildColumn, isMissing, missingCount, sampleRows, takeRows, type Frame } from "../stats/imputation/frame.js";
+import { littleMcarTest } from "../stats/imputation/little-mcar.js";
+import { columnMechanisms, type ColumnMechanism } from "../stats/imputation/mechanism.js";
+import { policyFits, type ImputePolicy, type LlmCategoricalImputer } from "../stats/imputation/policies.js";
+import { imputationReport } from "../stats/imputation/report.js";
+import { mnarSensitivity, scoreColumns, type DownstreamTarget, type ScoringSettings } from "../stats/imputation/scoring.js";
 import { requireOptions, requirePlan, requireProfile, requireRunDir } from "./common.js";
 
-async function applyFills(from: string, to: string, fills: FittedImputer[], filled: Map<string, number>): Promise<number> {
+type Family = "numeric" | "categorical" | "other";
+type Cell = string | number | boolean | null;
+
+/** Issue 4 plugs the LLM imputer for categorical cells in here; until then it is never offered. */
+const llmImputer: LlmCategoricalImputer | null = null;
+
+async function readColumns(path: string, names: string[]): Promise<{ rows: number; cells: Map<string, Cell[]> }> {
+  const cells = new Map<string, Cell[]>(names.map((n) => [n, []]));
+  let rows = 0;
+  for await (const row of readJsonLines<CleanRow>(path)) {
+    rows++;
+    for (const name of names) {
+      const v = row[name];
+      cells.get(name)!.push(v === undefined || v === null || v === "" ? null : (v as Cell));
+    }
+  }
+  return { rows, cells };
+}
+
+/** A filled cell back in the row's own type: integers rounded, booleans as booleans. */
+function cellValue(frame: Frame, j: number, i: number, kind: string | undefined): Cell {
+  const col = frame.columns[j]!;
+  if (isMissing(col, i)) return null;
+  if (col.kind === "numeric") return kind === "integer" ? Math.round(col.values[i]!) : col.values[i]!;
+  const level = col.levels[col.codes[i]!]!;
+  return kind === "boolean" ? level === "true" : level;
+}
+
+/** Streams `from` to `to`, filling each missing feature cell from the imputed frame. */
+async function writeImputed(from: string, to: string, frame: Frame, columns: number[], kinds: Map<string, string>, filled: Map<string, number>): Promise<number> {
   const out = new AtomicLineWriter(to);
+  let i = 0;
   for await (const row of readJsonLines<CleanRow>(from)) {
-    for (const fill of fills) {
-      if (row[fill.column] === null || row[fill.column] === undefined) {
-        row[fill.column] = fill.value;
-        filled.set(fill.column, (filled.get(fill.column) ?? 0) + 1);
-      }
+    for (const j of columns) {
+      const name = frame.columns[j]!.name;
+      if (row[name] !== null && row[name] !== undefined && row[name] !== "") continue;
+      const value = cellValue(frame, j, i, kinds.get(name));
+      if (value === null) continue;
+      row[name] = value;
+      filled.set(name, (filled.get(name) ?? 0) + 1);
     }
     await out.write(JSON.stringify(row) + "\n");
+    i++;
   }
   await out.commit();
   return out.lines;
+}
+
+function describeValue(policy: ImputePolicy, engine: FittedEngine | undefined, j: number, settings: EngineSettings): string | number {
+  if (policy === "unknown") return "left empty (rendered as unknown)";
+  if (policy === "knn") return `${settings.knn.k} nearest neighbours`;
+  if (policy === "iterative") return `forest chained equations, ${settings.iterative.rounds} rounds`;
+  const value = engine?.fills[j]?.value;
+  return value === null || value === undefined ? "no observed training value" : typeof value === "number" ? Number(value.toPrecision(6)) : value;
 }
 
 export async function impute(state: State): Promise<Update> {
@@ -32,66 +86,205 @@ export async function impute(state: State): Promise<Update> {
   const runDir = requireRunDir(state);
   const split = state.splitResult;
   if (!split) throw new Error("impute needs the split");
+  const config = getConfig();
+  const cfg = config.imputation;
+  const seed = options.seed;
 
-  const numeric = new Set(profile.columns.filter((c) => c.kind === "numeric" || c.kind === "integer").map((c) => c.name));
-  const trainValues = new Map<string, (string | number | null)[]>(plan.features.map((f) => [f, []]));
-  for await (const row of readJsonLines<CleanRow>(split.train.path))
-    for (const feature of plan.features) {
-      const v = row[feature];
-      trainValues.get(feature)?.push(v === undefined || v === null ? null : typeof v === "boolean" ? String(v) : v);
-    }
+  const kinds = new Map(profile.columns.map((c) => [c.name, c.kind as string]));
+  const family = (name: string): Family => {
+    const kind = kinds.get(name);
+    return kind === "numeric" || kind === "integer" ? "numeric" : kind === "categorical" || kind === "boolean" ? "categorical" : "other";
+  };
+  // Identifiers and the target are never imputed; text and dates can only stay unknown.
+  const features = plan.features.filter((f) => f !== plan.target && kinds.get(f) !== "identifier");
+  const trainCells = await readColumns(split.train.path, [...features, plan.target]);
+  const testCells = await readColumns(split.test.path, features);
+  const missingIn = (cells: Map<string, Cell[]>, name: string) => (cells.get(name) ?? []).filter((v) => v === null).length;
 
-  // Every feature gets a fill fitted on training rows, so a value missing only in the test rows is covered too.
-  const fills: FittedImputer[] = [];
-  for (const [column, values] of trainValues) {
-    if (numeric.has(column)) {
-      const value = fitMedian(values.map((v) => (typeof v === "number" ? v : null)));
-      if (value !== null) fills.push({ column, policy: "median", value });
-    } else {
-      const value = fitMode(values.map((v) => (v === null ? null : String(v))));
-      if (value !== null) fills.push({ column, policy: "mode", value });
+  // Imputable columns: numbers and categories with at least one observed training value.
+  const imputable = features.filter((f) => family(f) !== "other" && missingIn(trainCells.cells, f) < trainCells.rows);
+  const train: Frame = { rows: trainCells.rows, columns: imputable.map((f) => buildColumn(f, family(f) === "numeric" ? "numeric" : "categorical", trainCells.cells.get(f)!)) };
+  const test: Frame = {
+    rows: testCells.rows,
+    columns: train.columns.map((c) => buildColumn(c.name, c.kind, testCells.cells.get(c.name)!, c.kind === "categorical" ? c.levels : undefined)),
+  };
+  const needs = train.columns.map((_, j) => j).filter((j) => missingCount(train.columns[j]!) + missingCount(test.columns[j]!) > 0);
+  const leftEmpty = features.filter((f) => !imputable.includes(f) && missingIn(trainCells.cells, f) + missingIn(testCells.cells, f) > 0);
+
+  // Analysis rows: a seeded sample at scale; mechanisms and scores never see the test rows.
+  const index = sampleRows(train.rows, cfg.maxAnalysisRows, seed);
+  const analysis = takeRows(train, index);
+  const numericWithGaps = analysis.columns.filter((c) => c.kind === "numeric");
+  let littleMcar: NonNullable<State["imputation"]>["littleMcar"] = null;
+  if (numericWithGaps.some((c) => missingCount(c) > 0)) {
+    try {
+      const t = littleMcarTest(numericWithGaps.map((c) => (c.kind === "numeric" ? c.values : new Float64Array())));
+      littleMcar = t ? { ...t, columns: numericWithGaps.map((c) => c.name) } : null;
+    } catch {
+      littleMcar = null; // a singular covariance (collinear columns): reported as not computed
     }
   }
+  const withTrainGaps = needs.filter((j) => missingCount(analysis.columns[j]!) > 0);
+  const mechanisms = new Map<number, ColumnMechanism>(
+    columnMechanisms(analysis, withTrainGaps, { ...cfg.probe, marAuc: cfg.marAuc, mcarAlpha: cfg.mcarAlpha, seed }).map((m, k) => [withTrainGaps[k]!, m]),
+  );
+
+  const engineSettings: EngineSettings = { knn: { ...cfg.knn, seed }, iterative: { ...cfg.iterative, seed } };
+  const scoring: ScoringSettings = {
+    fractions: cfg.maskFractions,
+    weights: cfg.weights,
+    engines: engineSettings,
+    downstream: { trees: cfg.downstream.trees, maxDepth: config.baseline.maxDepth, maxFeatures: config.baseline.maxFeatures, validationRatio: cfg.downstream.validationRatio },
+    seed,
+  };
+  const targetCells = trainCells.cells.get(plan.target)!;
+  const target: DownstreamTarget | null =
+    analysis.columns.length > 0
+      ? { name: plan.target, task: plan.task, labels: Object.keys(plan.labels), values: index.map((i) => (plan.task === "regression" ? Number(targetCells[i]) : String(targetCells[i]))) }
+      : null;
+  const scored = needs.length > 0 ? scoreColumns(analysis, needs, target, scoring) : { columns: [], downstream: null };
+
+  // Choice per column: the review override, else the lowest score.
+  const policies: (ImputePolicy | null)[] = train.columns.map(() => null);
+  const chosenBy = new Map<number, ImputedColumn["chosenBy"]>();
+  needs.forEach((j, k) => {
+    const name = train.columns[j]!.name;
+    const override = state.imputeOverrides[name];
+    if (override && policyFits(override, family(name))) {
+      policies[j] = override;
+      chosenBy.set(j, "user");
+    } else {
+      policies[j] = scored.columns[k]!.best;
+      chosenBy.set(j, "score");
+    }
+  });
+
+  // Fit the chosen engines on all training rows; the test rows get the same fitted imputers.
+  const engines = new Map<Engine, FittedEngine>();
+  for (const p of policies) {
+    const engine = p ? engineOf(p) : null;
+    if (engine && !engines.has(engine)) engines.set(engine, fitEngine(engine, train, engineSettings, needs));
+  }
+  const trainFilled = combine(train, new Map([...engines].map(([e, f]) => [e, f.trainFilled])), policies);
+  const testFilled = combine(test, new Map([...engines].map(([e, f]) => [e, f.apply(test)])), policies);
+
+  const mnar = needs.filter((j) => mechanisms.get(j)?.mechanism === "MNAR (suspected)" && policies[j] !== "unknown" && train.columns[j]!.kind === "numeric");
+  const sensitivity = target && mnar.length > 0 ? mnarSensitivity(analysis, target, policies, mnar, cfg.mnarDeltas, scoring) : new Map();
 
   const filledTrain = new Map<string, number>();
   const filledTest = new Map<string, number>();
-  const trainRows = await applyFills(split.train.path, paths.imputedTrain(runDir), fills, filledTrain);
-  const testRows = await applyFills(split.test.path, paths.imputedTest(runDir), fills, filledTest);
-  const columns: ImputedColumn[] = fills
-    .map((f) => ({ column: f.column, policy: f.policy, value: f.value, filledTrain: filledTrain.get(f.column) ?? 0, filledTest: filledTest.get(f.column) ?? 0 }))
-    .filter((c) => c.filledTrain + c.filledTest > 0);
+  const trainRows = await writeImputed(split.train.path, paths.imputedTrain(runDir), trainFilled, needs, kinds, filledTrain);
+  const testRows = await writeImputed(split.test.path, paths.imputedTest(runDir), testFilled, needs, kinds, filledTest);
 
+  const columns = [
+    ...needs.map((j, k) => {
+      const name = train.columns[j]!.name;
+      const policy = policies[j]!;
+      const m = mechanisms.get(j);
+      const band = sensitivity.get(j);
+      return {
+        column: name,
+        kind: train.columns[j]!.kind,
+        missingTrain: missingCount(train.columns[j]!),
+        missingTest: missingCount(test.columns[j]!),
+        policy,
+        value: describeValue(policy, engines.get(engineOf(policy) ?? "median"), j, engineSettings),
+        filledTrain: filledTrain.get(name) ?? 0,
+        filledTest: filledTest.get(name) ?? 0,
+        mechanism: m?.mechanism ?? "undetermined",
+        mechanismReason: m?.reason ?? "no missing training cell in the analysed rows (missing only in the test rows)",
+        chosenBy: chosenBy.get(j) ?? "score",
+        maskedError: Object.fromEntries(scored.columns[k]!.candidates.filter((c) => c.policy !== "unknown").map((c) => [c.policy, c.maskedError])),
+        sensitivity: band ? { metric: band.metric, deltas: cfg.mnarDeltas, values: band.values } : null,
+      };
+    }),
+    ...leftEmpty.map((name) => ({
+      column: name,
+      kind: "other" as const,
+      missingTrain: missingIn(trainCells.cells, name),
+      missingTest: missingIn(testCells.cells, name),
+      policy: "unknown" as const,
+      value: "left empty (rendered as unknown)",
+      filledTrain: 0,
+      filledTest: 0,
+      mechanism: "undetermined" as const,
+      mechanismReason: family(name) === "other" ? `a ${kinds.get(name)} column: never filled by a statistic` : "no observed training value",
+      chosenBy: "rule" as const,
+      maskedError: {},
+      sensitivity: null,
+    })),
+  ];
+
+  // policies.json: every fitted parameter. KNN keeps its reference rows in a file beside it;
+  // iterative forests are not serialized: re-applying refits them from `fittedOn` with the
+  // same settings and seed (deterministic), then applies them to the new rows.
   const policiesPath = paths.policies(runDir);
-  writeFileAtomic(policiesPath, JSON.stringify({ fittedOn: split.train.path, fittedRows: trainRows, policies: fills }, null, 2) + "\n");
-  const report = [
-    "# Imputation",
-    "",
-    `Fitted on ${trainRows} training rows only; the same values fill the ${testRows} test rows.`,
-    "",
-    "| column | policy | value | filled (train) | filled (test) |",
-    "|---|---|---|---|---|",
-    ...columns.map((c) => `| ${c.column} | ${c.policy} | ${c.value} | ${c.filledTrain} | ${c.filledTest} |`),
-    "",
-  ].join("\n");
+  mkdirSync(join(runDir, "imputation"), { recursive: true });
+  const knn = engines.get("knn");
+  let knnReference: { path: string; sha256: string; rows: number } | null = null;
+  if (knn) {
+    const refPath = join(runDir, "imputation", "knn_reference.jsonl");
+    const model = fitEngineReference(train, engineSettings);
+    writeFileAtomic(refPath, model.map((r) => JSON.stringify(r)).join("\n") + "\n");
+    knnReference = { path: refPath, sha256: await sha256File(refPath), rows: model.length };
+  }
+  const policiesJson = {
+    fittedOn: { path: split.train.path, sha256: split.train.sha256, rows: trainRows },
+    seed,
+    columnOrder: train.columns.map((c) => ({ name: c.name, kind: c.kind, levels: c.kind === "categorical" ? c.levels : undefined })),
+    columns: columns.map(({ column, kind, policy, chosenBy: by, mechanism, value }) => ({ column, kind, policy, chosenBy: by, mechanism, value })),
+    engines: {
+      ...(engines.has("median") ? { median: engines.get("median")!.fills } : {}),
+      ...(engines.has("mean") ? { mean: engines.get("mean")!.fills } : {}),
+      ...(knn ? { knn: { ...engineSettings.knn, metric: "nan_euclidean on training-standardized numbers, 0/1 for categories", fallback: knn.fills, reference: knnReference } } : {}),
+      ...(engines.has("iterative")
+        ? { iterative: { ...engineSettings.iterative, start: engines.get("iterative")!.fills, modelled: needs.map((j) => train.columns[j]!.name), reapply: "refit on fittedOn with these settings and seed, then apply the last round's forests `rounds` times" } }
+        : {}),
+    },
+    littleMcar,
+    llmImputer: llmImputer ? llmImputer.model : null,
+  };
+  writeFileAtomic(policiesPath, JSON.stringify(policiesJson, null, 2) + "\n");
+  const report = imputationReport({
+    trainRows,
+    testRows,
+    analysisRows: analysis.rows,
+    fractions: cfg.maskFractions,
+    weights: cfg.weights,
+    columns,
+    littleMcar,
+    downstream: scored.downstream,
+    deltas: cfg.mnarDeltas,
+  });
   writeFileAtomic(paths.imputationReport(runDir), report);
   // The dataset-level imputation/ folder mirrors the latest run (each run keeps its own).
   mkdirSync(paths.imputationDir(options.output), { recursive: true });
   copyFileSync(policiesPath, join(paths.imputationDir(options.output), "policies.json"));
   copyFileSync(paths.imputationReport(runDir), join(paths.imputationDir(options.output), "report.md"));
 
-  stage("impute", columns.length === 0 ? "no missing feature values" : columns.map((c) => `${c.column}: ${c.policy} ${c.value} (${c.filledTrain}+${c.filledTest})`).join("; "));
+  const stateColumns: ImputedColumn[] = columns.map(({ kind: _k, missingTrain: _m, missingTest: _t, ...c }) => c);
+  stage("impute", columns.length === 0 ? "no missing feature values" : columns.map((c) => `${c.column}: ${c.mechanism} → ${c.policy} (${c.filledTrain}+${c.filledTest})`).join("; "));
   return {
     imputation: {
-      columns,
+      columns: stateColumns,
+      littleMcar,
       policies: await artifactRef(policiesPath, null),
       train: await artifactRef(paths.imputedTrain(runDir), trainRows),
       test: await artifactRef(paths.imputedTest(runDir), testRows),
     },
     log: [
-      logEntry("impute", columns.length === 0 ? "nothing to fill" : `filled ${columns.map((c) => c.column).join(", ")}`, started, {
+      logEntry("impute", columns.length === 0 ? "nothing to fill" : columns.map((c) => `${c.column}: ${c.mechanism} → ${c.policy} (${c.chosenBy})`).join("; "), started, {
         numbers: Object.fromEntries(columns.flatMap((c) => [[`${c.column}:train`, c.filledTrain], [`${c.column}:test`, c.filledTest]])),
-        artifacts: [policiesPath, paths.imputedTrain(runDir), paths.imputedTest(runDir)],
+        artifacts: [policiesPath, paths.imputationReport(runDir), paths.imputedTrain(runDir), paths.imputedTest(runDir)],
       }),
     ],
   };
+}
+
+/** The KNN reference rows (raw values, missing as null) as the fitted KNN imputer samples them. */
+function fitEngineReference(train: Frame, settings: EngineSettings): Record<string, Cell>[] {
+  const ref = takeRows(train, sampleRows(train.rows, settings.knn.referenceRows, settings.knn.seed));
+  return Array.from({ length: ref.rows }, (_, i) =>
+    Object.fromEntries(ref.columns.map((c) => [c.name, c.kind === "numeric" ? (Number.isNaN(c.values[i]!) ? null : c.values[i]!) : c.codes[i]! < 0 ? null : c.levels[c.codes[i]!]!])),
+  );
 }

@@ -13,6 +13,7 @@ import { applyPlanEdits } from "../planning/plan-edits.js";
 import { balanceSummary, configSummary, planSummary, prepSummary } from "../report/summaries.js";
 import { ReviewAnswer, type ReviewPayload } from "../schemas.js";
 import type { State, Update } from "../state.js";
+import { policyFits, type ImputePolicy } from "../stats/imputation/policies.js";
 import { requirePlan, requireProfile } from "./common.js";
 
 /** Review answers that change the plan (and so send the run back to plan). */
@@ -87,7 +88,7 @@ export const reviewPrep = reviewNode({
   summary: prepSummary,
   options: (state) =>
     state.execution?.ok
-      ? ["approve", "revise", "drop features: a, b", "oversample | undersample", "test_ratio: 0.3"]
+      ? ["approve", "revise", "drop features: a, b", "oversample | undersample", "test_ratio: 0.3", "impute <column>: knn"]
       : ["approve (retry code generation)", "revise (back to the plan)", "drop features: a, b"],
   apply: (actions, state) => {
     const planEdits = actions.filter((a) => PLAN_EDITS.has(a.kind));
@@ -100,6 +101,7 @@ export const reviewPrep = reviewNode({
     if (edits.length > 0) applyPlanEdits(requirePlan(state), edits, requireProfile(state));
     if (planEdits.length > 0) update.pendingEdits = edits;
     if (!state.execution?.ok && isApprove(actions)) update.codeTries = 0; // a new round of tries
+    let overrides: Record<string, ImputePolicy> | null = null;
     for (const action of actions) {
       if (action.kind === "balance") update.balanceStrategy = action.strategy === "auto" ? "oversample" : action.strategy;
       if (action.kind === "test_ratio" && state.options) {
@@ -107,10 +109,27 @@ export const reviewPrep = reviewNode({
           throw new TabtuneError("test_ratio_with_test_csv", "this run uses --test-csv, so there is no ratio to change", { suggestion: "approve, or start a run without --test-csv" });
         update.options = { ...state.options, testRatio: action.value };
       }
+      if (action.kind === "impute") overrides = { ...(overrides ?? state.imputeOverrides), ...checkImputeOverride(action, state) };
     }
+    if (overrides) update.imputeOverrides = overrides;
     return update;
   },
 });
+
+/** An override names a kept feature and a policy that fits its kind (mean of a category is refused). */
+function checkImputeOverride(action: Extract<FeedbackAction, { kind: "impute" }>, state: State): Record<string, ImputePolicy> {
+  const plan = requirePlan(state);
+  const column = plan.features.find((f) => f === action.column) ?? plan.features.find((f) => f.toLowerCase() === action.column.toLowerCase());
+  if (!column)
+    throw new TabtuneError("impute_unknown_column", `"${action.column}" is not a kept feature`, { suggestion: `impute one of: ${plan.features.join(", ")}` });
+  const kind = requireProfile(state).columns.find((c) => c.name === column)?.kind;
+  const family = kind === "numeric" || kind === "integer" ? "numeric" : kind === "categorical" || kind === "boolean" ? "categorical" : "other";
+  if (!policyFits(action.policy, family))
+    throw new TabtuneError("impute_policy_mismatch", `${action.policy} does not fit ${column} (${kind ?? "unknown kind"})`, {
+      suggestion: family === "numeric" ? "use mean, median, knn, iterative or unknown" : family === "categorical" ? "use mode, knn, iterative or unknown" : "text and date columns can only be left as unknown",
+    });
+  return { [column]: action.policy };
+}
 
 export const reviewBalance = reviewNode({
   step: "review_balance",

@@ -1,0 +1,135 @@
+/**
+ * Column arrays for imputation: numbers as Float64Array (NaN = missing), categories as
+ * Int32Array codes into `levels` (-1 = missing). Imputers read and write these, never row
+ * objects, so a million rows stay a few typed arrays.
+ */
+import { createRng, sampleIndices } from "../random.js";
+
+export interface NumericColumn {
+  name: string;
+  kind: "numeric";
+  values: Float64Array;
+}
+export interface CategoricalColumn {
+  name: string;
+  kind: "categorical";
+  codes: Int32Array;
+  /** Training levels first (sorted), then any level met only in later data. */
+  levels: string[];
+}
+export type FrameColumn = NumericColumn | CategoricalColumn;
+export interface Frame {
+  rows: number;
+  columns: FrameColumn[];
+}
+
+type Cell = string | number | boolean | null | undefined;
+
+/** Whether row i of a column is missing. */
+export function isMissing(col: FrameColumn, i: number): boolean {
+  return col.kind === "numeric" ? Number.isNaN(col.values[i]!) : col.codes[i]! < 0;
+}
+
+/** How many cells of a column are missing. */
+export function missingCount(col: FrameColumn): number {
+  let k = 0;
+  for (let i = 0; i < (col.kind === "numeric" ? col.values.length : col.codes.length); i++) if (isMissing(col, i)) k++;
+  return k;
+}
+
+/** A numeric cell: finite numbers and numeric strings; anything else is missing (NaN). */
+export function toNumber(v: Cell): number {
+  if (typeof v === "number") return Number.isFinite(v) ? v : Number.NaN;
+  if (typeof v === "boolean") return v ? 1 : 0;
+  if (typeof v === "string" && v.trim() !== "") {
+    const n = Number(v);
+    return Number.isFinite(n) ? n : Number.NaN;
+  }
+  return Number.NaN;
+}
+
+/**
+ * Builds a column from raw cells. Categorical levels come from `levels` when given (the
+ * training levels; a new value is appended), else from the cells, sorted.
+ * @example buildColumn("c", "categorical", ["b", null, "a"]) // codes [1, -1, 0], levels ["a", "b"]
+ */
+export function buildColumn(name: string, kind: FrameColumn["kind"], cells: Cell[], levels?: string[]): FrameColumn {
+  if (kind === "numeric") return { name, kind, values: Float64Array.from(cells, toNumber) };
+  const text = cells.map((c) => (c === null || c === undefined || (typeof c === "string" && c === "") ? null : String(c)));
+  const own = levels ? [...levels] : [...new Set(text.filter((t): t is string => t !== null))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const index = new Map(own.map((l, i) => [l, i]));
+  const codes = new Int32Array(text.length);
+  text.forEach((t, i) => {
+    if (t === null) codes[i] = -1;
+    else {
+      let code = index.get(t);
+      if (code === undefined) {
+        code = own.length;
+        own.push(t);
+        index.set(t, code);
+      }
+      codes[i] = code;
+    }
+  });
+  return { name, kind, codes, levels: own };
+}
+
+/** A deep copy (imputers never write into their input). */
+export function copyFrame(frame: Frame): Frame {
+  return {
+    rows: frame.rows,
+    columns: frame.columns.map((c) => (c.kind === "numeric" ? { ...c, values: Float64Array.from(c.values) } : { ...c, codes: Int32Array.from(c.codes), levels: [...c.levels] })),
+  };
+}
+
+/** The rows `index` of a frame, in that order. */
+export function takeRows(frame: Frame, index: ArrayLike<number>): Frame {
+  const n = index.length;
+  return {
+    rows: n,
+    columns: frame.columns.map((c) =>
+      c.kind === "numeric"
+        ? { ...c, values: Float64Array.from({ length: n }, (_, k) => c.values[index[k]!]!) }
+        : { ...c, codes: Int32Array.from({ length: n }, (_, k) => c.codes[index[k]!]!), levels: [...c.levels] },
+    ),
+  };
+}
+
+/** Up to `max` row indices: all rows, or a seeded sample in increasing order. */
+export function sampleRows(rows: number, max: number, seed: number): number[] {
+  return rows <= max ? Array.from({ length: rows }, (_, i) => i) : sampleIndices(rows, max, createRng(seed));
+}
+
+/** Mean and (population) standard deviation of the observed values; sd 0 → 1 so scaling is safe. */
+export function observedMoments(values: Float64Array): { mean: number; sd: number; count: number } {
+  let s = 0;
+  let count = 0;
+  for (const v of values) if (!Number.isNaN(v)) (s += v), count++;
+  const mean = count > 0 ? s / count : 0;
+  let ss = 0;
+  for (const v of values) if (!Number.isNaN(v)) ss += (v - mean) ** 2;
+  const sd = count > 0 ? Math.sqrt(ss / count) : 0;
+  return { mean, sd: sd > 0 ? sd : 1, count };
+}
+
+/**
+ * Hides `fraction` of the observed cells of the chosen columns (seeded, independently per
+ * column): returns the masked copy and, per column index, the rows hidden.
+ */
+export function maskCells(frame: Frame, columns: number[], fraction: number, seed: number): { masked: Frame; hidden: Map<number, number[]> } {
+  const masked = copyFrame(frame);
+  const hidden = new Map<number, number[]>();
+  const rng = createRng(seed);
+  for (const j of columns) {
+    const col = masked.columns[j]!;
+    const observed: number[] = [];
+    for (let i = 0; i < frame.rows; i++) if (!isMissing(col, i)) observed.push(i);
+    const pick = sampleIndices(observed.length, Math.round(observed.length * fraction), rng).map((k) => observed[k]!);
+    for (const i of pick) {
+      if (col.kind === "numeric") col.values[i] = Number.NaN;
+      else col.codes[i] = -1;
+    }
+    hidden.set(j, pick);
+  }
+  return { masked, hidden };
+}

@@ -1,0 +1,217 @@
+/**
+ * Scoring imputation policies on the training rows only:
+ * - masked-cell error: for each mask fraction, hide that share of the observed cells of
+ *   every scored column (seeded), impute, and compare with the hidden truth: RMSE in
+ *   units of the column's observed sd (numbers) or 1 − accuracy (categories); the score
+ *   is the mean over fractions;
+ * - downstream loss: split the rows (seeded) into fit and validation parts, fill every
+ *   scored column with one engine (imputer fitted on the fit part, applied to the
+ *   validation part), train the baseline forest and measure it on the validation part:
+ *   1 − accuracy, or RMSE / sd of the target;
+ * - score = weights.maskedError × error + weights.downstream × loss; lowest wins, ties
+ *   to the simpler policy (the order of SCORED_POLICIES).
+ * And the MNAR sensitivity band: the chosen imputation with a column's filled cells
+ * shifted by δ·sd, the baseline's validation metric for each δ.
+ */
+import { trainAndPredictBaseline, type BaselineRow, type FeatureSpec } from "../baseline.js";
+import { createRng, shuffleInPlace } from "../random.js";
+import { combine, ENGINES, engineOf, fitEngine, type Engine, type EngineSettings } from "./engines.js";
+import { isMissing, maskCells, observedMoments, takeRows, type Frame } from "./frame.js";
+import { SCORED_POLICIES, type ImputePolicy } from "./policies.js";
+
+export interface ScoringSettings {
+  fractions: number[];
+  weights: { maskedError: number; downstream: number };
+  engines: EngineSettings;
+  downstream: { trees: number; maxDepth: number; maxFeatures: number | null; validationRatio: number };
+  seed: number;
+}
+
+/** The prediction target of the analysis rows, aligned with the frame. */
+export interface DownstreamTarget {
+  name: string;
+  task: "binary" | "multiclass" | "regression";
+  /** Raw class values the baseline knows (classification). */
+  labels: string[];
+  values: (string | number)[];
+}
+
+export interface CandidateScore {
+  policy: ImputePolicy;
+  /** Mean masked-cell error over the fractions (null for "unknown", which fills nothing). */
+  maskedError: number | null;
+  byFraction: (number | null)[];
+  /** Downstream loss with every scored column filled by this policy's engine. */
+  downstreamLoss: number | null;
+  score: number | null;
+}
+
+export interface ColumnScores {
+  column: string;
+  kind: "numeric" | "categorical";
+  candidates: CandidateScore[];
+  best: ImputePolicy;
+}
+
+export interface DownstreamSummary {
+  metric: "accuracy" | "RMSE";
+  /** Validation metric per engine, and "unknown" (the baseline's own handling of gaps). */
+  byPolicy: Record<string, number>;
+  fitRows: number;
+  validationRows: number;
+}
+
+/** Error on the hidden cells of one column: standardized RMSE or 1 − accuracy. */
+function maskedError(truth: Frame, filled: Frame, j: number, cells: number[], sd: number): number | null {
+  if (cells.length === 0) return null;
+  const t = truth.columns[j]!;
+  const f = filled.columns[j]!;
+  if (t.kind === "numeric" && f.kind === "numeric") {
+    let ss = 0;
+    for (const i of cells) ss += ((f.values[i]! - t.values[i]!) / sd) ** 2;
+    return Math.sqrt(ss / cells.length);
+  }
+  if (t.kind === "categorical" && f.kind === "categorical") {
+    let wrong = 0;
+    for (const i of cells) if (f.codes[i]! < 0 || f.levels[f.codes[i]!] !== t.levels[t.codes[i]!]) wrong++;
+    return wrong / cells.length;
+  }
+  return null;
+}
+
+/** Rows for the baseline: names → values, missing as null. */
+export function frameRows(frame: Frame, target: DownstreamTarget | null, index: number[] | null): BaselineRow[] {
+  return Array.from({ length: frame.rows }, (_, i) => {
+    const row: BaselineRow = {};
+    for (const c of frame.columns)
+      row[c.name] = c.kind === "numeric" ? (Number.isNaN(c.values[i]!) ? null : c.values[i]!) : c.codes[i]! < 0 ? null : c.levels[c.codes[i]!]!;
+    if (target) row[target.name] = target.values[index ? index[i]! : i]!;
+    return row;
+  });
+}
+
+/** Splits row indices into a fit part and a validation part (seeded). */
+export function innerSplit(rows: number, ratio: number, seed: number): { fit: number[]; validation: number[] } {
+  const order = shuffleInPlace(Array.from({ length: rows }, (_, i) => i), createRng(seed));
+  const cut = Math.max(1, Math.round(rows * ratio));
+  return { validation: order.slice(0, cut).sort((a, b) => a - b), fit: order.slice(cut).sort((a, b) => a - b) };
+}
+
+/** The baseline fitted on `fit`, measured on `validation`: the metric and its loss. */
+export function baselineOnValidation(fit: Frame, validation: Frame, split: { fit: number[]; validation: number[] }, target: DownstreamTarget, settings: ScoringSettings): { value: number; loss: number } {
+  const features: FeatureSpec[] = fit.columns.map((c) => ({ name: c.name, kind: c.kind }));
+  const result = trainAndPredictBaseline({
+    features,
+    target: target.name,
+    task: target.task,
+    labels: target.labels,
+    train: frameRows(fit, target, split.fit),
+    test: frameRows(validation, null, null),
+    options: { trees: settings.downstream.trees, maxDepth: settings.downstream.maxDepth, maxFeatures: settings.downstream.maxFeatures, maxTrainRows: Number.MAX_SAFE_INTEGER, seed: settings.seed },
+  });
+  const truth = split.validation.map((i) => target.values[i]!);
+  if (target.task === "regression") {
+    const y = truth.map(Number);
+    const predicted = result.predictions.map(Number);
+    const rmse = Math.sqrt(y.reduce((s, v, k) => s + (v - predicted[k]!) ** 2, 0) / y.length);
+    const sd = observedMoments(Float64Array.from(y)).sd;
+    return { value: rmse, loss: rmse / sd };
+  }
+  const accuracy = truth.filter((v, k) => String(v) === String(result.predictions[k])).length / truth.length;
+  return { value: accuracy, loss: 1 - accuracy };
+}
+
+/** Masked-cell errors and downstream losses of every candidate for the `targets` columns. */
+export function scoreColumns(frame: Frame, targets: number[], target: DownstreamTarget | null, settings: ScoringSettings): { columns: ColumnScores[]; downstream: DownstreamSummary | null } {
+  const sds = frame.columns.map((c) => (c.kind === "numeric" ? observedMoments(c.values).sd : 1));
+  const errors = new Map<string, (number | null)[]>(); // `${j}:${engine}` → per fraction
+  settings.fractions.forEach((fraction, f) => {
+    const { masked, hidden } = maskCells(frame, targets, fraction, settings.seed + 1000 * (f + 1));
+    for (const engine of ENGINES) {
+      const filled = fitEngine(engine, masked, settings.engines).trainFilled;
+      for (const j of targets) {
+        const key = `${j}:${engine}`;
+        const list = errors.get(key) ?? [];
+        list[f] = maskedError(frame, filled, j, hidden.get(j) ?? [], sds[j]!);
+        errors.set(key, list);
+      }
+    }
+  });
+
+  let downstream: DownstreamSummary | null = null;
+  const downstreamLosses: Record<string, number> = {};
+  if (target && settings.weights.downstream > 0 && frame.rows >= 20) {
+    const split = innerSplit(frame.rows, settings.downstream.validationRatio, settings.seed);
+    const fit = takeRows(frame, split.fit);
+    const validation = takeRows(frame, split.validation);
+    const byPolicy: Record<string, number> = {};
+    const losses = downstreamLosses;
+    for (const engine of ENGINES) {
+      const fitted = fitEngine(engine, fit, settings.engines, targets);
+      const r = baselineOnValidation(fitted.trainFilled, fitted.apply(validation), split, target, settings);
+      byPolicy[engine] = r.value;
+      losses[engine] = r.loss;
+    }
+    const none = baselineOnValidation(fit, validation, split, target, settings);
+    byPolicy.unknown = none.value;
+    losses.unknown = none.loss;
+    downstream = { metric: target.task === "regression" ? "RMSE" : "accuracy", byPolicy, fitRows: split.fit.length, validationRows: split.validation.length };
+  }
+
+  const columns = targets.map((j): ColumnScores => {
+    const col = frame.columns[j]!;
+    const candidates: CandidateScore[] = [...SCORED_POLICIES[col.kind], "unknown" as const].map((policy) => {
+      const engine = engineOf(policy);
+      const byFraction = engine ? (errors.get(`${j}:${engine}`) ?? []) : settings.fractions.map(() => null);
+      const known = byFraction.filter((e): e is number => e !== null);
+      const error = known.length > 0 ? known.reduce((s, e) => s + e, 0) / known.length : null;
+      const loss = downstreamLosses[engine ?? "unknown"] ?? null;
+      const score = error === null ? null : settings.weights.maskedError * error + settings.weights.downstream * (loss ?? 0);
+      return { policy, maskedError: error, byFraction, downstreamLoss: loss, score };
+    });
+    let best: CandidateScore | null = null;
+    for (const c of candidates) if (c.score !== null && (best === null || c.score < best.score! - 1e-12)) best = c;
+    return { column: col.name, kind: col.kind, candidates, best: best?.policy ?? "unknown" };
+  });
+  return { columns, downstream };
+}
+
+/**
+ * MNAR sensitivity: with every column filled by its chosen policy (fitted on the fit part),
+ * column j's filled cells shifted by δ·sd (training sd), the baseline's validation metric
+ * for each δ.
+ */
+export function mnarSensitivity(frame: Frame, target: DownstreamTarget, policies: (ImputePolicy | null)[], columns: number[], deltas: number[], settings: ScoringSettings): Map<number, { metric: "accuracy" | "RMSE"; values: number[] }> {
+  const split = innerSplit(frame.rows, settings.downstream.validationRatio, settings.seed);
+  const fit = takeRows(frame, split.fit);
+  const validation = takeRows(frame, split.validation);
+  const engines = new Set(policies.map((p) => (p ? engineOf(p) : null)).filter((e): e is Engine => e !== null));
+  const fitFilled = new Map<Engine, Frame>();
+  const validFilled = new Map<Engine, Frame>();
+  for (const engine of engines) {
+    const fitted = fitEngine(engine, fit, settings.engines);
+    fitFilled.set(engine, fitted.trainFilled);
+    validFilled.set(engine, fitted.apply(validation));
+  }
+  const baseFit = combine(fit, fitFilled, policies);
+  const baseValid = combine(validation, validFilled, policies);
+  const out = new Map<number, { metric: "accuracy" | "RMSE"; values: number[] }>();
+  for (const j of columns) {
+    const original = frame.columns[j]!;
+    if (original.kind !== "numeric") continue;
+    const sd = observedMoments(original.values).sd;
+    const values = deltas.map((delta) => {
+      const shift = (filled: Frame, raw: Frame): Frame => {
+        const col = filled.columns[j]!;
+        const rawCol = raw.columns[j]!;
+        if (col.kind !== "numeric") return filled;
+        const values = Float64Array.from(col.values);
+        for (let i = 0; i < raw.rows; i++) if (isMissing(rawCol, i) && !Number.isNaN(values[i]!)) values[i]! += delta * sd;
+        return { rows: filled.rows, columns: filled.columns.map((c, k) => (k === j ? { ...col, values } : c)) };
+      };
+      return baselineOnValidation(shift(baseFit, fit), shift(baseValid, validation), split, target, settings).value;
+    });
+    out.set(j, { metric: target.task === "regression" ? "RMSE" : "accuracy", values });
+  }
+  return out;
+}

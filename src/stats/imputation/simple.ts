@@ -1,0 +1,51 @@
+/** Mean, median and mode fills, fitted on training cells only. */
+import { median } from "simple-statistics";
+import type { Frame, FrameColumn } from "./frame.js";
+import { copyFrame } from "./frame.js";
+
+export interface SimpleFill {
+  column: string;
+  policy: "mean" | "median" | "mode";
+  /** The fill value; null when the column has no observed training value. */
+  value: number | string | null;
+}
+
+/**
+ * Mean (or median) of a numeric column's observed values, mode of a categorical one (ties
+ * go to the level that sorts first).
+ * @example fitSimpleColumn({ name: "x", kind: "numeric", values: Float64Array.of(1, NaN, 5) }, "mean") // { value: 3 }
+ */
+export function fitSimpleColumn(col: FrameColumn, numeric: "mean" | "median"): SimpleFill {
+  if (col.kind === "numeric") {
+    const observed = Array.from(col.values).filter((v) => !Number.isNaN(v));
+    const value = observed.length === 0 ? null : numeric === "mean" ? observed.reduce((s, v) => s + v, 0) / observed.length : median(observed);
+    return { column: col.name, policy: numeric, value };
+  }
+  const counts = new Int32Array(col.levels.length);
+  for (const c of col.codes) if (c >= 0) counts[c]! += 1;
+  let best = -1;
+  // Levels are sorted, so the first maximum is the tie-break by name.
+  for (let l = 0; l < counts.length; l++) if (counts[l]! > 0 && (best < 0 || counts[l]! > counts[best]!)) best = l;
+  return { column: col.name, policy: "mode", value: best < 0 ? null : col.levels[best]! };
+}
+
+export function fitSimple(frame: Frame, numeric: "mean" | "median"): SimpleFill[] {
+  return frame.columns.map((c) => fitSimpleColumn(c, numeric));
+}
+
+/** A copy of the frame with every missing cell set to its column's fill (fills by position). */
+export function applySimple(frame: Frame, fills: SimpleFill[]): Frame {
+  const out = copyFrame(frame);
+  out.columns.forEach((col, j) => {
+    const value = fills[j]?.value ?? null;
+    if (value === null) return;
+    if (col.kind === "numeric" && typeof value === "number") {
+      for (let i = 0; i < out.rows; i++) if (Number.isNaN(col.values[i]!)) col.values[i] = value;
+    } else if (col.kind === "categorical" && typeof value === "string") {
+      let code = col.levels.indexOf(value);
+      if (code < 0) code = col.levels.push(value) - 1;
+      for (let i = 0; i < out.rows; i++) if (col.codes[i]! < 0) col.codes[i] = code;
+    }
+  });
+  return out;
+}

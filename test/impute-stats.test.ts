@@ -1,0 +1,128 @@
+/** Imputation statistics: the chi-square tail, Little's MCAR test, the imputers, planted mechanisms. */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { chiSquareSurvival, gammaQ, logGamma } from "../src/stats/imputation/chi-square.js";
+import { buildColumn, type Frame } from "../src/stats/imputation/frame.js";
+import { applyIterative, fitIterative } from "../src/stats/imputation/iterative.js";
+import { applyKnn, fitKnn } from "../src/stats/imputation/knn.js";
+import { indicatorMcarTest, littleMcarTest } from "../src/stats/imputation/little-mcar.js";
+import { columnMechanisms } from "../src/stats/imputation/mechanism.js";
+import { applySimple, fitSimple } from "../src/stats/imputation/simple.js";
+import { createRng } from "../src/stats/random.js";
+import { ROOT } from "./helpers/cli.js";
+import { plantedFrame } from "./helpers/planted.js";
+
+describe("chi-square tail", () => {
+  it("matches scipy 1.17.1 chi2.sf", () => {
+    // scipy.stats.chi2.sf(x, df), scipy 1.17.1.
+    const cases: [number, number, number][] = [
+      [3.841458820694124, 1, 0.04999999999999989],
+      [18.307038053275146, 10, 0.05000000000000005],
+      [35.1061288689702, 14, 0.0014177811385668601],
+      [0.5, 3, 0.9188914116546758],
+      [100, 50, 3.454931382984871e-5],
+      [0.001, 2, 0.9995001249791693],
+      [250, 200, 0.009379131668826098],
+      [7, 7, 0.42887985755305486],
+    ];
+    for (const [x, df, p] of cases) expect(chiSquareSurvival(x, df) / p).toBeCloseTo(1, 10);
+  });
+
+  it("logGamma and gammaQ at closed forms; bad input throws", () => {
+    expect(logGamma(5)).toBeCloseTo(Math.log(24), 12);
+    expect(logGamma(0.5)).toBeCloseTo(0.5 * Math.log(Math.PI), 12);
+    expect(gammaQ(1, 2)).toBeCloseTo(Math.exp(-2), 14);
+    expect(chiSquareSurvival(0, 3)).toBe(1);
+    expect(() => chiSquareSurvival(-1, 3)).toThrow(RangeError);
+    expect(() => chiSquareSurvival(1, 0)).toThrow(RangeError);
+  });
+});
+
+describe("Little's MCAR test", () => {
+  it("reproduces naniar::mcar_test(airquality)", () => {
+    // naniar 1.1.0 tests/testthat/test-mcar-test.R: statistic 35.1061288689702, df 14,
+    // p.value 0.00141778113856683, 4 missing patterns (EM from the norm package, whose
+    // convergence tolerance explains the last digits).
+    const [header, ...lines] = readFileSync(join(ROOT, "test/fixtures/airquality.csv"), "utf8").trim().split("\n");
+    const columns = (header ?? "").split(",").map((_, j) => Float64Array.from(lines, (l) => (l.split(",")[j] === "" ? Number.NaN : Number(l.split(",")[j]))));
+    const result = littleMcarTest(columns);
+    expect(result).not.toBeNull();
+    expect(result!.statistic).toBeCloseTo(35.1061288689702, 3);
+    expect(result!.df).toBe(14);
+    expect(result!.pValue).toBeCloseTo(0.00141778113856683, 6);
+    expect(result!.patterns).toBe(4);
+  });
+
+  it("has nothing to test without missing values or without spread", () => {
+    expect(littleMcarTest([Float64Array.of(1, 2, 3), Float64Array.of(2, 1, 3)])).toBeNull();
+    expect(littleMcarTest([Float64Array.of(1, 1, Number.NaN)])).toBeNull();
+  });
+
+  it("the per-column statistic needs two rows in each group", () => {
+    expect(indicatorMcarTest(Uint8Array.of(1, 0, 0), [Float64Array.of(1, 2, 3)])).toBeNull();
+    const t = indicatorMcarTest(Uint8Array.of(1, 0, 0, 1, 0, 0, 1, 0), [Float64Array.of(9, 1, 2, 8, 1, 2, 9, 1)]);
+    expect(t?.df).toBe(1);
+    expect(t!.pValue).toBeLessThan(0.01);
+  });
+});
+
+describe("imputers", () => {
+  const frame: Frame = {
+    rows: 6,
+    columns: [
+      buildColumn("x", "numeric", [1, 2, 3, 10, 11, null]),
+      buildColumn("y", "numeric", [1, 2, 3, 10, null, 12]),
+      buildColumn("c", "categorical", ["a", "a", "a", "b", "b", null]),
+    ],
+  };
+
+  it("mean / median / mode fill from the observed values", () => {
+    const mean = applySimple(frame, fitSimple(frame, "mean"));
+    const median = applySimple(frame, fitSimple(frame, "median"));
+    const x = (f: Frame, j: number, i: number) => { const c = f.columns[j]!; return c.kind === "numeric" ? c.values[i] : c.levels[c.codes[i]!]; };
+    expect(x(mean, 0, 5)).toBeCloseTo(27 / 5, 12);
+    expect(x(median, 0, 5)).toBe(3);
+    expect(x(mean, 2, 5)).toBe("a");
+  });
+
+  it("KNN takes the nearest rows that have the value", () => {
+    const model = fitKnn(frame, { k: 2, referenceRows: 100, seed: 1 });
+    const filled = applyKnn(model, frame);
+    const x = filled.columns[0]!;
+    const c = filled.columns[2]!;
+    // Row 5 shares only y (12) with the others; row 4 has no y, so the donors are rows 3
+    // (y 10: x 10, b) and 2 (y 3: x 3, a); the category vote ties and goes to the nearer.
+    expect(x.kind === "numeric" && x.values[5]).toBe(6.5);
+    expect(c.kind === "categorical" && c.levels[c.codes[5]!]).toBe("b");
+  });
+
+  it("iterative beats the mean on correlated columns, and applies to new rows", () => {
+    const rng = createRng(5);
+    const a = Float64Array.from({ length: 800 }, () => rng() * 4 - 2);
+    const b = Float64Array.from(a, (v) => v + 0.3 * (rng() - 0.5));
+    const planted: Frame = { rows: 800, columns: [{ name: "a", kind: "numeric", values: a }, { name: "b", kind: "numeric", values: b }] };
+    const truth = planted.columns[0]!;
+    const meanA = a.reduce((s, v) => s + v, 0) / a.length;
+    const masked: Frame = { rows: planted.rows, columns: planted.columns.map((c, j) => (j === 0 && c.kind === "numeric" ? { ...c, values: c.values.map((v, i) => (i % 5 === 0 ? Number.NaN : v)) } : c)) };
+    const { model, filled } = fitIterative(masked, { rounds: 3, trees: 10, maxDepth: 10, minLeaf: 2, fitRows: 800, seed: 1 });
+    const f = filled.columns[0]!;
+    const t = truth.kind === "numeric" ? truth.values : new Float64Array();
+    let ssIter = 0;
+    let ssMean = 0;
+    let k = 0;
+    for (let i = 0; i < planted.rows; i += 5) if (f.kind === "numeric") (ssIter += (f.values[i]! - t[i]!) ** 2), (ssMean += (t[i]! - meanA) ** 2), k++;
+    expect(Math.sqrt(ssIter / k)).toBeLessThan(0.3 * Math.sqrt(ssMean / k));
+    const again = applyIterative(model, masked).columns[0]!;
+    expect(again.kind === "numeric" && again.values.every((v) => Number.isFinite(v))).toBe(true);
+  });
+});
+
+describe("planted mechanisms", () => {
+  it.each([1, 2, 3])("labels MCAR, MAR (driven by x) and MNAR (high values missing), seed %i", (seed) => {
+    const { frame } = plantedFrame(seed, 2000);
+    const result = columnMechanisms(frame, [2, 3, 4], { trees: 50, maxDepth: 8, folds: 3, minMissing: 10, marAuc: 0.65, mcarAlpha: 0.05, seed: 42 });
+    expect(result.map((r) => r.mechanism)).toEqual(["MCAR", "MAR", "MNAR (suspected)"]);
+    expect(result[1]!.explainedBy[0]?.column).toBe("x");
+  });
+});
