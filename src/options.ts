@@ -34,6 +34,33 @@ export const TrainingOptions = z.object({
 });
 export type TrainingOptions = z.infer<typeof TrainingOptions>;
 
+/** Multi-GPU / multi-node training through LlamaFactory's torchrun path (DESIGN §11). */
+export const DistributedOptions = z.object({
+  /** Processes (GPUs) per node: NPROC_PER_NODE. */
+  gpus: z.number().int().positive(),
+  /** Machines taking part: NNODES. */
+  nnodes: z.number().int().positive(),
+  /** This machine's rank, 0 … nnodes − 1: NODE_RANK. */
+  nodeRank: z.number().int().min(0),
+  /** Address and port of rank 0: MASTER_ADDR, MASTER_PORT. */
+  masterAddr: z.string().min(1),
+  masterPort: z.number().int().min(1).max(65535),
+  /** DeepSpeed ZeRO stage written as ds_z2/ds_z3_config.json, or none. */
+  deepspeed: z.enum(["z2", "z3"]).nullable(),
+});
+export type DistributedOptions = z.infer<typeof DistributedOptions>;
+
+/** A model served over an OpenAI-compatible chat-completions API, scored on the test records. */
+export const PredictEndpointOptions = z.object({
+  /** Base URL (`http://host:8000/v1`) or the full `/chat/completions` URL; the key is never stored. */
+  url: z.string().url(),
+  /** Model name sent in the request; null → the first id `GET /models` lists. */
+  model: z.string().min(1).nullable(),
+  /** Requests in flight at once. */
+  concurrency: z.number().int().positive(),
+});
+export type PredictEndpointOptions = z.infer<typeof PredictEndpointOptions>;
+
 export const RunOptions = z.object({
   /** Training CSV, as given (relative paths are resolved against the working directory). */
   csv: z.string(),
@@ -55,5 +82,9 @@ export const RunOptions = z.object({
   finetune: z.boolean(),
   verbose: z.boolean(),
   training: TrainingOptions,
+  /** Torchrun/DeepSpeed settings for training (one GPU, one node by default). */
+  distributed: DistributedOptions,
+  /** Score a served model instead of (or besides) a local LlamaFactory prediction; null when not asked. */
+  predictEndpoint: PredictEndpointOptions.nullable(),
 });
 export type RunOptions = z.infer<typeof RunOptions>;

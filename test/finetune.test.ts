@@ -316,7 +316,9 @@ describe("runStreaming against the fake llamafactory-cli", () => {
 
     const train = await runStreaming(commands.train, { cwd: dir, env, logFile, onLine: (l) => lines.push(l) });
     expect(train.exitCode).toBe(0);
-    expect(lines.filter((l) => l.startsWith("{'loss'"))).toHaveLength(3);
+    // 5 records, batch 2 × accumulation 8 → 1 step an epoch, 3 epochs; logging_steps 10 → the last step is logged.
+    expect(lines.filter((l) => l.startsWith("{'loss'"))).toHaveLength(1);
+    expect(lines.filter((l) => / 3\/3 \[/.test(l))).toHaveLength(1);
     expect(lines.some((l) => l.includes("Loaded 5 examples"))).toBe(true); // stderr is streamed too
     const adapter = JSON.parse(readFileSync(join(dir, "run_1", "sft", "adapter_config.json"), "utf8")) as { target_modules: string[] };
     expect(adapter.target_modules).toEqual(["q_proj", "v_proj"]);

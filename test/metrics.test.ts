@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { TabtuneError } from "../src/errors.js";
 import { matchLabel } from "../src/stats/label-match.js";
-import { bootstrapInterval, classificationMetrics, compensatedSum, quantileSorted, regressionMetrics, rocAuc } from "../src/stats/metrics.js";
+import { bootstrapInterval, classificationIntervals, classificationMetrics, compensatedSum, quantileSorted, regressionIntervals, regressionMetrics, rocAuc } from "../src/stats/metrics.js";
 import { createRng, sampleIndices, shuffleInPlace } from "../src/stats/random.js";
 
 // Reference values: scikit-learn 1.2.1, numpy 1.24.2 (Debian bookworm python3-sklearn),
@@ -134,5 +134,32 @@ describe("random", () => {
     const s = sampleIndices(100, 10, createRng(1));
     expect(new Set(s).size).toBe(10);
     expect(s).toEqual([...s].sort((a, b) => a - b));
+  });
+});
+
+describe("classificationIntervals and regressionIntervals", () => {
+  const opts = { resamples: 400, seed: 7 };
+  it("equal the generic bootstrap of the metric functions on the same resamples", () => {
+    const ci = classificationIntervals(yTrue, yPred, labels, opts);
+    const pick = (idx: number[]) => classificationMetrics(idx.map((i) => yTrue[i] as string), idx.map((i) => yPred[i] ?? null), labels);
+    expect(ci.accuracy).toEqual(bootstrapInterval(yTrue.length, (idx) => pick(idx).accuracy, opts));
+    const f1 = bootstrapInterval(yTrue.length, (idx) => pick(idx).macroF1, opts);
+    expect(ci.macroF1.low).toBeCloseTo(f1.low, 12);
+    expect(ci.macroF1.high).toBeCloseTo(f1.high, 12);
+    expect(ci.accuracy.low).toBeLessThanOrEqual(0.5833333333333334);
+    expect(ci.accuracy.high).toBeGreaterThanOrEqual(0.5833333333333334);
+  });
+  it("rejects a true label outside the mapping, like classificationMetrics", () => {
+    expect(() => classificationIntervals(["x"], ["a"], ["a"], opts)).toThrow(TabtuneError);
+  });
+  it("brackets RMSE and MAE", () => {
+    const t = [1, 2, 3, 4, 5, 6, 7, 8];
+    const p = [1.5, 2, 2.5, 4, 6, 6, 7.5, 8];
+    const ci = regressionIntervals(t, p, opts);
+    const m = regressionMetrics(t, p);
+    expect(ci.rmse.low).toBeLessThanOrEqual(m.rmse);
+    expect(ci.rmse.high).toBeGreaterThanOrEqual(m.rmse);
+    expect(ci.mae.low).toBeLessThanOrEqual(m.mae);
+    expect(ci.mae.high).toBeGreaterThanOrEqual(m.mae);
   });
 });

@@ -3,9 +3,11 @@ import { basename, extname, join } from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
 import type { Config } from "../config.js";
 import { readLlmEnv } from "../env.js";
+import { TabtuneError } from "../errors.js";
+import { rememberApiKey } from "../finetune/predict-endpoint.js";
 import { RunOptions, type Provider } from "../options.js";
 
-export const START_FROM = ["review_prep", "split", "config"] as const;
+export const START_FROM = ["review_prep", "split", "config", "predict", "evaluate"] as const;
 export type StartFrom = (typeof START_FROM)[number];
 
 const number = (name: string) => (value: string) => {
@@ -17,6 +19,20 @@ const integer = (name: string) => (value: string) => {
   const n = number(name)(value);
   if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive integer, got "${value}"`);
   return n;
+};
+const nonNegativeInteger = (name: string) => (value: string) => {
+  const n = number(name)(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be a whole number ≥ 0, got "${value}"`);
+  return n;
+};
+const port = (value: string) => {
+  const n = integer("--master-port")(value);
+  if (n > 65535) throw new InvalidArgumentError(`--master-port must be at most 65535, got "${value}"`);
+  return n;
+};
+const url = (value: string) => {
+  if (!/^https?:\/\/[^\s]+$/.test(value)) throw new InvalidArgumentError(`--predict-endpoint must be an http(s) URL such as http://localhost:8000/v1, got "${value}"`);
+  return value;
 };
 const ratio = (value: string) => {
   const n = number("--test-ratio")(value);
@@ -60,6 +76,15 @@ export function buildProgram(config: Config): Command {
     .option("--resume [run_id]", "continue a paused or interrupted run (default: the latest run of --output)")
     .option("--seed <n>", "random seed for split, balancing and the baseline", number("--seed"), config.seed)
     .option("--finetune", "run llamafactory-cli train/predict when it is on PATH", false)
+    .option("--gpus <n>", "GPUs per node for training (torchrun: NPROC_PER_NODE)", integer("--gpus"), 1)
+    .option("--nnodes <n>", "machines taking part in training (NNODES)", integer("--nnodes"), 1)
+    .option("--node-rank <n>", "this machine's rank, 0 … nnodes-1 (NODE_RANK)", nonNegativeInteger("--node-rank"), 0)
+    .option("--master-addr <host>", "address of rank 0 (MASTER_ADDR)", config.distributed.masterAddr)
+    .option("--master-port <port>", "port of rank 0 (MASTER_PORT)", port, config.distributed.masterPort)
+    .addOption(new Option("--deepspeed <stage>", "DeepSpeed ZeRO stage for training (writes ds_<stage>_config.json)").choices(["z2", "z3"]))
+    .option("--predict-endpoint <url>", "score a model served over an OpenAI-compatible API (…/v1) on the test records", url)
+    .option("--predict-model <name>", "model name for --predict-endpoint (default: the first the server lists)")
+    .option("--predict-concurrency <n>", "requests in flight against --predict-endpoint", integer("--predict-concurrency"), config.predict.concurrency)
     .showHelpAfterError("(run tabtune --help for every flag)");
 }
 
@@ -96,6 +121,15 @@ export interface CliFlags {
   resume?: string | true;
   seed: number;
   finetune: boolean;
+  gpus: number;
+  nnodes: number;
+  nodeRank: number;
+  masterAddr: string;
+  masterPort: number;
+  deepspeed?: "z2" | "z3";
+  predictEndpoint?: string;
+  predictModel?: string;
+  predictConcurrency: number;
 }
 
 export function defaultOutput(csv: string): string {
@@ -106,6 +140,9 @@ export function optionsFromFlags(flags: CliFlags, config: Config): RunOptions {
   const env = readLlmEnv();
   const apiBase = flags.agentApiBase ?? env.apiBase;
   const t = config.training;
+  rememberApiKey(flags.agentApiKey); // kept in memory for --predict-endpoint, never in options
+  if (flags.nodeRank >= flags.nnodes)
+    throw new TabtuneError("bad_flag", `--node-rank must be below --nnodes (${flags.nnodes}), got ${flags.nodeRank}`, { suggestion: "number the machines 0 … nnodes-1" });
   return RunOptions.parse({
     csv: flags.csv,
     testCsv: flags.testCsv ?? null,
@@ -144,6 +181,15 @@ export function optionsFromFlags(flags: CliFlags, config: Config): RunOptions {
       preprocessingWorkers: t.preprocessingWorkers,
       seed: flags.seed,
     },
+    distributed: {
+      gpus: flags.gpus,
+      nnodes: flags.nnodes,
+      nodeRank: flags.nodeRank,
+      masterAddr: flags.masterAddr,
+      masterPort: flags.masterPort,
+      deepspeed: flags.deepspeed ?? null,
+    },
+    predictEndpoint: flags.predictEndpoint ? { url: flags.predictEndpoint, model: flags.predictModel ?? null, concurrency: flags.predictConcurrency } : null,
   });
 }
 
@@ -165,5 +211,15 @@ export function mergeExplicitFlags(stored: RunOptions, fresh: RunOptions, explic
   ];
   for (const [flag, key] of training) if (explicit(flag)) Object.assign(next.training, { [key]: fresh.training[key] });
   if (explicit("seed")) next.training.seed = fresh.seed;
+  // Runs stored before these options existed get the defaults (one process, no endpoint).
+  next.distributed ??= fresh.distributed;
+  next.predictEndpoint ??= null;
+  const distributed: [keyof CliFlags, keyof RunOptions["distributed"]][] = [
+    ["gpus", "gpus"], ["nnodes", "nnodes"], ["nodeRank", "nodeRank"], ["masterAddr", "masterAddr"], ["masterPort", "masterPort"], ["deepspeed", "deepspeed"],
+  ];
+  for (const [flag, key] of distributed) if (explicit(flag)) Object.assign(next.distributed, { [key]: fresh.distributed[key] });
+  if (explicit("predictEndpoint")) next.predictEndpoint = fresh.predictEndpoint;
+  if (next.predictEndpoint && explicit("predictModel")) next.predictEndpoint.model = fresh.predictEndpoint?.model ?? null;
+  if (next.predictEndpoint && explicit("predictConcurrency")) next.predictEndpoint.concurrency = fresh.predictEndpoint?.concurrency ?? next.predictEndpoint.concurrency;
   return next;
 }

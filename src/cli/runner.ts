@@ -22,7 +22,7 @@ type RunConfig = { configurable: { thread_id: string } };
 export type RunOutcome = { status: "finished"; state: State } | { status: "paused"; runId: string; payload: ReviewPayloadWithError };
 
 /** The node a --start-from name re-enters. */
-const ENTRY: Record<StartFrom, string> = { review_prep: "review_prep", split: "split", config: "finetune_config" };
+const ENTRY: Record<StartFrom, string> = { review_prep: "review_prep", split: "split", config: "finetune_config", predict: "predict", evaluate: "evaluate" };
 
 export function openCheckpointer(output: string): SqliteSaver {
   mkdirSync(output, { recursive: true });
@@ -103,12 +103,18 @@ export async function resumeRun(args: { output: string; runId: string | null; an
 function predecessor(from: StartFrom, state: State): string {
   if (from === "review_prep") return state.execution?.ok ? "verify" : "execute";
   if (from === "split") return "review_prep";
+  if (from === "predict") return "finetune";
+  if (from === "evaluate") return "predict";
   return state.balanceResult && state.balanceResult.strategy !== "none" ? "review_balance" : "balance";
 }
 
 /**
- * Forks a run at the checkpoint just before `from`, with new options and a new run
- * directory; the earlier run directory is never written to again.
+ * Forks a run at the checkpoint just before `from`, with new options. review_prep, split
+ * and config get a new run directory; the earlier run directory is never written to again.
+ * predict and evaluate re-run inside the run directory they fork from: the trained adapter
+ * (the run's sft/ folder, possibly gigabytes) and the split it was trained on live there, and a copy
+ * would only duplicate them. What they would replace is kept instead: an earlier
+ * generated_predictions.jsonl and results.json are renamed with a timestamp first.
  */
 export async function startFrom(args: {
   output: string;

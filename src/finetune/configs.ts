@@ -10,6 +10,8 @@ import { coerceOverrides, SHARED_KEYS, TRAINING_ONLY_KEYS } from "./keys.js";
 import type { ConfigOverrides } from "./keys.js";
 import { toLlamaFactoryYaml } from "./llamafactory-yaml.js";
 import { chatTemplateFor } from "./template.js";
+import { writeDeepspeedConfig } from "./distributed.js";
+import type { DistributedOptions } from "../options.js";
 
 /** Everything a run's configs are built from (config.training plus the run's seed). */
 export interface TrainingOptions {
@@ -45,6 +47,8 @@ export interface ConfigFiles {
   predictTrainYaml: string;
   predictTestYaml: string;
   datasetInfoJson: string;
+  /** configs/ds_z2_config.json or ds_z3_config.json when --deepspeed was given (train.yaml points at it). */
+  deepspeedJson?: string | null;
 }
 
 /** Keys we write that are not user overrides (the fake CLI in tests allows exactly these plus the overridable ones). */
@@ -67,6 +71,7 @@ export const STRUCTURAL_KEYS: readonly string[] = [
   "do_sample",
   "max_new_tokens",
   "seed",
+  "deepspeed",
 ];
 
 /** Checkpoints kept on disk while training (the last ones; older are deleted). */
@@ -92,6 +97,8 @@ export function writeLlamaFactoryConfigs(args: {
   datasetName: string;
   options: TrainingOptions;
   overrides: ConfigOverrides;
+  /** With a `deepspeed` stage, its JSON goes next to the YAML and train.yaml points at it. */
+  distributed?: DistributedOptions;
 }): ConfigFiles {
   const coerced = coerceOverrides(args.overrides);
   if (!coerced.ok) {
@@ -112,11 +119,15 @@ export function writeLlamaFactoryConfigs(args: {
     predictTrainYaml: join(configDir, "predict_train.yaml"),
     predictTestYaml: join(configDir, "predict_test.yaml"),
     datasetInfoJson: join(dataDir, "dataset_info.json"),
+    deepspeedJson: args.distributed?.deepspeed ? writeDeepspeedConfig(configDir, args.distributed.deepspeed) : null,
   };
 
   writeDatasetInfo(files.datasetInfoJson, { [trainName]: "train.json", [testName]: "test.json" });
   const ctx = { runDir, dataDir, options: args.options, overrides: coerced.values };
-  writeFileSync(files.trainYaml, toLlamaFactoryYaml(trainConfig(ctx, trainName)));
+  const train = trainConfig(ctx, trainName);
+  // Training only: LlamaFactory refuses predict_with_generate under ZeRO-3, and prediction runs as one process.
+  if (files.deepspeedJson) train.deepspeed = files.deepspeedJson;
+  writeFileSync(files.trainYaml, toLlamaFactoryYaml(train));
   writeFileSync(files.predictTrainYaml, toLlamaFactoryYaml(predictConfig(ctx, trainName, "predict_train")));
   writeFileSync(files.predictTestYaml, toLlamaFactoryYaml(predictConfig(ctx, testName, "predict_test")));
   return files;

@@ -1,21 +1,24 @@
 /**
- * evaluate: a random-forest baseline on the same split, always; the fine-tuned model's
- * predictions when a run produced them. Unmatched generations count as wrong.
+ * evaluate: a random-forest baseline on the same split, always; the LLM's predictions when
+ * this run has them (LlamaFactory's predict_test, or a served model via --predict-endpoint),
+ * side by side with bootstrap intervals. Unmatched generations count as wrong; a test row
+ * whose true label is outside the mapping stops the step with the rows named.
  */
-import { existsSync } from "node:fs";
+import { existsSync, renameSync } from "node:fs";
 import { artifactRef, readJsonLines, writeFileAtomic } from "../artifacts.js";
 import { TabtuneError } from "../errors.js";
-import { logEntry, stage } from "../log.js";
+import { detail, logEntry, stage } from "../log.js";
 import { paths } from "../paths.js";
 import { writeReport } from "../report/report.js";
 import { getConfig } from "../runtime.js";
 import type { CleanRow } from "../sandbox/sandbox.js";
 import type { State, Update } from "../state.js";
 import { trainAndPredictBaseline, type FeatureSpec } from "../stats/baseline.js";
-import { matchLabel } from "../stats/label-match.js";
+import { matchLabel, stripThinking } from "../stats/label-match.js";
 import {
-  bootstrapInterval,
+  classificationIntervals,
   classificationMetrics,
+  regressionIntervals,
   regressionMetrics,
   rocAuc,
   type ClassificationMetrics,
@@ -29,8 +32,49 @@ async function readRows(path: string): Promise<CleanRow[]> {
   return rows;
 }
 
-function accuracyInterval(truth: string[], predicted: (string | null)[], seed: number) {
-  return bootstrapInterval(truth.length, (idx) => idx.filter((i) => truth[i] === predicted[i]).length / idx.length, { resamples: 1000, seed });
+interface Generation {
+  predict: string;
+  label: string | null;
+}
+
+/** generated_predictions.jsonl, one per test row in order. @throws when the counts differ. */
+async function readGenerations(path: string, expected: number): Promise<Generation[]> {
+  const out: Generation[] = [];
+  for await (const p of readJsonLines<{ predict?: unknown; label?: unknown }>(path)) {
+    out.push({ predict: typeof p.predict === "string" ? p.predict : p.predict == null ? "" : String(p.predict), label: typeof p.label === "string" ? p.label : null });
+  }
+  if (out.length !== expected)
+    throw new TabtuneError("predictions_mismatch", `${path} has ${out.length} predictions for ${expected} test rows`, { suggestion: "re-run prediction on this run's test.json (--start-from predict)" });
+  return out;
+}
+
+/** The first number a generation states (after any reasoning), or NaN. */
+export function firstNumber(generation: string): number {
+  const m = /[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?/.exec(stripThinking(generation));
+  return m ? Number(m[0]) : Number.NaN;
+}
+
+/** Test rows whose true label is not in the mapping: an error naming them, never skipped. */
+function checkLabelsInMapping(test: CleanRow[], target: string, mapping: Record<string, string>): void {
+  const bad: string[] = [];
+  let count = 0;
+  test.forEach((row, i) => {
+    const raw = String(row[target]);
+    if (!(raw in mapping)) {
+      count++;
+      if (bad.length < 5) bad.push(`row ${i + 1}: "${raw}"`);
+    }
+  });
+  if (count > 0)
+    throw new TabtuneError("label_outside_mapping", `${count} test row(s) have a ${target} outside the label mapping (${Object.keys(mapping).join(", ")}): ${bad.join(", ")}${count > bad.length ? ", …" : ""}`, {
+      suggestion: "add the value at review_prep (`change target mapping: …`) or clean it in the plan, then --start-from review_prep",
+    });
+}
+
+/** A metrics file left by an earlier evaluate of this run directory (--start-from evaluate) is kept under a timestamped name. */
+function keepEarlier(path: string): void {
+  if (!existsSync(path)) return;
+  renameSync(path, path.replace(/\.json$/, `.${new Date().toISOString().replace(/[-:]/g, "").replace(/\..*$/, "")}.json`));
 }
 
 export async function evaluate(state: State): Promise<Update> {
@@ -49,6 +93,7 @@ export async function evaluate(state: State): Promise<Update> {
     kind: kinds.get(name) === "numeric" || kinds.get(name) === "integer" ? "numeric" : "categorical",
   }));
   const rawLabels = Object.keys(plan.labels);
+  if (plan.task !== "regression") checkLabelsInMapping(test, plan.target, plan.labels);
   const baseline = trainAndPredictBaseline({
     features,
     target: plan.target,
@@ -59,60 +104,81 @@ export async function evaluate(state: State): Promise<Update> {
     options: { ...config.baseline, seed: options.seed },
   });
 
-  const results: Record<string, unknown> = { task: plan.task, target: plan.target, trainRows: train.length, testRows: test.length, features: plan.features };
+  const boot = { resamples: config.evaluate.bootstrapResamples, seed: options.seed, level: config.evaluate.confidenceLevel };
+  const level = config.evaluate.confidenceLevel;
+  const predictionsPath = paths.predictions(runDir, "test");
+  const hasPredictions = existsSync(predictionsPath);
+  const llmSource = !hasPredictions ? null : options.predictEndpoint ? options.predictEndpoint.url : "llamafactory-cli";
+  const model = `random forest (${config.baseline.trees} trees)`;
   let baselineMetrics: ClassificationMetrics | RegressionMetrics;
   let llmMetrics: ClassificationMetrics | RegressionMetrics | null = null;
-  const predictionsPath = paths.predictions(runDir, "test");
+  const extra: Record<string, unknown> = {};
 
   if (plan.task === "regression") {
     const truth = test.map((r) => Number(r[plan.target]));
     const predicted = baseline.predictions.map(Number);
-    baselineMetrics = regressionMetrics(truth, predicted);
-    results.baseline = { model: `random forest (${config.baseline.trees} trees)`, ...baselineMetrics };
-    if (existsSync(predictionsPath)) {
-      const generated: number[] = [];
-      for await (const p of readJsonLines<{ predict: string }>(predictionsPath)) generated.push(Number.parseFloat(p.predict));
-      if (generated.length !== truth.length)
-        throw new TabtuneError("predictions_mismatch", `${predictionsPath} has ${generated.length} predictions for ${truth.length} test rows`, { suggestion: "re-run predict" });
+    baselineMetrics = { ...regressionMetrics(truth, predicted), ci: { level, ...regressionIntervals(truth, predicted, boot) } };
+    if (hasPredictions) {
+      const generated = (await readGenerations(predictionsPath, truth.length)).map((g) => firstNumber(g.predict));
       const unparsed = generated.filter((g) => !Number.isFinite(g)).length;
       // An unparsable generation is scored as the training mean: counted, never dropped.
-      const mean = truth.reduce((a, b) => a + b, 0) / truth.length;
-      llmMetrics = regressionMetrics(truth, generated.map((g) => (Number.isFinite(g) ? g : mean)));
-      results.llm = { ...llmMetrics, unparsed };
+      const trainValues = train.map((r) => Number(r[plan.target])).filter(Number.isFinite);
+      const mean = trainValues.reduce((a, b) => a + b, 0) / Math.max(1, trainValues.length);
+      const filled = generated.map((g) => (Number.isFinite(g) ? g : mean));
+      llmMetrics = { ...regressionMetrics(truth, filled), ci: { level, ...regressionIntervals(truth, filled, boot) } };
+      extra.unparsed = unparsed;
     }
   } else {
     const labelText = (raw: string) => plan.labels[raw] ?? raw;
     const labelTexts = rawLabels.map(labelText);
     const truth = test.map((r) => labelText(String(r[plan.target])));
     const predicted = (baseline.predictions as string[]).map(labelText);
-    const metrics = classificationMetrics(truth, predicted, labelTexts);
-    baselineMetrics = metrics;
-    const auc = baseline.positiveScores && rawLabels[1] !== undefined
+    const auc = baseline.positiveScores && rawLabels.length === 2 && rawLabels[1] !== undefined
       ? rocAuc(test.map((r) => String(r[plan.target]) === rawLabels[1]), baseline.positiveScores)
       : null;
-    results.baseline = {
-      model: `random forest (${config.baseline.trees} trees)`,
-      ...metrics,
-      accuracyCI95: accuracyInterval(truth, predicted, options.seed),
-      rocAuc: auc,
+    baselineMetrics = {
+      ...classificationMetrics(truth, predicted, labelTexts),
+      ci: { level, ...classificationIntervals(truth, predicted, labelTexts, boot) },
+      rocAuc: auc === null || Number.isNaN(auc) ? null : auc,
     };
-    if (existsSync(predictionsPath)) {
-      const generated: (string | null)[] = [];
-      for await (const p of readJsonLines<{ predict: string }>(predictionsPath)) generated.push(matchLabel(p.predict, labelTexts));
-      if (generated.length !== truth.length)
-        throw new TabtuneError("predictions_mismatch", `${predictionsPath} has ${generated.length} predictions for ${truth.length} test rows`, { suggestion: "re-run predict" });
-      llmMetrics = classificationMetrics(truth, generated, labelTexts);
-      results.llm = { ...llmMetrics, accuracyCI95: accuracyInterval(truth, generated, options.seed) };
+    if (hasPredictions) {
+      const generations = await readGenerations(predictionsPath, truth.length);
+      const matched = generations.map((g) => matchLabel(g.predict, labelTexts));
+      // LlamaFactory writes each record's reference answer: a different one means the file is not in test.json's order.
+      const misaligned = generations.filter((g, i) => g.label !== null && g.label.trim() !== truth[i]).length;
+      if (misaligned > 0) detail(`warning: ${misaligned} prediction(s) carry a label that differs from the test row's; is ${predictionsPath} from this run's test.json?`);
+      llmMetrics = {
+        ...classificationMetrics(truth, matched, labelTexts),
+        ci: { level, ...classificationIntervals(truth, matched, labelTexts, boot) },
+        rocAuc: null,
+      };
+      extra.labelMismatches = misaligned;
     }
   }
-  if (!llmMetrics) results.llm = null;
-  results.llmStatus = llmMetrics ? `scored ${predictionsPath}` : "no fine-tuned predictions in this run (run with --finetune where llamafactory-cli and a GPU exist)";
 
+  const results = {
+    task: plan.task,
+    target: plan.target,
+    trainRows: train.length,
+    testRows: test.length,
+    features: plan.features,
+    confidenceLevel: level,
+    bootstrapResamples: boot.resamples,
+    baseline: { model, ...baselineMetrics },
+    llm: llmMetrics ? { source: llmSource, predictions: predictionsPath, ...llmMetrics, ...extra } : null,
+    llmStatus: llmMetrics ? `scored ${predictionsPath}` : "no LLM predictions in this run (run with --finetune where llamafactory-cli and a GPU exist, or --predict-endpoint URL)",
+  };
   const resultsPath = paths.results(runDir);
+  keepEarlier(resultsPath);
   writeFileAtomic(resultsPath, JSON.stringify(results, null, 2) + "\n");
-  const evaluation = { results: await artifactRef(resultsPath, null), baseline: baselineMetrics, llm: llmMetrics };
-  const entry = logEntry("evaluate", "baseline scored on the test split", started, {
-    numbers: "accuracy" in baselineMetrics ? { accuracy: baselineMetrics.accuracy, macroF1: baselineMetrics.macroF1 } : { rmse: baselineMetrics.rmse, r2: baselineMetrics.r2 },
+  const evaluation = { results: await artifactRef(resultsPath, null), baseline: baselineMetrics, llm: llmMetrics, llmSource };
+  const numbers: Record<string, number> = "accuracy" in baselineMetrics ? { accuracy: baselineMetrics.accuracy, macroF1: baselineMetrics.macroF1 } : { rmse: baselineMetrics.rmse, r2: baselineMetrics.r2 };
+  if (llmMetrics) {
+    if ("accuracy" in llmMetrics) Object.assign(numbers, { llmAccuracy: llmMetrics.accuracy, llmMacroF1: llmMetrics.macroF1, llmUnmatched: llmMetrics.unmatched });
+    else Object.assign(numbers, { llmRmse: llmMetrics.rmse, llmR2: llmMetrics.r2 });
+  }
+  const entry = logEntry("evaluate", llmMetrics ? `baseline and LLM (${llmSource}) scored on the test split` : "baseline scored on the test split", started, {
+    numbers,
     artifacts: [resultsPath],
   });
   writeReport({ ...state, evaluation, log: [...state.log, entry] });

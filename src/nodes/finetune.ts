@@ -1,15 +1,23 @@
 /**
  * finetune_config, finetune and predict: LlamaFactory configs under the run directory,
  * and the runs themselves when `--finetune` is given and llamafactory-cli is on PATH.
- * Otherwise the exact commands are printed and the pipeline continues.
+ * Otherwise the exact commands (with their torchrun environment) are printed and the
+ * pipeline continues. `--predict-endpoint` scores a served model on the test records.
  */
-import { copyFileSync, mkdirSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, renameSync } from "node:fs";
 import { basename, extname, join, resolve } from "node:path";
 import { findExecutable, formatCommand, llamafactoryCommands, runStreaming } from "../finetune/commands.js";
 import { writeLlamaFactoryConfigs } from "../finetune/configs.js";
+import { formatEnv, SINGLE_PROCESS, torchrunEnv } from "../finetune/distributed.js";
+import { coerceOverrides } from "../finetune/keys.js";
+import { endpointApiKey, predictWithEndpoint, type EndpointRecord } from "../finetune/predict-endpoint.js";
+import { checkTokenLengths, forEachJsonArrayElement } from "../finetune/token-check.js";
+import { parseTrainerLine } from "../finetune/train-log.js";
 import { TabtuneError } from "../errors.js";
 import { detail, logEntry, stage } from "../log.js";
 import { paths } from "../paths.js";
+import { startProgress } from "../progress.js";
+import { getConfig } from "../runtime.js";
 import type { State, StepCommand, Update } from "../state.js";
 import { requireOptions, requireRunDir } from "./common.js";
 
@@ -22,6 +30,7 @@ export async function finetuneConfig(state: State): Promise<Update> {
   const started = Date.now();
   const options = requireOptions(state);
   const runDir = requireRunDir(state);
+  const config = getConfig();
   // A run re-entered with --start-from config gets a new run directory: bring the approved split along.
   for (const [ref, target] of [[state.balanceResult?.trainJson, paths.trainJson(runDir)], [state.balanceResult?.testJson, paths.testJson(runDir)]] as const) {
     if (ref && resolve(ref.path) !== resolve(target)) {
@@ -35,46 +44,77 @@ export async function finetuneConfig(state: State): Promise<Update> {
     datasetName: datasetName(options.csv),
     options: options.training,
     overrides: state.configOverrides,
+    distributed: options.distributed ?? SINGLE_PROCESS,
   });
   mkdirSync(paths.dataDir(options.output), { recursive: true });
   copyFileSync(files.datasetInfoJson, join(paths.dataDir(options.output), "dataset_info.json"));
+
+  // The cutoff_len in effect is the override when there is one (already validated by the write above).
+  const coerced = coerceOverrides(state.configOverrides);
+  const override = coerced.ok ? coerced.values.cutoff_len : undefined;
+  const cutoffLen = typeof override === "number" ? override : options.training.cutoffLen;
+  const tokenCheck = await checkTokenLengths(paths.trainJson(runDir), paths.testJson(runDir), cutoffLen, config.evaluate);
   stage("finetune_config", `${files.trainYaml}`);
+  detail(`longest record ≈ ${Math.max(tokenCheck.train.maxTokens, tokenCheck.test.maxTokens)} tokens (cutoff_len ${cutoffLen}; ${tokenCheck.method})`);
+  if (tokenCheck.warning) detail(`warning: ${tokenCheck.warning}`);
   return {
     configFiles: files,
+    tokenCheck,
     log: [
-      logEntry("finetune_config", `LlamaFactory configs${Object.keys(state.configOverrides).length ? " with overrides" : ""}`, started, {
-        numbers: { overrides: Object.keys(state.configOverrides).length },
-        artifacts: [files.trainYaml, files.predictTrainYaml, files.predictTestYaml, files.datasetInfoJson],
+      logEntry("finetune_config", `LlamaFactory configs${Object.keys(state.configOverrides).length ? " with overrides" : ""}${tokenCheck.warning ? `; ${tokenCheck.warning}` : ""}`, started, {
+        numbers: {
+          overrides: Object.keys(state.configOverrides).length,
+          cutoffLen,
+          maxEstimatedTokens: Math.max(tokenCheck.train.maxTokens, tokenCheck.test.maxTokens),
+          recordsOverCutoff: tokenCheck.train.overCutoff + tokenCheck.test.overCutoff,
+        },
+        artifacts: [files.trainYaml, files.predictTrainYaml, files.predictTestYaml, files.datasetInfoJson, ...(files.deepspeedJson ? [files.deepspeedJson] : [])],
       }),
     ],
   };
 }
 
-/** Runs one llamafactory-cli command, or prints it when it cannot or should not run. */
-async function runOrPrint(state: State, argv: string[], name: string): Promise<StepCommand> {
+/** Runs one llamafactory-cli command, or prints it (with its environment) when it cannot or should not run. */
+async function runOrPrint(state: State, argv: string[], name: string, env: Record<string, string>): Promise<StepCommand> {
   const options = requireOptions(state);
   const runDir = requireRunDir(state);
   const cli = findExecutable("llamafactory-cli");
+  const printed = `${Object.keys(env).length ? `${formatEnv(env)} ` : ""}${formatCommand(argv)}`;
   if (!options.finetune || !cli) {
     const why = !options.finetune ? "--finetune not given" : "llamafactory-cli is not on PATH";
     detail(`${why}; run it yourself:`);
-    process.stdout.write(`    ${formatCommand(argv)}\n`);
+    process.stdout.write(`    ${printed}\n`);
     return { argv, ran: false, exitCode: null, logFile: null };
   }
   const logFile = paths.logs(runDir, name);
   mkdirSync(join(runDir, "logs"), { recursive: true });
-  const result = await runStreaming(argv, { cwd: runDir, logFile, onLine: options.verbose ? (line) => detail(line) : undefined });
+  detail(`${printed}  (output in ${logFile})`);
+  const bar = options.verbose ? null : startProgress(name, 0, name === "train" ? "steps" : "batches");
+  let loss = "";
+  const onLine = (line: string): void => {
+    if (options.verbose) return detail(line);
+    const parsed = parseTrainerLine(line);
+    if (parsed.kind === "loss") {
+      loss = `loss ${parsed.loss.toFixed(4)}${parsed.epoch !== null ? ` epoch ${parsed.epoch}` : ""}`;
+    } else if (parsed.kind === "step") {
+      bar?.update(parsed.step, { total: parsed.total, note: loss });
+    }
+  };
+  const result = await runStreaming(argv, { cwd: runDir, logFile, env: { ...process.env, ...env }, onLine });
+  bar?.stop();
   if (result.exitCode !== 0)
-    throw new TabtuneError("llamafactory_failed", `${argv.slice(0, 2).join(" ")} exited with ${result.exitCode}; last lines:\n${result.tail.slice(-15).join("\n")}`, {
-      suggestion: `see ${logFile}; fix the config and re-run with --resume or --start-from config`,
+    throw new TabtuneError("llamafactory_failed", `${argv.slice(0, 2).join(" ")} (${name}) exited with ${result.exitCode}; last lines:\n${result.tail.slice(-15).join("\n")}`, {
+      suggestion: `see ${logFile}; fix the config and re-run with --start-from config${name === "train" ? "" : " (or --start-from predict)"}`,
     });
+  if (loss) detail(`last logged ${loss}`);
   return { argv, ran: true, exitCode: 0, logFile };
 }
 
 export async function finetune(state: State): Promise<Update> {
   const started = Date.now();
   if (!state.configFiles) throw new Error("finetune needs configs");
-  const command = await runOrPrint(state, llamafactoryCommands(state.configFiles).train, "train");
+  const distributed = requireOptions(state).distributed ?? SINGLE_PROCESS;
+  const command = await runOrPrint(state, llamafactoryCommands(state.configFiles).train, "train", torchrunEnv(distributed));
   stage("finetune", command.ran ? "training finished" : "not run (commands printed)");
   return {
     trainRun: command,
@@ -82,15 +122,68 @@ export async function finetune(state: State): Promise<Update> {
   };
 }
 
+/** A file an earlier predict left is renamed (….<timestamp>.jsonl), never silently replaced. */
+function keepEarlier(path: string): void {
+  if (!existsSync(path)) return;
+  const stamp = new Date().toISOString().replace(/[-:]/g, "").replace(/\..*$/, "");
+  renameSync(path, path.replace(/\.jsonl$/, `.${stamp}.jsonl`));
+}
+
+/** Scores the served model on test.json; the predictions land where LlamaFactory's would. */
+async function predictEndpoint(state: State): Promise<StepCommand> {
+  const options = requireOptions(state);
+  const runDir = requireRunDir(state);
+  const endpoint = options.predictEndpoint;
+  if (!endpoint) throw new Error("predictEndpoint needs --predict-endpoint");
+  const records: EndpointRecord[] = [];
+  await forEachJsonArrayElement(paths.testJson(runDir), (r) => records.push({ instruction: String(r.instruction ?? ""), input: String(r.input ?? ""), output: String(r.output ?? "") }));
+  const out = paths.predictions(runDir, "test");
+  keepEarlier(out);
+  const p = getConfig().predict;
+  const bar = startProgress("predict", records.length, "records");
+  try {
+    const result = await predictWithEndpoint(records, out, {
+      url: endpoint.url,
+      model: endpoint.model,
+      apiKey: endpointApiKey(),
+      concurrency: endpoint.concurrency,
+      maxAttempts: p.maxAttempts,
+      backoffMs: p.backoffMs,
+      maxBackoffMs: p.maxBackoffMs,
+      timeoutMs: p.timeoutMs,
+      maxTokens: p.maxTokens,
+      onAnswer: (done) => bar.update(done),
+    });
+    bar.stop();
+    detail(`${result.records} test records answered by ${result.model} at ${endpoint.url} (${result.retries} retries, ${result.empty} empty answers)`);
+  } catch (error) {
+    bar.stop();
+    throw error;
+  }
+  return { argv: ["POST", endpoint.url], ran: true, exitCode: 0, logFile: null };
+}
+
 export async function predict(state: State): Promise<Update> {
   const started = Date.now();
   if (!state.configFiles) throw new Error("predict needs configs");
+  const options = requireOptions(state);
   const commands = llamafactoryCommands(state.configFiles);
-  const trained = state.trainRun?.ran === true;
+  const runDir = requireRunDir(state);
+  // An adapter trained here, or by the printed command before `--start-from predict`.
+  const trained = state.trainRun?.ran === true || existsSync(join(runDir, "sft", "adapter_config.json"));
   const results: StepCommand[] = [];
+  if (options.predictEndpoint) {
+    results.push(await predictEndpoint(state));
+    stage("predict", `test records scored by ${options.predictEndpoint.url}`);
+    return {
+      predictRuns: results,
+      log: [logEntry("predict", `served model at ${options.predictEndpoint.url} on the test records`, started, { artifacts: [paths.predictions(runDir, "test")] })],
+    };
+  }
   for (const [argv, name] of [[commands.predictTrain, "predict_train"], [commands.predictTest, "predict_test"]] as const) {
     // Without a trained adapter there is nothing to predict with; print the command instead.
-    results.push(trained ? await runOrPrint(state, argv, name) : { argv, ran: false, exitCode: null, logFile: null });
+    if (trained && options.finetune) keepEarlier(paths.predictions(runDir, name === "predict_train" ? "train" : "test"));
+    results.push(trained ? await runOrPrint(state, argv, name, {}) : { argv, ran: false, exitCode: null, logFile: null });
     if (!trained) process.stdout.write(`    ${formatCommand(argv)}\n`);
   }
   stage("predict", trained ? "predictions written" : "not run (no fine-tuned adapter in this run)");

@@ -25,12 +25,18 @@ export interface ClassificationMetrics {
   /** Predictions that are null or not one of the labels: counted wrong, never dropped. */
   unmatched: number;
   n: number;
+  /** Bootstrap intervals (evaluate fills them in; absent from a bare computation). */
+  ci?: { level: number; accuracy: Interval; macroF1: Interval };
+  /** ROC-AUC where the model gives scores (the baseline on binary tasks), else null. */
+  rocAuc?: number | null;
 }
 export interface RegressionMetrics {
   rmse: number;
   mae: number;
   r2: number;
   n: number;
+  /** Bootstrap intervals (evaluate fills them in). */
+  ci?: { level: number; rmse: Interval; mae: Interval };
 }
 
 /** Neumaier-compensated sum. @example compensatedSum([1e100, 1, -1e100]) // 1 */
@@ -197,4 +203,75 @@ export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
   const lo = Math.floor(pos);
   const hi = Math.min(lo + 1, sorted.length - 1);
   return (sorted[lo] as number) + ((sorted[hi] as number) - (sorted[lo] as number)) * (pos - lo);
+}
+
+/** A two-sided bootstrap interval. */
+export interface Interval {
+  low: number;
+  high: number;
+}
+
+/**
+ * Percentile bootstrap intervals of accuracy and macro-F1 (resampling test rows; the
+ * same seed gives the same resamples to every model, so intervals are comparable).
+ * Macro-F1 of a resample averages over the labels present in it, as `classificationMetrics`.
+ * Unmatched predictions stay wrong in every resample.
+ * @throws TabtuneError as `classificationMetrics` (lengths, empty input, labels outside the mapping).
+ * @example classificationIntervals(["a", "b"], ["a", "b"], ["a", "b"], { resamples: 50, seed: 1 }).accuracy // { low: 1, high: 1 }
+ */
+export function classificationIntervals(
+  yTrue: string[],
+  yPred: (string | null)[],
+  labels: string[],
+  opts: { resamples: number; seed: number; level?: number },
+): { accuracy: Interval; macroF1: Interval } {
+  classificationMetrics(yTrue, yPred, labels); // validates, throws on a label outside the mapping
+  const index = new Map(labels.map((label, i) => [label, i]));
+  const t = Int32Array.from(yTrue, (v) => index.get(v) ?? -1);
+  const p = Int32Array.from(yPred, (v) => (v === null ? -1 : (index.get(v) ?? -1)));
+  const k = labels.length;
+  const tp = new Float64Array(k);
+  const support = new Float64Array(k);
+  const predicted = new Float64Array(k);
+  const macroF1 = (idx: number[]): number => {
+    tp.fill(0);
+    support.fill(0);
+    predicted.fill(0);
+    for (const i of idx) {
+      const ti = t[i] as number;
+      const pi = p[i] as number;
+      support[ti]! += 1;
+      if (pi >= 0) predicted[pi]! += 1;
+      if (pi === ti) tp[ti]! += 1;
+    }
+    let sum = 0;
+    let present = 0;
+    for (let c = 0; c < k; c++) {
+      if ((support[c] as number) === 0 && (predicted[c] as number) === 0) continue;
+      present++;
+      const precision = (predicted[c] as number) === 0 ? 0 : (tp[c] as number) / (predicted[c] as number);
+      const recall = (support[c] as number) === 0 ? 0 : (tp[c] as number) / (support[c] as number);
+      sum += precision + recall === 0 ? 0 : (2 * precision * recall) / (precision + recall);
+    }
+    return present === 0 ? Number.NaN : sum / present;
+  };
+  const accuracy = (idx: number[]): number => {
+    let correct = 0;
+    for (const i of idx) if (t[i] === p[i]) correct++;
+    return correct / idx.length;
+  };
+  return { accuracy: bootstrapInterval(t.length, accuracy, opts), macroF1: bootstrapInterval(t.length, macroF1, opts) };
+}
+
+/**
+ * Percentile bootstrap intervals of RMSE and MAE over test rows.
+ * @throws TabtuneError as `regressionMetrics`.
+ * @example regressionIntervals([1, 2], [1, 2], { resamples: 20, seed: 1 }).rmse // { low: 0, high: 0 }
+ */
+export function regressionIntervals(yTrue: number[], yPred: number[], opts: { resamples: number; seed: number; level?: number }): { rmse: Interval; mae: Interval } {
+  regressionMetrics(yTrue, yPred);
+  const errors = yTrue.map((v, i) => v - (yPred[i] as number));
+  const rmse = (idx: number[]) => Math.sqrt(compensatedSum(idx.map((i) => (errors[i] as number) ** 2)) / idx.length);
+  const mae = (idx: number[]) => compensatedSum(idx.map((i) => Math.abs(errors[i] as number))) / idx.length;
+  return { rmse: bootstrapInterval(errors.length, rmse, opts), mae: bootstrapInterval(errors.length, mae, opts) };
 }

@@ -1,0 +1,137 @@
+/**
+ * Will the records fit in `cutoff_len`? LlamaFactory silently truncates a record whose
+ * prompt + response is longer, which can cut the label off. Without the model's tokenizer
+ * we estimate tokens, conservatively for tabular text:
+ *
+ *   tokens ≈ digits + ⌈other characters / charsPerToken⌉ + templateTokens
+ *
+ * Digits count one token each because Qwen2/2.5/3 and Llama-2 tokenize numbers digit by
+ * digit (Llama-3 groups up to three digits, so this overestimates there); ~4 characters a
+ * token is the usual figure for English words; the template adds its system prompt and
+ * role markers (≈ 20–30 tokens for Qwen's default system prompt).
+ */
+import { createReadStream } from "node:fs";
+
+export interface TokenEstimateOptions {
+  charsPerToken: number;
+  templateTokens: number;
+}
+
+export interface SplitTokenStats {
+  records: number;
+  /** Largest estimate over the split's records. */
+  maxTokens: number;
+  meanTokens: number;
+  /** Records whose estimate exceeds cutoff_len. */
+  overCutoff: number;
+}
+
+export interface TokenCheck {
+  cutoffLen: number;
+  /** How the estimate is made, for the review and the log. */
+  method: string;
+  train: SplitTokenStats;
+  test: SplitTokenStats;
+  /** A sentence for the review when records would be truncated, else null. */
+  warning: string | null;
+}
+
+/**
+ * Estimated tokens of one record as the model sees it (instruction, input and output).
+ * @example estimateTokens({ instruction: "Predict.", input: "The age is 42.", output: "Yes" }, { charsPerToken: 4, templateTokens: 0 }) // 9 (2 digits + ⌈25/4⌉)
+ */
+export function estimateTokens(record: { instruction?: unknown; input?: unknown; output?: unknown }, opts: TokenEstimateOptions): number {
+  const text = [record.instruction, record.input, record.output].map((v) => (v === undefined || v === null ? "" : String(v))).join("\n");
+  let digits = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 48 && c <= 57) digits++;
+  }
+  return digits + Math.ceil((text.length - digits) / opts.charsPerToken) + opts.templateTokens;
+}
+
+/**
+ * Calls `onRecord` for each element of a JSON array file, reading it in chunks so a large
+ * train.json is never held in memory whole. Elements must be objects (Alpaca records).
+ * @throws SyntaxError when the file is not a JSON array of objects.
+ */
+export async function forEachJsonArrayElement(path: string, onRecord: (value: Record<string, unknown>) => void): Promise<number> {
+  let depth = 0;
+  let inString = false;
+  let escaped = false;
+  let started = false;
+  let current = "";
+  let count = 0;
+  for await (const chunk of createReadStream(path, { encoding: "utf8", highWaterMark: 1 << 20 })) {
+    const text = chunk as string;
+    let from = -1;
+    for (let i = 0; i < text.length; i++) {
+      const ch = text[i];
+      if (inString) {
+        if (escaped) escaped = false;
+        else if (ch === "\\") escaped = true;
+        else if (ch === '"') inString = false;
+        continue;
+      }
+      if (ch === '"') inString = true;
+      else if (ch === "[" && !started) started = true;
+      else if (ch === "{") {
+        if (depth === 0) from = i;
+        depth++;
+      } else if (ch === "}") {
+        depth--;
+        if (depth === 0) {
+          current += text.slice(from < 0 ? 0 : from, i + 1);
+          from = -1;
+          onRecord(JSON.parse(current) as Record<string, unknown>);
+          current = "";
+          count++;
+        }
+      }
+    }
+    if (depth > 0) {
+      current += text.slice(from < 0 ? 0 : from);
+    }
+  }
+  if (!started || depth !== 0 || inString) throw new SyntaxError(`${path} is not a JSON array of records`);
+  return count;
+}
+
+/** Token statistics of one Alpaca JSON file. */
+export async function splitTokenStats(path: string, cutoffLen: number, opts: TokenEstimateOptions): Promise<SplitTokenStats> {
+  let maxTokens = 0;
+  let total = 0;
+  let overCutoff = 0;
+  const records = await forEachJsonArrayElement(path, (record) => {
+    const tokens = estimateTokens(record, opts);
+    total += tokens;
+    if (tokens > maxTokens) maxTokens = tokens;
+    if (tokens > cutoffLen) overCutoff++;
+  });
+  return { records, maxTokens, meanTokens: records === 0 ? 0 : total / records, overCutoff };
+}
+
+/** The estimate for a run's train.json and test.json against cutoff_len. */
+export async function checkTokenLengths(trainJson: string, testJson: string, cutoffLen: number, opts: TokenEstimateOptions): Promise<TokenCheck> {
+  const train = await splitTokenStats(trainJson, cutoffLen, opts);
+  const test = await splitTokenStats(testJson, cutoffLen, opts);
+  const over = train.overCutoff + test.overCutoff;
+  const longest = Math.max(train.maxTokens, test.maxTokens);
+  const warning =
+    over === 0
+      ? null
+      : `${over} record(s) (${train.overCutoff} train, ${test.overCutoff} test) are estimated longer than cutoff_len ${cutoffLen} (longest ≈ ${longest} tokens) and would be truncated; raise cutoff_len (for example \`cutoff_len: ${nextPowerOfTwo(longest)}\`) or drop long text columns`;
+  return {
+    cutoffLen,
+    method: `≈ digits + characters/${opts.charsPerToken} + ${opts.templateTokens} template tokens`,
+    train,
+    test,
+    warning,
+  };
+}
+
+function nextPowerOfTwo(n: number): number {
+  let p = 1;
+  while (p < n) p *= 2;
+  return p;
+}
