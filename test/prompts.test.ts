@@ -11,6 +11,7 @@ const EXPECTED: Record<string, string[]> = {
   explore: ["target_hint", "profile", "sample_rows"],
   feedback: ["step", "accepted_forms", "columns", "answer"],
   plan: ["target_choice", "profile", "sample_rows", "previous_plan", "feedback"],
+  reask: ["error", "expected"],
   verify: ["plan", "checks", "records"],
 };
 
