@@ -13,6 +13,8 @@ export const ConfigSchema = z.object({
   csv: z.object({
     missingTokens: z.array(z.string()),
     batchRows: positiveInt,
+    /** In ";"-delimited files, read "3,5" as 3.5. */
+    decimalComma: z.boolean(),
   }),
   profile: z.object({
     topValues: positiveInt,
@@ -27,7 +29,24 @@ export const ConfigSchema = z.object({
     miBins: positiveInt.min(2),
     forestTrees: positiveInt,
     forestMaxRows: positiveInt,
+    /** The forest sees at most this many columns: the best by univariate rank (wide tables). */
+    forestMaxColumns: positiveInt.min(2),
   }),
+  quality: z.object({
+    /** Share of rows affected at or above which a finding is medium / high. */
+    mediumRate: ratio,
+    highRate: ratio,
+    /** Findings kept in state (most severe first). */
+    maxFindings: positiveInt,
+    /** Column-name words (as nameTokens splits them) whose values cannot be negative. */
+    nonNegativeNames: z.array(z.string().min(1)),
+    /** Rows looked at by the leakage checks at most (a seeded sample beyond). */
+    leakageMaxRows: positiveInt,
+    /** Share of rows whose feature value maps to a single class for a "perfectly predictive" leak. */
+    leakageCoverage: ratio,
+    /** |Pearson r| (regression) or AUC distance from 0.5 × 2 (binary) at or above which a numeric column leaks. */
+    leakageCorrelation: ratio,
+  }).refine((q) => q.mediumRate <= q.highRate, { message: "quality.mediumRate must not exceed quality.highRate" }),
   codegen: z.object({ maxTries: positiveInt, maxReplans: positiveInt }),
   sandbox: z.object({
     memoryLimitMb: positiveInt.min(8, "isolated-vm needs at least 8 MB"),
@@ -58,13 +77,61 @@ export const ConfigSchema = z.object({
     maxNewTokens: positiveInt,
     preprocessingWorkers: positiveInt,
   }),
+  distributed: z.object({
+    masterAddr: z.string().min(1),
+    masterPort: z.number().int().min(1).max(65535),
+  }),
+  predict: z.object({
+    /** Requests in flight at once against --predict-endpoint. */
+    concurrency: positiveInt,
+    /** Tries per record on 429, 5xx, network errors and timeouts. */
+    maxAttempts: positiveInt,
+    /** First backoff; doubled per retry (with jitter), capped at maxBackoffMs. */
+    backoffMs: positiveInt,
+    maxBackoffMs: positiveInt,
+    timeoutMs: positiveInt,
+    maxTokens: positiveInt,
+  }),
+  evaluate: z.object({
+    bootstrapResamples: positiveInt,
+    confidenceLevel: ratio,
+    /** Characters per token for the cutoff_len check (digits count one token each). */
+    charsPerToken: z.number().positive(),
+    /** Tokens the chat template adds around a record (system prompt, role markers). */
+    templateTokens: z.number().int().nonnegative(),
+  }),
   baseline: z.object({
     trees: positiveInt,
     maxFeatures: z.number().gt(0).max(1).nullable(),
     maxDepth: positiveInt,
     maxTrainRows: positiveInt,
   }),
-  llm: z.object({ temperature: z.number().min(0).max(2), timeoutMs: positiveInt }),
+  imputation: z.object({
+    maxAnalysisRows: positiveInt.min(100, "imputation needs at least 100 analysis rows"),
+    maskFractions: z.array(ratio).min(1, "name at least one mask fraction"),
+    weights: z.object({ maskedError: z.number().min(0), downstream: z.number().min(0) }).refine((w) => w.maskedError + w.downstream > 0, "at least one imputation weight must be above 0"),
+    knn: z.object({ k: positiveInt, referenceRows: positiveInt }),
+    iterative: z.object({ rounds: positiveInt, trees: positiveInt, maxDepth: positiveInt, minLeaf: positiveInt, fitRows: positiveInt.min(10) }),
+    probe: z.object({ trees: positiveInt, maxDepth: positiveInt, folds: positiveInt.min(2, "cross-validation needs at least 2 folds"), minMissing: positiveInt }),
+    marAuc: z.number().gt(0.5, "an AUC of 0.5 is chance: marAuc must be above it").max(1),
+    mcarAlpha: ratio,
+    downstream: z.object({ trees: positiveInt, validationRatio: ratio }),
+    mnarDeltas: z.array(z.number()).min(1),
+  }),
+  llm: z.object({
+    temperature: z.number().min(0).max(2),
+    timeoutMs: positiveInt,
+    maxRetries: z.number().int().min(0).max(10, "more than 10 retries of one call is a hang, not a retry"),
+    retryBaseDelayMs: z.number().int().nonnegative(),
+    retryMaxDelayMs: z.number().int().nonnegative(),
+    maxReasks: z.number().int().min(0).max(2, "at most 2 re-asks per call"),
+    maxPromptTokens: positiveInt.min(1000, "prompts need at least 1000 tokens"),
+    maxCompletionTokens: positiveInt,
+    promptSampleRows: positiveInt.max(20, "prompts show at most 20 sample rows"),
+    wideTableColumns: positiveInt,
+    bedrockRegion: z.string().min(1).nullable(),
+    bedrockEndpoint: z.url("bedrockEndpoint must be a URL such as https://bedrock-runtime.us-east-1.amazonaws.com").nullable(),
+  }),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

@@ -5,7 +5,10 @@
 import { Annotation } from "@langchain/langgraph";
 import type { FeedbackAction } from "./feedback/parse.js";
 import type { ConfigFiles } from "./finetune/configs.js";
+import type { TokenCheck } from "./finetune/token-check.js";
 import type { ClassificationMetrics, RegressionMetrics } from "./stats/metrics.js";
+import type { Mechanism } from "./stats/imputation/mechanism.js";
+import type { ImputePolicy } from "./stats/imputation/policies.js";
 import type { AlpacaRecord } from "./sandbox/sandbox.js";
 import type { RunOptions } from "./options.js";
 import type { BalanceStrategy, Plan, ReviewPayload, TableProfile, TargetChoice } from "./schemas.js";
@@ -33,9 +36,33 @@ export interface LogEntry {
 /** The failure of one codegen → execute try, fed back to the next try. */
 export interface ExecutionError {
   message: string;
-  /** 1-based data row of the CSV where it failed, when row-specific. */
+  /**
+   * 1-based line of the CSV file (the header is line 1) where the failing row starts,
+   * when row-specific; counted from its batch's first line, so exact unless blank lines
+   * or quoted multi-line cells precede it within the batch.
+   */
   line: number | null;
+  /** 1-based data row (the header not counted) where it failed, when row-specific; exact. */
+  dataRow?: number | null;
+  /** The input row's values (for a render failure: the cleaned row render was given). */
   row: Record<string, unknown> | null;
+}
+
+/** What the next codegen try learns from the failed one (DESIGN §3): its code and error. */
+export interface CodeFeedback {
+  /** The try that failed (1-based, within the current round). */
+  attempt: number;
+  /** The code that failed, as written (a script that did not compile included). */
+  code: string;
+  error: ExecutionError;
+}
+
+/** A row `clean` returned null for, shown at review_prep. */
+export interface DroppedRow {
+  /** 1-based data row (the header not counted). */
+  dataRow: number;
+  reason: string;
+  row: Record<string, unknown>;
 }
 
 export interface ExecutionResult {
@@ -45,6 +72,10 @@ export interface ExecutionResult {
   rowsOut: number;
   /** Rows `clean` returned null for (e.g. missing target). */
   dropped: number;
+  /** Dropped rows by reason ("target missing", or "clean returned null" for any other). */
+  dropReasons?: Record<string, number>;
+  /** The first few dropped rows with their values. */
+  droppedSample?: DroppedRow[];
   cleaned: ArtifactRef | null;
   allData: ArtifactRef | null;
   sample: AlpacaRecord[];
@@ -75,14 +106,27 @@ export interface SplitResult {
 
 export interface ImputedColumn {
   column: string;
-  policy: "median" | "mode";
+  policy: ImputePolicy;
+  /** The fitted fill (mean/median/mode), or what fills it ("5 nearest neighbours", "left empty"). */
   value: string | number;
   filledTrain: number;
   filledTest: number;
+  /** Why the values are missing, estimated on the training rows (DESIGN §7). */
+  mechanism: Mechanism;
+  /** The evidence behind the mechanism, in a sentence (probe AUC, Little's statistic). */
+  mechanismReason: string;
+  /** "score": lowest weighted score; "user": impute <col>: <policy> at review_prep; "rule": the only choice. */
+  chosenBy: "score" | "user" | "rule";
+  /** Mean masked-cell error per scored policy: standardized RMSE (numbers) or 1 − accuracy (categories). */
+  maskedError: Record<string, number | null>;
+  /** Suspected-MNAR numbers: the baseline's validation metric with the filled values shifted by each δ·sd. */
+  sensitivity: { metric: "accuracy" | "RMSE"; deltas: number[]; values: number[] } | null;
 }
 
 export interface ImputationResult {
   columns: ImputedColumn[];
+  /** Little's MCAR test on the numeric feature columns of the analysed training rows. */
+  littleMcar: { statistic: number; df: number; pValue: number; patterns: number; rows: number; columns: string[] } | null;
   policies: ArtifactRef;
   train: ArtifactRef;
   test: ArtifactRef;
@@ -108,6 +152,8 @@ export interface EvaluationResult {
   results: ArtifactRef;
   baseline: ClassificationMetrics | RegressionMetrics;
   llm: ClassificationMetrics | RegressionMetrics | null;
+  /** Where the LLM's predictions came from ("llamafactory", an endpoint URL), or null. */
+  llmSource?: string | null;
 }
 
 /** Keep the newest value; `undefined` in an update leaves the field as it was. */
@@ -142,6 +188,12 @@ export const StateAnnotation = Annotation.Root({
   codeTries: latest<number>(() => 0),
   /** scripts/prepare_data.js of the latest try. */
   script: latest<ArtifactRef | null>(() => null),
+  /**
+   * The failed try's code, error and failing row, for the next codegen try of this round
+   * (an LLM coder reads it; the heuristic template cannot change its code). Null after a
+   * success.
+   */
+  codeFeedback: latest<CodeFeedback | null>(() => null),
   /** Outcome of the latest execute. */
   execution: latest<ExecutionResult | null>(() => null),
   /** Deterministic checks and critique of the rendered records. */
@@ -150,6 +202,8 @@ export const StateAnnotation = Annotation.Root({
   lastReview: latest<{ step: ReviewPayload["step"]; answer: string; actions: FeedbackAction[]; error: string | null } | null>(() => null),
   /** Balancing strategy for the training rows. */
   balanceStrategy: latest<BalanceStrategy>(() => "none"),
+  /** Imputation policies typed at review_prep (impute <col>: <policy>); they win over the scores. */
+  imputeOverrides: latest<Record<string, ImputePolicy>>(() => ({})),
   /** Folder of this run's split, configs and evaluation: <output>/run_<timestamp>. */
   runDir: latest<string | null>(() => null),
   splitResult: latest<SplitResult | null>(() => null),
@@ -158,6 +212,8 @@ export const StateAnnotation = Annotation.Root({
   /** LlamaFactory keys typed at review_config. */
   configOverrides: latest<Record<string, string | number | boolean>>(() => ({})),
   configFiles: latest<ConfigFiles | null>(() => null),
+  /** Estimated record lengths against cutoff_len (finetune_config), shown at review_config. */
+  tokenCheck: latest<TokenCheck | null>(() => null),
   trainRun: latest<StepCommand | null>(() => null),
   predictRuns: latest<StepCommand[]>(() => []),
   evaluation: latest<EvaluationResult | null>(() => null),

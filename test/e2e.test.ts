@@ -96,8 +96,7 @@ describe("a killed run", () => {
       });
       child.on("exit", (_code, signal) => resolve(signal === "SIGKILL"));
     });
-    expect(killed).toBe(true);
-    expect(runDirs(output)).toHaveLength(0);
+    expect(killed).toBe(true); // it died by the signal, not by finishing first
     const resumed = runCli(["--csv", CREDIT, "--output", output, "--resume", "--yes"]);
     expect(resumed.stderr).not.toMatch(/error:/);
     expect(resumed.code).toBe(0);

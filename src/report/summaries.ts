@@ -1,6 +1,7 @@
 /** The text each review shows: compact, aligned, readable in ten seconds. */
 import type { Plan } from "../schemas.js";
 import type { State } from "../state.js";
+import { imputationLine } from "../stats/imputation/report.js";
 
 const row = (label: string, value: string) => `${(label + ":").padEnd(14)} ${value}`;
 
@@ -27,6 +28,10 @@ export function planSummary(plan: Plan, state: State): string {
   for (const hint of plan.imputation.slice(1)) lines.push(`${" ".repeat(15)}${hint}`);
   lines.push(row("balancing", `${plan.balancing.strategy} — ${plan.balancing.advice}`));
   if (state.testCsvIssues.length > 0) lines.push(row("test CSV", state.testCsvIssues.join("; ")));
+  // Quality findings of explore (src/table/quality.ts), most severe first.
+  const findings = state.profile?.findings ?? [];
+  lines.push(row("data quality", findings.length === 0 ? "no problems found" : `${findings.length} finding${findings.length === 1 ? "" : "s"}`));
+  for (const f of findings) lines.push(`${" ".repeat(15)}[${f.severity}] ${f.message} → ${f.suggestion}`);
   return lines.join("\n");
 }
 
@@ -38,12 +43,15 @@ export function prepSummary(state: State): string {
   if (!exec.ok) {
     lines.push(row("FAILED", `prepare_data.js failed ${state.codeTries} times`));
     lines.push(row("error", exec.error?.message ?? "unknown"));
-    if (exec.error?.line) lines.push(row("at line", String(exec.error.line)));
+    if (exec.error?.line) lines.push(row("at line", `${exec.error.line}${exec.error.dataRow ? ` (data row ${exec.error.dataRow})` : ""}`));
     if (exec.error?.row) lines.push(row("row", JSON.stringify(exec.error.row).slice(0, 300)));
     lines.push(row("script", state.script?.path ?? "?"));
     return lines.join("\n");
   }
   lines.push(row("rows", `${exec.rowsIn} in → ${exec.rowsOut} records (${exec.dropped} dropped by clean)`));
+  const reasons = Object.entries(exec.dropReasons ?? {});
+  if (reasons.length > 0) lines.push(row("drop reasons", reasons.map(([reason, n]) => `${reason} ${n}`).join(", ")));
+  for (const d of (exec.droppedSample ?? []).slice(0, 3)) lines.push(`${" ".repeat(15)}row ${d.dataRow}: ${JSON.stringify(d.row).slice(0, 160)}`);
   lines.push(row(`kept (${plan.features.length})`, plan.features.join(", ")));
   lines.push(row("dropped", plan.dropped.map((d) => d.column).join(", ") || "none"));
   if (state.verification) {
@@ -51,6 +59,8 @@ export function prepSummary(state: State): string {
     for (const check of state.verification.checks) lines.push(row(check.ok ? "ok" : "FAILED", `${check.name}: ${check.detail}`));
     for (const note of state.verification.critique) lines.push(row("critique", note));
   }
+  const overrides = Object.entries(state.imputeOverrides ?? {});
+  lines.push(row("imputation", overrides.length === 0 ? "scored per column after the split (override: impute <column>: <policy>)" : overrides.map(([c, p]) => `${c}: ${p} (your choice)`).join(", ")));
   lines.push(row("test split", `${state.options?.testCsv ? `test CSV ${state.options.testCsv}` : `ratio ${state.options?.testRatio ?? "?"}`}; balancing ${state.balanceStrategy}`));
   const sample = exec.sample[0];
   if (sample) {
@@ -62,10 +72,30 @@ export function prepSummary(state: State): string {
   return lines.join("\n");
 }
 
+/** The impute node's outcome (mechanism → policy per column), shown at the review after it. */
+function imputationRows(state: State): string[] {
+  const columns = state.imputation?.columns ?? [];
+  if (!state.imputation) return [];
+  if (columns.length === 0) return [row("imputation", "no missing feature values")];
+  const [first, ...rest] = columns.map(imputationLine);
+  return [row("imputation", first ?? ""), ...rest.map((line) => `${" ".repeat(15)}${line}`), `${" ".repeat(15)}details: ${state.imputation.policies.path.replace(/policies\.json$/, "report.md")}`];
+}
+
 export function balanceSummary(state: State): string {
   const b = state.balanceResult;
   if (!b) return "not balanced";
-  return [row("strategy", b.strategy), row("before", counts(b.before)), row("after", counts(b.after)), row("test set", "untouched")].join("\n");
+  return [row("strategy", b.strategy), row("before", counts(b.before)), row("after", counts(b.after)), row("test set", "untouched"), ...imputationRows(state)].join("\n");
+}
+
+/** Estimated record lengths against cutoff_len, and the multi-GPU setup when there is one. */
+function tokenCheckRows(state: State): string[] {
+  const c = state.tokenCheck;
+  const d = state.options?.distributed;
+  const rows: string[] = [];
+  if (c) rows.push(row("tokens", `longest ≈ ${Math.max(c.train.maxTokens, c.test.maxTokens)}, mean ≈ ${Math.round(c.train.meanTokens)} (${c.method}); ${c.train.overCutoff + c.test.overCutoff} record(s) over cutoff_len`));
+  if (c?.warning) rows.push(row("WARNING", c.warning));
+  if (d && (d.gpus > 1 || d.nnodes > 1 || d.deepspeed)) rows.push(row("distributed", `${d.gpus} GPU(s) × ${d.nnodes} node(s), rank ${d.nodeRank}, master ${d.masterAddr}:${d.masterPort}${d.deepspeed ? `, DeepSpeed ZeRO-${d.deepspeed.slice(1)}` : ""}`));
+  return rows;
 }
 
 export function configSummary(state: State): string {
@@ -79,7 +109,10 @@ export function configSummary(state: State): string {
     row("lora", `rank ${value("lora_rank", t.loraRank)}, alpha ${value("lora_alpha", t.loraAlpha)}, dora ${value("use_dora", t.useDora)}`),
     row("training", `epochs ${value("num_train_epochs", t.epochs)}, lr ${value("learning_rate", t.learningRate)}, batch ${value("per_device_train_batch_size", t.batchSize)} × accum ${value("gradient_accumulation_steps", t.gradAccumulation)}`),
     row("cutoff_len", value("cutoff_len", t.cutoffLen)),
+    ...tokenCheckRows(state),
     row("overrides", Object.keys(o).length === 0 ? "none" : Object.entries(o).map(([k, v]) => `${k}: ${v}`).join(", ")),
+    // Without resampling review_balance is skipped, so the imputation is shown here.
+    ...(state.balanceResult?.strategy === "none" ? imputationRows(state) : []),
     row("train.yaml", files.trainYaml),
     row("predict", `${files.predictTrainYaml}, ${files.predictTestYaml}`),
   ].join("\n");
