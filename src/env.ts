@@ -29,6 +29,15 @@ export function readLlmEnv(): LlmEnv {
   };
 }
 
+/**
+ * TABTUNE_CONFIG: another YAML in config/default.yaml's format (every key), for one run
+ * (tests use it for short LLM timeouts); null for the default file.
+ */
+export function configPathOverride(): string | null {
+  const path = process.env.TABTUNE_CONFIG;
+  return path !== undefined && path.trim() !== "" ? path : null;
+}
+
 /** True when stdin and stdout are a terminal a person can answer at. */
 export function isInteractive(): boolean {
   return process.stdin.isTTY === true && process.stdout.isTTY === true && !process.env.CI;

@@ -156,6 +156,19 @@ export interface EvaluationResult {
   llmSource?: string | null;
 }
 
+/** The latest review answer as actions; an answer not accepted keeps `error` and no actions. */
+export interface LastReview {
+  step: ReviewPayload["step"];
+  answer: string;
+  actions: FeedbackAction[];
+  error: string | null;
+  /**
+   * True when `actions` are the model's reading of free text, shown back at the same
+   * review and applied only when the next answer there is approve.
+   */
+  awaitingConfirmation?: boolean;
+}
+
 /** Keep the newest value; `undefined` in an update leaves the field as it was. */
 function latest<T>(fallback: () => T) {
   return Annotation<T>({ reducer: (_old, next) => next, default: fallback });
@@ -199,7 +212,7 @@ export const StateAnnotation = Annotation.Root({
   /** Deterministic checks and critique of the rendered records. */
   verification: latest<Verification | null>(() => null),
   /** The action list of the latest review answer, consumed by its router. */
-  lastReview: latest<{ step: ReviewPayload["step"]; answer: string; actions: FeedbackAction[]; error: string | null } | null>(() => null),
+  lastReview: latest<LastReview | null>(() => null),
   /** Balancing strategy for the training rows. */
   balanceStrategy: latest<BalanceStrategy>(() => "none"),
   /** Imputation policies typed at review_prep (impute <col>: <policy>); they win over the scores. */

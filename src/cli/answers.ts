@@ -42,8 +42,13 @@ export function readAnswersFile(path: string): string[] {
     .filter((l) => l !== "" && !l.startsWith("#"));
 }
 
-/** Scripted answers first, then --yes, then a person; with none of them the run pauses. */
-export function answerSource(args: { answers: string[]; yes: boolean; interactive: boolean }): AnswerSource {
+/**
+ * Scripted answers first, then --yes, then a person; with none of them the run pauses.
+ * With `freeText` (a model is configured) answers that match no typed form are passed
+ * on for the model to interpret at the review; otherwise they are refused here.
+ */
+export function answerSource(args: { answers: string[]; yes: boolean; interactive: boolean; freeText?: boolean }): AnswerSource {
+  const freeText = args.freeText ?? false;
   const queue = [...args.answers];
   return {
     async next(payload) {
@@ -53,7 +58,7 @@ export function answerSource(args: { answers: string[]; yes: boolean; interactiv
       const fromFile = queue.shift();
       if (fromFile !== undefined) {
         const parsed = parseFeedback(fromFile, payload.step as ReviewStep);
-        if (!parsed.ok)
+        if (!parsed.ok && !freeText)
           throw new TabtuneError("answer_invalid", `${payload.step}: answer "${fromFile}" not understood: ${parsed.error}`, { suggestion: "fix that line of the --answers file" });
         process.stderr.write(`${payload.step}: answered from file: ${fromFile}\n`);
         return { kind: "answer", text: fromFile };
@@ -63,12 +68,12 @@ export function answerSource(args: { answers: string[]; yes: boolean; interactiv
         return { kind: "answer", text: "approve" };
       }
       if (!args.interactive) return { kind: "pause" };
-      return { kind: "answer", text: await ask(payload) };
+      return { kind: "answer", text: await ask(payload, freeText) };
     },
   };
 }
 
-async function ask(payload: ReviewPayloadWithError): Promise<string> {
+async function ask(payload: ReviewPayloadWithError, freeText: boolean): Promise<string> {
   for (;;) {
     const typed = await input({ message: `${payload.step} — approve, type feedback, "edit" to paste a plan/config, "help":` });
     let text = typed.trim();
@@ -79,7 +84,7 @@ async function ask(payload: ReviewPayloadWithError): Promise<string> {
     if (text === "edit") text = (await editor({ message: "Paste an edited plan (JSON or YAML) or several lines of feedback" })).trim();
     if (text === "") continue;
     const parsed = parseFeedback(text, payload.step as ReviewStep);
-    if (parsed.ok) return text;
+    if (parsed.ok || freeText) return text;
     process.stdout.write(`  ! ${parsed.error}\n`);
   }
 }

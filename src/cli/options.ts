@@ -136,6 +136,14 @@ export function defaultOutput(csv: string): string {
   return join("output", basename(csv, extname(csv)));
 }
 
+/** openai needs an API base and a model; bedrock a model (region and credentials come from AWS). */
+function requireProviderSettings(provider: Provider, apiBase: string | null, agentModel: string | null): void {
+  if (provider === "openai" && !apiBase)
+    throw new TabtuneError("provider_settings", "--provider openai needs an API base URL", { suggestion: "pass --agent-api-base http://host:port/v1 or set openAI_endpoint in .env" });
+  if (provider !== "heuristic" && !agentModel)
+    throw new TabtuneError("provider_settings", `--provider ${provider} needs a model name`, { suggestion: "pass --agent-model <name> or set agent_LLM in .env" });
+}
+
 export function optionsFromFlags(flags: CliFlags, config: Config): RunOptions {
   const env = readLlmEnv();
   const apiBase = flags.agentApiBase ?? env.apiBase;
@@ -143,6 +151,9 @@ export function optionsFromFlags(flags: CliFlags, config: Config): RunOptions {
   rememberApiKey(flags.agentApiKey); // kept in memory for --predict-endpoint, never in options
   if (flags.nodeRank >= flags.nnodes)
     throw new TabtuneError("bad_flag", `--node-rank must be below --nnodes (${flags.nnodes}), got ${flags.nodeRank}`, { suggestion: "number the machines 0 … nnodes-1" });
+  const provider = flags.provider ?? (apiBase ? "openai" : "heuristic");
+  const agentModel = flags.agentModel ?? env.agentModel;
+  requireProviderSettings(provider, apiBase, agentModel);
   return RunOptions.parse({
     csv: flags.csv,
     testCsv: flags.testCsv ?? null,
@@ -150,9 +161,9 @@ export function optionsFromFlags(flags: CliFlags, config: Config): RunOptions {
     target: flags.target ?? null,
     testRatio: flags.testRatio,
     seed: flags.seed,
-    provider: flags.provider ?? (apiBase ? "openai" : "heuristic"),
+    provider,
     agentApiBase: apiBase,
-    agentModel: flags.agentModel ?? env.agentModel,
+    agentModel,
     coderModel: flags.coderModel ?? env.coderModel ?? flags.agentModel ?? env.agentModel,
     agentTemperature: flags.agentTemperature,
     finetune: flags.finetune,

@@ -8,22 +8,25 @@
 import { existsSync, rmSync } from "node:fs";
 import { artifactRef, writeFileAtomic } from "../artifacts.js";
 import { heuristicCoder, type PrepCoder } from "../codegen/coder.js";
+import { llmCoder } from "../codegen/llm-coder.js";
+import { answeredBy, promptLimits, type CallRecord } from "../llm/index.js";
 import { sandboxContext, sidecarPath, writePrepSidecar } from "../codegen/sidecar.js";
 import { logEntry, stage } from "../log.js";
 import { paths } from "../paths.js";
-import { getConfig } from "../runtime.js";
+import { getConfig, getDecider } from "../runtime.js";
 import { PrepSandbox } from "../sandbox/sandbox.js";
-import type { State, Update } from "../state.js";
-import { requireOptions, requirePlan, requireProfile } from "./common.js";
+import type { LogEntry, State, Update } from "../state.js";
+import { modelCallLog, requireOptions, requirePlan, requireProfile } from "./common.js";
 
 /** Where code that failed the syntax check is kept for the reader (never run). */
 export function rejectedScriptPath(scriptPath: string): string {
   return scriptPath.replace(/\.js$/, "") + ".rejected.js";
 }
 
-/** The coder for this run. Only the heuristic exists until the LLM providers land (issue 4). */
-function chooseCoder(_state: State): PrepCoder {
-  return heuristicCoder;
+/** The coder for this run: the template for the heuristic provider, else the coder model (template as its fallback). */
+function chooseCoder(state: State): PrepCoder & { readonly lastCall?: CallRecord | null } {
+  const decider = getDecider(requireOptions(state));
+  return decider.provider === "heuristic" ? heuristicCoder : llmCoder(decider, promptLimits(getConfig()));
 }
 
 export async function codegen(state: State): Promise<Update> {
@@ -41,6 +44,9 @@ export async function codegen(state: State): Promise<Update> {
   const sandbox = getConfig().sandbox;
   const syntaxError = await PrepSandbox.checkSyntax(code, { memoryLimitMb: sandbox.memoryLimitMb, batchTimeoutMs: sandbox.batchTimeoutMs });
   const after = feedback ? ` (after: ${feedback.error.message})` : "";
+  const call = coder.lastCall ?? null;
+  const calls: LogEntry[] = call ? modelCallLog("codegen", call) : [];
+  const by = call && calls.length > 0 ? { by: answeredBy(call) } : {};
 
   if (syntaxError !== null) {
     const rejected = rejectedScriptPath(path);
@@ -52,7 +58,7 @@ export async function codegen(state: State): Promise<Update> {
       codeTries: attempt,
       script: null,
       codeFeedback: { attempt, code, error: { message: syntaxError, line: null, row: null } },
-      log: [logEntry("codegen", `attempt ${attempt} rejected: ${syntaxError}`, started, { numbers: { attempt }, artifacts: [rejected] })],
+      log: [...calls, logEntry("codegen", `attempt ${attempt} rejected: ${syntaxError}`, started, { ...by, numbers: { attempt }, artifacts: [rejected] })],
     };
   }
 
@@ -63,6 +69,6 @@ export async function codegen(state: State): Promise<Update> {
   return {
     codeTries: attempt,
     script: await artifactRef(path, null),
-    log: [logEntry("codegen", `prepare_data.js attempt ${attempt} (${coder.name})`, started, { numbers: { attempt }, artifacts: [path, ctxPath] })],
+    log: [...calls, logEntry("codegen", `prepare_data.js attempt ${attempt} (${coder.name})`, started, { ...by, numbers: { attempt }, artifacts: [path, ctxPath] })],
   };
 }

@@ -1,8 +1,9 @@
 /** Small accessors every node uses: they turn a missing earlier step into a clear error. */
 import { TabtuneError } from "../errors.js";
+import { callLogEntry, type CallRecord } from "../llm/index.js";
 import type { RunOptions } from "../options.js";
 import type { Plan, TableProfile } from "../schemas.js";
-import type { State } from "../state.js";
+import type { LogEntry, State } from "../state.js";
 
 function missing(what: string): never {
   throw new TabtuneError("state_incomplete", `this run has no ${what} yet`, {
@@ -21,4 +22,12 @@ export function requirePlan(state: State): Plan {
 }
 export function requireRunDir(state: State): string {
   return state.runDir ?? missing("run directory (split did not run)");
+}
+
+/**
+ * The pipeline log entry of one decider call; none when the heuristic provider answered
+ * as asked (no model configured), so a heuristic run's log stays as it was.
+ */
+export function modelCallLog(step: string, record: CallRecord): LogEntry[] {
+  return record.provider === "heuristic" && !record.fellBack ? [] : [callLogEntry(step, record)];
 }

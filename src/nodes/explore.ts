@@ -1,17 +1,20 @@
 /** explore: stream the CSV into typed columns, profile it, choose target, task and labels. */
 import { existsSync } from "node:fs";
+import type { Config } from "../config.js";
 import { TabtuneError } from "../errors.js";
+import { answeredBy, exploreValues, promptLimits, type CallRecord } from "../llm/index.js";
 import { detail, logEntry, stage } from "../log.js";
-import { getConfig } from "../runtime.js";
+import type { RunOptions } from "../options.js";
+import { getConfig, getDecider } from "../runtime.js";
 import type { TableProfile, TargetChoice } from "../schemas.js";
-import type { State, Update } from "../state.js";
+import type { LogEntry, State, Update } from "../state.js";
 import { columnValue, readTable, type Table } from "../table/columns.js";
 import { alignTestTable, type TestAlignment } from "../table/alignment.js";
 import { readTableSample, type CsvOptions } from "../table/csv.js";
 import { profileTable } from "../table/profile.js";
 import { findQualityIssues } from "../table/quality.js";
 import { detectTarget } from "../table/target.js";
-import { requireOptions } from "./common.js";
+import { modelCallLog, requireOptions } from "./common.js";
 
 function countTarget(table: Table, column: string): Record<string, number> {
   const col = table.columns.find((c) => c.name === column);
@@ -24,6 +27,41 @@ function countTarget(table: Table, column: string): Record<string, number> {
     counts[key] = (counts[key] ?? 0) + 1;
   }
   return counts;
+}
+
+/**
+ * Checks a model's target choice against the table: the column exists and could be a
+ * target, and the labels cover its values (as detectTarget maps them). A message to
+ * re-ask with, or null.
+ */
+export function checkTargetChoice(choice: TargetChoice, profile: TableProfile, cfg: Config["profile"]): string | null {
+  const columns = profile.columns.map((c) => c.name);
+  const column = profile.columns.find((c) => c.name === choice.column);
+  if (!column) return `"${choice.column}" is not a column; the columns are: ${columns.join(", ")}`;
+  if (column.kind === "identifier") return `"${choice.column}" is an identifier (unique per row) and cannot be the target`;
+  let checked: TargetChoice;
+  try {
+    checked = detectTarget(profile, cfg, choice.column);
+  } catch (error) {
+    if (error instanceof TabtuneError) return `"${choice.column}" cannot be the target: ${error.message}`;
+    throw error;
+  }
+  if ((checked.task === "regression") !== (choice.task === "regression"))
+    return `"${choice.column}" looks like a ${checked.task} target, not ${choice.task}`;
+  const missing = Object.keys(checked.labels).filter((value) => !(value in choice.labels));
+  if (missing.length > 0) return `labels must map every value of "${choice.column}"; missing: ${missing.join(", ")}`;
+  return null;
+}
+
+/** The target: --target as given (no model asked), else the decider's choice with detectTarget as the fallback. */
+async function chooseTarget(profile: TableProfile, explicit: string | null, options: RunOptions, config: Config): Promise<{ target: TargetChoice; call: CallRecord | null }> {
+  if (explicit) return { target: detectTarget(profile, config.profile, explicit), call: null };
+  const { value, source } = await getDecider(options).chooseTarget({
+    values: exploreValues(profile, null, promptLimits(config)),
+    fallback: () => detectTarget(profile, config.profile),
+    check: (choice) => checkTargetChoice(choice, profile, config.profile),
+  });
+  return { target: value, call: source };
 }
 
 /** Problems of --test-csv against the training table, reported before anything else runs. */
@@ -43,7 +81,8 @@ export async function explore(state: State): Promise<Update> {
   const table = await readTable(options.csv, csvOptions);
   const sample = await readTableSample(options.csv, csvOptions, config.profile.sampleRows);
   const columnsProfile = profileTable(table, config.profile, sample);
-  const target = detectTarget(columnsProfile, config.profile, options.target ?? undefined);
+  const { target, call } = await chooseTarget(columnsProfile, options.target, options, config);
+  const calls: LogEntry[] = call ? modelCallLog("explore", call) : [];
   const findings = findQualityIssues(table, columnsProfile, target, config.quality, { seed: options.seed });
   const profile: TableProfile = { ...columnsProfile, findings };
   const targetCounts = target.task === "regression" ? {} : countTarget(table, target.column);
@@ -69,7 +108,9 @@ export async function explore(state: State): Promise<Update> {
     targetCounts,
     testCsvIssues,
     log: [
+      ...calls,
       logEntry("explore", `target "${target.column}", task ${target.task}`, started, {
+        ...(call && calls.length > 0 ? { by: answeredBy(call) } : {}),
         numbers: {
           rows: profile.rows,
           columns: profile.columns.length,

@@ -2,19 +2,23 @@
  * The four review checkpoints. Each builds its payload, calls interrupt() once (nothing
  * with a side effect happens before it: the node re-runs from the start on resume), then
  * parses the typed answer. A valid answer becomes state edits; an invalid one is kept as
- * `lastReview.error` and the router sends the run back to the same review.
+ * `lastReview.error` and the router sends the run back to the same review. Free text is
+ * read by the model, shown back, and applied on approve (see reviewNode).
  */
 import { interrupt } from "@langchain/langgraph";
 import { TabtuneError } from "../errors.js";
 import { describeAcceptedFeedback, parseFeedback, type FeedbackAction, type ReviewStep } from "../feedback/parse.js";
 import { validateOverrides } from "../finetune/keys.js";
+import { describeActions } from "../feedback/describe.js";
+import { answeredBy, feedbackValues, promptLimits } from "../llm/index.js";
 import { logEntry } from "../log.js";
 import { applyPlanEdits } from "../planning/plan-edits.js";
 import { balanceSummary, configSummary, planSummary, prepSummary } from "../report/summaries.js";
 import { ReviewAnswer, type ReviewPayload } from "../schemas.js";
-import type { State, Update } from "../state.js";
+import { getConfig, getDecider } from "../runtime.js";
+import type { LogEntry, State, Update } from "../state.js";
 import { policyFits, type ImputePolicy } from "../stats/imputation/policies.js";
-import { requirePlan, requireProfile } from "./common.js";
+import { modelCallLog, requireOptions, requirePlan, requireProfile } from "./common.js";
 
 /** Review answers that change the plan (and so send the run back to plan). */
 const PLAN_EDITS = new Set<FeedbackAction["kind"]>(["drop_features", "add_features", "keep_only_features", "instruction", "target_mapping", "plan_edit", "revise"]);
@@ -33,37 +37,100 @@ interface ReviewSpec {
   apply: (actions: FeedbackAction[], state: State) => Update;
 }
 
+/** The line shown above the summary while an interpretation of free text waits for approve. */
+export function confirmationLine(actions: readonly FeedbackAction[]): string {
+  return `I understood: ${describeActions(actions)}  (type approve to apply, or rephrase)`;
+}
+
+/**
+ * A review: payload → interrupt() → the answer as actions. A typed answer is parsed
+ * deterministically. Free text that matches no form is read by the model (not the
+ * heuristic provider) after the interrupt returns, once per answer; its actions are
+ * checked, stored with `awaitingConfirmation`, and shown back at the same review, where
+ * approve applies them and any other answer replaces them.
+ */
 function reviewNode(spec: ReviewSpec) {
   return async (state: State): Promise<Update> => {
-    const previous = state.lastReview;
+    const previous = state.lastReview?.step === spec.step ? state.lastReview : null;
+    const pending = previous?.awaitingConfirmation ? previous : null;
+    const summary = spec.summary(state);
     const payload: ReviewPayloadWithError = {
       step: spec.step,
       title: spec.title,
-      summary: spec.summary(state),
+      summary: pending ? `${confirmationLine(pending.actions)}\n\n${summary}` : summary,
       options: spec.options(state),
       help: describeAcceptedFeedback(spec.step).join("\n"),
-      error: previous?.step === spec.step ? previous.error : null,
+      error: previous?.error ?? null,
     };
     const answer: string = interrupt(payload, { responseSchema: ReviewAnswer });
     const started = Date.now();
-    const parsed = parseFeedback(answer, spec.step);
-    const rejected = (error: string): Update => ({
+    const rejected = (error: string, calls: LogEntry[] = []): Update => ({
       lastReview: { step: spec.step, answer, actions: [], error },
-      log: [logEntry(spec.step, `answer not accepted: ${error}`, started, { by: "user" })],
+      log: [...calls, logEntry(spec.step, `answer not accepted: ${error}`, started, { by: "user" })],
     });
-    if (!parsed.ok) return rejected(parsed.error);
-    let edits: Update;
-    try {
-      edits = spec.apply(parsed.actions, state);
-    } catch (error) {
-      if (error instanceof TabtuneError) return rejected(error.suggestion ? `${error.message} — ${error.suggestion}` : error.message);
-      throw error;
-    }
-    return {
-      ...edits,
-      lastReview: { step: spec.step, answer, actions: parsed.actions, error: null },
-      log: [logEntry(spec.step, `"${answer}"`, started, { by: "user" })],
+    const accept = (actions: FeedbackAction[], decision: string): Update => {
+      let edits: Update;
+      try {
+        edits = spec.apply(actions, state);
+      } catch (error) {
+        if (error instanceof TabtuneError) return rejected(describeTabtuneError(error));
+        throw error;
+      }
+      return {
+        ...edits,
+        lastReview: { step: spec.step, answer, actions, error: null },
+        log: [logEntry(spec.step, decision, started, { by: "user" })],
+      };
     };
+    const parsed = parseFeedback(answer, spec.step);
+    if (pending && parsed.ok && isApprove(parsed.actions))
+      return accept(pending.actions, `"${pending.answer}" applied as: ${describeActions(pending.actions)}`);
+    if (parsed.ok) return accept(parsed.actions, `"${answer}"`);
+    const decider = getDecider(requireOptions(state));
+    if (decider.provider === "heuristic") return rejected(parsed.error);
+    return interpretFreeText(spec, state, answer, parsed.error, started, rejected);
+  };
+}
+
+const describeTabtuneError = (error: TabtuneError) => (error.suggestion ? `${error.message} — ${error.suggestion}` : error.message);
+
+/** Why the step would refuse these actions (spec.apply is pure: nothing is applied here), or null. */
+function applyProblem(spec: ReviewSpec, actions: FeedbackAction[], state: State): string | null {
+  try {
+    spec.apply(actions, state);
+    return null;
+  } catch (error) {
+    if (error instanceof TabtuneError) return describeTabtuneError(error);
+    throw error;
+  }
+}
+
+/**
+ * Free text read by the model into actions the step accepts and would apply (a reading
+ * it would refuse is re-asked with the reason), kept for confirmation.
+ */
+async function interpretFreeText(
+  spec: ReviewSpec,
+  state: State,
+  answer: string,
+  parseError: string,
+  started: number,
+  rejected: (error: string, calls?: LogEntry[]) => Update,
+): Promise<Update> {
+  const options = requireOptions(state);
+  const columns = state.profile?.columns.map((c) => c.name) ?? [];
+  const { value, source } = await getDecider(options).interpretFeedback({
+    step: spec.step,
+    values: feedbackValues({ step: spec.step, answer, columns, priority: state.prepPlan?.features ?? [] }, promptLimits(getConfig())),
+    fallback: () => ({ actions: [], unclear: null }),
+    check: (reading) => (reading.actions.length === 0 ? null : applyProblem(spec, reading.actions, state)),
+  });
+  const calls = modelCallLog(spec.step, source);
+  if (source.fellBack) return rejected(`${parseError} (the model could not interpret it: ${source.error ?? "unknown reason"})`, calls);
+  if (value.actions.length === 0) return rejected(`not understood: ${value.unclear ?? "no action found"} — rephrase, or use one of the typed forms`, calls);
+  return {
+    lastReview: { step: spec.step, answer, actions: value.actions, error: null, awaitingConfirmation: true },
+    log: [...calls, logEntry(spec.step, `"${answer}" interpreted as: ${describeActions(value.actions)}; shown back for approval`, started, { by: answeredBy(source) })],
   };
 }
 
@@ -159,7 +226,7 @@ export const reviewConfig = reviewNode({
 /** Routing helpers: where a review's valid answer leads. */
 export function reviewOutcome(state: State, step: ReviewStep): "again" | "approve" | "edit" {
   const review = state.lastReview;
-  if (!review || review.step !== step || review.error !== null) return "again";
+  if (!review || review.step !== step || review.error !== null || review.awaitingConfirmation) return "again";
   if (isApprove(review.actions)) return "approve";
   return "edit";
 }

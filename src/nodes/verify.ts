@@ -1,14 +1,18 @@
 /**
  * verify: deterministic checks on every rendered record (Alpaca keys, non-empty input,
  * output in the label mapping, target not leaked, rows in vs out with drop reasons,
- * class counts), then the LLM critique hook (none until a model is configured).
+ * class counts), then the model's critique of a seeded sample of records when a model
+ * is configured (the heuristic provider writes none, and says so).
  */
 import { readJsonArrayLines } from "../artifacts.js";
+import { answeredBy, promptLimits, verifyValues } from "../llm/index.js";
 import { logEntry, stage } from "../log.js";
+import { getConfig, getDecider } from "../runtime.js";
+import { createRng } from "../stats/random.js";
 import type { AlpacaRecord } from "../sandbox/sandbox.js";
 import type { Plan } from "../schemas.js";
-import type { ExecutionResult, State, Update, VerifyCheck } from "../state.js";
-import { requirePlan } from "./common.js";
+import type { ExecutionResult, LogEntry, State, Update, VerifyCheck } from "../state.js";
+import { modelCallLog, requireOptions, requirePlan } from "./common.js";
 
 const ALPACA_KEYS = ["input", "instruction", "output"];
 
@@ -78,13 +82,40 @@ export function rowAccountingCheck(execution: Pick<ExecutionResult, "rowsIn" | "
   };
 }
 
+/** Up to `n` records drawn uniformly with a seeded reservoir, in file order. */
+async function sampleRecords(path: string, n: number, seed: number): Promise<AlpacaRecord[]> {
+  const rng = createRng(seed);
+  const kept: { index: number; record: AlpacaRecord }[] = [];
+  let index = 0;
+  for await (const record of readJsonArrayLines<AlpacaRecord>(path)) {
+    if (kept.length < n) kept.push({ index, record });
+    else {
+      const slot = Math.floor(rng() * (index + 1));
+      if (slot < n) kept[slot] = { index, record };
+    }
+    index += 1;
+  }
+  return kept.sort((a, b) => a.index - b.index).map((k) => k.record);
+}
+
 /**
- * Hook for the LLM critique of seeded random samples (DESIGN §3, issue 4): returns the
- * model's notes, or null when no model is configured. Nothing stands in for it: the
- * notes verify adds itself are deterministic and say so.
+ * The model's critique of seeded random samples (DESIGN §3): its summary and issues as
+ * notes, with the call's log entry; null when no model is configured. Nothing stands
+ * in for it: a model that fails leaves a note saying so, never a made-up critique.
  */
-export async function critiqueWithModel(_state: State, _allDataPath: string): Promise<string[] | null> {
-  return null;
+export async function critiqueWithModel(state: State, allDataPath: string, checks: readonly VerifyCheck[]): Promise<{ notes: string[]; log: LogEntry[] } | null> {
+  const options = requireOptions(state);
+  const decider = getDecider(options);
+  if (decider.provider === "heuristic") return null;
+  const limits = promptLimits(getConfig());
+  const records = await sampleRecords(allDataPath, limits.sampleRows, options.seed);
+  const { value, source } = await decider.critique({
+    values: verifyValues({ plan: requirePlan(state), checks: checks.map((c) => `${c.ok ? "ok" : "FAILED"}: ${c.name} — ${c.detail}`), records }, limits),
+    fallback: () => ({ verdict: "ok", issues: [], summary: "" }),
+  });
+  const log = modelCallLog("verify", source);
+  if (source.fellBack) return { notes: [`model critique: none (${answeredBy(source)} could not answer: ${source.error ?? "unknown reason"})`], log };
+  return { notes: [`model critique (${answeredBy(source)}, ${value.verdict}): ${value.summary}`, ...value.issues.map((i) => `model: ${i}`)], log };
 }
 
 export async function verify(state: State): Promise<Update> {
@@ -96,8 +127,8 @@ export async function verify(state: State): Promise<Update> {
   const result = await verifyRecords(allData.path, plan);
   result.checks.push(rowAccountingCheck(execution, result.records));
   const critique: string[] = [];
-  const modelNotes = await critiqueWithModel(state, allData.path);
-  if (modelNotes) critique.push(...modelNotes);
+  const model = await critiqueWithModel(state, allData.path, result.checks);
+  critique.push(...(model?.notes ?? ["model critique: none (no model configured)"]));
   // Rough token estimate: ~4 characters per token for English-like text.
   critique.push(`mean input ≈ ${Math.round(result.meanInputChars / 4)} tokens (${Math.round(result.meanInputChars)} characters)`);
   const counts = Object.values(result.classCounts);
@@ -110,6 +141,7 @@ export async function verify(state: State): Promise<Update> {
   return {
     verification: { checks: result.checks, classCounts: result.classCounts, critique },
     log: [
+      ...(model?.log ?? []),
       logEntry("verify", failed.length === 0 ? "all checks passed" : `failed: ${failed.map((c) => c.name).join(", ")}`, started, {
         numbers: { records: result.records, failedChecks: failed.length, ...Object.fromEntries(Object.entries(result.classCounts).map(([k, v]) => [`class:${k}`, v])) },
         artifacts: [allData.path],
