@@ -1,13 +1,14 @@
 #!/usr/bin/env -S node --no-node-snapshot
 /** tabtune's command line: parse flags, run or resume the graph, render reviews, print results. */
 import { existsSync } from "node:fs";
-import { getConfig } from "./runtime.js";
+import { getConfig, setAgentApiKey } from "./runtime.js";
 import { formatError, TabtuneError } from "./errors.js";
 import { isInteractive } from "./env.js";
 import { answerSource, readAnswersFile } from "./cli/answers.js";
 import { buildProgram, defaultOutput, mergeExplicitFlags, optionsFromFlags, type CliFlags } from "./cli/options.js";
 import { resumeRun, startFrom, startRun, type RunOutcome } from "./cli/runner.js";
 import { APPLY_HELP, applyMain } from "./cli/apply.js";
+import { LINEAGE_HELP, lineageMain } from "./cli/lineage.js";
 import type { ReviewPayloadWithError } from "./nodes/review.js";
 import { metricsTable } from "./report/report.js";
 import { paths } from "./paths.js";
@@ -54,22 +55,21 @@ function report(outcome: RunOutcome, flags: CliFlags, output: string): number {
 
 async function main(argv: string[]): Promise<number> {
   if (argv[2] === "apply") return applyMain(argv.slice(3));
+  if (argv[2] === "lineage") return lineageMain(argv.slice(3));
   const config = getConfig();
-  const program = buildProgram(config).addHelpText("after", APPLY_HELP);
+  const program = buildProgram(config).addHelpText("after", APPLY_HELP + LINEAGE_HELP);
   program.parse(argv);
   const flags = program.opts<CliFlags>();
   if (!existsSync(flags.csv))
     throw new TabtuneError("csv_missing", `${flags.csv} does not exist`, { suggestion: "check the --csv path" });
   const options = optionsFromFlags(flags, config);
-  if (options.provider !== "heuristic")
-    throw new TabtuneError("provider_unavailable", `--provider ${options.provider} is not implemented yet; this version decides with the heuristic provider`, {
-      suggestion: "run with --provider heuristic (and no --agent-api-base / openAI_endpoint) until LLM providers land",
-    });
+  setAgentApiKey(flags.agentApiKey); // to the decider's clients only, never into options or state
   const output = flags.output ?? defaultOutput(flags.csv);
   const answers = answerSource({
     answers: flags.answers ? readAnswersFile(flags.answers) : [],
     yes: flags.yes,
     interactive: isInteractive(),
+    freeText: options.provider !== "heuristic",
   });
   const runId = typeof flags.resume === "string" ? flags.resume : null;
   let outcome: RunOutcome;

@@ -10,6 +10,7 @@ import { TabtuneError } from "../errors.js";
 import { detail, logEntry, stage } from "../log.js";
 import { paths } from "../paths.js";
 import { writeReport } from "../report/report.js";
+import { rocPoints, type RocPoint } from "../report/roc.js";
 import { getConfig } from "../runtime.js";
 import type { CleanRow } from "../sandbox/sandbox.js";
 import type { State, Update } from "../state.js";
@@ -113,6 +114,8 @@ export async function evaluate(state: State): Promise<Update> {
   let baselineMetrics: ClassificationMetrics | RegressionMetrics;
   let llmMetrics: ClassificationMetrics | RegressionMetrics | null = null;
   const extra: Record<string, unknown> = {};
+  /** The baseline's ROC curve (binary only), for the report's plot. */
+  let roc: RocPoint[] | null = null;
 
   if (plan.task === "regression") {
     const truth = test.map((r) => Number(r[plan.target]));
@@ -136,6 +139,7 @@ export async function evaluate(state: State): Promise<Update> {
     const auc = baseline.positiveScores && rawLabels.length === 2 && rawLabels[1] !== undefined
       ? rocAuc(test.map((r) => String(r[plan.target]) === rawLabels[1]), baseline.positiveScores)
       : null;
+    if (auc !== null && baseline.positiveScores) roc = rocPoints(test.map((r) => String(r[plan.target]) === rawLabels[1]), baseline.positiveScores);
     baselineMetrics = {
       ...classificationMetrics(truth, predicted, labelTexts),
       ci: { level, ...classificationIntervals(truth, predicted, labelTexts, boot) },
@@ -164,7 +168,7 @@ export async function evaluate(state: State): Promise<Update> {
     features: plan.features,
     confidenceLevel: level,
     bootstrapResamples: boot.resamples,
-    baseline: { model, ...baselineMetrics },
+    baseline: { model, ...baselineMetrics, ...(roc ? { roc } : {}) },
     llm: llmMetrics ? { source: llmSource, predictions: predictionsPath, ...llmMetrics, ...extra } : null,
     llmStatus: llmMetrics ? `scored ${predictionsPath}` : "no LLM predictions in this run (run with --finetune where llamafactory-cli and a GPU exist, or --predict-endpoint URL)",
   };
@@ -181,7 +185,7 @@ export async function evaluate(state: State): Promise<Update> {
     numbers,
     artifacts: [resultsPath],
   });
-  writeReport({ ...state, evaluation, log: [...state.log, entry] });
+  await writeReport({ ...state, evaluation, log: [...state.log, entry] });
   stage("evaluate", `results in ${resultsPath}`);
   return { evaluation, log: [entry] };
 }
