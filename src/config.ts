@@ -54,7 +54,12 @@ export const ConfigSchema = z.object({
     batchRows: positiveInt,
   }),
   split: z.object({ testRatio: ratio }),
-  balance: z.object({ adviseBelowRatio: ratio }),
+  balance: z.object({
+    adviseBelowRatio: ratio,
+    sandboxMemoryMb: positiveInt.min(8, "sandboxMemoryMb must be at least 8 (isolated-vm's minimum)"),
+    sandboxTimeoutMs: positiveInt,
+    maxGrowth: z.number().min(1, "maxGrowth must let a balance script keep every row (at least 1)"),
+  }),
   training: z.object({
     model: z.string().min(1),
     loraRank: positiveInt,

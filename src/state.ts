@@ -136,6 +136,10 @@ export interface BalanceResult {
   strategy: BalanceStrategy;
   before: Record<string, number>;
   after: Record<string, number>;
+  /** The run's scripts/balance_data.js; null when nothing was resampled. */
+  script: ArtifactRef | null;
+  /** Who wrote that script ("heuristic" or "<provider>:<model>"); null without one. */
+  writer: string | null;
   trainRows: ArtifactRef;
   trainJson: ArtifactRef;
   testJson: ArtifactRef;

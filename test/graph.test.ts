@@ -106,6 +106,12 @@ describe("balance and config reviews", () => {
     for (const r of testRecords) testCounts[r.output] = (testCounts[r.output] ?? 0) + 1;
     expect(testCounts).toEqual(state.values.splitResult?.testClassCounts);
     expect(Object.values(testCounts).sort()).not.toEqual(Object.values(b?.after ?? {}).sort());
+    // The resampling was done by the run's own balance_data.js, kept beside its data.
+    expect(b?.writer).toBe("heuristic");
+    expect(b?.script?.path).toBe(join(state.values.runDir ?? "", "scripts", "balance_data.js"));
+    expect(readFileSync(b?.script?.path ?? "", "utf8")).toMatch(/strategy oversample[\s\S]*function balance\(records, ctx\)/);
+    const trainRows = readFileSync(b?.trainRows.path ?? "", "utf8").trim().split("\n");
+    expect(trainRows).toHaveLength(Object.values(b?.after ?? {}).reduce((x, y) => x + y, 0));
 
     await app.invoke(new Command({ resume: "use undersample instead" }), config);
     state = await next(app, config);

@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { rowMultiplicity } from "../src/stats/balance.js";
 import { fitMedian, fitMode } from "../src/stats/impute.js";
 import { testMask } from "../src/stats/split.js";
 
@@ -27,26 +26,6 @@ describe("testMask", () => {
   it("ignores labels when not stratified", () => {
     const mask = testMask(labels, 0.25, 3, false);
     expect(mask.reduce((a, b) => a + b, 0)).toBe(25);
-  });
-});
-
-describe("rowMultiplicity", () => {
-  const labels = ["a", "a", "a", "a", "b"];
-
-  it("oversamples every class up to the largest", () => {
-    const copies = rowMultiplicity(labels, "oversample", 1);
-    expect(copies[4]).toBe(4);
-    expect(Array.from(copies.slice(0, 4))).toEqual([1, 1, 1, 1]);
-  });
-
-  it("undersamples every class down to the smallest", () => {
-    const copies = rowMultiplicity(labels, "undersample", 1);
-    expect(copies.slice(0, 4).reduce((a, b) => a + b, 0)).toBe(1);
-    expect(copies[4]).toBe(1);
-  });
-
-  it("leaves rows alone with none", () => {
-    expect(Array.from(rowMultiplicity(labels, "none", 1))).toEqual([1, 1, 1, 1, 1]);
   });
 });
 

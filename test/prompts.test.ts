@@ -7,6 +7,7 @@ import { BalanceStrategy, Plan, TaskType } from "../src/schemas.js";
 
 /** The placeholders each prompt is rendered with by its caller. */
 const EXPECTED: Record<string, string[]> = {
+  balance: ["columns", "sample_rows", "ctx", "previous_code", "previous_error"],
   codegen: ["plan", "columns", "sample_rows", "ctx", "previous_code", "previous_error"],
   explore: ["target_hint", "profile", "sample_rows"],
   feedback: ["step", "accepted_forms", "columns", "answer"],

@@ -12,7 +12,7 @@ import { Plan, TargetChoice } from "../schemas.js";
 import { extractCode, extractJson } from "./answer-text.js";
 
 /** One decision kind per prompt file. */
-export type Decision = "explore" | "plan" | "codegen" | "verify" | "feedback";
+export type Decision = "explore" | "plan" | "codegen" | "verify" | "feedback" | "balance";
 
 /** The LLM's review of a prepared dataset (prompts/verify.md). */
 export const Critique = z.object({
@@ -119,6 +119,19 @@ export const CODEGEN: DecisionSpec<string> = {
     const code = extractCode(text);
     const missing = ["clean", "render"].filter((f) => !new RegExp(`\\bfunction\\s+${f}\\s*\\(|\\b(const|let|var)\\s+${f}\\s*=`).test(code));
     return missing.length === 0 ? { ok: true, value: code } : { ok: false, error: `the code defines no top-level ${missing.join(" or ")} function` };
+  },
+};
+
+export const BALANCE: DecisionSpec<string> = {
+  decision: "balance",
+  prompt: "balance",
+  role: "coder",
+  expected: "The JavaScript source of balance_data.js only, defining function balance(records, ctx) that returns an array of row indices.",
+  read(text) {
+    const code = extractCode(text);
+    return /\bfunction\s+balance\s*\(|\b(const|let|var)\s+balance\s*=/.test(code)
+      ? { ok: true, value: code }
+      : { ok: false, error: "the code defines no top-level balance function" };
   },
 };
 

@@ -21,7 +21,7 @@ import type { RunOptions } from "../options.js";
 import type { Plan, TargetChoice } from "../schemas.js";
 import type { LogEntry } from "../state.js";
 import { ask, type AskContext, type Decided, type DecisionRequest } from "./ask.js";
-import { CODEGEN, EXPLORE, feedbackSpec, PLAN, VERIFY, type CallRecord, type Critique, type FeedbackInterpretation } from "./decisions.js";
+import { BALANCE, CODEGEN, EXPLORE, feedbackSpec, PLAN, VERIFY, type CallRecord, type Critique, type FeedbackInterpretation } from "./decisions.js";
 import { createClient, type ChatClient } from "./providers.js";
 
 export type { Decided, DecisionRequest } from "./ask.js";
@@ -29,6 +29,7 @@ export { Critique, type CallRecord, type Decision, type FeedbackInterpretation }
 export { extractCode, extractJson, stripThinking } from "./answer-text.js";
 export { estimateTokens, profileText, sampleRowsText, planText } from "./profile-text.js";
 export {
+  balanceValues,
   codegenValues,
   exploreValues,
   feedbackValues,
@@ -36,6 +37,7 @@ export {
   planValues,
   promptLimits,
   verifyValues,
+  type BalanceInput,
   type CodegenInput,
   type FeedbackInput,
   type PlanInput,
@@ -53,6 +55,8 @@ export interface Decider {
   writePlan(request: DecisionRequest<Plan>): Promise<Decided<Plan>>;
   /** codegen: prepare_data.js from the coder model (prompts/codegen.md), fences removed. */
   writeCode(request: DecisionRequest<string>): Promise<Decided<string>>;
+  /** balance: balance_data.js from the coder model (prompts/balance.md), fences removed. */
+  writeBalanceCode(request: DecisionRequest<string>): Promise<Decided<string>>;
   /** verify: the critique of the prepared records (prompts/verify.md). */
   critique(request: DecisionRequest<Critique>): Promise<Decided<Critique>>;
   /** A review's free-text answer as actions `step` accepts (checkActions), or what was unclear. */
@@ -104,6 +108,7 @@ export function createDecider(options: DeciderOptions, config: Pick<Config, "llm
     chooseTarget: (request) => ask(context(EXPLORE.role), EXPLORE, request),
     writePlan: (request) => ask(context(PLAN.role), PLAN, request),
     writeCode: (request) => ask(context(CODEGEN.role), CODEGEN, request),
+    writeBalanceCode: (request) => ask(context(BALANCE.role), BALANCE, request),
     critique: (request) => ask(context(VERIFY.role), VERIFY, request),
     interpretFeedback: ({ step, ...request }) => {
       const spec = feedbackSpec(step);

@@ -94,6 +94,28 @@ export function codegenValues(input: CodegenInput, limits: PromptLimits): Record
   };
 }
 
+export interface BalanceInput {
+  plan: Plan;
+  profile: TableProfile;
+  /** What the script's ctx will hold (BalanceContext). */
+  ctx: unknown;
+  previousCode: string | null;
+  previousError: string | null;
+}
+
+/** Values of prompts/balance.md: the columns and a few rows the records hold, the ctx, and the failed try. */
+export function balanceValues(input: BalanceInput, limits: PromptLimits): Record<string, string> {
+  const used = [...input.plan.features, input.plan.target];
+  const byName = new Map(input.profile.columns.map((c) => [c.name, c]));
+  return {
+    columns: clip(used.map((name) => byName.get(name)).filter((c) => c !== undefined).map(columnLine).join("\n"), chars(limits, 0.2)),
+    sample_rows: sampleRowsText(input.profile.sample, { columns: used, maxRows: Math.min(limits.sampleRows, 5), maxChars: chars(limits, 0.1) }),
+    ctx: clip(JSON.stringify(input.ctx ?? {}, null, 1), chars(limits, 0.1)),
+    previous_code: input.previousCode ? clip(input.previousCode, chars(limits, 0.25)) : "",
+    previous_error: input.previousError ? clip(input.previousError, chars(limits, 0.05)) : "",
+  };
+}
+
 export interface VerifyInput {
   plan: Plan;
   /** One line per automatic check, e.g. "ok: every output is a label". */

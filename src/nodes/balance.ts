@@ -1,17 +1,20 @@
 /**
- * balance: resamples the training rows only (the test distribution is never touched),
- * then renders train.json and test.json with the approved prep script's `render`.
+ * balance: resamples the training rows only (the test distribution is never touched) by
+ * running scripts/balance_data.js in the sandbox (written by the coder model when one is
+ * configured, else the heuristic template), then renders train.json and test.json with
+ * the approved prep script's `render`.
  */
 import { copyFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { AtomicLineWriter, JsonArrayWriter, artifactRef, readJsonLines } from "../artifacts.js";
+import { AtomicLineWriter, JsonArrayWriter, artifactRef, readJsonLines, writeFileAtomic } from "../artifacts.js";
+import { writeAndRunBalance, type BalanceScript } from "../codegen/balance-coder.js";
 import { TabtuneError } from "../errors.js";
+import { callLogEntry } from "../llm/index.js";
 import { logEntry, stage } from "../log.js";
 import { paths } from "../paths.js";
 import type { CleanRow, PrepSandbox } from "../sandbox/sandbox.js";
-import type { State, Update } from "../state.js";
-import { rowMultiplicity } from "../stats/balance.js";
-import { getConfig } from "../runtime.js";
+import type { ArtifactRef, LogEntry, State, Update } from "../state.js";
+import { getConfig, getDecider } from "../runtime.js";
 import { openPrepSandbox } from "./execute.js";
 import { requireOptions, requirePlan, requireProfile, requireRunDir } from "./common.js";
 
@@ -37,35 +40,60 @@ async function renderRows(sandbox: PrepSandbox, from: string, to: string): Promi
   return out.count;
 }
 
+/** Rows per class, each row counted `copies(i)` times. */
+function countBy(labels: readonly string[], copies: (i: number) => number): Record<string, number> {
+  const counts: Record<string, number> = {};
+  labels.forEach((label, i) => (counts[label] = (counts[label] ?? 0) + copies(i)));
+  return counts;
+}
+
 export async function balance(state: State): Promise<Update> {
   const started = Date.now();
   const options = requireOptions(state);
   const plan = requirePlan(state);
+  const profile = requireProfile(state);
   const runDir = requireRunDir(state);
   const imputed = state.imputation;
   if (!imputed) throw new Error("balance needs the imputed rows");
   const strategy = plan.task === "regression" ? "none" : state.balanceStrategy;
 
-  const labels: string[] = [];
-  for await (const row of readJsonLines<CleanRow>(imputed.train.path)) labels.push(String(row[plan.target]));
-  const copies = rowMultiplicity(labels, strategy, options.seed);
-  const before: Record<string, number> = {};
-  const after: Record<string, number> = {};
-  labels.forEach((label, i) => {
-    before[label] = (before[label] ?? 0) + 1;
-    after[label] = (after[label] ?? 0) + (copies[i] ?? 0);
-  });
+  const rows: CleanRow[] = [];
+  for await (const row of readJsonLines<CleanRow>(imputed.train.path)) rows.push(row);
+  const labels = rows.map((row) => String(row[plan.target]));
+  const before = countBy(labels, () => 1);
+  let script: BalanceScript | null = null;
+  let scriptRef: ArtifactRef | null = null;
+  const copies = new Uint32Array(rows.length).fill(1);
+  if (strategy !== "none" && plan.task !== "regression") {
+    const config = getConfig();
+    script = await writeAndRunBalance({
+      rows,
+      ctx: { target: plan.target, task: plan.task, labels: plan.labels, strategy, seed: options.seed, counts: before, advice: plan.balancing.advice },
+      plan,
+      profile,
+      decider: getDecider(options),
+      config,
+    });
+    copies.fill(0);
+    for (const i of script.indices) copies[i] = (copies[i] ?? 0) + 1;
+    // The run keeps the script it was balanced with; scripts/ mirrors the latest run's.
+    const runScript = join(runDir, "scripts", "balance_data.js");
+    writeFileAtomic(runScript, script.code);
+    mkdirSync(join(options.output, "scripts"), { recursive: true });
+    copyFileSync(runScript, paths.balanceScript(options.output));
+    scriptRef = await artifactRef(runScript, null);
+  }
+  const after = countBy(labels, (i) => copies[i] ?? 0);
+
   const rowsPath = paths.finalTrainRows(runDir);
   const out = new AtomicLineWriter(rowsPath);
-  let i = 0;
-  for await (const row of readJsonLines<CleanRow>(imputed.train.path)) {
-    const line = JSON.stringify(row) + "\n";
+  for (let i = 0; i < rows.length; i++) {
+    const line = JSON.stringify(rows[i]) + "\n";
     for (let c = 0; c < (copies[i] ?? 0); c++) await out.write(line);
-    i += 1;
   }
   await out.commit();
 
-  const opened = await openPrepSandbox(paths.prepScript(options.output), plan, requireProfile(state));
+  const opened = await openPrepSandbox(paths.prepScript(options.output), plan, profile);
   if (!opened.ok) throw new TabtuneError("prep_script_broken", `prepare_data.js no longer compiles: ${opened.error}`);
   let trainCount: number;
   let testCount: number;
@@ -80,21 +108,33 @@ export async function balance(state: State): Promise<Update> {
   copyFileSync(paths.trainJson(runDir), join(paths.dataDir(options.output), "train.json"));
   copyFileSync(paths.testJson(runDir), join(paths.dataDir(options.output), "test.json"));
 
-  stage("balance", strategy === "none" ? `no resampling; ${trainCount} train / ${testCount} test records` : `${strategy}: ${JSON.stringify(before)} → ${JSON.stringify(after)}`);
+  const written = script ? ` by balance_data.js (${script.writer}${script.failures.length > 0 ? ` after ${script.failures.length} failed tries` : ""})` : "";
+  stage("balance", strategy === "none" ? `no resampling; ${trainCount} train / ${testCount} test records` : `${strategy}${written}: ${JSON.stringify(before)} → ${JSON.stringify(after)}`);
+  const log: LogEntry[] = (script?.calls ?? []).filter((c) => c.provider !== "heuristic").map((c) => callLogEntry("balance", c));
+  for (const failure of script?.failures ?? []) log.push(logEntry("balance", `balance script failed: ${failure}`, started, { by: script?.writer ?? "heuristic" }));
+  log.push(
+    logEntry("balance", strategy === "none" ? "no resampling" : `${strategy} training rows${written}`, started, {
+      by: script?.writer ?? "heuristic",
+      numbers: {
+        trainRecords: trainCount,
+        testRecords: testCount,
+        ...(script ? { scriptAttempts: script.attempts } : {}),
+        ...Object.fromEntries(Object.entries(after).map(([k, v]) => [`after:${k}`, v])),
+      },
+      artifacts: [...(scriptRef ? [scriptRef.path] : []), rowsPath, paths.trainJson(runDir), paths.testJson(runDir)],
+    }),
+  );
   return {
     balanceResult: {
       strategy,
       before,
       after,
+      script: scriptRef,
+      writer: script?.writer ?? null,
       trainRows: await artifactRef(rowsPath, trainCount),
       trainJson: await artifactRef(paths.trainJson(runDir), trainCount),
       testJson: await artifactRef(paths.testJson(runDir), testCount),
     },
-    log: [
-      logEntry("balance", strategy === "none" ? "no resampling" : `${strategy} training rows`, started, {
-        numbers: { trainRecords: trainCount, testRecords: testCount, ...Object.fromEntries(Object.entries(after).map(([k, v]) => [`after:${k}`, v])) },
-        artifacts: [rowsPath, paths.trainJson(runDir), paths.testJson(runDir)],
-      }),
-    ],
+    log,
   };
 }

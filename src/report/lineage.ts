@@ -88,7 +88,8 @@ export async function buildLineage(state: State): Promise<RunLineage> {
   fromRef(imp?.train, "impute", [split?.train.path, imp?.policies.path]);
   fromRef(imp?.test, "impute", [split?.test.path, imp?.policies.path]);
   const bal = state.balanceResult;
-  fromRef(bal?.trainRows, "balance", [imp?.train.path], bal ? `balancing ${bal.strategy}` : undefined);
+  fromRef(bal?.script, "balance", [imp?.train.path], bal?.writer ? `written by ${bal.writer}` : undefined);
+  fromRef(bal?.trainRows, "balance", [imp?.train.path, bal?.script?.path], bal ? `balancing ${bal.strategy}` : undefined);
   fromRef(bal?.trainJson, "balance", [bal?.trainRows.path, script]);
   fromRef(bal?.testJson, "balance", [imp?.test.path, script]);
   const cf = state.configFiles;

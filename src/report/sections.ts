@@ -190,7 +190,11 @@ export function buildSections(state: State, snapshot: { rows: SnapshotRow[]; fin
   if (b) {
     sections.push({
       title: "Balancing",
-      blocks: [{ p: `Strategy ${b.strategy}: before ${counts(b.before)}; after ${counts(b.after)}. The test rows are never resampled.` }, plotOr(plots.classes, "regression: no classes to balance")],
+      blocks: [
+        { p: `Strategy ${b.strategy}: before ${counts(b.before)}; after ${counts(b.after)}. The test rows are never resampled.` },
+        ...(b.script ? [{ link: { label: `Balancing script (written by ${b.writer ?? "heuristic"})`, path: resolve(b.script.path) } }] : []),
+        plotOr(plots.classes, "regression: no classes to balance"),
+      ],
     });
   }
   if (state.configFiles) {

@@ -84,7 +84,8 @@ function imputationRows(state: State): string[] {
 export function balanceSummary(state: State): string {
   const b = state.balanceResult;
   if (!b) return "not balanced";
-  return [row("strategy", b.strategy), row("before", counts(b.before)), row("after", counts(b.after)), row("test set", "untouched"), ...imputationRows(state)].join("\n");
+  const script = b.script ? [row("script", `${b.script.path} (written by ${b.writer ?? "heuristic"})`)] : [];
+  return [row("strategy", b.strategy), row("before", counts(b.before)), row("after", counts(b.after)), ...script, row("test set", "untouched"), ...imputationRows(state)].join("\n");
 }
 
 /** Estimated record lengths against cutoff_len, and the multi-GPU setup when there is one. */

@@ -69,12 +69,12 @@ type Entry = ivm.Reference<(op: string, payload: unknown, ctxJson?: string) => s
 const MAX_ERROR_CHARS = 2000;
 
 /** Shortens text from the isolate so a hostile message cannot flood logs or prompts. */
-function clip(text: string): string {
+export function clip(text: string): string {
   return text.length > MAX_ERROR_CHARS ? `${text.slice(0, MAX_ERROR_CHARS)}… (${text.length} characters)` : text;
 }
 
 /** "Name: message" of something thrown on the host by isolated-vm. */
-function errorText(error: unknown): string {
+export function errorText(error: unknown): string {
   return clip(error instanceof Error ? `${error.name}: ${error.message}` : String(error));
 }
 
@@ -334,7 +334,7 @@ function parseEnvelope(text: unknown, rowCount: number): Checked<Envelope> {
  * Names a failure thrown by isolated-vm as a verb phrase ("timed out after 5000 ms in
  * batch of 100 rows"): the memory limit, the time limit, or anything else.
  */
-function describeFailure(error: unknown, isolate: ivm.Isolate, limits: SandboxLimits, during: string): string {
+export function describeFailure(error: unknown, isolate: ivm.Isolate, limits: SandboxLimits, during: string): string {
   const text = errorText(error);
   if (isolate.isDisposed && /memory limit/i.test(text)) {
     return `exceeded the ${limits.memoryLimitMb} MB memory limit ${during}`;

@@ -6,7 +6,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 
-export type Decision = "explore" | "plan" | "codegen" | "verify" | "feedback";
+export type Decision = "explore" | "plan" | "codegen" | "verify" | "feedback" | "balance";
 export type Scripted = { status: number; body: unknown } | { content: string } | "hang";
 
 /** The first line of each prompt in prompts/*.md's <role>. */
@@ -16,6 +16,7 @@ const PROMPT_STARTS: [Decision, string][] = [
   ["codegen", "You write the data preparation script"],
   ["verify", "You review a fine-tuning dataset"],
   ["feedback", "You turn a reviewer's free-text answer"],
+  ["balance", "You write the balancing script"],
 ];
 
 export interface ChatServer {
@@ -34,7 +35,7 @@ function reply(res: ServerResponse, status: number, body: unknown): void {
 }
 
 export async function startChatServer(): Promise<ChatServer> {
-  const script: Record<Decision, Scripted[]> = { explore: [], plan: [], codegen: [], verify: [], feedback: [] };
+  const script: Record<Decision, Scripted[]> = { explore: [], plan: [], codegen: [], verify: [], feedback: [], balance: [] };
   const seen: ChatServer["seen"] = [];
   const handle = (req: IncomingMessage, res: ServerResponse) => {
     let raw = "";
