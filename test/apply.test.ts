@@ -5,11 +5,14 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ROOT, runCli, tempDir } from "./helpers/cli.js";
+import { readPrepSidecar } from "../src/codegen/sidecar.js";
+import { reapplyImputation } from "../src/stats/imputation/reapply.js";
+import { ROOT, runCli, runDirs, tempDir } from "./helpers/cli.js";
 
 const PENGUINS = join(ROOT, "test/fixtures/penguins.csv");
 let dir = "";
 let script = "";
+let runDir = "";
 
 beforeAll(() => {
   dir = tempDir("tabtune-apply-");
@@ -17,6 +20,7 @@ beforeAll(() => {
   const run = runCli(["--csv", PENGUINS, "--output", output, "--yes"]);
   expect(run.code, run.stderr).toBe(0);
   script = join(output, "scripts", "prepare_data.js");
+  runDir = join(output, runDirs(output).at(-1) ?? "");
 });
 
 /** The penguins file with its body replaced by `rows` (header kept). */
@@ -83,5 +87,49 @@ describe("tabtune apply", () => {
     const applyHelp = runCli(["apply", "--help"]);
     expect(applyHelp.code).toBe(0);
     expect(applyHelp.stdout).toMatch(/--script <path>[\s\S]*--csv <path>[\s\S]*--out <path>/);
+  });
+});
+
+describe("tabtune apply --policies", () => {
+  const kinds = () => {
+    const sidecar = readPrepSidecar(script);
+    if (!sidecar.ok) throw new Error(sidecar.error);
+    return new Map(Object.entries(sidecar.value.ctx.columns).map(([name, c]) => [name, c.kind as string]));
+  };
+
+  it("re-applies the run's fitted imputers: on the run's own test rows it reproduces imputed_test.jsonl byte for byte", async () => {
+    const out = join(dir, "reimputed_test.jsonl");
+    const result = await reapplyImputation(join(runDir, "imputation", "policies.json"), join(runDir, "data", "split_test.jsonl"), out, kinds());
+    expect(readFileSync(out, "utf8")).toBe(readFileSync(join(runDir, "data", "imputed_test.jsonl"), "utf8"));
+    expect(result.rows).toBe(readFileSync(out, "utf8").trim().split("\n").length);
+  });
+
+  it("fills the new rows' missing values before rendering and says what it filled", () => {
+    const csv = newCsv("gaps.csv", ["Adelie,Dream,39.5,,186,3800,", "Gentoo,Biscoe,46.1,13.2,211,4500,FEMALE", "Chinstrap,Dream,,17.9,192,3500,"]);
+    const out = join(dir, "gaps.json");
+    const run = runCli(["apply", "--script", script, "--csv", csv, "--out", out, "--policies", join(runDir, "imputation", "policies.json")]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/imputed .*Sex 2/);
+    const cleaned = readFileSync(join(dir, "gaps.cleaned.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+    for (const row of cleaned) for (const column of ["Sex", "Beak Depth (mm)", "Beak Length (mm)"]) expect(row[column], column).not.toBeNull();
+    const records = JSON.parse(readFileSync(out, "utf8")) as { input: string }[];
+    expect(records.map((r) => r.input).join(" ")).not.toMatch(/unknown/);
+    // Without --policies the same rows keep their gaps, rendered as unknown.
+    const plain = runCli(["apply", "--script", script, "--csv", csv, "--out", join(dir, "gaps-plain.json")]);
+    expect(plain.code, plain.stderr).toBe(0);
+    expect(readFileSync(join(dir, "gaps-plain.json"), "utf8")).toMatch(/unknown/);
+  });
+
+  it("refuses policies whose training rows changed, in one line, writing no records", () => {
+    const policies = JSON.parse(readFileSync(join(runDir, "imputation", "policies.json"), "utf8")) as { fittedOn: { sha256: string } };
+    policies.fittedOn.sha256 = "0".repeat(64);
+    const stale = join(dir, "stale-policies.json");
+    writeFileSync(stale, JSON.stringify(policies));
+    const csv = newCsv("stale.csv", ["Adelie,Dream,39.5,,186,3800,"]);
+    const out = join(dir, "stale.json");
+    const run = runCli(["apply", "--script", script, "--csv", csv, "--out", out, "--policies", stale]);
+    expect(run.code).toBe(1);
+    expect(run.stderr.trim().split("\n")).toEqual([expect.stringMatching(/^error: .*stale-policies\.json: the training rows it was fitted on, .*split_train\.jsonl, have changed since — /)]);
+    expect(existsSync(out)).toBe(false);
   });
 });

@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { readJsonLines } from "../src/artifacts.js";
 import { setQuiet } from "../src/log.js";
 import { impute } from "../src/nodes/impute.js";
+import { reapplyImputation } from "../src/stats/imputation/reapply.js";
 import { imputeState, reportColumns, type Row } from "./helpers/impute-state.js";
 import { plantedFrame } from "./helpers/planted.js";
 
@@ -91,5 +92,15 @@ describe("impute node, planted mechanisms", () => {
     testOut.forEach((r, i) => {
       if (wild[i]!.mcar === null) expect(r.mcar).toBeCloseTo(median, 9);
     });
+  });
+
+  it("policies.json re-applies the same fitted median, iterative and KNN imputers to new rows", async () => {
+    const { state, dir } = await imputeState({ names, train, test, target: "y", overrides: { mcar: "median", mar: "iterative", mnar: "knn" } });
+    await impute(state);
+    const out = join(dir, "reapplied_test.jsonl");
+    const kinds = new Map(names.map((n) => [n, "numeric"]));
+    const result = await reapplyImputation(join(dir, "run/imputation/policies.json"), join(dir, "test.jsonl"), out, kinds);
+    expect(readFileSync(out, "utf8")).toBe(readFileSync(join(dir, "run/data/imputed_test.jsonl"), "utf8"));
+    expect([...result.filled.keys()].sort()).toEqual(["mar", "mcar", "mnar"]);
   });
 });

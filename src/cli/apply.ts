@@ -2,13 +2,17 @@
  * `tabtune apply`: runs an approved prepare_data.js on new data, in the same sandbox
  * with the same checks as execute and verify. The script's ctx (plan, label mapping,
  * column statistics) comes from the prepare_data.ctx.json codegen wrote next to it.
+ * With --policies, the run's fitted imputation (imputation/policies.json) fills the
+ * cleaned rows before they are rendered, exactly as the run filled its test rows.
  */
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { basename, dirname, extname, join } from "node:path";
 import { Command } from "commander";
 import { readPrepSidecar } from "../codegen/sidecar.js";
 import { TabtuneError } from "../errors.js";
+import { renderRows } from "../nodes/balance.js";
 import { cleanCsv, openPrepCode } from "../nodes/execute.js";
+import { reapplyImputation, type Reapplied } from "../stats/imputation/reapply.js";
 import { verifyRecords } from "../nodes/verify.js";
 import { readCsvHeader } from "../table/csv.js";
 
@@ -16,6 +20,8 @@ export interface ApplyArgs {
   script: string;
   csv: string;
   out: string;
+  /** A run's imputation/policies.json; absent: missing values stay empty ("unknown"). */
+  policies?: string;
 }
 
 /** `new.json` → `new.cleaned.jsonl`: the cleaned rows, kept next to the records. */
@@ -43,14 +49,24 @@ export async function applyScript(args: ApplyArgs): Promise<string[]> {
       suggestion: missing.includes(plan.target) ? `the records need the target "${plan.target}" for their output` : "use a CSV with the training file's header",
     });
 
+  if (args.policies) mustExist(args.policies, "--policies", "pass <run>/imputation/policies.json of the run whose script this is");
   const opened = await openPrepCode(readFileSync(args.script, "utf8"), ctx);
   if (!opened.ok) throw new TabtuneError("apply_script_broken", `${args.script}: ${opened.error}`, { suggestion: "re-run tabtune to write the script again" });
   const cleanedPath = cleanedPathFor(args.out);
+  // With imputation the rows are cleaned, filled, then rendered; the unfilled rows are scratch.
+  const rawCleaned = args.policies ? `${cleanedPath}.unimputed-${process.pid}` : cleanedPath;
   let run;
+  let imputed: Reapplied | null = null;
   try {
-    run = await cleanCsv({ csv: args.csv, sandbox: opened.sandbox, cleanedPath, renderedPath: args.out, sampleSize: 1, target: plan.target });
+    run = await cleanCsv({ csv: args.csv, sandbox: opened.sandbox, cleanedPath: rawCleaned, renderedPath: args.policies ? null : args.out, sampleSize: 1, target: plan.target });
+    if (run.ok && args.policies) {
+      const kinds = new Map(Object.entries(ctx.columns).map(([name, c]) => [name, c.kind as string]));
+      imputed = await reapplyImputation(args.policies, rawCleaned, cleanedPath, kinds);
+      await renderRows(opened.sandbox, cleanedPath, args.out);
+    }
   } finally {
     opened.sandbox.dispose();
+    if (args.policies) rmSync(rawCleaned, { force: true });
   }
   if (!run.ok) {
     const e = run.error;
@@ -75,6 +91,11 @@ export async function applyScript(args: ApplyArgs): Promise<string[]> {
     `applied ${args.script} (plan version ${sidecar.value.planVersion}, attempt ${sidecar.value.attempt}) to ${args.csv}`,
     `  rows     ${run.rowsIn} in → ${run.rowsOut} records${run.dropped > 0 ? `, ${run.dropped} dropped (${reasons})` : ""}`,
   ];
+  if (imputed) {
+    const filled = [...imputed.filled].filter(([, n]) => n > 0).map(([name, n]) => `${name} ${n}`).join(", ");
+    const empty = [...imputed.unfitted].map(([name, n]) => `${name} ${n}`).join(", ");
+    lines.push(`  imputed  ${filled || "no cell needed filling"} (fitted imputers of ${args.policies})${empty ? `; left unknown, no policy was fitted: ${empty}` : ""}`);
+  }
   if (plan.task !== "regression") lines.push(`  classes  ${Object.entries(verified.classCounts).map(([k, v]) => `${k} ${v}`).join(", ")}`);
   lines.push(`  checks   ${verified.checks.map((c) => c.name).join(", ")}: all passed`);
   lines.push(`  records  ${args.out}`, `  cleaned  ${cleanedPath}`);
@@ -88,14 +109,15 @@ export function buildApplyProgram(): Command {
     .requiredOption("--script <path>", "<output>/scripts/prepare_data.js of an approved run (its prepare_data.ctx.json is read too)")
     .requiredOption("--csv <path>", "the new data, with the training file's columns and the target")
     .requiredOption("--out <path>", "where to write the records (a JSON array); the cleaned rows go next to it as <name>.cleaned.jsonl")
+    .option("--policies <path>", "<run>/imputation/policies.json: fill missing values with that run's fitted imputers before rendering")
     .showHelpAfterError("(run tabtune apply --help for every flag)");
 }
 
 /** Help text the main command shows for the subcommand. */
 export const APPLY_HELP = `
 Commands:
-  tabtune apply --script <run>/scripts/prepare_data.js --csv new.csv --out new.json
-                           run approved prep code on new data (tabtune apply --help)`;
+  tabtune apply --script <run>/scripts/prepare_data.js --csv new.csv --out new.json [--policies <run>/imputation/policies.json]
+                           run approved prep code (and the run's imputation) on new data (tabtune apply --help)`;
 
 /** `tabtune apply …`: parses its flags, runs, prints a summary; returns the exit code. */
 export async function applyMain(argv: string[]): Promise<number> {

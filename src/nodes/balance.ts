@@ -18,7 +18,8 @@ import { getConfig, getDecider } from "../runtime.js";
 import { openPrepSandbox } from "./execute.js";
 import { requireOptions, requirePlan, requireProfile, requireRunDir } from "./common.js";
 
-async function renderRows(sandbox: PrepSandbox, from: string, to: string): Promise<number> {
+/** Renders the cleaned rows of `from` (JSON lines) into the Alpaca array `to` with the prep script's `render`. */
+export async function renderRows(sandbox: PrepSandbox, from: string, to: string): Promise<number> {
   const batchRows = getConfig().sandbox.batchRows;
   const out = new JsonArrayWriter(to);
   let batch: CleanRow[] = [];

@@ -7,68 +7,25 @@
  */
 import { copyFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { AtomicLineWriter, artifactRef, readJsonLines, sha256File, writeFileAtomic } from "../artifacts.js";
+import { artifactRef, sha256File, writeFileAtomic } from "../artifacts.js";
 import { logEntry, stage } from "../log.js";
 import { paths } from "../paths.js";
 import { getConfig } from "../runtime.js";
-import type { CleanRow } from "../sandbox/sandbox.js";
 import type { ImputedColumn, State, Update } from "../state.js";
 import { combine, fitEngine, engineOf, type Engine, type EngineSettings, type FittedEngine } from "../stats/imputation/engines.js";
-import { buildColumn, isMissing, missingCount, sampleRows, takeRows, type Frame } from "../stats/imputation/frame.js";
+import { buildColumn, missingCount, sampleRows, takeRows, type Frame } from "../stats/imputation/frame.js";
 import { littleMcarTest } from "../stats/imputation/little-mcar.js";
 import { columnMechanisms, type ColumnMechanism } from "../stats/imputation/mechanism.js";
 import { policyFits, type ImputePolicy, type LlmCategoricalImputer } from "../stats/imputation/policies.js";
 import { imputationReport } from "../stats/imputation/report.js";
+import { readColumns, writeImputed, type Cell } from "../stats/imputation/rows-io.js";
 import { mnarSensitivity, scoreColumns, type DownstreamTarget, type ScoringSettings } from "../stats/imputation/scoring.js";
 import { requireOptions, requirePlan, requireProfile, requireRunDir } from "./common.js";
 
 type Family = "numeric" | "categorical" | "other";
-type Cell = string | number | boolean | null;
 
 /** Issue 4 plugs the LLM imputer for categorical cells in here; until then it is never offered. */
 const llmImputer: LlmCategoricalImputer | null = null;
-
-async function readColumns(path: string, names: string[]): Promise<{ rows: number; cells: Map<string, Cell[]> }> {
-  const cells = new Map<string, Cell[]>(names.map((n) => [n, []]));
-  let rows = 0;
-  for await (const row of readJsonLines<CleanRow>(path)) {
-    rows++;
-    for (const name of names) {
-      const v = row[name];
-      cells.get(name)!.push(v === undefined || v === null || v === "" ? null : (v as Cell));
-    }
-  }
-  return { rows, cells };
-}
-
-/** A filled cell back in the row's own type: integers rounded, booleans as booleans. */
-function cellValue(frame: Frame, j: number, i: number, kind: string | undefined): Cell {
-  const col = frame.columns[j]!;
-  if (isMissing(col, i)) return null;
-  if (col.kind === "numeric") return kind === "integer" ? Math.round(col.values[i]!) : col.values[i]!;
-  const level = col.levels[col.codes[i]!]!;
-  return kind === "boolean" ? level === "true" : level;
-}
-
-/** Streams `from` to `to`, filling each missing feature cell from the imputed frame. */
-async function writeImputed(from: string, to: string, frame: Frame, columns: number[], kinds: Map<string, string>, filled: Map<string, number>): Promise<number> {
-  const out = new AtomicLineWriter(to);
-  let i = 0;
-  for await (const row of readJsonLines<CleanRow>(from)) {
-    for (const j of columns) {
-      const name = frame.columns[j]!.name;
-      if (row[name] !== null && row[name] !== undefined && row[name] !== "") continue;
-      const value = cellValue(frame, j, i, kinds.get(name));
-      if (value === null) continue;
-      row[name] = value;
-      filled.set(name, (filled.get(name) ?? 0) + 1);
-    }
-    await out.write(JSON.stringify(row) + "\n");
-    i++;
-  }
-  await out.commit();
-  return out.lines;
-}
 
 function describeValue(policy: ImputePolicy, engine: FittedEngine | undefined, j: number, settings: EngineSettings): string | number {
   if (policy === "unknown") return "left empty (rendered as unknown)";

@@ -1,0 +1,53 @@
+/**
+ * Cleaned rows (JSON lines) in and out of imputation frames: the cells of named columns
+ * read into memory, and rows streamed back out with their missing feature cells filled
+ * from an imputed frame, each in the row's own type.
+ */
+import { AtomicLineWriter, readJsonLines } from "../../artifacts.js";
+import type { CleanRow } from "../../sandbox/sandbox.js";
+import { isMissing, type Frame } from "./frame.js";
+
+export type Cell = string | number | boolean | null;
+
+/** The cells of `names`, row by row (undefined and "" read as missing). */
+export async function readColumns(path: string, names: string[]): Promise<{ rows: number; cells: Map<string, Cell[]> }> {
+  const cells = new Map<string, Cell[]>(names.map((n) => [n, []]));
+  let rows = 0;
+  for await (const row of readJsonLines<CleanRow>(path)) {
+    rows++;
+    for (const name of names) {
+      const v = row[name];
+      cells.get(name)!.push(v === undefined || v === null || v === "" ? null : (v as Cell));
+    }
+  }
+  return { rows, cells };
+}
+
+/** A filled cell back in the row's own type: integers rounded, booleans as booleans. */
+export function cellValue(frame: Frame, j: number, i: number, kind: string | undefined): Cell {
+  const col = frame.columns[j]!;
+  if (isMissing(col, i)) return null;
+  if (col.kind === "numeric") return kind === "integer" ? Math.round(col.values[i]!) : col.values[i]!;
+  const level = col.levels[col.codes[i]!]!;
+  return kind === "boolean" ? level === "true" : level;
+}
+
+/** Streams `from` to `to`, filling each missing feature cell from the imputed frame. */
+export async function writeImputed(from: string, to: string, frame: Frame, columns: number[], kinds: Map<string, string>, filled: Map<string, number>): Promise<number> {
+  const out = new AtomicLineWriter(to);
+  let i = 0;
+  for await (const row of readJsonLines<CleanRow>(from)) {
+    for (const j of columns) {
+      const name = frame.columns[j]!.name;
+      if (row[name] !== null && row[name] !== undefined && row[name] !== "") continue;
+      const value = cellValue(frame, j, i, kinds.get(name));
+      if (value === null) continue;
+      row[name] = value;
+      filled.set(name, (filled.get(name) ?? 0) + 1);
+    }
+    await out.write(JSON.stringify(row) + "\n");
+    i++;
+  }
+  await out.commit();
+  return out.lines;
+}
