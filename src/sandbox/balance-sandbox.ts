@@ -9,6 +9,7 @@
  * rows never reach it.
  */
 import ivm from "isolated-vm";
+import { ISOLATE_HELPERS_SOURCE } from "./harness.js";
 import { clip, describeFailure, errorText, type CleanRow, type SandboxLimits } from "./sandbox.js";
 
 /** What a balance script may read besides the rows. */
@@ -48,25 +49,7 @@ const BALANCE_PRELUDE = `(function () {
   let ctx = null;
   let maxIndices = 0;
 
-  function deepFreeze(value) {
-    if (value !== null && typeof value === "object") {
-      const names = ownNames(value);
-      for (let i = 0; i < names.length; i++) deepFreeze(value[names[i]]);
-      freeze(value);
-    }
-    return value;
-  }
-
-  function describe(error) {
-    try {
-      if (error !== null && typeof error === "object" && typeof error.message === "string") {
-        return StringCtor(error.name || "Error") + ": " + error.message;
-      }
-      return "threw a non-Error value: " + StringCtor(error);
-    } catch (inner) {
-      return "threw a value that cannot be described";
-    }
-  }
+${ISOLATE_HELPERS_SOURCE}
 
   function fail(message) {
     return stringify({ ok: false, error: message });

@@ -31,6 +31,31 @@ export const UNSUPPORTED_TAG = "__tabtune_unsupported__";
 /** Largest JSON text one row may serialize to, in characters. */
 export const MAX_ROW_CHARS = 4 * 1024 * 1024;
 
+/**
+ * Functions both sandbox preludes define (prep and balance), as source text. They use the
+ * prelude's captured `freeze`, `ownNames` and `StringCtor`, so generated code that patches
+ * Object or String later cannot change them.
+ */
+export const ISOLATE_HELPERS_SOURCE = `  function deepFreeze(value) {
+    if (value !== null && typeof value === "object") {
+      const names = ownNames(value);
+      for (let i = 0; i < names.length; i++) deepFreeze(value[names[i]]);
+      freeze(value);
+    }
+    return value;
+  }
+
+  function describe(error) {
+    try {
+      if (error !== null && typeof error === "object" && typeof error.message === "string") {
+        return StringCtor(error.name || "Error") + ": " + error.message;
+      }
+      return "threw a non-Error value: " + StringCtor(error);
+    } catch (inner) {
+      return "threw a value that cannot be described";
+    }
+  }`;
+
 /** Evaluates to the entry function; see the module comment. */
 export const PRELUDE_SOURCE = `(function () {
   "use strict";
@@ -56,15 +81,7 @@ export const PRELUDE_SOURCE = `(function () {
   let fns = null;
   let ctx = null;
 
-  function deepFreeze(value) {
-    if (value !== null && typeof value === "object") {
-      const names = ownNames(value);
-      for (let i = 0; i < names.length; i++) deepFreeze(value[names[i]]);
-      freeze(value);
-    }
-    return value;
-  }
-
+${ISOLATE_HELPERS_SOURCE}
   function tag(kind) {
     return parse('{"' + TAG + '":' + stringify(kind) + "}");
   }
@@ -164,17 +181,6 @@ export const PRELUDE_SOURCE = `(function () {
     const text = taggedText("render", value);
     const again = recordCopy(parse(text));
     return again !== null ? again : new Invalid(text);
-  }
-
-  function describe(error) {
-    try {
-      if (error !== null && typeof error === "object" && typeof error.message === "string") {
-        return StringCtor(error.name || "Error") + ": " + error.message;
-      }
-      return "threw a non-Error value: " + StringCtor(error);
-    } catch (inner) {
-      return "threw a value that cannot be described";
-    }
   }
 
   function failure(op, index, error, cleaned) {
