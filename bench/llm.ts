@@ -5,10 +5,12 @@
  */
 import { loadConfig } from "../src/config.js";
 import {
+  balanceValues,
   codegenValues,
   exploreValues,
   feedbackValues,
   fitPrompt,
+  imputeValues,
   planValues,
   promptLimits,
   verifyValues,
@@ -78,6 +80,8 @@ export function promptSizes(profile: TableProfile): { call: string; tokens: numb
     ["codegen (first)", "codegen", codegenValues({ plan, profile, ctx: { labels: plan.labels, features: plan.features }, previousCode: null, previousError: null }, limits)],
     ["codegen (retry)", "codegen", codegenValues({ plan, profile, ctx: { labels: plan.labels, features: plan.features }, previousCode: longCode, previousError: "TypeError: x is undefined\n".repeat(200) }, limits)],
     ["verify", "verify", verifyValues({ plan, checks: ["ok: alpaca shape", "ok: every output is a label"], records }, limits)],
+    ["balance (retry)", "balance", balanceValues({ plan, profile, ctx: { target: plan.target, strategy: "oversample", seed: 42, counts: { Yes: 3000, No: 7000 } }, previousCode: longCode, previousError: "RangeError: x\n".repeat(200) }, limits)],
+    ["impute", "impute", imputeValues({ column: plan.features[0] ?? "", vocabulary: ["a", "b", "c"], examples: profile.sample.map((row) => ({ ...row })), rows: profile.sample.map((row) => ({ ...row })) }, limits)],
     ["feedback", "feedback", feedbackValues({ step: "review_prep", answer: "remove the ID-like columns and predict only for adults", columns: profile.columns.map((c) => c.name), priority: plan.features }, limits)],
   ];
   return calls.map(([call, prompt, values]) => {

@@ -122,6 +122,7 @@ export const ConfigSchema = z.object({
     mcarAlpha: ratio,
     downstream: z.object({ trees: positiveInt, validationRatio: ratio }),
     mnarDeltas: z.array(z.number()).min(1),
+    llm: z.object({ batchRows: positiveInt.max(200, "llm.batchRows: at most 200 rows a call keeps prompts small"), maxScoredCells: positiveInt }),
   }),
   llm: z.object({
     temperature: z.number().min(0).max(2),

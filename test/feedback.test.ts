@@ -321,11 +321,11 @@ describe("impute overrides", () => {
   });
 
   it("rejects an unknown policy and says which exist", () => {
-    expect(error("impute Income: magic", "review_prep")).toMatch(/unknown imputation policy "magic": use mean, median, mode, knn, iterative, unknown/);
+    expect(error("impute Income: magic", "review_prep")).toMatch(/unknown imputation policy "magic": use mean, median, mode, knn, iterative, llm, unknown/);
   });
 
   it("is accepted only at review_prep, and listed in its help", () => {
     expect(error("impute Income: knn", "review_config")).toMatch(/not accepted at review_config.*accepted at review_prep/s);
-    expect(describeAcceptedFeedback("review_prep").join("\n")).toMatch(/impute <column>: mean \| median \| mode \| knn \| iterative \| unknown/);
+    expect(describeAcceptedFeedback("review_prep").join("\n")).toMatch(/impute <column>: mean \| median \| mode \| knn \| iterative \| llm \| unknown/);
   });
 });

@@ -37,7 +37,7 @@ describe("prompt size", () => {
 
   it.each([20, 2000])("every prompt of a %i-column table stays under the budget without shortening", (width) => {
     const sizes = promptSizes(syntheticProfile(width));
-    expect(sizes.map((s) => s.call)).toEqual(["explore", "plan (first)", "plan (revision)", "codegen (first)", "codegen (retry)", "verify", "feedback"]);
+    expect(sizes.map((s) => s.call)).toEqual(["explore", "plan (first)", "plan (revision)", "codegen (first)", "codegen (retry)", "verify", "balance (retry)", "impute", "feedback"]);
     for (const s of sizes) {
       expect(s.tokens, s.call).toBeLessThanOrEqual(max);
       expect(s.shortened, s.call).toEqual([]);

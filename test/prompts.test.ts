@@ -11,6 +11,7 @@ const EXPECTED: Record<string, string[]> = {
   codegen: ["plan", "columns", "sample_rows", "ctx", "previous_code", "previous_error"],
   explore: ["target_hint", "profile", "sample_rows"],
   feedback: ["step", "accepted_forms", "columns", "answer"],
+  impute: ["column", "vocabulary", "examples", "rows", "count"],
   plan: ["target_choice", "profile", "sample_rows", "previous_plan", "feedback"],
   reask: ["error", "expected"],
   verify: ["plan", "checks", "records"],

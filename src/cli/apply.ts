@@ -94,7 +94,8 @@ export async function applyScript(args: ApplyArgs): Promise<string[]> {
   if (imputed) {
     const filled = [...imputed.filled].filter(([, n]) => n > 0).map(([name, n]) => `${name} ${n}`).join(", ");
     const empty = [...imputed.unfitted].map(([name, n]) => `${name} ${n}`).join(", ");
-    lines.push(`  imputed  ${filled || "no cell needed filling"} (fitted imputers of ${args.policies})${empty ? `; left unknown, no policy was fitted: ${empty}` : ""}`);
+    const asked = imputed.askedModel.length > 0 ? `; left unknown, the run asked a model for these and apply calls none: ${imputed.askedModel.join(", ")}` : "";
+    lines.push(`  imputed  ${filled || "no cell needed filling"} (fitted imputers of ${args.policies})${empty ? `; left unknown, no policy was fitted: ${empty}` : ""}${asked}`);
   }
   if (plan.task !== "regression") lines.push(`  classes  ${Object.entries(verified.classCounts).map(([k, v]) => `${k} ${v}`).join(", ")}`);
   lines.push(`  checks   ${verified.checks.map((c) => c.name).join(", ")}: all passed`);

@@ -12,7 +12,7 @@ import { Plan, TargetChoice } from "../schemas.js";
 import { extractCode, extractJson } from "./answer-text.js";
 
 /** One decision kind per prompt file. */
-export type Decision = "explore" | "plan" | "codegen" | "verify" | "feedback" | "balance";
+export type Decision = "explore" | "plan" | "codegen" | "verify" | "feedback" | "balance" | "impute";
 
 /** The LLM's review of a prepared dataset (prompts/verify.md). */
 export const Critique = z.object({
@@ -134,6 +134,17 @@ export const BALANCE: DecisionSpec<string> = {
       : { ok: false, error: "the code defines no top-level balance function" };
   },
 };
+
+/** The LLM imputer's answer (prompts/impute.md): one value per row asked, null when it cannot tell. */
+export const ImputeAnswer = z.object({ values: z.array(z.string().nullable()) });
+export type ImputeAnswer = z.infer<typeof ImputeAnswer>;
+
+export const IMPUTE = jsonSpec(
+  "impute",
+  "impute",
+  ImputeAnswer,
+  'One JSON object and nothing else: {"values": [string | null, ...]}, one entry per row, in order, each one of the allowed values or null.',
+);
 
 /** Feedback answers are checked against what the review step accepts. */
 export function feedbackSpec(step: ReviewStep): DecisionSpec<FeedbackInterpretation> {

@@ -21,16 +21,17 @@ import type { RunOptions } from "../options.js";
 import type { Plan, TargetChoice } from "../schemas.js";
 import type { LogEntry } from "../state.js";
 import { ask, type AskContext, type Decided, type DecisionRequest } from "./ask.js";
-import { BALANCE, CODEGEN, EXPLORE, feedbackSpec, PLAN, VERIFY, type CallRecord, type Critique, type FeedbackInterpretation } from "./decisions.js";
+import { BALANCE, CODEGEN, EXPLORE, feedbackSpec, IMPUTE, PLAN, VERIFY, type ImputeAnswer, type CallRecord, type Critique, type FeedbackInterpretation } from "./decisions.js";
 import { createClient, type ChatClient } from "./providers.js";
 
 export type { Decided, DecisionRequest } from "./ask.js";
-export { Critique, type CallRecord, type Decision, type FeedbackInterpretation } from "./decisions.js";
+export { Critique, ImputeAnswer, type CallRecord, type Decision, type FeedbackInterpretation } from "./decisions.js";
 export { extractCode, extractJson, stripThinking } from "./answer-text.js";
 export { estimateTokens, profileText, sampleRowsText, planText } from "./profile-text.js";
 export {
   balanceValues,
   codegenValues,
+  imputeValues,
   exploreValues,
   feedbackValues,
   fitPrompt,
@@ -39,6 +40,7 @@ export {
   verifyValues,
   type BalanceInput,
   type CodegenInput,
+  type ImputeInput,
   type FeedbackInput,
   type PlanInput,
   type PromptLimits,
@@ -57,6 +59,8 @@ export interface Decider {
   writeCode(request: DecisionRequest<string>): Promise<Decided<string>>;
   /** balance: balance_data.js from the coder model (prompts/balance.md), fences removed. */
   writeBalanceCode(request: DecisionRequest<string>): Promise<Decided<string>>;
+  /** impute: categorical values for rows' missing cells (prompts/impute.md); the caller checks the vocabulary. */
+  imputeCategories(request: DecisionRequest<ImputeAnswer>): Promise<Decided<ImputeAnswer>>;
   /** verify: the critique of the prepared records (prompts/verify.md). */
   critique(request: DecisionRequest<Critique>): Promise<Decided<Critique>>;
   /** A review's free-text answer as actions `step` accepts (checkActions), or what was unclear. */
@@ -109,6 +113,7 @@ export function createDecider(options: DeciderOptions, config: Pick<Config, "llm
     writePlan: (request) => ask(context(PLAN.role), PLAN, request),
     writeCode: (request) => ask(context(CODEGEN.role), CODEGEN, request),
     writeBalanceCode: (request) => ask(context(BALANCE.role), BALANCE, request),
+    imputeCategories: (request) => ask(context(IMPUTE.role), IMPUTE, request),
     critique: (request) => ask(context(VERIFY.role), VERIFY, request),
     interpretFeedback: ({ step, ...request }) => {
       const spec = feedbackSpec(step);

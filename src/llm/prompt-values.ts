@@ -116,6 +116,28 @@ export function balanceValues(input: BalanceInput, limits: PromptLimits): Record
   };
 }
 
+export interface ImputeInput {
+  column: string;
+  /** The values the answer may use (the column's training levels). */
+  vocabulary: readonly string[];
+  /** Observed training rows: the other features and the column's value. */
+  examples: readonly Record<string, unknown>[];
+  /** The rows to fill: their other features only. */
+  rows: readonly Record<string, unknown>[];
+}
+
+/** Values of prompts/impute.md: the allowed values, a few solved examples, the rows to fill. */
+export function imputeValues(input: ImputeInput, limits: PromptLimits): Record<string, string> {
+  const line = (row: Record<string, unknown>, i: number) => `#${i + 1} ${clip(JSON.stringify(row), 600)}`;
+  return {
+    column: JSON.stringify(input.column),
+    vocabulary: clip(JSON.stringify(input.vocabulary), chars(limits, 0.1)),
+    examples: clip(input.examples.slice(0, limits.sampleRows).map(line).join("\n") || "(none)", chars(limits, 0.3)),
+    rows: clip(input.rows.map(line).join("\n"), chars(limits, 0.4)),
+    count: String(input.rows.length),
+  };
+}
+
 export interface VerifyInput {
   plan: Plan;
   /** One line per automatic check, e.g. "ok: every output is a label". */

@@ -10,13 +10,15 @@ import { join } from "node:path";
 import { artifactRef, sha256File, writeFileAtomic } from "../artifacts.js";
 import { logEntry, stage } from "../log.js";
 import { paths } from "../paths.js";
-import { getConfig } from "../runtime.js";
+import { callLogEntry } from "../llm/index.js";
+import { getConfig, getDecider } from "../runtime.js";
 import type { ImputedColumn, State, Update } from "../state.js";
 import { combine, fitEngine, engineOf, type Engine, type EngineSettings, type FittedEngine } from "../stats/imputation/engines.js";
 import { buildColumn, missingCount, sampleRows, takeRows, type Frame } from "../stats/imputation/frame.js";
 import { littleMcarTest } from "../stats/imputation/little-mcar.js";
 import { columnMechanisms, type ColumnMechanism } from "../stats/imputation/mechanism.js";
-import { policyFits, type ImputePolicy, type LlmCategoricalImputer } from "../stats/imputation/policies.js";
+import { createLlmImputer, type LlmImputer } from "../stats/imputation/llm-imputer.js";
+import { policyFits, type ImputePolicy } from "../stats/imputation/policies.js";
 import { imputationReport } from "../stats/imputation/report.js";
 import { readColumns, writeImputed, type Cell } from "../stats/imputation/rows-io.js";
 import { mnarSensitivity, scoreColumns, type DownstreamTarget, type ScoringSettings } from "../stats/imputation/scoring.js";
@@ -24,11 +26,9 @@ import { requireOptions, requirePlan, requireProfile, requireRunDir } from "./co
 
 type Family = "numeric" | "categorical" | "other";
 
-/** Issue 4 plugs the LLM imputer for categorical cells in here; until then it is never offered. */
-const llmImputer: LlmCategoricalImputer | null = null;
-
-function describeValue(policy: ImputePolicy, engine: FittedEngine | undefined, j: number, settings: EngineSettings): string | number {
+function describeValue(policy: ImputePolicy, engine: FittedEngine | undefined, j: number, settings: EngineSettings, llm: LlmImputer | null): string | number {
   if (policy === "unknown") return "left empty (rendered as unknown)";
+  if (policy === "llm") return `asked of ${llm?.model ?? "the model"} row by row (training vocabulary only)`;
   if (policy === "knn") return `${settings.knn.k} nearest neighbours`;
   if (policy === "iterative") return `forest chained equations, ${settings.iterative.rounds} rounds`;
   const value = engine?.fills[j]?.value;
@@ -101,17 +101,27 @@ export async function impute(state: State): Promise<Update> {
       : null;
   const scored = needs.length > 0 ? scoreColumns(analysis, needs, target, scoring) : { columns: [], downstream: null };
 
+  // With a model, categorical columns may also be asked of it; it is scored on masked
+  // analysis cells only (no downstream check: that would ask it for every validation row).
+  const llm = createLlmImputer(getDecider(options), options, config);
+  const llmScores = new Map<number, { maskedError: number | null; cells: number }>();
+  if (llm) for (const j of needs) if (train.columns[j]!.kind === "categorical") llmScores.set(j, await llm.score(analysis, j, seed));
+
   // Choice per column: the review override, else the lowest score.
   const policies: (ImputePolicy | null)[] = train.columns.map(() => null);
   const chosenBy = new Map<number, ImputedColumn["chosenBy"]>();
   needs.forEach((j, k) => {
     const name = train.columns[j]!.name;
     const override = state.imputeOverrides[name];
-    if (override && policyFits(override, family(name))) {
+    if (override && policyFits(override, family(name)) && (override !== "llm" || llm !== null)) {
       policies[j] = override;
       chosenBy.set(j, "user");
     } else {
-      policies[j] = scored.columns[k]!.best;
+      const best = scored.columns[k]!;
+      const bestError = best.candidates.find((c) => c.policy === best.best)?.maskedError ?? null;
+      const asked = llmScores.get(j);
+      const measured = asked?.maskedError ?? null;
+      policies[j] = measured !== null && (bestError === null || measured < bestError - 1e-12) ? "llm" : best.best;
       chosenBy.set(j, "score");
     }
   });
@@ -124,6 +134,11 @@ export async function impute(state: State): Promise<Update> {
   }
   const trainFilled = combine(train, new Map([...engines].map(([e, f]) => [e, f.trainFilled])), policies);
   const testFilled = combine(test, new Map([...engines].map(([e, f]) => [e, f.apply(test)])), policies);
+  for (const j of needs) {
+    if (policies[j] !== "llm" || !llm) continue;
+    trainFilled.columns[j] = await llm.fill(train, train, j, seed);
+    testFilled.columns[j] = await llm.fill(test, train, j, seed);
+  }
 
   const mnar = needs.filter((j) => mechanisms.get(j)?.mechanism === "MNAR (suspected)" && policies[j] !== "unknown" && train.columns[j]!.kind === "numeric");
   const sensitivity = target && mnar.length > 0 ? mnarSensitivity(analysis, target, policies, mnar, cfg.mnarDeltas, scoring) : new Map();
@@ -145,13 +160,16 @@ export async function impute(state: State): Promise<Update> {
         missingTrain: missingCount(train.columns[j]!),
         missingTest: missingCount(test.columns[j]!),
         policy,
-        value: describeValue(policy, engines.get(engineOf(policy) ?? "median"), j, engineSettings),
+        value: describeValue(policy, engines.get(engineOf(policy) ?? "median"), j, engineSettings, llm),
         filledTrain: filledTrain.get(name) ?? 0,
         filledTest: filledTest.get(name) ?? 0,
         mechanism: m?.mechanism ?? "undetermined",
         mechanismReason: m?.reason ?? "no missing training cell in the analysed rows (missing only in the test rows)",
         chosenBy: chosenBy.get(j) ?? "score",
-        maskedError: Object.fromEntries(scored.columns[k]!.candidates.filter((c) => c.policy !== "unknown").map((c) => [c.policy, c.maskedError])),
+        maskedError: {
+          ...Object.fromEntries(scored.columns[k]!.candidates.filter((c) => c.policy !== "unknown").map((c) => [c.policy, c.maskedError])),
+          ...(llmScores.has(j) ? { llm: llmScores.get(j)!.maskedError } : {}),
+        },
         sensitivity: band ? { metric: band.metric, deltas: cfg.mnarDeltas, values: band.values } : null,
       };
     }),
@@ -199,7 +217,9 @@ export async function impute(state: State): Promise<Update> {
         : {}),
     },
     littleMcar,
-    llmImputer: llmImputer ? llmImputer.model : null,
+    llmImputer: llm
+      ? { model: llm.model, calls: llm.calls.length, fellBack: llm.calls.filter((c) => c.fellBack).length, scoredCells: Object.fromEntries([...llmScores].map(([j, v]) => [train.columns[j]!.name, v.cells])) }
+      : null,
   };
   writeFileAtomic(policiesPath, JSON.stringify(policiesJson, null, 2) + "\n");
   const report = imputationReport({
@@ -230,6 +250,7 @@ export async function impute(state: State): Promise<Update> {
       test: await artifactRef(paths.imputedTest(runDir), testRows),
     },
     log: [
+      ...(llm?.calls ?? []).map((call) => callLogEntry("impute", call)),
       logEntry("impute", columns.length === 0 ? "nothing to fill" : columns.map((c) => `${c.column}: ${c.mechanism} → ${c.policy} (${c.chosenBy})`).join("; "), started, {
         numbers: Object.fromEntries(columns.flatMap((c) => [[`${c.column}:train`, c.filledTrain], [`${c.column}:test`, c.filledTest]])),
         artifacts: [policiesPath, paths.imputationReport(runDir), paths.imputedTrain(runDir), paths.imputedTest(runDir)],

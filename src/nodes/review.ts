@@ -191,9 +191,13 @@ function checkImputeOverride(action: Extract<FeedbackAction, { kind: "impute" }>
     throw new TabtuneError("impute_unknown_column", `"${action.column}" is not a kept feature`, { suggestion: `impute one of: ${plan.features.join(", ")}` });
   const kind = requireProfile(state).columns.find((c) => c.name === column)?.kind;
   const family = kind === "numeric" || kind === "integer" ? "numeric" : kind === "categorical" || kind === "boolean" ? "categorical" : "other";
+  if (action.policy === "llm" && requireOptions(state).provider === "heuristic")
+    throw new TabtuneError("impute_needs_model", `llm imputation of ${column} needs a model, and this run uses the heuristic provider`, {
+      suggestion: "use mode, knn, iterative or unknown, or run with --agent-api-base (or --provider bedrock) and --agent-model",
+    });
   if (!policyFits(action.policy, family))
     throw new TabtuneError("impute_policy_mismatch", `${action.policy} does not fit ${column} (${kind ?? "unknown kind"})`, {
-      suggestion: family === "numeric" ? "use mean, median, knn, iterative or unknown" : family === "categorical" ? "use mode, knn, iterative or unknown" : "text and date columns can only be left as unknown",
+      suggestion: family === "numeric" ? "use mean, median, knn, iterative or unknown" : family === "categorical" ? "use mode, knn, iterative, llm or unknown" : "text and date columns can only be left as unknown",
     });
   return { [column]: action.policy };
 }

@@ -29,11 +29,12 @@ export interface FittedEngine {
 }
 
 /**
- * The engine a policy takes its values from; null for "unknown".
+ * The engine a policy takes its values from; null for "unknown" and for "llm" (its cells
+ * are filled by the model after the engines, see llm-imputer.ts).
  * @example engineOf("mode") // "median" (categorical columns of the median engine get the mode)
  */
 export function engineOf(policy: ImputePolicy): Engine | null {
-  if (policy === "unknown") return null;
+  if (policy === "unknown" || policy === "llm") return null;
   return policy === "mode" ? "median" : policy;
 }
 

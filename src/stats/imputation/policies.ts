@@ -2,9 +2,10 @@
 
 /**
  * mean/median: numbers only; mode: categories only; knn and iterative: both;
+ * llm: categories only, and only when a model is configured (llm-imputer.ts);
  * unknown: leave the cell empty (the row text says "unknown").
  */
-export const IMPUTE_POLICIES = ["mean", "median", "mode", "knn", "iterative", "unknown"] as const;
+export const IMPUTE_POLICIES = ["mean", "median", "mode", "knn", "iterative", "llm", "unknown"] as const;
 export type ImputePolicy = (typeof IMPUTE_POLICIES)[number];
 
 /** Policies that produce a value, scored on masked cells, per column kind. */
@@ -20,15 +21,6 @@ export const SCORED_POLICIES: Record<"numeric" | "categorical", readonly ImputeP
 export function policyFits(policy: ImputePolicy, kind: "numeric" | "categorical" | "other"): boolean {
   if (policy === "unknown") return true;
   if (kind === "other") return false;
+  if (policy === "llm") return kind === "categorical";
   return policy === "knn" || policy === "iterative" || (kind === "numeric" ? policy !== "mode" : policy === "mode");
-}
-
-/**
- * The LLM imputer for categorical cells (issue 4): proposes a value per row from the row's
- * text, checked by validators (the training vocabulary). Not wired yet: the impute node
- * passes null and never offers the policy until a model is configured.
- */
-export interface LlmCategoricalImputer {
-  model: string;
-  propose(column: string, vocabulary: string[], rows: Record<string, string | number | null>[]): Promise<(string | null)[]>;
 }

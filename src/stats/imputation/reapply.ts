@@ -38,6 +38,8 @@ export interface Reapplied {
   filled: Map<string, number>;
   /** Columns with missing new cells that the run had no policy for (they stay empty: "unknown"). */
   unfitted: Map<string, number>;
+  /** Columns the run filled by asking a model: apply calls no model, so their new gaps stay empty. */
+  askedModel: string[];
 }
 
 function policiesError(path: string, message: string, suggestion: string): TabtuneError {
@@ -103,5 +105,6 @@ export async function reapplyImputation(policiesPath: string, from: string, to: 
     const gaps = cells.filter((c) => c === null).length;
     if (gaps > 0 && !policyOf.has(name)) unfitted.set(name, gaps);
   }
-  return { rows, filled, unfitted };
+  const askedModel = names.filter((_, j) => policies[j] === "llm");
+  return { rows, filled, unfitted, askedModel };
 }
