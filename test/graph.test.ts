@@ -67,6 +67,17 @@ describe("review_plan", () => {
     const pending = (await app.getState(config)).tasks.flatMap((t) => t.interrupts);
     expect((pending[0]?.value as { error: string | null }).error).toMatch(/did you mean Island/);
   });
+
+  it("impute <column>: llm without a model is refused at review_prep, and the review asks again", async () => {
+    const { app, config, options } = setup(PENGUINS);
+    await app.invoke({ runId: "t1", options }, config);
+    await app.invoke(new Command({ resume: "approve" }), config);
+    await app.invoke(new Command({ resume: "impute Sex: llm" }), config);
+    const state = await next(app, config);
+    expect(state.next).toEqual(["review_prep"]);
+    expect(state.values.lastReview?.error).toMatch(/llm imputation of Sex needs a model, and this run uses the heuristic provider/);
+    expect(state.values.imputeOverrides).toEqual({});
+  });
 });
 
 describe("execute failures", () => {
