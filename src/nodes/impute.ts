@@ -17,18 +17,18 @@ import { combine, fitEngine, engineOf, type Engine, type EngineSettings, type Fi
 import { buildColumn, missingCount, sampleRows, takeRows, type Frame } from "../stats/imputation/frame.js";
 import { littleMcarTest } from "../stats/imputation/little-mcar.js";
 import { columnMechanisms, type ColumnMechanism } from "../stats/imputation/mechanism.js";
-import { createLlmImputer, type LlmImputer } from "../stats/imputation/llm-imputer.js";
+import { createLlmImputer, type LlmImputer, type LlmImputerSummary, type LlmScore } from "../stats/imputation/llm-imputer.js";
 import { policyFits, type ImputePolicy } from "../stats/imputation/policies.js";
 import { imputationReport } from "../stats/imputation/report.js";
 import { readColumns, writeImputed, type Cell } from "../stats/imputation/rows-io.js";
-import { mnarSensitivity, scoreColumns, type DownstreamTarget, type ScoringSettings } from "../stats/imputation/scoring.js";
+import { mnarSensitivity, scoreColumns, type DownstreamTarget, type ProbeCells, type ScoringSettings } from "../stats/imputation/scoring.js";
 import { requireOptions, requirePlan, requireProfile, requireRunDir } from "./common.js";
 
 type Family = "numeric" | "categorical" | "other";
 
 function describeValue(policy: ImputePolicy, engine: FittedEngine | undefined, j: number, settings: EngineSettings, llm: LlmImputer | null): string | number {
   if (policy === "unknown") return "left empty (rendered as unknown)";
-  if (policy === "llm") return `asked of ${llm?.model ?? "the model"} row by row (training vocabulary only)`;
+  if (policy === "llm") return `asked of ${llm?.model ?? "the model"} one row at a time, training values only`;
   if (policy === "knn") return `${settings.knn.k} nearest neighbours`;
   if (policy === "iterative") return `forest chained equations, ${settings.iterative.rounds} rounds`;
   const value = engine?.fills[j]?.value;
@@ -99,13 +99,15 @@ export async function impute(state: State): Promise<Update> {
     analysis.columns.length > 0
       ? { name: plan.target, task: plan.task, labels: Object.keys(plan.labels), values: index.map((i) => (plan.task === "regression" ? Number(targetCells[i]) : String(targetCells[i]))) }
       : null;
-  const scored = needs.length > 0 ? scoreColumns(analysis, needs, target, scoring) : { columns: [], downstream: null };
-
-  // With a model, categorical columns may also be asked of it; it is scored on masked
-  // analysis cells only (no downstream check: that would ask it for every validation row).
+  // With a model, categorical columns may also be asked of it: on a bounded share of the
+  // same hidden cells (probes), beside every candidate's error on exactly those cells. No
+  // downstream check: that would ask it for every validation row.
   const llm = createLlmImputer(getDecider(options), options, config);
-  const llmScores = new Map<number, { maskedError: number | null; cells: number }>();
-  if (llm) for (const j of needs) if (train.columns[j]!.kind === "categorical") llmScores.set(j, await llm.score(analysis, j, seed));
+  const llmColumns = llm ? needs.filter((j) => train.columns[j]!.kind === "categorical") : [];
+  const probe = llm && llmColumns.length > 0 ? { columns: llmColumns, maxCells: cfg.llm.maxScoredCells, examples: llm.exampleRows } : null;
+  const scored = needs.length > 0 ? scoreColumns(analysis, needs, target, scoring, probe) : { columns: [], downstream: null, probes: new Map<number, ProbeCells[]>() };
+  const llmScores = new Map<number, LlmScore | null>();
+  if (llm) for (const j of llmColumns) llmScores.set(j, await llm.score(j, scored.probes.get(j) ?? []));
 
   // Choice per column: the review override, else the lowest score.
   const policies: (ImputePolicy | null)[] = train.columns.map(() => null);
@@ -117,11 +119,10 @@ export async function impute(state: State): Promise<Update> {
       policies[j] = override;
       chosenBy.set(j, "user");
     } else {
-      const best = scored.columns[k]!;
-      const bestError = best.candidates.find((c) => c.policy === best.best)?.maskedError ?? null;
+      // The model wins only by measuring better than the scored choice on the same cells.
+      const best = scored.columns[k]!.best;
       const asked = llmScores.get(j);
-      const measured = asked?.maskedError ?? null;
-      policies[j] = measured !== null && (bestError === null || measured < bestError - 1e-12) ? "llm" : best.best;
+      policies[j] = asked && asked.maskedError < (asked.sameCells[best] ?? Number.POSITIVE_INFINITY) - 1e-12 ? "llm" : best;
       chosenBy.set(j, "score");
     }
   });
@@ -168,7 +169,7 @@ export async function impute(state: State): Promise<Update> {
         chosenBy: chosenBy.get(j) ?? "score",
         maskedError: {
           ...Object.fromEntries(scored.columns[k]!.candidates.filter((c) => c.policy !== "unknown").map((c) => [c.policy, c.maskedError])),
-          ...(llmScores.has(j) ? { llm: llmScores.get(j)!.maskedError } : {}),
+          ...(llmScores.has(j) ? { llm: llmScores.get(j)?.maskedError ?? null } : {}),
         },
         sensitivity: band ? { metric: band.metric, deltas: cfg.mnarDeltas, values: band.values } : null,
       };
@@ -203,6 +204,16 @@ export async function impute(state: State): Promise<Update> {
     writeFileAtomic(refPath, model.map((r) => JSON.stringify(r)).join("\n") + "\n");
     knnReference = { path: refPath, sha256: await sha256File(refPath), rows: model.length };
   }
+  // The model, its calls, and per column what it measured on its probe cells beside the
+  // candidates on the same cells (null: not measured: no hidden cell, or a fallback answer).
+  const llmSummary: LlmImputerSummary | null = llm
+    ? {
+        model: llm.model,
+        calls: llm.calls.length,
+        fellBack: llm.calls.filter((c) => c.fellBack).length,
+        scored: Object.fromEntries([...llmScores].map(([j, s]) => [train.columns[j]!.name, s ? { cells: s.cells, llm: s.maskedError, sameCells: s.sameCells } : null])),
+      }
+    : null;
   const policiesJson = {
     fittedOn: { path: split.train.path, sha256: split.train.sha256, rows: trainRows },
     seed,
@@ -217,9 +228,7 @@ export async function impute(state: State): Promise<Update> {
         : {}),
     },
     littleMcar,
-    llmImputer: llm
-      ? { model: llm.model, calls: llm.calls.length, fellBack: llm.calls.filter((c) => c.fellBack).length, scoredCells: Object.fromEntries([...llmScores].map(([j, v]) => [train.columns[j]!.name, v.cells])) }
-      : null,
+    llmImputer: llmSummary,
   };
   writeFileAtomic(policiesPath, JSON.stringify(policiesJson, null, 2) + "\n");
   const report = imputationReport({
@@ -232,6 +241,7 @@ export async function impute(state: State): Promise<Update> {
     littleMcar,
     downstream: scored.downstream,
     deltas: cfg.mnarDeltas,
+    llm: llmSummary,
   });
   writeFileAtomic(paths.imputationReport(runDir), report);
   // The dataset-level imputation/ folder mirrors the latest run (each run keeps its own).

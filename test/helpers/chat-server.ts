@@ -6,7 +6,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 
-export type Decision = "explore" | "plan" | "codegen" | "verify" | "feedback" | "balance";
+export type Decision = "explore" | "plan" | "codegen" | "verify" | "feedback" | "balance" | "impute";
 export type Scripted = { status: number; body: unknown } | { content: string } | "hang";
 
 /** The first line of each prompt in prompts/*.md's <role>. */
@@ -17,12 +17,15 @@ const PROMPT_STARTS: [Decision, string][] = [
   ["verify", "You review a fine-tuning dataset"],
   ["feedback", "You turn a reviewer's free-text answer"],
   ["balance", "You write the balancing script"],
+  ["impute", "You fill in missing values of one categorical column"],
 ];
 
 export interface ChatServer {
   /** http://127.0.0.1:PORT/v1 */
   base: string;
   script: Record<Decision, Scripted[]>;
+  /** Answers a decision's requests once its script is empty: the content, from the messages. */
+  answer: Map<Decision, (messages: { role: string; content: string }[]) => string>;
   /** Every request: its decision, the Authorization header and the messages. */
   seen: { decision: Decision | "unknown"; authorization: string | undefined; messages: { role: string; content: string }[] }[];
   reset(): void;
@@ -35,7 +38,8 @@ function reply(res: ServerResponse, status: number, body: unknown): void {
 }
 
 export async function startChatServer(): Promise<ChatServer> {
-  const script: Record<Decision, Scripted[]> = { explore: [], plan: [], codegen: [], verify: [], feedback: [], balance: [] };
+  const script: Record<Decision, Scripted[]> = { explore: [], plan: [], codegen: [], verify: [], feedback: [], balance: [], impute: [] };
+  const answer: ChatServer["answer"] = new Map();
   const seen: ChatServer["seen"] = [];
   const handle = (req: IncomingMessage, res: ServerResponse) => {
     let raw = "";
@@ -46,7 +50,8 @@ export async function startChatServer(): Promise<ChatServer> {
       const first = body.messages[0]?.content ?? "";
       const decision = PROMPT_STARTS.find(([, start]) => first.includes(start))?.[0] ?? "unknown";
       seen.push({ decision, authorization: req.headers.authorization, messages: body.messages });
-      const next = decision === "unknown" ? undefined : script[decision].shift();
+      const answered = decision === "unknown" ? undefined : answer.get(decision);
+      const next = decision === "unknown" ? undefined : (script[decision].shift() ?? (answered ? { content: answered(body.messages) } : undefined));
       if (next === undefined) return reply(res, 400, { error: { message: `nothing scripted for ${decision}` } });
       if (next === "hang") return; // never answers
       if ("status" in next) return reply(res, next.status, next.body);
@@ -65,9 +70,11 @@ export async function startChatServer(): Promise<ChatServer> {
   return {
     base: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`,
     script,
+    answer,
     seen,
     reset() {
       for (const queue of Object.values(script)) queue.length = 0;
+      answer.clear();
       seen.length = 0;
     },
     async close() {

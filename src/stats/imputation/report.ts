@@ -1,5 +1,6 @@
 /** imputation/report.md: every column's mechanism, policy, masked-cell errors and sensitivity band. */
 import type { ImputationResult, ImputedColumn } from "../../state.js";
+import type { LlmImputerSummary } from "./llm-imputer.js";
 import { formatP } from "./mechanism.js";
 import { SCORED_POLICIES } from "./policies.js";
 import type { DownstreamSummary } from "./scoring.js";
@@ -14,6 +15,8 @@ export interface ReportInput {
   littleMcar: ImputationResult["littleMcar"];
   downstream: DownstreamSummary | null;
   deltas: number[];
+  /** The LLM imputer, when a model is configured (no section without one). */
+  llm?: LlmImputerSummary | null;
 }
 
 const num = (v: number | null | undefined, digits = 3) => (v === null || v === undefined || Number.isNaN(v) ? "–" : v.toFixed(digits));
@@ -23,6 +26,23 @@ export function imputationLine(c: ImputedColumn): string {
   const err = c.maskedError[c.policy];
   const sens = c.sensitivity ? `; MNAR band ${c.sensitivity.metric} ${num(Math.min(...c.sensitivity.values))}–${num(Math.max(...c.sensitivity.values))}` : "";
   return `${c.column}: ${c.mechanism} → ${c.policy}${c.chosenBy === "user" ? " (your choice)" : ""}${err !== undefined && err !== null ? ` (masked error ${num(err)})` : ""}, filled ${c.filledTrain} train + ${c.filledTest} test${sens}`;
+}
+
+/** The LLM imputer's probe scores beside the candidates' errors on the same cells. */
+function llmSection(llm: LlmImputerSummary): string[] {
+  const policies = SCORED_POLICIES.categorical;
+  return [
+    "## LLM imputer",
+    "",
+    `${llm.model}, ${llm.calls} call${llm.calls === 1 ? "" : "s"}${llm.fellBack > 0 ? `, ${llm.fellBack} answered by the mode because the model could not` : ""}. Per categorical column it was asked for a seeded share of the cells hidden above, each row shown as the candidates saw it, and must answer a training value; the columns after it are the candidates' errors (1 − accuracy) on exactly those cells. It is chosen only when its error beats the scored choice's there; it gets no downstream check. Not measured: no hidden cell to ask, or an answer came from the fallback.`,
+    "",
+    `| column | cells | llm | ${policies.join(" | ")} |`,
+    "|---|---|---|" + policies.map(() => "---").join("|") + "|",
+    ...Object.entries(llm.scored).map(([column, s]) =>
+      s ? `| ${column} | ${s.cells} | ${num(s.llm)} | ${policies.map((p) => num(s.sameCells[p])).join(" | ")} |` : `| ${column} | – | not measured | ${policies.map(() => "").join(" | ")} |`,
+    ),
+    "",
+  ];
 }
 
 export function imputationReport(r: ReportInput): string {
@@ -59,6 +79,7 @@ export function imputationReport(r: ReportInput): string {
       .map((c) => `| ${c.column} (${c.kind === "numeric" ? "RMSE" : "1 − acc"}) | ${[...new Set([...SCORED_POLICIES.numeric, ...SCORED_POLICIES.categorical])].map((p) => (p in c.maskedError ? `${num(c.maskedError[p])}${p === c.policy ? " ✓" : ""}` : "")).join(" | ")} |`),
     "",
   ];
+  if (r.llm) lines.push(...llmSection(r.llm));
   if (r.downstream) {
     lines.push(
       "## Downstream check",

@@ -12,9 +12,11 @@
  *   to the simpler policy (the order of SCORED_POLICIES).
  * And the MNAR sensitivity band: the chosen imputation with a column's filled cells
  * shifted by δ·sd, the baseline's validation metric for each δ.
+ * A policy that is no engine (the LLM imputer) is scored on probe cells: a bounded, seeded
+ * share of the same hidden cells, with every candidate's error on exactly those cells.
  */
 import { trainAndPredictBaseline, type BaselineRow, type FeatureSpec } from "../baseline.js";
-import { createRng, shuffleInPlace } from "../random.js";
+import { createRng, sampleIndices, shuffleInPlace } from "../random.js";
 import { combine, ENGINES, engineOf, fitEngine, type Engine, type EngineSettings } from "./engines.js";
 import { isMissing, maskCells, observedMoments, takeRows, type Frame } from "./frame.js";
 import { SCORED_POLICIES, type ImputePolicy } from "./policies.js";
@@ -59,6 +61,59 @@ export interface DownstreamSummary {
   byPolicy: Record<string, number>;
   fitRows: number;
   validationRows: number;
+}
+
+/** Columns to set probe cells aside for, for a policy scored outside the engines. */
+export interface ProbeRequest {
+  /** Categorical columns (frame positions). */
+  columns: number[];
+  /** Hidden cells per column at most, over all mask fractions together. */
+  maxCells: number;
+  /** Observed rows of the masked frame to hand over as solved examples, at most. */
+  examples: number;
+}
+
+/**
+ * Hidden cells of one mask fraction set aside for a policy that is no engine: the rows as
+ * the engines saw them (every mask of that fraction applied), the truth, and each scored
+ * candidate's error on exactly these cells, so that policy is compared on the same cells.
+ */
+export interface ProbeCells {
+  /** The probed rows of the masked frame; column j is hidden in each. */
+  rows: Frame;
+  /** Column j's hidden level in each probed row. */
+  truth: string[];
+  /** A seeded sample of masked-frame rows where column j is observed (never a probed row). */
+  examples: Frame;
+  /** 1 − accuracy of each scored candidate on these cells. */
+  errors: Partial<Record<ImputePolicy, number>>;
+}
+
+/**
+ * `total` split over `parts` as evenly as possible, the first parts taking the remainder.
+ * @example shareOf(40, 3, 0) // 14
+ */
+function shareOf(total: number, parts: number, part: number): number {
+  return Math.floor(total / parts) + (part < total % parts ? 1 : 0);
+}
+
+/** Probe cells of one fraction's mask for each requested column (seeded; the mask's own stream is untouched). */
+function pickProbes(frame: Frame, masked: Frame, hidden: Map<number, number[]>, request: ProbeRequest, f: number, fractions: number, seed: number): Map<number, { index: number[]; probe: ProbeCells }> {
+  const out = new Map<number, { index: number[]; probe: ProbeCells }>();
+  const rng = createRng(seed + 1000 * (f + 1) + 1);
+  for (const j of request.columns) {
+    const col = frame.columns[j]!;
+    const pool = hidden.get(j) ?? [];
+    if (col.kind !== "categorical" || pool.length === 0) continue;
+    const index = sampleIndices(pool.length, shareOf(request.maxCells, fractions, f), rng).map((k) => pool[k]!);
+    if (index.length === 0) continue;
+    const observed: number[] = [];
+    for (let i = 0; i < masked.rows; i++) if (!isMissing(masked.columns[j]!, i)) observed.push(i);
+    const examples = sampleIndices(observed.length, request.examples, rng).map((k) => observed[k]!);
+    const truth = index.map((i) => col.levels[col.codes[i]!]!);
+    out.set(j, { index, probe: { rows: takeRows(masked, index), truth, examples: takeRows(masked, examples), errors: {} } });
+  }
+  return out;
 }
 
 /** Error on the hidden cells of one column: standardized RMSE or 1 − accuracy. */
@@ -121,12 +176,23 @@ export function baselineOnValidation(fit: Frame, validation: Frame, split: { fit
   return { value: accuracy, loss: 1 - accuracy };
 }
 
-/** Masked-cell errors and downstream losses of every candidate for the `targets` columns. */
-export function scoreColumns(frame: Frame, targets: number[], target: DownstreamTarget | null, settings: ScoringSettings): { columns: ColumnScores[]; downstream: DownstreamSummary | null } {
+/**
+ * Masked-cell errors and downstream losses of every candidate for the `targets` columns;
+ * with `probe`, also the probe cells of its columns, per fraction (none without it).
+ */
+export function scoreColumns(
+  frame: Frame,
+  targets: number[],
+  target: DownstreamTarget | null,
+  settings: ScoringSettings,
+  probe: ProbeRequest | null = null,
+): { columns: ColumnScores[]; downstream: DownstreamSummary | null; probes: Map<number, ProbeCells[]> } {
   const sds = frame.columns.map((c) => (c.kind === "numeric" ? observedMoments(c.values).sd : 1));
   const errors = new Map<string, (number | null)[]>(); // `${j}:${engine}` → per fraction
+  const probes = new Map<number, ProbeCells[]>();
   settings.fractions.forEach((fraction, f) => {
     const { masked, hidden } = maskCells(frame, targets, fraction, settings.seed + 1000 * (f + 1));
+    const picked = probe ? pickProbes(frame, masked, hidden, probe, f, settings.fractions.length, settings.seed) : new Map<number, { index: number[]; probe: ProbeCells }>();
     for (const engine of ENGINES) {
       const filled = fitEngine(engine, masked, settings.engines).trainFilled;
       for (const j of targets) {
@@ -135,7 +201,10 @@ export function scoreColumns(frame: Frame, targets: number[], target: Downstream
         list[f] = maskedError(frame, filled, j, hidden.get(j) ?? [], sds[j]!);
         errors.set(key, list);
       }
+      for (const [j, { index, probe: cells }] of picked)
+        for (const policy of SCORED_POLICIES.categorical) if (engineOf(policy) === engine) cells.errors[policy] = maskedError(frame, filled, j, index, 1)!;
     }
+    for (const [j, { probe: cells }] of picked) probes.set(j, [...(probes.get(j) ?? []), cells]);
   });
 
   let downstream: DownstreamSummary | null = null;
@@ -173,7 +242,7 @@ export function scoreColumns(frame: Frame, targets: number[], target: Downstream
     for (const c of candidates) if (c.score !== null && (best === null || c.score < best.score! - 1e-12)) best = c;
     return { column: col.name, kind: col.kind, candidates, best: best?.policy ?? "unknown" };
   });
-  return { columns, downstream };
+  return { columns, downstream, probes };
 }
 
 /**
