@@ -56,20 +56,26 @@ export async function balance(state: State): Promise<Update> {
   const runDir = requireRunDir(state);
   const imputed = state.imputation;
   if (!imputed) throw new Error("balance needs the imputed rows");
-  const strategy = plan.task === "regression" ? "none" : state.balanceStrategy;
+  const task = plan.task === "regression" ? null : plan.task;
+  const strategy = task === null ? "none" : state.balanceStrategy;
 
+  // Only a balance script needs every training row in memory; otherwise the rows stream.
+  const resample = task !== null && strategy !== "none";
   const rows: CleanRow[] = [];
-  for await (const row of readJsonLines<CleanRow>(imputed.train.path)) rows.push(row);
-  const labels = rows.map((row) => String(row[plan.target]));
+  const labels: string[] = [];
+  for await (const row of readJsonLines<CleanRow>(imputed.train.path)) {
+    labels.push(String(row[plan.target]));
+    if (resample) rows.push(row);
+  }
   const before = countBy(labels, () => 1);
   let script: BalanceScript | null = null;
   let scriptRef: ArtifactRef | null = null;
-  const copies = new Uint32Array(rows.length).fill(1);
-  if (strategy !== "none" && plan.task !== "regression") {
+  const copies = new Uint32Array(labels.length).fill(1);
+  if (resample) {
     const config = getConfig();
     script = await writeAndRunBalance({
       rows,
-      ctx: { target: plan.target, task: plan.task, labels: plan.labels, strategy, seed: options.seed, counts: before, advice: plan.balancing.advice },
+      ctx: { target: plan.target, task, labels: plan.labels, strategy, seed: options.seed, counts: before, advice: plan.balancing.advice },
       plan,
       profile,
       decider: getDecider(options),
@@ -88,9 +94,11 @@ export async function balance(state: State): Promise<Update> {
 
   const rowsPath = paths.finalTrainRows(runDir);
   const out = new AtomicLineWriter(rowsPath);
-  for (let i = 0; i < rows.length; i++) {
-    const line = JSON.stringify(rows[i]) + "\n";
+  let i = 0;
+  for await (const row of readJsonLines<CleanRow>(imputed.train.path)) {
+    const line = JSON.stringify(row) + "\n";
     for (let c = 0; c < (copies[i] ?? 0); c++) await out.write(line);
+    i += 1;
   }
   await out.commit();
 
