@@ -7,7 +7,7 @@
  */
 import type { Config } from "../config.js";
 import { TabtuneError } from "../errors.js";
-import { balanceValues, promptLimits, type CallRecord, type Decider } from "../llm/index.js";
+import { balanceValues, codeWriter, promptLimits, type CallRecord, type Decider } from "../llm/index.js";
 import { runBalanceScript, type BalanceContext } from "../sandbox/balance-sandbox.js";
 import type { CleanRow } from "../sandbox/sandbox.js";
 import type { Plan, TableProfile } from "../schemas.js";
@@ -52,8 +52,8 @@ export async function writeAndRunBalance(input: BalanceCoderInput): Promise<Bala
       fallback: () => balanceTemplate(ctx.strategy, attempt),
     });
     calls.push(source);
-    const fromModel = source.provider !== "heuristic" && !source.fellBack;
-    const writer = fromModel ? `${source.provider}:${source.model}` : "heuristic";
+    const writer = codeWriter(source);
+    const fromModel = writer !== "heuristic";
     const code = fromModel ? `${balanceHeader(ctx.strategy, writer, attempt)}\n${value}` : value;
     const outcome = await runBalanceScript(code, input.rows, ctx, limits);
     if (outcome.ok) return { code, indices: outcome.indices, writer, attempts: attempt, failures, calls };

@@ -3,7 +3,7 @@
  * columns it uses and the ctx; a retry also gets the failed try's code, error and row.
  * When the model cannot answer, the heuristic template answers (see heuristicCoder).
  */
-import { codegenValues, type CallRecord, type Decider, type PromptLimits } from "../llm/index.js";
+import { codeWriter, codegenValues, type CallRecord, type Decider, type PromptLimits } from "../llm/index.js";
 import type { CodeFeedback } from "../state.js";
 import { heuristicCoder, type PrepCoder, type PrepCoderInput } from "./coder.js";
 
@@ -23,7 +23,7 @@ export function llmCoder(decider: Decider, limits: PromptLimits): LlmCoder {
   let lastCall: CallRecord | null = null;
   return {
     get name() {
-      return lastCall && lastCall.provider !== "heuristic" && !lastCall.fellBack ? `${lastCall.provider}:${lastCall.model}` : "heuristic";
+      return lastCall ? codeWriter(lastCall) : "heuristic";
     },
     get lastCall() {
       return lastCall;

@@ -122,6 +122,11 @@ export function createDecider(options: DeciderOptions, config: Pick<Config, "llm
   };
 }
 
+/** Who wrote the code a call answered: "<provider>:<model>", or "heuristic" when the template answered. */
+export function codeWriter(record: CallRecord): string {
+  return record.provider !== "heuristic" && !record.fellBack ? `${record.provider}:${record.model}` : "heuristic";
+}
+
 /** Who answered, for LogEntry.by: "heuristic", or "<provider>:<model>" ("…→heuristic" when it fell back). */
 export function answeredBy(record: CallRecord): string {
   if (record.provider === "heuristic") return "heuristic";

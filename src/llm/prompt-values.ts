@@ -80,40 +80,41 @@ export interface CodegenInput {
 
 /** Values of prompts/codegen.md: only the plan's columns are described. */
 export function codegenValues(input: CodegenInput, limits: PromptLimits): Record<string, string> {
+  return {
+    plan: clip(planText(input.plan, 10), chars(limits, 0.2)),
+    ...codeWriterValues(input, limits, { sampleRows: 10, sampleShare: 0.15, noteUnused: true }),
+  };
+}
+
+/**
+ * What every code-writing prompt shows (codegen, balance): the columns the code reads, a
+ * few rows of them, the ctx it gets, and the failed try of this round.
+ */
+function codeWriterValues(
+  input: CodegenInput,
+  limits: PromptLimits,
+  shape: { sampleRows: number; sampleShare: number; noteUnused: boolean },
+): Record<"columns" | "sample_rows" | "ctx" | "previous_code" | "previous_error", string> {
   const used = [...input.plan.features, input.plan.target];
   const byName = new Map(input.profile.columns.map((c) => [c.name, c]));
   const lines = used.map((name) => byName.get(name)).filter((c) => c !== undefined).map(columnLine);
   const others = input.profile.columns.length - lines.length;
+  const note = shape.noteUnused && others > 0 ? [`(${others} other columns are not used)`] : [];
   return {
-    plan: clip(planText(input.plan, 10), chars(limits, 0.2)),
-    columns: clip([...lines, others > 0 ? `(${others} other columns are not used)` : ""].filter(Boolean).join("\n"), chars(limits, 0.2)),
-    sample_rows: sampleRowsText(input.profile.sample, { columns: used, maxRows: Math.min(limits.sampleRows, 10), maxChars: chars(limits, 0.15) }),
+    columns: clip([...lines, ...note].join("\n"), chars(limits, 0.2)),
+    sample_rows: sampleRowsText(input.profile.sample, { columns: used, maxRows: Math.min(limits.sampleRows, shape.sampleRows), maxChars: chars(limits, shape.sampleShare) }),
     ctx: clip(JSON.stringify(input.ctx ?? {}, null, 1), chars(limits, 0.1)),
     previous_code: input.previousCode ? clip(input.previousCode, chars(limits, 0.25)) : "",
     previous_error: input.previousError ? clip(input.previousError, chars(limits, 0.05)) : "",
   };
 }
 
-export interface BalanceInput {
-  plan: Plan;
-  profile: TableProfile;
-  /** What the script's ctx will hold (BalanceContext). */
-  ctx: unknown;
-  previousCode: string | null;
-  previousError: string | null;
-}
+/** What balance_data.js is written from: the same inputs as prepare_data.js. */
+export type BalanceInput = CodegenInput;
 
 /** Values of prompts/balance.md: the columns and a few rows the records hold, the ctx, and the failed try. */
 export function balanceValues(input: BalanceInput, limits: PromptLimits): Record<string, string> {
-  const used = [...input.plan.features, input.plan.target];
-  const byName = new Map(input.profile.columns.map((c) => [c.name, c]));
-  return {
-    columns: clip(used.map((name) => byName.get(name)).filter((c) => c !== undefined).map(columnLine).join("\n"), chars(limits, 0.2)),
-    sample_rows: sampleRowsText(input.profile.sample, { columns: used, maxRows: Math.min(limits.sampleRows, 5), maxChars: chars(limits, 0.1) }),
-    ctx: clip(JSON.stringify(input.ctx ?? {}, null, 1), chars(limits, 0.1)),
-    previous_code: input.previousCode ? clip(input.previousCode, chars(limits, 0.25)) : "",
-    previous_error: input.previousError ? clip(input.previousError, chars(limits, 0.05)) : "",
-  };
+  return codeWriterValues(input, limits, { sampleRows: 5, sampleShare: 0.1, noteUnused: false });
 }
 
 export interface ImputeInput {

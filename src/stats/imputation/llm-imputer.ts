@@ -13,6 +13,7 @@ import { imputeValues, promptLimits, type CallRecord, type Decider } from "../..
 import { createRng, shuffleInPlace } from "../random.js";
 import { isMissing, type Frame, type FrameColumn } from "./frame.js";
 import { SCORED_POLICIES, type ImputePolicy } from "./policies.js";
+import { fitSimpleColumn } from "./simple.js";
 import type { ProbeCells } from "./scoring.js";
 
 type RowValues = Record<string, string | number | null>;
@@ -70,15 +71,10 @@ function observedRows(col: FrameColumn, rows: number): number[] {
   return out;
 }
 
-/** The most frequent level of a categorical column (ties: the first level). */
-function modeOf(col: Extract<FrameColumn, { kind: "categorical" }>): string | null {
-  const counts = new Array<number>(col.levels.length).fill(0);
-  for (const code of col.codes) if (code >= 0) counts[code]! += 1;
-  let best = -1;
-  counts.forEach((n, code) => {
-    if (n > 0 && (best < 0 || n > counts[best]!)) best = code;
-  });
-  return best < 0 ? null : col.levels[best]!;
+/** The training mode of a categorical column: the fallback answer (ties: the level that sorts first). */
+function modeOf(col: FrameColumn): string | null {
+  const mode = fitSimpleColumn(col, "median").value;
+  return typeof mode === "string" ? mode : null;
 }
 
 /** The LLM imputer of a run, or null with the heuristic provider (the policy is then never offered). */
