@@ -51,6 +51,40 @@ export function parseNumber(cell: string): number {
   return n;
 }
 
+const POWERS_OF_TEN = Array.from({ length: 16 }, (_, k) => 10 ** k);
+
+/**
+ * parseNumber, faster for the common cell: an optional sign, at most 15 digits and at most
+ * one dot. Such a cell's digits make an integer m < 2^53 and its value is m / 10^k with
+ * k ≤ 15; both are exact doubles and IEEE division rounds correctly, so the result is the
+ * same double Number() gives (Clinger's fast path). Anything else goes to parseNumber.
+ * @example parseDecimal("-12.50") // -12.5
+ */
+export function parseDecimal(cell: string): number {
+  const n = cell.length;
+  let i = 0;
+  let code = cell.charCodeAt(0);
+  const negative = code === 45; // "-"
+  if (negative || code === 43) i = 1; // "+"
+  let mantissa = 0;
+  let digits = 0;
+  let fraction = 0;
+  let dot = false;
+  for (; i < n; i++) {
+    code = cell.charCodeAt(i);
+    const digit = code - 48;
+    if (digit >= 0 && digit <= 9) {
+      mantissa = mantissa * 10 + digit;
+      digits++;
+      if (dot) fraction++;
+    } else if (code === 46 && !dot) dot = true;
+    else return parseNumber(cell);
+  }
+  if (digits === 0 || digits > 15) return parseNumber(cell);
+  const value = fraction === 0 ? mantissa : mantissa / (POWERS_OF_TEN[fraction] ?? NaN);
+  return negative ? -value : value;
+}
+
 /**
  * A number written with a decimal comma ("3,5", "-0,25", ",5") in dot notation; any other
  * cell unchanged. Used only for files whose delimiter is ";" (European exports), where a
@@ -70,65 +104,104 @@ export function usesDecimalComma(delimiter: string, opts: { decimalComma?: boole
 /** Past this many distinct values, a column that is numeric so far keeps numbers only. */
 const DICTIONARY_LIMIT = 4096;
 
+/** How the cells of one file are read (the same for every column). */
+interface CellRules {
+  /** Trimmed cells equal to one of these are missing. */
+  missing: ReadonlySet<string>;
+  /** Some missing token spells a number ("-999"), so numbers are checked against the tokens first. */
+  numericTokens: boolean;
+  /** Numbers may be written "3,5" (see decimalCommaToDot). */
+  decimalComma: boolean;
+}
+
+function cellRules(opts: CsvOptions, decimalComma: boolean): CellRules {
+  const spell = (token: string) => (decimalComma ? decimalCommaToDot(token) : token);
+  return {
+    missing: new Set(opts.missingTokens),
+    numericTokens: opts.missingTokens.some((token) => !Number.isNaN(parseNumber(spell(token.trim())))),
+    decimalComma,
+  };
+}
+
 /**
- * Builds one column while streaming. Starts as dictionary codes (exact text kept);
- * a column whose dictionary grows past DICTIONARY_LIMIT while every entry is a number
- * switches to a Float64Array, so a million distinct floats never sit in a Map. If such a
- * column later meets text, earlier numbers go back to codes as their shortest decimal text.
+ * `cell` without surrounding whitespace. Most cells start and end with a printable ASCII
+ * character and are returned as they are, without a call to trim().
+ */
+function trimmed(cell: string): string {
+  const n = cell.length;
+  if (n === 0) return cell;
+  const first = cell.charCodeAt(0);
+  const last = cell.charCodeAt(n - 1);
+  return first > 32 && first < 127 && last > 32 && last < 127 ? cell : cell.trim();
+}
+
+/**
+ * Builds one column while streaming, a batch of records at a time. Starts as dictionary
+ * codes (exact text kept); a column whose dictionary grows past DICTIONARY_LIMIT while
+ * every entry is a number switches to a Float64Array, so a million distinct floats never
+ * sit in a Map. If such a column later meets text, earlier numbers go back to codes as
+ * their shortest decimal text. Each mode has its own tight loop over the batch.
  */
 class ColumnBuilder {
   private codes: Int32Array<ArrayBuffer>;
   private values: Float64Array<ArrayBuffer> | null = null;
+  /** Distinct non-missing cells as written (decimal commas are turned into dots in finish). */
   private dictionary: string[] = [];
-  private lookup: Map<string, number> | null = new Map();
+  /** Cell text → code; missing tokens map to -1. */
+  private lookup = new Map<string, number>();
+  /** The number each dictionary entry spells, NaN for text. */
   private dictNumbers: number[] = [];
   private allNumeric = true;
   private length = 0;
 
   /** `capacity`: rows expected (an estimate; the column grows past it when needed). */
-  constructor(capacity = 1024) {
+  constructor(
+    private readonly rules: CellRules,
+    capacity = 1024,
+  ) {
     this.codes = new Int32Array(Math.max(16, capacity));
+    this.seedMissing();
   }
 
-  push(cell: string | null): void {
-    if (this.values !== null) return this.pushNumber(cell);
-    if (this.length === this.codes.length) this.codes = grow(this.codes);
-    if (cell === null) {
-      this.codes[this.length++] = -1;
-      return;
-    }
-    let code = this.lookup?.get(cell);
-    if (code === undefined) {
-      code = this.dictionary.length;
-      this.dictionary.push(cell);
-      this.lookup?.set(cell, code);
-      const n = parseNumber(cell);
-      this.dictNumbers.push(n);
-      if (Number.isNaN(n)) this.allNumeric = false;
-      if (this.allNumeric && this.dictionary.length > DICTIONARY_LIMIT) {
-        this.codes[this.length++] = code;
-        this.toNumbers();
+  /** Makes room for `n` more cells, so add() never checks capacity (a mode switch keeps the capacity). */
+  reserve(n: number): void {
+    if (this.values !== null) {
+      if (this.length + n > this.values.length) this.values = grow(this.values, this.length + n);
+    } else if (this.length + n > this.codes.length) this.codes = grow(this.codes, this.length + n);
+  }
+
+  /** Appends one raw (untrimmed) cell; reserve() first. */
+  add(raw: string): void {
+    const cell = trimmed(raw);
+    if (this.values !== null) {
+      const rules = this.rules;
+      let n = rules.numericTokens && rules.missing.has(cell) ? NaN : parseDecimal(cell);
+      if (n !== n && !rules.missing.has(cell)) {
+        if (rules.decimalComma) n = parseNumber(decimalCommaToDot(cell));
+        if (n !== n) this.toCodes();
+      }
+      if (this.values !== null) {
+        this.values[this.length++] = n;
         return;
       }
     }
-    this.codes[this.length++] = code;
+    this.codes[this.length++] = this.lookup.get(cell) ?? this.addEntry(cell);
+    if (this.allNumeric && this.dictionary.length > DICTIONARY_LIMIT) this.toNumbers();
   }
 
-  private pushNumber(cell: string | null): void {
-    if (this.values === null) return;
-    if (this.length === this.values.length) this.values = grow(this.values);
-    const values = this.values;
-    if (cell === null) {
-      values[this.length++] = NaN;
-      return;
-    }
-    const n = parseNumber(cell);
-    if (Number.isNaN(n)) {
-      this.toCodes();
-      this.push(cell);
-      return;
-    }
-    values[this.length++] = n;
+  /** A new dictionary entry for a cell not seen before (and not a missing token). */
+  private addEntry(cell: string): number {
+    const code = this.dictionary.length;
+    this.dictionary.push(cell);
+    this.lookup.set(cell, code);
+    const n = parseNumber(this.rules.decimalComma ? decimalCommaToDot(cell) : cell);
+    this.dictNumbers.push(n);
+    if (Number.isNaN(n)) this.allNumeric = false;
+    return code;
+  }
+
+  private seedMissing(): void {
+    for (const token of this.rules.missing) this.lookup.set(token, -1);
   }
 
   private toNumbers(): void {
@@ -141,15 +214,17 @@ class ColumnBuilder {
     this.codes = new Int32Array(0);
     this.dictionary = [];
     this.dictNumbers = [];
-    this.lookup = null;
+    this.lookup = new Map();
   }
 
   private toCodes(): void {
     const values = this.values ?? new Float64Array(0);
-    const lookup = new Map<string, number>();
     const codes = new Int32Array(Math.max(values.length, 1024));
     this.dictionary = [];
     this.dictNumbers = [];
+    this.lookup = new Map();
+    this.seedMissing();
+    const byNumber = new Map<string, number>();
     for (let i = 0; i < this.length; i++) {
       const n = values[i] ?? NaN;
       if (Number.isNaN(n)) {
@@ -157,17 +232,18 @@ class ColumnBuilder {
         continue;
       }
       const text = String(n);
-      let code = lookup.get(text);
+      let code = byNumber.get(text);
       if (code === undefined) {
         code = this.dictionary.length;
         this.dictionary.push(text);
         this.dictNumbers.push(n);
-        lookup.set(text, code);
+        byNumber.set(text, code);
+        // A later cell spelled exactly like this number is the same entry.
+        if (!this.lookup.has(text)) this.lookup.set(text, code);
       }
       codes[i] = code;
     }
     this.codes = codes;
-    this.lookup = lookup;
     this.values = null;
     this.allNumeric = true;
   }
@@ -175,7 +251,12 @@ class ColumnBuilder {
   finish(name: string, index: number): Column {
     if (this.values !== null) {
       const values = fit(this.values, this.length);
-      return { name, index, type: "numeric", values, allIntegers: values.every((v) => Number.isNaN(v) || Number.isInteger(v)) };
+      let allIntegers = true;
+      for (let i = 0; i < values.length && allIntegers; i++) {
+        const v = values[i] ?? NaN;
+        allIntegers = Number.isNaN(v) || Number.isInteger(v);
+      }
+      return { name, index, type: "numeric", values, allIntegers };
     }
     const codes = fit(this.codes, this.length);
     if (this.allNumeric && this.dictionary.length > 0) {
@@ -186,15 +267,40 @@ class ColumnBuilder {
       }
       return { name, index, type: "numeric", values, allIntegers: this.dictNumbers.every((v) => Number.isInteger(v)) };
     }
-    return { name, index, type: "categorical", codes, dictionary: this.dictionary };
+    const dictionary = this.rules.decimalComma ? mergeSpellings(codes, this.dictionary.map(decimalCommaToDot)) : this.dictionary;
+    return { name, index, type: "categorical", codes, dictionary };
   }
 }
 
-/** Capacity ×1.5: at most a third of a column's buffer is slack while reading. */
-function grow(array: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer>;
-function grow(array: Float64Array<ArrayBuffer>): Float64Array<ArrayBuffer>;
-function grow(array: Int32Array<ArrayBuffer> | Float64Array<ArrayBuffer>): Int32Array<ArrayBuffer> | Float64Array<ArrayBuffer> {
-  const size = Math.ceil(array.length * 1.5) + 16;
+/**
+ * A dictionary whose entries may now repeat ("3,5" and "3.5" both read "3.5") as distinct
+ * entries, codes rewritten in place; unchanged when nothing repeats.
+ */
+function mergeSpellings(codes: Int32Array, dictionary: string[]): string[] {
+  const first = new Map<string, number>();
+  const remap = new Int32Array(dictionary.length);
+  const merged: string[] = [];
+  dictionary.forEach((text, i) => {
+    const at = first.get(text) ?? merged.length;
+    if (at === merged.length) {
+      first.set(text, at);
+      merged.push(text);
+    }
+    remap[i] = at;
+  });
+  if (merged.length === dictionary.length) return dictionary;
+  for (let i = 0; i < codes.length; i++) {
+    const code = codes[i] ?? -1;
+    if (code >= 0) codes[i] = remap[code] ?? code;
+  }
+  return merged;
+}
+
+/** Capacity ×1.5 (at least `needed`): at most a third of a column's buffer is slack while reading. */
+function grow(array: Int32Array<ArrayBuffer>, needed: number): Int32Array<ArrayBuffer>;
+function grow(array: Float64Array<ArrayBuffer>, needed: number): Float64Array<ArrayBuffer>;
+function grow(array: Int32Array<ArrayBuffer> | Float64Array<ArrayBuffer>, needed: number): Int32Array<ArrayBuffer> | Float64Array<ArrayBuffer> {
+  const size = Math.max(needed, Math.ceil(array.length * 1.5) + 16);
   const next = array instanceof Int32Array ? new Int32Array(size) : new Float64Array(size);
   next.set(array);
   return next;
@@ -213,12 +319,10 @@ function fit<T extends Int32Array<ArrayBuffer> | Float64Array<ArrayBuffer>>(arra
  * @throws TabtuneError for a missing, empty, header-only or malformed file.
  */
 export async function readTable(path: string, opts: CsvOptions): Promise<Table> {
-  const missing = new Set(opts.missingTokens);
   const hash = createHash("sha256");
   let builders: ColumnBuilder[] = [];
   let header: string[] = [];
   let rows = 0;
-  let decimalComma = false;
   for await (const batch of readRecords(path, hash)) {
     if (builders.length === 0) {
       header = batch.header;
@@ -226,14 +330,15 @@ export async function readTable(path: string, opts: CsvOptions): Promise<Table> 
       // columns are not re-allocated ×1.5 again and again (each growth briefly holds two copies).
       const firstBytes = batch.records.reduce((sum, record) => sum + record.reduce((s, cell) => s + cell.length + 1, 0), 0);
       const expected = batch.records.length === 0 ? 1024 : Math.ceil((1.05 * statSync(path).size * batch.records.length) / Math.max(1, firstBytes));
-      builders = header.map(() => new ColumnBuilder(expected));
-      decimalComma = usesDecimalComma(batch.delimiter, opts);
+      const rules = cellRules(opts, usesDecimalComma(batch.delimiter, opts));
+      builders = header.map(() => new ColumnBuilder(rules, expected));
     }
-    for (const record of batch.records) {
-      for (let c = 0; c < builders.length; c++) {
-        const cell = (record[c] ?? "").trim();
-        builders[c]?.push(missing.has(cell) ? null : decimalComma ? decimalCommaToDot(cell) : cell);
-      }
+    const records = batch.records;
+    for (const builder of builders) builder.reserve(records.length);
+    // Row by row: a row's cells lie together in memory (column by column measured ~2× slower).
+    for (let r = 0; r < records.length; r++) {
+      const record = records[r] ?? [];
+      for (let c = 0; c < builders.length; c++) builders[c]?.add(record[c] ?? "");
     }
     rows += batch.records.length;
   }

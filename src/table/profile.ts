@@ -5,6 +5,7 @@
  */
 import { mean, quantileSorted, sampleStandardDeviation } from "simple-statistics";
 import type { Config } from "../config.js";
+import { sortNumbers } from "../stats/sort.js";
 import type { ColumnProfile, NumericSummary, TableProfile } from "../schemas.js";
 import type { Column, NumericColumn, Table } from "./columns.js";
 import type { RawRow } from "./csv.js";
@@ -38,8 +39,12 @@ function topCounts(entries: Iterable<ValueCount>, k: number): ValueCount[] {
 function sortedValues(column: NumericColumn): Float64Array {
   const out = new Float64Array(column.values.length);
   let n = 0;
-  for (const v of column.values) if (!Number.isNaN(v)) out[n++] = v;
-  return out.subarray(0, n).sort();
+  const values = column.values;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i] ?? NaN;
+    if (v === v) out[n++] = v; // not NaN
+  }
+  return sortNumbers(out.subarray(0, n));
 }
 
 interface SortedFacts {
@@ -116,7 +121,9 @@ function profileColumn(column: Column, rows: number, cfg: Config["profile"]): Co
   } else {
     const counts = new Int32Array(column.dictionary.length);
     let nonMissing = 0;
-    for (const code of column.codes) {
+    const codes = column.codes;
+    for (let i = 0; i < codes.length; i++) {
+      const code = codes[i] ?? -1;
       if (code < 0) continue;
       counts[code] = (counts[code] ?? 0) + 1;
       nonMissing++;
@@ -150,10 +157,10 @@ function mix(h: number): number {
   return (h ^ (h >>> 16)) >>> 0;
 }
 
-/** The two 32-bit words of row `r`'s cell: a number's bits, or a category code (missing = -1). */
-function cellWord(column: Column, words: Uint32Array | null, r: number, half: 0 | 1): number {
-  if (words !== null) return words[2 * r + half] ?? 0;
-  return half === 0 && column.type === "categorical" ? (column.codes[r] ?? -1) >>> 0 : 0;
+/** A numeric column as its raw 64-bit words (a view, no copy); a categorical one as its codes. */
+function cellWords(column: Column): { words: Uint32Array; stride: 1 | 2 } {
+  if (column.type === "numeric") return { words: new Uint32Array(column.values.buffer, column.values.byteOffset, column.values.length * 2), stride: 2 };
+  return { words: new Uint32Array(column.codes.buffer, column.codes.byteOffset, column.codes.length), stride: 1 };
 }
 
 /**
@@ -163,23 +170,18 @@ function cellWord(column: Column, words: Uint32Array | null, r: number, half: 0 
  * slots, never a copy of the table.
  */
 export function countDuplicateRows(table: Table): number {
-  // Numeric columns are read as their raw 64-bit words (a view, no copy).
-  const words = table.columns.map((c) => (c.type === "numeric" ? new Uint32Array(c.values.buffer, c.values.byteOffset, c.values.length * 2) : null));
+  const columns = table.columns.map(cellWords);
   const hashes = new Uint32Array(table.rows).fill(0x9e3779b9);
-  table.columns.forEach((column, c) => {
-    const w = words[c] ?? null;
-    for (let r = 0; r < table.rows; r++)
-      hashes[r] = mix(((hashes[r] ?? 0) ^ cellWord(column, w, r, 0)) + Math.imul(cellWord(column, w, r, 1), 0x27d4eb2f));
-  });
+  for (const { words, stride } of columns) {
+    if (stride === 2) for (let r = 0; r < table.rows; r++) hashes[r] = mix(((hashes[r] ?? 0) ^ (words[2 * r] ?? 0)) + Math.imul(words[2 * r + 1] ?? 0, 0x27d4eb2f));
+    else for (let r = 0; r < table.rows; r++) hashes[r] = mix((hashes[r] ?? 0) ^ (words[r] ?? 0));
+  }
   let size = 1;
   while (size < 2 * table.rows) size *= 2;
   const mask = size - 1;
   const slots = new Int32Array(size); // row + 1; 0 = empty
   const sameRow = (r: number, s: number) =>
-    table.columns.every((column, c) => {
-      const w = words[c] ?? null;
-      return cellWord(column, w, r, 0) === cellWord(column, w, s, 0) && cellWord(column, w, r, 1) === cellWord(column, w, s, 1);
-    });
+    columns.every(({ words, stride }) => words[stride * r] === words[stride * s] && (stride === 1 || words[2 * r + 1] === words[2 * s + 1]));
   let duplicates = 0;
   for (let r = 0; r < table.rows; r++) {
     const h = hashes[r] ?? 0;

@@ -12,7 +12,7 @@ import Papa from "papaparse";
 import { TabtuneError } from "../errors.js";
 
 /** Bytes read from disk per chunk. */
-const CHUNK_BYTES = 1 << 20;
+const CHUNK_BYTES = 64 << 10;
 /** A row still open after this many characters is taken as an unterminated quote. */
 const MAX_OPEN_ROW_CHARS = 16 << 20;
 
@@ -263,6 +263,8 @@ export async function* readRecords(path: string, hash?: Hash): AsyncGenerator<Re
     const firstError = out.errors.find((e) => e.code === "MissingQuotes" || e.code === "InvalidQuotes");
     const records: string[][] = [];
     const lines: number[] = [];
+    // Only a quoted field can hold a newline; a chunk without quotes needs no search.
+    const quoted = text.includes('"');
     for (let i = 0; i < out.data.length; i++) {
       const record = out.data[i] ?? [];
       if (firstError && firstError.row === i) {
@@ -280,7 +282,7 @@ export async function* readRecords(path: string, hash?: Hash): AsyncGenerator<Re
       }
       const startLine = line;
       if (invalidUtf8) checkEncoding(path, startLine, record, nl);
-      line += 1 + newlinesIn(record, nl);
+      line += quoted ? 1 + newlinesIn(record, nl) : 1;
       if (isBlank(record)) continue;
       if (header === null) {
         header = checkHeader(path, startLine, record);
