@@ -2,22 +2,28 @@
  * Source text that runs inside the isolate, around the generated script. It is kept as
  * a string (not a function's `toString()`) so no build step can rewrite it.
  *
- * Protocol: only strings cross the boundary.
+ * Protocol: only strings cross the boundary, and rows cross as arrays, not objects
+ * (JSON of objects repeats every key on every row, and parsing it cost more than the
+ * generated code itself; bench/sandbox.ts). A batch of rows is
+ * `{"shapes":[[key, …], …], "rows":[[shape, value, …], …]}`: each row names the key list
+ * it uses (most batches have one) and gives its values in that order.
  * - `PRELUDE_SOURCE` runs first and evaluates to the entry function
  *   `entry(op, payload, ctxJson)`; it captures `JSON` and friends before the generated
  *   script can touch them, and replaces `console` with a no-op.
  * - `BIND_SOURCE` runs after the generated script and evaluates to `[clean, render]`
  *   (each `undefined` when missing); it is handed to `entry("bind", fns, ctxJson)`,
  *   which parses and deep-freezes the ctx, and answers "" or what is missing.
- * - `entry("clean" | "render", rowsJson)` answers an envelope, as JSON text:
- *   `{"ok":true,"rows":[...]}` or `{"ok":false,"op":"clean","rowIndex":i,"error":"Name: message"}`.
- * - `entry("prep", rowsJson)` runs clean, then render on the plain copy of every kept row
- *   (exactly what the cleaned table will hold: each value read once), in one crossing:
- *   `{"ok":true,"clean":[...one per row, null = dropped],"render":[...one per kept row]}`.
- * - A failure names the op, the input row's index, and either the `"error"` it threw or
- *   `"invalid"`: a result of the wrong shape as JSON, with values JSON cannot hold (NaN,
- *   undefined, functions, Promises) tagged `{"<UNSUPPORTED_TAG>": "NaN"}` so the host can
- *   name them; a render failure in `prep` adds `"cleaned"`, the row render was given.
+ * - `entry("clean", batchJson)` answers `{"ok":true,"shapes":[…],"rows":[…]}`: one entry
+ *   per input row, null where it is dropped, else `[shape, value, …]` as above.
+ * - `entry("render", batchJson)` answers `{"ok":true,"rows":[[instruction, input, output], …]}`.
+ * - `entry("prep", batchJson)` runs clean, then render on a fresh object built from the
+ *   values just copied out of every kept row (exactly what the cleaned table will hold:
+ *   each value read once), in one crossing: `{"ok":true,"shapes":[…],"clean":[…],"render":[…]}`.
+ * - A failure answers `{"ok":false,"op":"clean","rowIndex":i,"error":"Name: message"}`,
+ *   or `"invalid"` in place of `"error"`: a result of the wrong shape as JSON, with values
+ *   JSON cannot hold (NaN, undefined, functions, Promises) tagged
+ *   `{"<UNSUPPORTED_TAG>": "NaN"}` so the host can name them; a render failure in `prep`
+ *   adds `"cleaned"`, the row render was given.
  *
  * Every result is copied into plain data as it is checked (each value read once), and a
  * whole batch is serialised with one `JSON.stringify`, so no per-row text is built on
@@ -71,6 +77,8 @@ export const PRELUDE_SOURCE = `(function () {
   const PromiseCtor = Promise;
   const StringCtor = String;
   const RangeErrorCtor = RangeError;
+  const FunctionCtor = Function;
+  const objectWithout = Object.create;
   const TAG = ${JSON.stringify(UNSUPPORTED_TAG)};
   const MAX_ROW_CHARS = ${MAX_ROW_CHARS};
 
@@ -111,36 +119,91 @@ ${ISOLATE_HELPERS_SOURCE}
     return new RangeErrorCtor(op + " returned " + chars + " characters, more than the " + MAX_ROW_CHARS + " allowed per row");
   }
 
+  /** Row builders by key list (as JSON text); a cache without a prototype to patch. */
+  const makers = objectWithout(null);
+
   /**
-   * A fresh plain copy of a row whose own enumerable values are all JSON scalars, or
-   * null when it is anything else. Each value is read once, so a getter or Proxy cannot
+   * A function that turns [shape, value, …] into a fresh plain object with \`keys\`, in
+   * order: one object literal per key list, compiled once (the fastest way V8 builds
+   * objects). Computed keys, so "__proto__" is an own key like any other.
+   */
+  function makerOf(keys) {
+    const id = stringify(keys);
+    let make = makers[id];
+    if (make === undefined) {
+      let body = "return {";
+      for (let k = 0; k < keys.length; k++) body += (k === 0 ? "[" : ",[") + stringify(keys[k]) + "]:v[" + (k + 1) + "]";
+      make = FunctionCtor("v", body + "};");
+      makers[id] = make;
+    }
+    return make;
+  }
+
+  /** Objects of a batch sent by the host ({shapes, rows}; see the module comment). */
+  function rowsOf(batchJson) {
+    const batch = parse(batchJson);
+    const makes = [];
+    for (let s = 0; s < batch.shapes.length; s++) makes[s] = makerOf(batch.shapes[s]);
+    const rows = batch.rows;
+    const out = [];
+    for (let i = 0; i < rows.length; i++) out[i] = makes[rows[i][0]](rows[i]);
+    return out;
+  }
+
+  /** The key lists of one batch's clean results; a row names its list by index. */
+  let shapes = [];
+  let lastKeys = null;
+  let lastShape = -1;
+
+  function shapeOf(keys) {
+    let same = lastKeys !== null && lastKeys.length === keys.length;
+    for (let k = 0; same && k < keys.length; k++) same = lastKeys[k] === keys[k];
+    if (!same) {
+      lastKeys = keys;
+      lastShape = shapes.length;
+      shapes[lastShape] = keys;
+    }
+    return lastShape;
+  }
+
+  function startBatch() {
+    shapes = [];
+    lastKeys = null;
+    lastShape = -1;
+  }
+
+  /**
+   * [shape, value, …] of a row whose own enumerable values are all JSON scalars, or null
+   * when it is anything else (a tagged stand-in for undefined or NaN included). Each value is read once, so a getter or Proxy cannot
    * answer one thing for the cleaned table and another for render; -0 becomes 0, as in
    * JSON. Throws a RangeError past MAX_ROW_CHARS.
    */
-  function flatCopy(value) {
+  function flatValues(value) {
     if (typeof value !== "object" || value === null || isArray(value)) return null;
     const proto = protoOf(value);
     if (proto !== ObjectProto && proto !== null) return null;
     const keys = keysOf(value);
-    const copy = {};
+    const out = [0];
     let chars = 0;
     for (let j = 0; j < keys.length; j++) {
       const key = keys[j];
+      if (key === TAG) return null;
       const item = value[key];
       const kind = typeof item;
       if (kind === "string") {
         chars += item.length + key.length;
-        copy[key] = item;
-      } else if (kind === "boolean" || item === null) copy[key] = item;
-      else if (kind === "number" && isFiniteNumber(item)) copy[key] = item === 0 ? 0 : item;
+        out[j + 1] = item;
+      } else if (kind === "boolean" || item === null) out[j + 1] = item;
+      else if (kind === "number" && isFiniteNumber(item)) out[j + 1] = item === 0 ? 0 : item;
       else return null;
     }
     if (chars > MAX_ROW_CHARS) throw tooLarge("clean", chars);
-    return copy;
+    out[0] = shapeOf(keys);
+    return out;
   }
 
-  /** A plain copy of { instruction, input, output } when those are its only keys and all strings, else null. */
-  function recordCopy(value) {
+  /** [instruction, input, output] when those are its only keys and all strings, else null. */
+  function recordValues(value) {
     if (typeof value !== "object" || value === null || isArray(value) || keysOf(value).length !== 3) return null;
     const instruction = value.instruction;
     const input = value.input;
@@ -148,7 +211,7 @@ ${ISOLATE_HELPERS_SOURCE}
     if (typeof instruction !== "string" || typeof input !== "string" || typeof output !== "string") return null;
     const chars = instruction.length + input.length + output.length;
     if (chars > MAX_ROW_CHARS) throw tooLarge("render", chars);
-    return { instruction: instruction, input: input, output: output };
+    return [instruction, input, output];
   }
 
   /** JSON text of a result that is not plain data, with unsupported values tagged. */
@@ -160,26 +223,26 @@ ${ISOLATE_HELPERS_SOURCE}
   }
 
   /**
-   * The result of clean as plain data: null, a flat copy, or (for objects such as
-   * class instances that are flat once serialised) the copy of its JSON. Answers
-   * an Invalid when it is not a flat row, for the host to name.
+   * The result of clean as plain data: null, its values (flatValues), or (for objects
+   * such as class instances that are flat once serialised) the values of its JSON.
+   * Answers an Invalid when it is not a flat row, for the host to name.
    */
   function cleanResult(value) {
     if (value === null) return null;
-    const copy = flatCopy(value);
-    if (copy !== null) return copy;
+    const flat = flatValues(value);
+    if (flat !== null) return flat;
     const text = taggedText("clean", value);
     const parsed = parse(text);
     if (parsed === null) return null;
-    const again = flatCopy(parsed);
+    const again = flatValues(parsed);
     return again !== null ? again : new Invalid(text);
   }
 
   function renderResult(value) {
-    const copy = recordCopy(value);
-    if (copy !== null) return copy;
+    const record = recordValues(value);
+    if (record !== null) return record;
     const text = taggedText("render", value);
-    const again = recordCopy(parse(text));
+    const again = recordValues(parse(text));
     return again !== null ? again : new Invalid(text);
   }
 
@@ -203,10 +266,11 @@ ${ISOLATE_HELPERS_SOURCE}
     return "";
   }
 
-  function run(op, rowsJson) {
+  function run(op, batchJson) {
     const isClean = op === "clean";
     const fn = isClean ? fns.clean : fns.render;
-    const rows = parse(rowsJson);
+    const rows = rowsOf(batchJson);
+    startBatch();
     const results = [];
     for (let i = 0; i < rows.length; i++) {
       let result;
@@ -219,11 +283,12 @@ ${ISOLATE_HELPERS_SOURCE}
       if (result instanceof Invalid) return invalid(op, i, result.text);
       results[i] = result;
     }
-    return stringify({ ok: true, rows: results });
+    return isClean ? stringify({ ok: true, shapes: shapes, rows: results }) : stringify({ ok: true, rows: results });
   }
 
-  function prep(rowsJson) {
-    const rows = parse(rowsJson);
+  function prep(batchJson) {
+    const rows = rowsOf(batchJson);
+    startBatch();
     const cleaned = [];
     const kept = [];
     const keptIndex = [];
@@ -241,19 +306,22 @@ ${ISOLATE_HELPERS_SOURCE}
         kept[kept.length] = result;
       }
     }
-    // render sees the plain copy of each cleaned row: exactly what the cleaned table holds.
+    // render sees a fresh object of the copied values: exactly what the cleaned table holds.
+    const makes = [];
+    for (let s = 0; s < shapes.length; s++) makes[s] = makerOf(shapes[s]);
     const rendered = [];
     for (let k = 0; k < kept.length; k++) {
+      const row = makes[kept[k][0]](kept[k]);
       let result;
       try {
-        result = renderResult(fns.render(kept[k], ctx));
+        result = renderResult(fns.render(row, ctx));
       } catch (error) {
-        return failure("render", keptIndex[k], error, kept[k]);
+        return failure("render", keptIndex[k], error, makes[kept[k][0]](kept[k]));
       }
-      if (result instanceof Invalid) return invalid("render", keptIndex[k], result.text, kept[k]);
+      if (result instanceof Invalid) return invalid("render", keptIndex[k], result.text, makes[kept[k][0]](kept[k]));
       rendered[k] = result;
     }
-    return stringify({ ok: true, clean: cleaned, render: rendered });
+    return stringify({ ok: true, shapes: shapes, clean: cleaned, render: rendered });
   }
 
   return function entry(op, payload, ctxJson) {

@@ -180,8 +180,9 @@ export class PrepSandbox {
     const envelope = answer.envelope;
     if (envelope.kind === "failed") return this.#rowFailure("clean", envelope, rows);
     if (envelope.kind !== "rows") return { ok: false, error: "clean: the sandbox answered an envelope of the wrong shape", rowIndex: null, row: null };
-    const checked = checkCleanBatch(envelope.rows);
-    return checked.ok ? { ok: true, rows: checked.rows } : { ok: false, error: checked.error, rowIndex: checked.index, row: rows[checked.index] };
+    const checked = checkCleanBatch(envelope.shapes, envelope.rows);
+    if (checked.ok) return { ok: true, rows: checked.rows };
+    return { ok: false, error: checked.error, rowIndex: checked.index, row: checked.index === null ? null : rows[checked.index] };
   }
 
   /** Runs `render` over a batch of cleaned rows. */
@@ -212,8 +213,9 @@ export class PrepSandbox {
       return { ok: false, op: envelope.op ?? null, error: failed.error, rowIndex: failed.rowIndex, row: failed.row, cleaned: cleaned?.ok ? cleaned.value : null };
     }
     if (envelope.kind !== "prep") return batchFailure("the sandbox answered an envelope of the wrong shape");
-    const cleaned = checkCleanBatch(envelope.clean);
-    if (!cleaned.ok) return { ok: false, op: "clean", error: cleaned.error, rowIndex: cleaned.index, row: rows[cleaned.index], cleaned: null };
+    const cleaned = checkCleanBatch(envelope.shapes, envelope.clean);
+    if (!cleaned.ok)
+      return { ok: false, op: "clean", error: cleaned.error, rowIndex: cleaned.index, row: cleaned.index === null ? null : rows[cleaned.index], cleaned: null };
     const keptIndex: number[] = [];
     for (let i = 0; i < cleaned.rows.length; i++) if (cleaned.rows[i] !== null) keptIndex.push(i);
     if (keptIndex.length !== envelope.render.length) {
@@ -252,7 +254,7 @@ export class PrepSandbox {
   /** One crossing: the batch in as JSON text, the harness's envelope back, parsed and shape-checked. */
   async #call(op: "clean" | "render" | "prep", rows: readonly unknown[]): Promise<{ ok: true; envelope: Envelope } | { ok: false; error: string }> {
     if (this.#closed !== null) return { ok: false, error: `${this.#closed}; open a new sandbox` };
-    const payload = JSON.stringify(rows);
+    const payload = encodeBatch(rows);
     const call = this.#queue.then(() =>
       this.#closed !== null ? Promise.reject(new Error("closed")) : this.#entry.apply(undefined, [op, payload], { timeout: this.#limits.batchTimeoutMs }),
     );
@@ -287,8 +289,32 @@ interface FailedEnvelope {
   cleaned: unknown;
 }
 
-/** What the harness answers for a batch, once checked. */
-type Envelope = { kind: "rows"; rows: unknown[] } | { kind: "prep"; clean: unknown[]; render: unknown[] } | FailedEnvelope;
+/** What the harness answers for a batch, once checked; `shapes` are the key lists of cleaned rows. */
+type Envelope = { kind: "rows"; shapes: unknown[]; rows: unknown[] } | { kind: "prep"; shapes: unknown[]; clean: unknown[]; render: unknown[] } | FailedEnvelope;
+
+/**
+ * A batch of row objects as the harness reads it: `{"shapes":[[key, …]],"rows":[[shape, value, …]]}`
+ * (see harness.ts). Rows with the same keys in the same order share a shape.
+ */
+export function encodeBatch(rows: readonly unknown[]): string {
+  const shapes: string[][] = [];
+  const encoded: unknown[][] = new Array<unknown[]>(rows.length);
+  let last: string[] | null = null;
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i];
+    const record: Record<string, unknown> = isRecord(row) ? row : {};
+    const keys = Object.keys(record);
+    if (last === null || keys.length !== last.length || keys.some((key, k) => key !== last?.[k])) {
+      last = keys;
+      shapes.push(keys);
+    }
+    const values: unknown[] = new Array<unknown>(keys.length + 1);
+    values[0] = shapes.length - 1;
+    for (let k = 0; k < keys.length; k++) values[k + 1] = record[keys[k] ?? ""];
+    encoded[i] = values;
+  }
+  return JSON.stringify({ shapes, rows: encoded });
+}
 
 /** Parses and checks the harness's answer; it is untrusted text. */
 function parseEnvelope(text: unknown, rowCount: number): Checked<Envelope> {
@@ -302,13 +328,14 @@ function parseEnvelope(text: unknown, rowCount: number): Checked<Envelope> {
     return broken("text that is not JSON");
   }
   if (!isRecord(parsed)) return broken("JSON that is not an object");
+  const shapes: unknown[] = Array.isArray(parsed.shapes) ? parsed.shapes : [];
   if (parsed.ok === true && Array.isArray(parsed.rows)) {
     if (parsed.rows.length !== rowCount) return broken(`${parsed.rows.length} results for ${rowCount} rows`);
-    return { ok: true, value: { kind: "rows", rows: parsed.rows } };
+    return { ok: true, value: { kind: "rows", shapes, rows: parsed.rows } };
   }
   if (parsed.ok === true && Array.isArray(parsed.clean) && Array.isArray(parsed.render)) {
     if (parsed.clean.length !== rowCount) return broken(`${parsed.clean.length} results for ${rowCount} rows`);
-    return { ok: true, value: { kind: "prep", clean: parsed.clean, render: parsed.render } };
+    return { ok: true, value: { kind: "prep", shapes, clean: parsed.clean, render: parsed.render } };
   }
   const { rowIndex, error, op } = parsed;
   const indexOk = rowIndex === null || (typeof rowIndex === "number" && Number.isInteger(rowIndex) && rowIndex >= 0 && rowIndex < rowCount);

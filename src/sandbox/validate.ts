@@ -79,55 +79,74 @@ export function checkCleanResult(value: unknown): Checked<CleanRow | null> {
   return { ok: true, value: Object.fromEntries(entries) };
 }
 
+/** A clean result's keys as the harness sent them: strings, none "__proto__" nor the tag, none twice. */
+function checkShape(shape: unknown): Checked<string[]> {
+  if (!Array.isArray(shape)) return { ok: false, error: "the sandbox answered a key list that is not an array" };
+  const keys: string[] = [];
+  const seen = new Set<string>();
+  for (const key of shape) {
+    if (typeof key !== "string") return { ok: false, error: "the sandbox answered a key that is not a string" };
+    if (key === "__proto__") return { ok: false, error: 'clean returned the key "__proto__", which is not allowed' };
+    if (key === UNSUPPORTED_TAG) return { ok: false, error: `clean returned the key "${key}", which tabtune reserves` };
+    if (seen.has(key)) return { ok: false, error: `the sandbox answered the key "${key}" twice in one row` };
+    seen.add(key);
+    keys.push(key);
+  }
+  return { ok: true, value: keys };
+}
+
 /**
- * Checks a batch of `clean` results in one tight loop. A flat row parsed on the host is
- * kept as is (no copy): it is a fresh plain object with only own data properties, and a
- * `__proto__` key sends it to the slow path, which rejects it. Anything else goes
- * through `checkCleanResult` for its message.
+ * Checks a batch of `clean` results sent as `[shape, value, …]` arrays (see harness.ts)
+ * and builds each row as a fresh object with its shape's keys, in order. A value that is
+ * not a string, finite number, boolean or null is named as checkCleanResult names it.
  */
-export function checkCleanBatch(values: readonly unknown[]): { ok: true; rows: (CleanRow | null)[] } | { ok: false; index: number; error: string } {
+export function checkCleanBatch(
+  shapes: readonly unknown[],
+  values: readonly unknown[],
+): { ok: true; rows: (CleanRow | null)[] } | { ok: false; index: number | null; error: string } {
+  const keyLists: string[][] = [];
+  for (const shape of shapes) {
+    const checked = checkShape(shape);
+    if (!checked.ok) return { ok: false, index: null, error: checked.error };
+    keyLists.push(checked.value);
+  }
   const rows: (CleanRow | null)[] = new Array<CleanRow | null>(values.length);
   for (let i = 0; i < values.length; i++) {
     const value = values[i];
-    if (value === null) rows[i] = null;
-    else if (isFlatRow(value)) rows[i] = value;
-    else {
-      const checked = checkCleanResult(value);
-      if (!checked.ok) return { ok: false, index: i, error: checked.error };
-      rows[i] = checked.value;
+    if (value === null) {
+      rows[i] = null;
+      continue;
     }
+    const shape: unknown = Array.isArray(value) ? value[0] : undefined;
+    const keys = typeof shape === "number" ? keyLists[shape] : undefined;
+    if (!Array.isArray(value) || keys === undefined || value.length !== keys.length + 1)
+      return { ok: false, index: i, error: "the sandbox answered a cleaned row of the wrong shape" };
+    const row: CleanRow = {};
+    for (let k = 0; k < keys.length; k++) {
+      const key = keys[k] ?? "";
+      const item: unknown = value[k + 1];
+      if (item === null || typeof item === "string" || typeof item === "boolean" || (typeof item === "number" && Number.isFinite(item))) {
+        row[key] = item;
+        continue;
+      }
+      const checked = checkCleanValue(key, item);
+      return { ok: false, index: i, error: checked.ok ? "the sandbox answered a cleaned value of the wrong kind" : checked.error };
+    }
+    rows[i] = row;
   }
   return { ok: true, rows };
 }
 
-/** A plain host object whose own values are all strings, finite numbers, booleans or null. */
-function isFlatRow(value: unknown): value is CleanRow {
-  if (!isRecord(value) || Object.getPrototypeOf(value) !== Object.prototype) return false;
-  const keys = Object.keys(value);
-  for (let k = 0; k < keys.length; k++) {
-    const key = keys[k] ?? "";
-    if (key === "__proto__" || key === UNSUPPORTED_TAG) return false;
-    const item = value[key];
-    if (item === null || typeof item === "string" || typeof item === "boolean") continue;
-    if (typeof item === "number" && Number.isFinite(item)) continue;
-    return false;
-  }
-  return true;
-}
-
-/** Checks a batch of `render` results; each record is copied with its keys in Alpaca order. */
+/** Checks a batch of `render` results sent as [instruction, input, output] arrays of strings. */
 export function checkRenderBatch(values: readonly unknown[]): { ok: true; rows: AlpacaRecord[] } | { ok: false; index: number; error: string } {
   const rows: AlpacaRecord[] = new Array<AlpacaRecord>(values.length);
   for (let i = 0; i < values.length; i++) {
     const value = values[i];
-    if (isRecord(value) && typeof value.instruction === "string" && typeof value.input === "string" && typeof value.output === "string" &&
-      Object.keys(value).length === 3 && Object.hasOwn(value, "instruction") && Object.hasOwn(value, "input") && Object.hasOwn(value, "output")) {
-      rows[i] = { instruction: value.instruction, input: value.input, output: value.output };
-      continue;
-    }
-    const checked = checkRenderResult(value);
-    if (!checked.ok) return { ok: false, index: i, error: checked.error };
-    rows[i] = checked.value;
+    if (!Array.isArray(value) || value.length !== 3) return { ok: false, index: i, error: "the sandbox answered a record of the wrong shape" };
+    const [instruction, input, output]: unknown[] = value;
+    if (typeof instruction !== "string" || typeof input !== "string" || typeof output !== "string")
+      return { ok: false, index: i, error: "the sandbox answered a record field that is not a string" };
+    rows[i] = { instruction, input, output };
   }
   return { ok: true, rows };
 }
