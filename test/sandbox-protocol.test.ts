@@ -4,7 +4,7 @@
  * batch, odd key names, and a host that rejects a malformed answer instead of trusting it.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { PrepSandbox } from "../src/sandbox/sandbox.js";
+import { PrepSandbox, type RawRow } from "../src/sandbox/sandbox.js";
 import { checkCleanBatch, checkRenderBatch } from "../src/sandbox/validate.js";
 
 const opened: PrepSandbox[] = [];
@@ -24,7 +24,7 @@ describe("rows as arrays", () => {
     const sandbox = await openOk(`
       function clean(row) { const out = {}; for (const k of Object.keys(row).reverse()) out[k] = row[k]; return out; }
       function render(row) { return { instruction: "i", input: Object.keys(row).join("|"), output: String(Object.keys(row).length) }; }`);
-    const rows = [{ a: "1", b: null }, { b: "2", a: "3" }, { c: "x" }, {}, { a: "4", b: "5" }];
+    const rows: RawRow[] = [{ a: "1", b: null }, { b: "2", a: "3" }, { c: "x" }, {}, { a: "4", b: "5" }];
     const outcome = await sandbox.prep(rows);
     expect(outcome.ok).toBe(true);
     if (!outcome.ok) return;

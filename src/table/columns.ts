@@ -248,7 +248,18 @@ class ColumnBuilder {
     this.allNumeric = true;
   }
 
+  /** The column; the builder lets go of its buffers, so a column read as codes does not hold them beside its numbers. */
   finish(name: string, index: number): Column {
+    const column = this.build(name, index);
+    this.codes = new Int32Array(0);
+    this.values = null;
+    this.lookup = new Map();
+    this.dictionary = [];
+    this.dictNumbers = [];
+    return column;
+  }
+
+  private build(name: string, index: number): Column {
     if (this.values !== null) {
       const values = fit(this.values, this.length);
       let allIntegers = true;
