@@ -43,6 +43,26 @@ describe("rows as arrays", () => {
   });
 });
 
+describe("cells under a header", () => {
+  it("clean and render the same as row objects, and name a failing row by its values", async () => {
+    const sandbox = await openOk(`
+      function clean(row) { if (row.x === "boom") throw new Error("bad x"); return row.x === null ? null : { x: row.x, y: row['a "b"'] }; }
+      function render(row) { return { instruction: "i", input: row.x + "/" + row.y, output: "o" }; }`);
+    const header = ["x", 'a "b"'];
+    const cells = [["1", "p"], [null, "q"], ["3", null]];
+    const rows: RawRow[] = cells.map(([x, y]) => ({ x: x ?? null, 'a "b"': y ?? null }));
+    expect(await sandbox.prepCells(header, cells)).toEqual(await sandbox.prep(rows));
+    expect(await sandbox.cleanCells(header, cells)).toEqual(await sandbox.clean(rows));
+    expect(await sandbox.prepCells(header, [["1", "p"], ["boom", "z"]])).toMatchObject({
+      ok: false,
+      op: "clean",
+      rowIndex: 1,
+      row: { x: "boom", 'a "b"': "z" },
+      error: expect.stringMatching(/bad x/),
+    });
+  });
+});
+
 describe("host checks of a clean answer", () => {
   it("builds rows from key lists and values", () => {
     expect(checkCleanBatch([["a", "b"]], [[0, 1, "x"], null, [0, true, null]])).toEqual({ ok: true, rows: [{ a: 1, b: "x" }, null, { a: true, b: null }] });

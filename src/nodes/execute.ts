@@ -9,10 +9,10 @@ import { sandboxContext, type SandboxContext } from "../codegen/sidecar.js";
 import { logEntry, stage } from "../log.js";
 import { paths } from "../paths.js";
 import { getConfig } from "../runtime.js";
-import { PrepSandbox, type AlpacaRecord, type CleanRow, type PrepOutcome, type RawRow } from "../sandbox/sandbox.js";
+import { PrepSandbox, type AlpacaRecord, type CleanRow, type PrepOutcome } from "../sandbox/sandbox.js";
 import type { Plan, TableProfile } from "../schemas.js";
 import type { CodeFeedback, DroppedRow, ExecutionError, ExecutionResult, State, Update } from "../state.js";
-import { streamCsvRows } from "../table/csv.js";
+import { streamCsvCells, toRawRow } from "../table/csv.js";
 import { requireOptions, requirePlan, requireProfile } from "./common.js";
 
 export { sandboxContext };
@@ -105,11 +105,13 @@ export async function cleanCsv(args: {
     return { ok: false, error, ...summary() };
   };
 
-  type Pending = { rows: RawRow[]; firstLine: number; outcome: Promise<PrepOutcome> };
-  const start = (rows: RawRow[], firstLine: number): Pending => ({
-    rows,
+  // Rows go to the sandbox as cells under the header; a row object is built only for a message.
+  type Pending = { header: string[]; cells: (string | null)[][]; firstLine: number; outcome: Promise<PrepOutcome> };
+  const start = (header: string[], cells: (string | null)[][], firstLine: number): Pending => ({
+    header,
+    cells,
     firstLine,
-    outcome: rendered ? args.sandbox.prep(rows) : cleanOnly(args.sandbox, rows),
+    outcome: rendered ? args.sandbox.prepCells(header, cells) : cleanOnly(args.sandbox, header, cells),
   });
 
   /** Checks and writes one finished batch; an ExecutionError when it failed. */
@@ -117,7 +119,8 @@ export async function cleanCsv(args: {
     const outcome = await pending.outcome;
     if (!outcome.ok) {
       const at = outcome.rowIndex;
-      const input = at === null ? null : (pending.rows[at] ?? null);
+      const values = at === null ? undefined : pending.cells[at];
+      const input = values === undefined ? null : toRawRow(pending.header, values);
       return {
         message: outcome.op !== null && !outcome.error.startsWith(outcome.op) ? `${outcome.op}: ${outcome.error}` : outcome.error,
         line: at === null ? null : pending.firstLine + at,
@@ -126,16 +129,17 @@ export async function cleanCsv(args: {
       };
     }
     const rows = outcome.cleaned;
+    const targetAt = args.target === undefined ? -1 : pending.header.indexOf(args.target);
     let kept = 0;
     for (let i = 0; i < rows.length; i++) {
       if (rows[i] !== null) {
         kept += 1;
         continue;
       }
-      const input = pending.rows[i] ?? {};
-      const reason = args.target !== undefined && (input[args.target] ?? null) === null ? TARGET_MISSING : CLEAN_RETURNED_NULL;
+      const values = pending.cells[i] ?? [];
+      const reason = targetAt >= 0 && (values[targetAt] ?? null) === null ? TARGET_MISSING : CLEAN_RETURNED_NULL;
       dropReasons[reason] = (dropReasons[reason] ?? 0) + 1;
-      if (droppedSample.length < DROPPED_SAMPLE) droppedSample.push({ dataRow: rowsIn + i + 1, reason, row: input });
+      if (droppedSample.length < DROPPED_SAMPLE) droppedSample.push({ dataRow: rowsIn + i + 1, reason, row: toRawRow(pending.header, values) });
     }
     rowsIn += rows.length;
     rowsOut += kept;
@@ -151,8 +155,8 @@ export async function cleanCsv(args: {
   };
 
   let pending: Pending | null = null;
-  for await (const batch of streamCsvRows(args.csv, { ...config.csv, batchRows: config.sandbox.batchRows })) {
-    const next = start(batch.rows, batch.firstLine);
+  for await (const batch of streamCsvCells(args.csv, { ...config.csv, batchRows: config.sandbox.batchRows })) {
+    const next = start(batch.header, batch.cells, batch.firstLine);
     if (pending) {
       const error = await finish(pending);
       if (error) return fail(error);
@@ -169,8 +173,8 @@ export async function cleanCsv(args: {
 }
 
 /** `clean` alone (no render), in the shape of a prep outcome. */
-async function cleanOnly(sandbox: PrepSandbox, rows: RawRow[]): Promise<PrepOutcome> {
-  const outcome = await sandbox.clean(rows);
+async function cleanOnly(sandbox: PrepSandbox, header: string[], cells: (string | null)[][]): Promise<PrepOutcome> {
+  const outcome = await sandbox.cleanCells(header, cells);
   if (outcome.ok) return { ok: true, cleaned: outcome.rows, rendered: [] };
   return { ok: false, op: outcome.rowIndex === null ? null : "clean", error: outcome.error, rowIndex: outcome.rowIndex, row: outcome.row, cleaned: null };
 }

@@ -175,6 +175,15 @@ export class PrepSandbox {
 
   /** Runs `clean` over a batch: one entry per input row, null where the row is dropped. */
   async clean(rows: RawRow[]): Promise<BatchOutcome<CleanRow | null>> {
+    return this.#clean(objectBatch(rows));
+  }
+
+  /** clean over CSV cells under one header (what streamCsvCells yields), without building row objects first. */
+  async cleanCells(header: readonly string[], cells: readonly (string | null)[][]): Promise<BatchOutcome<CleanRow | null>> {
+    return this.#clean(cellBatch(header, cells));
+  }
+
+  async #clean(rows: EncodedBatch): Promise<BatchOutcome<CleanRow | null>> {
     const answer = await this.#call("clean", rows);
     if (!answer.ok) return { ok: false, error: `clean: ${answer.error}`, rowIndex: null, row: null };
     const envelope = answer.envelope;
@@ -182,18 +191,19 @@ export class PrepSandbox {
     if (envelope.kind !== "rows") return { ok: false, error: "clean: the sandbox answered an envelope of the wrong shape", rowIndex: null, row: null };
     const checked = checkCleanBatch(envelope.shapes, envelope.rows);
     if (checked.ok) return { ok: true, rows: checked.rows };
-    return { ok: false, error: checked.error, rowIndex: checked.index, row: checked.index === null ? null : rows[checked.index] };
+    return { ok: false, error: checked.error, rowIndex: checked.index, row: checked.index === null ? null : rows.row(checked.index) };
   }
 
   /** Runs `render` over a batch of cleaned rows. */
-  async render(rows: CleanRow[]): Promise<BatchOutcome<AlpacaRecord>> {
+  async render(cleanRows: CleanRow[]): Promise<BatchOutcome<AlpacaRecord>> {
+    const rows = objectBatch(cleanRows);
     const answer = await this.#call("render", rows);
     if (!answer.ok) return { ok: false, error: `render: ${answer.error}`, rowIndex: null, row: null };
     const envelope = answer.envelope;
     if (envelope.kind === "failed") return this.#rowFailure("render", envelope, rows);
     if (envelope.kind !== "rows") return { ok: false, error: "render: the sandbox answered an envelope of the wrong shape", rowIndex: null, row: null };
     const checked = checkRenderBatch(envelope.rows);
-    return checked.ok ? { ok: true, rows: checked.rows } : { ok: false, error: checked.error, rowIndex: checked.index, row: rows[checked.index] };
+    return checked.ok ? { ok: true, rows: checked.rows } : { ok: false, error: checked.error, rowIndex: checked.index, row: rows.row(checked.index) };
   }
 
   /**
@@ -202,6 +212,15 @@ export class PrepSandbox {
    * validated on the host exactly as `clean` and `render` validate theirs.
    */
   async prep(rows: RawRow[]): Promise<PrepOutcome> {
+    return this.#prep(objectBatch(rows));
+  }
+
+  /** prep over CSV cells under one header (what streamCsvCells yields), without building row objects first. */
+  async prepCells(header: readonly string[], cells: readonly (string | null)[][]): Promise<PrepOutcome> {
+    return this.#prep(cellBatch(header, cells));
+  }
+
+  async #prep(rows: EncodedBatch): Promise<PrepOutcome> {
     const batchFailure = (error: string): PrepOutcome => ({ ok: false, op: null, error, rowIndex: null, row: null, cleaned: null });
     const answer = await this.#call("prep", rows);
     if (!answer.ok) return batchFailure(answer.error);
@@ -215,7 +234,7 @@ export class PrepSandbox {
     if (envelope.kind !== "prep") return batchFailure("the sandbox answered an envelope of the wrong shape");
     const cleaned = checkCleanBatch(envelope.shapes, envelope.clean);
     if (!cleaned.ok)
-      return { ok: false, op: "clean", error: cleaned.error, rowIndex: cleaned.index, row: cleaned.index === null ? null : rows[cleaned.index], cleaned: null };
+      return { ok: false, op: "clean", error: cleaned.error, rowIndex: cleaned.index, row: cleaned.index === null ? null : rows.row(cleaned.index), cleaned: null };
     const keptIndex: number[] = [];
     for (let i = 0; i < cleaned.rows.length; i++) if (cleaned.rows[i] !== null) keptIndex.push(i);
     if (keptIndex.length !== envelope.render.length) {
@@ -224,7 +243,7 @@ export class PrepSandbox {
     const rendered = checkRenderBatch(envelope.render);
     if (!rendered.ok) {
       const at = keptIndex[rendered.index] ?? null;
-      return { ok: false, op: "render", error: rendered.error, rowIndex: at, row: at === null ? null : rows[at], cleaned: at === null ? null : (cleaned.rows[at] ?? null) };
+      return { ok: false, op: "render", error: rendered.error, rowIndex: at, row: at === null ? null : rows.row(at), cleaned: at === null ? null : (cleaned.rows[at] ?? null) };
     }
     return { ok: true, cleaned: cleaned.rows, rendered: rendered.rows };
   }
@@ -241,8 +260,8 @@ export class PrepSandbox {
   }
 
   /** A row failure reported by the harness, as a BatchOutcome with the input row. */
-  #rowFailure<T>(op: "clean" | "render", envelope: FailedEnvelope, rows: readonly unknown[]): BatchOutcome<T> {
-    const row = envelope.rowIndex === null ? null : rows[envelope.rowIndex];
+  #rowFailure<T>(op: "clean" | "render", envelope: FailedEnvelope, rows: EncodedBatch): BatchOutcome<T> {
+    const row = envelope.rowIndex === null ? null : rows.row(envelope.rowIndex);
     if (envelope.invalid !== undefined) {
       const checked = op === "clean" ? checkCleanResult(envelope.invalid) : checkRenderResult(envelope.invalid);
       const error = checked.ok ? `${op} returned a value that is not plain data` : checked.error;
@@ -252,9 +271,9 @@ export class PrepSandbox {
   }
 
   /** One crossing: the batch in as JSON text, the harness's envelope back, parsed and shape-checked. */
-  async #call(op: "clean" | "render" | "prep", rows: readonly unknown[]): Promise<{ ok: true; envelope: Envelope } | { ok: false; error: string }> {
+  async #call(op: "clean" | "render" | "prep", rows: EncodedBatch): Promise<{ ok: true; envelope: Envelope } | { ok: false; error: string }> {
     if (this.#closed !== null) return { ok: false, error: `${this.#closed}; open a new sandbox` };
-    const payload = encodeBatch(rows);
+    const payload = rows.payload;
     const call = this.#queue.then(() =>
       this.#closed !== null ? Promise.reject(new Error("closed")) : this.#entry.apply(undefined, [op, payload], { timeout: this.#limits.batchTimeoutMs }),
     );
@@ -263,7 +282,7 @@ export class PrepSandbox {
     try {
       text = await call;
     } catch (error) {
-      const batch = `in batch of ${rows.length} rows`;
+      const batch = `in batch of ${rows.size} rows`;
       if (this.#closed !== null) return { ok: false, error: `${this.#closed} ${batch}` };
       const failure = describeFailure(error, this.#isolate, this.#limits, batch);
       if (this.#isolate.isDisposed) this.#closed = `the sandbox is closed because it ${failure}`;
@@ -272,7 +291,7 @@ export class PrepSandbox {
     // Let a batch queued behind this one enter the isolate before this one is checked
     // here, so the isolate and the host work at the same time.
     await new Promise<void>((resolve) => setImmediate(resolve));
-    const envelope = parseEnvelope(text, rows.length);
+    const envelope = parseEnvelope(text, rows.size);
     return envelope.ok ? { ok: true, envelope: envelope.value } : { ok: false, error: envelope.error };
   }
 }
@@ -291,6 +310,13 @@ interface FailedEnvelope {
 
 /** What the harness answers for a batch, once checked; `shapes` are the key lists of cleaned rows. */
 type Envelope = { kind: "rows"; shapes: unknown[]; rows: unknown[] } | { kind: "prep"; shapes: unknown[]; clean: unknown[]; render: unknown[] } | FailedEnvelope;
+
+/** A batch ready to cross: its JSON text, its row count, and each input row (for messages). */
+interface EncodedBatch {
+  payload: string;
+  size: number;
+  row(index: number): unknown;
+}
 
 /**
  * A batch of row objects as the harness reads it: `{"shapes":[[key, …]],"rows":[[shape, value, …]]}`
@@ -314,6 +340,34 @@ export function encodeBatch(rows: readonly unknown[]): string {
     encoded[i] = values;
   }
   return JSON.stringify({ shapes, rows: encoded });
+}
+
+function objectBatch(rows: readonly unknown[]): EncodedBatch {
+  return { payload: encodeBatch(rows), size: rows.length, row: (index) => rows[index] ?? null };
+}
+
+/**
+ * CSV cells under one header as a batch (one shape), encoded without building row
+ * objects; a row object is built only when a message needs one.
+ */
+function cellBatch(header: readonly string[], cells: readonly (string | null)[][]): EncodedBatch {
+  let payload = `{"shapes":[${JSON.stringify(header)}],"rows":[`;
+  for (let i = 0; i < cells.length; i++) {
+    const values = JSON.stringify(cells[i] ?? []);
+    payload += `${i === 0 ? "" : ","}${values === "[]" ? "[0]" : `[0,${values.slice(1)}`}`;
+  }
+  payload += "]}";
+  return {
+    payload,
+    size: cells.length,
+    row: (index) => {
+      const values = cells[index];
+      if (values === undefined) return null;
+      const row: RawRow = {};
+      header.forEach((name, c) => Object.defineProperty(row, name, { value: values[c] ?? null, enumerable: true, writable: true, configurable: true }));
+      return row;
+    },
+  };
 }
 
 /** Parses and checks the harness's answer; it is untrusted text. */

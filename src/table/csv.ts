@@ -17,40 +17,56 @@ export interface CsvOptions {
 /** Header name → trimmed cell, null when missing. */
 export type RawRow = Record<string, string | null>;
 
-/** One record as a row; `decimalComma`: numbers written "3,5" become "3.5" (see decimalCommaToDot). */
-function toRawRow(header: string[], record: string[], missing: ReadonlySet<string>, decimalComma: boolean): RawRow {
-  const row: RawRow = {};
-  for (let c = 0; c < header.length; c++) {
+/** One record as trimmed cells, null when missing; `decimalComma`: numbers written "3,5" become "3.5" (see decimalCommaToDot). */
+function toCells(width: number, record: string[], missing: ReadonlySet<string>, decimalComma: boolean): (string | null)[] {
+  const cells: (string | null)[] = new Array<string | null>(width);
+  for (let c = 0; c < width; c++) {
     const cell = (record[c] ?? "").trim();
-    row[header[c] ?? String(c)] = missing.has(cell) ? null : decimalComma ? decimalCommaToDot(cell) : cell;
+    cells[c] = missing.has(cell) ? null : decimalComma ? decimalCommaToDot(cell) : cell;
   }
+  return cells;
+}
+
+/** Cells under `header` as a row object. */
+export function toRawRow(header: readonly string[], cells: readonly (string | null)[]): RawRow {
+  const row: RawRow = {};
+  for (let c = 0; c < header.length; c++) row[header[c] ?? String(c)] = cells[c] ?? null;
   return row;
 }
 
 /**
- * Streams a CSV as batches of at most `opts.batchRows` rows; `firstLine` is the 1-based
- * file line of the batch's first row (the header is line 1). Rows are yielded in file
- * order; blank lines are skipped. Throws TabtuneError on a malformed file.
+ * Streams a CSV as batches of at most `opts.batchRows` rows of cells (trimmed, null when
+ * missing) under the header; `firstLine` is the 1-based file line of the batch's first
+ * row (the header is line 1). Rows are yielded in file order; blank lines are skipped.
+ * Throws TabtuneError on a malformed file.
  */
-export async function* streamCsvRows(
+export async function* streamCsvCells(
   path: string,
   opts: CsvOptions,
-): AsyncGenerator<{ rows: RawRow[]; firstLine: number }> {
+): AsyncGenerator<{ header: string[]; cells: (string | null)[][]; firstLine: number }> {
   const missing = new Set(opts.missingTokens);
   const size = Math.max(1, opts.batchRows);
-  let rows: RawRow[] = [];
+  let header: string[] = [];
+  let cells: (string | null)[][] = [];
   let firstLine = 0;
   for await (const batch of readRecords(path)) {
+    header = batch.header;
+    const decimalComma = usesDecimalComma(batch.delimiter, opts);
     for (let i = 0; i < batch.records.length; i++) {
-      if (rows.length === 0) firstLine = batch.lines[i] ?? 0;
-      rows.push(toRawRow(batch.header, batch.records[i] ?? [], missing, usesDecimalComma(batch.delimiter, opts)));
-      if (rows.length >= size) {
-        yield { rows, firstLine };
-        rows = [];
+      if (cells.length === 0) firstLine = batch.lines[i] ?? 0;
+      cells.push(toCells(header.length, batch.records[i] ?? [], missing, decimalComma));
+      if (cells.length >= size) {
+        yield { header, cells, firstLine };
+        cells = [];
       }
     }
   }
-  if (rows.length > 0) yield { rows, firstLine };
+  if (cells.length > 0) yield { header, cells, firstLine };
+}
+
+/** streamCsvCells as header-keyed row objects. */
+export async function* streamCsvRows(path: string, opts: CsvOptions): AsyncGenerator<{ rows: RawRow[]; firstLine: number }> {
+  for await (const { header, cells, firstLine } of streamCsvCells(path, opts)) yield { rows: cells.map((row) => toRawRow(header, row)), firstLine };
 }
 
 /** The header's column names (trimmed), reading no further than needed. */
@@ -67,7 +83,7 @@ export async function readTableSample(path: string, opts: CsvOptions, n: number)
   const missing = new Set(opts.missingTokens);
   for await (const batch of readRecords(path)) {
     for (const record of batch.records) {
-      out.push(toRawRow(batch.header, record, missing, usesDecimalComma(batch.delimiter, opts)));
+      out.push(toRawRow(batch.header, toCells(batch.header.length, record, missing, usesDecimalComma(batch.delimiter, opts))));
       if (out.length >= n) return out;
     }
   }
