@@ -10,7 +10,8 @@ import { describe, expect, it } from "vitest";
 import { sortNumbers } from "../src/stats/sort.js";
 import { columnValue, parseDecimal, parseNumber, readTable, type Column, type Table } from "../src/table/columns.js";
 import type { CsvOptions } from "../src/table/csv.js";
-import { countDuplicateRows } from "../src/table/profile.js";
+import { mean, quantileSorted, sampleStandardDeviation } from "simple-statistics";
+import { countDuplicateRows, numericSummary } from "../src/table/profile.js";
 import { createRng } from "../src/stats/random.js";
 
 const opts: CsvOptions = { missingTokens: ["", "NA", "?", "-"], batchRows: 100 };
@@ -66,6 +67,27 @@ describe("sortNumbers", () => {
     same(Float64Array.from({ length: n }, () => (rng() < 0.5 ? -0 : 0)));
     same(Float64Array.from({ length: n }, (_, i) => (i < 40_000 ? i % 3 : i))); // starts few-distinct, ends many
     same(Float64Array.of(3, -1, 3, 2.5));
+  });
+});
+
+describe("numericSummary", () => {
+  it("gives the very doubles simple-statistics gives for mean, std and quartiles", () => {
+    const rng = createRng(13);
+    for (const n of [1, 2, 3, 4, 5, 10, 101, 5000]) {
+      const sorted = Float64Array.from({ length: n }, () => (rng() - 0.3) * 10 ** Math.floor(rng() * 12)).sort();
+      const xs = Array.from(sorted);
+      const summary = numericSummary(sorted);
+      expect(summary).toMatchObject({
+        mean: mean(xs),
+        std: n > 1 ? sampleStandardDeviation(xs) : 0,
+        q1: quantileSorted(xs, 0.25),
+        median: quantileSorted(xs, 0.5),
+        q3: quantileSorted(xs, 0.75),
+        min: xs[0],
+        max: xs[n - 1],
+      });
+    }
+    expect(numericSummary(new Float64Array(0))).toBeNull();
   });
 });
 
