@@ -5,19 +5,16 @@
  * machine a million values with 70 distinct take ~10 ms instead of ~150 ms.
  */
 
+import { mix32 } from "./hash.js";
+
 /** Past this many distinct values the column is sorted in full. */
 const MAX_DISTINCT = 1 << 15;
 /** Below this many values the built-in sort is as fast. */
 const COUNT_MIN = 4096;
 
-/** 32-bit mix of a double's two words (murmur3 finaliser). */
+/** 32-bit hash of a double's two words. */
 function hashWords(low: number, high: number): number {
-  let h = (low ^ Math.imul(high, 0x9e3779b1)) >>> 0;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  return (h ^ (h >>> 16)) >>> 0;
+  return mix32((low ^ Math.imul(high, 0x9e3779b1)) >>> 0);
 }
 
 /**
@@ -72,14 +69,14 @@ function countDistinct(values: Float64Array): { distinct: Map<number, number>; c
       slot = (slot + 1) & mask;
     }
   }
-  // -0 and +0 are one Map key; they are told apart by their bits below.
+  // -0 and +0 would be one Map key: a column holding both is left to the full sort.
   const distinct = new Map<number, number>();
   const counts = new Int32Array(used + 1);
   let k = 0;
   for (let slot = 0; slot < size; slot++) {
     if ((slotCount[slot] ?? 0) === 0) continue;
     const value = slotValue[slot] ?? NaN;
-    if (value === 0 && distinct.has(0)) return null; // both zeros: rare; the full sort keeps their order
+    if (value === 0 && distinct.has(0)) return null;
     distinct.set(value, k);
     counts[k++] = slotCount[slot] ?? 0;
   }

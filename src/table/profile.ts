@@ -4,6 +4,7 @@
  * constant columns for the whole table. Pure: reads the typed columns, never the file.
  */
 import type { Config } from "../config.js";
+import { mix32 } from "../stats/hash.js";
 import { sortNumbers } from "../stats/sort.js";
 import type { ColumnProfile, NumericSummary, TableProfile } from "../schemas.js";
 import type { Column, NumericColumn, Table } from "./columns.js";
@@ -185,15 +186,6 @@ function profileColumn(column: Column, rows: number, cfg: Config["profile"], scr
   };
 }
 
-/** 32-bit mix (murmur3 finaliser). */
-function mix(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  return (h ^ (h >>> 16)) >>> 0;
-}
-
 /** A numeric column as its raw 64-bit words (a view, no copy); a categorical one as its codes. */
 function cellWords(column: Column): { words: Uint32Array; stride: 1 | 2 } {
   if (column.type === "numeric") return { words: new Uint32Array(column.values.buffer, column.values.byteOffset, column.values.length * 2), stride: 2 };
@@ -210,8 +202,8 @@ export function countDuplicateRows(table: Table): number {
   const columns = table.columns.map(cellWords);
   const hashes = new Uint32Array(table.rows).fill(0x9e3779b9);
   for (const { words, stride } of columns) {
-    if (stride === 2) for (let r = 0; r < table.rows; r++) hashes[r] = mix(((hashes[r] ?? 0) ^ (words[2 * r] ?? 0)) + Math.imul(words[2 * r + 1] ?? 0, 0x27d4eb2f));
-    else for (let r = 0; r < table.rows; r++) hashes[r] = mix((hashes[r] ?? 0) ^ (words[r] ?? 0));
+    if (stride === 2) for (let r = 0; r < table.rows; r++) hashes[r] = mix32(((hashes[r] ?? 0) ^ (words[2 * r] ?? 0)) + Math.imul(words[2 * r + 1] ?? 0, 0x27d4eb2f));
+    else for (let r = 0; r < table.rows; r++) hashes[r] = mix32((hashes[r] ?? 0) ^ (words[r] ?? 0));
   }
   let size = 1;
   while (size < 2 * table.rows) size *= 2;
