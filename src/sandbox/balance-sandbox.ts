@@ -9,7 +9,7 @@
  * rows never reach it.
  */
 import ivm from "isolated-vm";
-import { ISOLATE_HELPERS_SOURCE } from "./harness.js";
+import { ISOLATE_COMMON_SOURCE } from "./harness.js";
 import { clip, describeFailure, errorText, type CleanRow, type SandboxLimits } from "./sandbox.js";
 
 /** What a balance script may read besides the rows. */
@@ -32,24 +32,11 @@ export type BalanceOutcome = { ok: true; indices: number[] } | { ok: false; erro
 /** Evaluates to `entry(op, payload, extra)`; see the module comment. Kept as text so no build step rewrites it. */
 const BALANCE_PRELUDE = `(function () {
   "use strict";
-  const parse = JSON.parse;
-  const stringify = JSON.stringify;
-  const freeze = Object.freeze;
-  const ownNames = Object.getOwnPropertyNames;
-  const isArray = Array.isArray;
+${ISOLATE_COMMON_SOURCE}
   const isInteger = Number.isInteger;
-  const StringCtor = String;
-  const noop = function () {};
-  Object.defineProperty(globalThis, "console", {
-    value: freeze({ log: noop, info: noop, warn: noop, error: noop, debug: noop, trace: noop }),
-    writable: true,
-    configurable: true,
-  });
   let fn = null;
   let ctx = null;
   let maxIndices = 0;
-
-${ISOLATE_HELPERS_SOURCE}
 
   function fail(message) {
     return stringify({ ok: false, error: message });

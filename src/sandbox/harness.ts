@@ -38,11 +38,23 @@ export const UNSUPPORTED_TAG = "__tabtune_unsupported__";
 export const MAX_ROW_CHARS = 4 * 1024 * 1024;
 
 /**
- * Functions both sandbox preludes define (prep and balance), as source text. They use the
- * prelude's captured `freeze`, `ownNames` and `StringCtor`, so generated code that patches
- * Object or String later cannot change them.
+ * What both sandbox preludes (prep and balance) start with, as source text: the globals
+ * they use, captured before the generated script runs (so a script that patches JSON,
+ * Object or String later cannot change them), a console that prints nothing, and the
+ * helpers built on those captures.
  */
-export const ISOLATE_HELPERS_SOURCE = `  function deepFreeze(value) {
+export const ISOLATE_COMMON_SOURCE = `  const parse = JSON.parse;
+  const stringify = JSON.stringify;
+  const freeze = Object.freeze;
+  const ownNames = Object.getOwnPropertyNames;
+  const isArray = Array.isArray;
+  const StringCtor = String;
+
+  const noop = function () {};
+  const quietConsole = freeze({ log: noop, info: noop, warn: noop, error: noop, debug: noop, trace: noop });
+  Object.defineProperty(globalThis, "console", { value: quietConsole, writable: true, configurable: true });
+
+  function deepFreeze(value) {
     if (value !== null && typeof value === "object") {
       const names = ownNames(value);
       for (let i = 0; i < names.length; i++) deepFreeze(value[names[i]]);
@@ -65,31 +77,21 @@ export const ISOLATE_HELPERS_SOURCE = `  function deepFreeze(value) {
 /** Evaluates to the entry function; see the module comment. */
 export const PRELUDE_SOURCE = `(function () {
   "use strict";
-  const parse = JSON.parse;
-  const stringify = JSON.stringify;
-  const freeze = Object.freeze;
+${ISOLATE_COMMON_SOURCE}
   const keysOf = Object.keys;
   const protoOf = Object.getPrototypeOf;
   const ObjectProto = Object.prototype;
-  const isArray = Array.isArray;
-  const ownNames = Object.getOwnPropertyNames;
   const isFiniteNumber = Number.isFinite;
   const PromiseCtor = Promise;
-  const StringCtor = String;
   const RangeErrorCtor = RangeError;
   const FunctionCtor = Function;
   const objectWithout = Object.create;
   const TAG = ${JSON.stringify(UNSUPPORTED_TAG)};
   const MAX_ROW_CHARS = ${MAX_ROW_CHARS};
 
-  const noop = function () {};
-  const quietConsole = freeze({ log: noop, info: noop, warn: noop, error: noop, debug: noop, trace: noop });
-  Object.defineProperty(globalThis, "console", { value: quietConsole, writable: true, configurable: true });
-
   let fns = null;
   let ctx = null;
 
-${ISOLATE_HELPERS_SOURCE}
   function tag(kind) {
     return parse('{"' + TAG + '":' + stringify(kind) + "}");
   }
