@@ -6,6 +6,7 @@
  * Failures of the script are returned as values, never thrown.
  */
 import ivm from "isolated-vm";
+import { toRawRow } from "../table/csv.js";
 import { BIND_SOURCE, MAX_ROW_CHARS, PRELUDE_SOURCE } from "./harness.js";
 import { checkCleanBatch, checkCleanResult, checkRenderBatch, checkRenderResult, isRecord, type Checked } from "./validate.js";
 
@@ -366,10 +367,7 @@ function cellBatch(header: readonly string[], cells: readonly (string | null)[][
     size: cells.length,
     row: (index) => {
       const values = cells[index];
-      if (values === undefined) return null;
-      const row: RawRow = {};
-      header.forEach((name, c) => Object.defineProperty(row, name, { value: values[c] ?? null, enumerable: true, writable: true, configurable: true }));
-      return row;
+      return values === undefined ? null : toRawRow(header, values);
     },
   };
 }

@@ -127,7 +127,7 @@ function cellRules(opts: CsvOptions, decimalComma: boolean): CellRules {
  * `cell` without surrounding whitespace. Most cells start and end with a printable ASCII
  * character and are returned as they are, without a call to trim().
  */
-function trimmed(cell: string): string {
+export function trimmed(cell: string): string {
   const n = cell.length;
   if (n === 0) return cell;
   const first = cell.charCodeAt(0);
@@ -136,11 +136,11 @@ function trimmed(cell: string): string {
 }
 
 /**
- * Builds one column while streaming, a batch of records at a time. Starts as dictionary
- * codes (exact text kept); a column whose dictionary grows past DICTIONARY_LIMIT while
- * every entry is a number switches to a Float64Array, so a million distinct floats never
- * sit in a Map. If such a column later meets text, earlier numbers go back to codes as
- * their shortest decimal text. Each mode has its own tight loop over the batch.
+ * Builds one column while streaming, a cell at a time. Starts as dictionary codes (exact
+ * text kept); a column whose dictionary grows past DICTIONARY_LIMIT while every entry is a
+ * number switches to a Float64Array, so a million distinct floats never sit in a Map. If
+ * such a column later meets text, earlier numbers go back to codes as their shortest
+ * decimal text.
  */
 class ColumnBuilder {
   private codes: Int32Array<ArrayBuffer>;

@@ -2,7 +2,7 @@
  * Row-level reading of a CSV: batches of header-keyed rows with trimmed cells and
  * missing tokens turned into null. Parsing and its errors live in records.ts.
  */
-import { decimalCommaToDot, usesDecimalComma } from "./columns.js";
+import { decimalCommaToDot, trimmed, usesDecimalComma } from "./columns.js";
 import { readRecords } from "./records.js";
 
 export interface CsvOptions {
@@ -21,7 +21,7 @@ export type RawRow = Record<string, string | null>;
 function toCells(width: number, record: string[], missing: ReadonlySet<string>, decimalComma: boolean): (string | null)[] {
   const cells: (string | null)[] = new Array<string | null>(width);
   for (let c = 0; c < width; c++) {
-    const cell = (record[c] ?? "").trim();
+    const cell = trimmed(record[c] ?? "");
     cells[c] = missing.has(cell) ? null : decimalComma ? decimalCommaToDot(cell) : cell;
   }
   return cells;
