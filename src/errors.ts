@@ -1,4 +1,8 @@
 /** Errors a user can act on: a code, a one-line message, and what to do about it. */
+import { accessSync, constants, existsSync } from "node:fs";
+import { dirname } from "node:path";
+import { z } from "zod";
+
 export class TabtuneError extends Error {
   readonly code: string;
   readonly suggestion: string | undefined;
@@ -18,11 +22,147 @@ export class TabtuneError extends Error {
   }
 }
 
+type Issue = z.core.$ZodIssue;
+type IssuePath = readonly PropertyKey[];
+
+const bound = (value: number | bigint, inclusive: boolean | undefined, word: "least" | "most") =>
+  inclusive === false ? `${word === "least" ? "greater" : "less"} than ${value}` : `at ${word} ${value}`;
+
+/** What a value must be, from one zod issue ("must be a whole number"). */
+export function acceptedText(issue: Issue): string {
+  switch (issue.code) {
+    case "invalid_type":
+      if (issue.expected === "int") return "must be a whole number";
+      if (issue.expected === "nonoptional" || issue.expected === "undefined") return "is required";
+      return `must be ${/^[aeiou]/.test(issue.expected) ? "an" : "a"} ${issue.expected}`;
+    case "too_small":
+      if (issue.origin === "string") return issue.minimum === 1 ? "must not be empty" : `must be at least ${issue.minimum} characters`;
+      if (issue.origin === "array" || issue.origin === "set") return `needs at least ${issue.minimum} entries`;
+      return `must be ${bound(issue.minimum, issue.inclusive, "least")}`;
+    case "too_big":
+      if (issue.origin === "string") return `must be at most ${issue.maximum} characters`;
+      if (issue.origin === "array" || issue.origin === "set") return `takes at most ${issue.maximum} entries`;
+      return `must be ${bound(issue.maximum, issue.inclusive, "most")}`;
+    case "invalid_value":
+      return `must be ${issue.values.length === 1 ? String(issue.values[0]) : `one of ${issue.values.map(String).join(", ")}`}`;
+    case "invalid_format":
+      return issue.format === "url" ? "must be a URL such as http://host:8000/v1" : `must be a valid ${issue.format}`;
+    case "not_multiple_of":
+      return `must be a multiple of ${String(issue.divisor)}`;
+    case "unrecognized_keys":
+      return `has unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.join(", ")}`;
+    default:
+      return issue.message;
+  }
+}
+
+function valueAt(input: unknown, path: IssuePath): unknown {
+  let at = input;
+  for (const key of path) {
+    if (typeof at !== "object" || at === null) return undefined;
+    at = Reflect.get(at, key);
+  }
+  return at;
+}
+
+const shown = (value: unknown) => (typeof value === "string" ? `"${value.length > 40 ? `${value.slice(0, 40)}…` : value}"` : String(value));
+
+/**
+ * Zod issues as one line: "<name> <what is accepted>, got <value>", joined by "; ",
+ * repeated lines said once. `name` turns an issue path into what the user typed
+ * (a flag, a config key); `input` is the parsed value, to quote what was given.
+ * @example zodIssuesLine(z.object({ seed: z.number().int() }).safeParse({ seed: 1.5 }).error!, { input: { seed: 1.5 } }) // "seed must be a whole number, got 1.5"
+ */
+export function zodIssuesLine(error: z.ZodError, options: { name?: (path: IssuePath) => string; input?: unknown } = {}): string {
+  const name = options.name ?? ((path: IssuePath) => path.map(String).join(".") || "the value");
+  const parts = error.issues.map((issue) => {
+    const value = options.input === undefined ? undefined : valueAt(options.input, issue.path);
+    return `${name(issue.path)} ${acceptedText(issue)}${value === undefined ? "" : `, got ${shown(value)}`}`;
+  });
+  return [...new Set(parts)].slice(0, 6).join("; ");
+}
+
+function isErrnoException(error: unknown): error is NodeJS.ErrnoException {
+  return error instanceof Error && typeof Reflect.get(error, "code") === "string" && typeof Reflect.get(error, "syscall") === "string";
+}
+
+/** The nearest folder above `path` that exists (itself when it is one). */
+function nearestExisting(path: string): string {
+  let at = path;
+  while (!existsSync(at) && dirname(at) !== at) at = dirname(at);
+  return at;
+}
+
+function writable(path: string): boolean {
+  try {
+    accessSync(path, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const FS_CODES = new Set(["ENOSPC", "EDQUOT", "EACCES", "EPERM", "EEXIST", "EROFS", "ENOTDIR", "EISDIR", "ENOENT"]);
+
+/**
+ * A file-system failure as one line naming the path and what to do, or null when
+ * `error` is not one tabtune knows how to explain. `path` names the file being written
+ * when the error itself carries none (a stream's write errors do not).
+ */
+export function fsError(error: unknown, path?: string): TabtuneError | null {
+  if (!isErrnoException(error) || !FS_CODES.has(error.code ?? "")) return null;
+  const where = error.path ?? path ?? "a file";
+  const what = error.syscall === "mkdir" ? "create the folder" : error.syscall === "open" || error.syscall === "write" ? "write" : error.syscall ?? "write";
+  const make = (code: string, message: string, suggestion: string) => new TabtuneError(code, message, { suggestion, cause: error });
+  switch (error.code) {
+    case "ENOSPC":
+    case "EDQUOT":
+      return make("disk_full", `no space left on the disk (or quota) holding ${where}`, "free some space or choose an --output folder on another disk, then run again (--resume continues an interrupted run)");
+    case "EROFS":
+      return make("disk_read_only", `${where} is on a read-only file system`, "choose an --output folder on a writable disk");
+    case "EACCES":
+    case "EPERM":
+      return make("disk_permission", `no permission to ${what} ${where}`, "choose an --output folder you can write to, or fix its permissions");
+    case "EEXIST":
+      return make("path_exists", `${where} already exists and is not a folder`, "remove or rename that file, or choose another --output folder");
+    case "ENOTDIR":
+      return make("path_not_folder", `part of ${where} is a file, not a folder`, "choose an --output path whose every part is a folder (or does not exist yet)");
+    case "EISDIR":
+      return make("path_is_folder", `${where} is a folder, not a file`, "pass the path of a file");
+    default: {
+      // Creating a folder under one the user may not write to reports ENOENT on some
+      // systems; say what really stops it.
+      const parent = nearestExisting(where);
+      if (error.syscall === "mkdir" && parent !== where && !writable(parent))
+        return make("disk_permission", `cannot create ${where}: no permission to write in ${parent}`, "choose an --output folder you can write to, or fix its permissions");
+      return make("path_missing", `${where} does not exist`, "check the path");
+    }
+  }
+}
+
+const SQLITE_CODES: Record<string, [string, string]> = {
+  SQLITE_FULL: ["the disk holding the checkpoint database (checkpoints.sqlite) is full", "free some space, then run again with --resume"],
+  SQLITE_READONLY: ["the checkpoint database (checkpoints.sqlite) cannot be written (read-only)", "choose an --output folder you can write to"],
+  SQLITE_CANTOPEN: ["the checkpoint database (checkpoints.sqlite) cannot be opened", "choose an --output folder you can write to"],
+};
+
+/** better-sqlite3's errors carry an SQLITE_* code and no path. */
+function sqliteError(error: unknown): TabtuneError | null {
+  if (!(error instanceof Error)) return null;
+  const code: unknown = Reflect.get(error, "code");
+  const known = typeof code === "string" ? SQLITE_CODES[code] : undefined;
+  return known ? new TabtuneError("checkpoint_disk", `${known[0]} (${error.message})`, { suggestion: known[1], cause: error }) : null;
+}
+
 /** One line for the terminal: message, then what to do. */
 export function formatError(error: unknown): string {
   if (error instanceof TabtuneError) {
     return error.suggestion ? `error: ${error.message} — ${error.suggestion}` : `error: ${error.message}`;
   }
+  const known = fsError(error) ?? sqliteError(error);
+  if (known) return formatError(known);
+  if (error instanceof z.ZodError) return `error: ${zodIssuesLine(error)}`;
+  if (error instanceof Error && error.cause !== undefined && (fsError(error.cause) ?? sqliteError(error.cause))) return formatError(error.cause);
   if (error instanceof Error) return `error: ${error.message}`;
   return `error: ${String(error)}`;
 }

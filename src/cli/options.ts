@@ -3,7 +3,7 @@ import { basename, extname, join } from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
 import type { Config } from "../config.js";
 import { readLlmEnv } from "../env.js";
-import { TabtuneError } from "../errors.js";
+import { TabtuneError, zodIssuesLine } from "../errors.js";
 import { rememberApiKey } from "../finetune/predict-endpoint.js";
 import { RunOptions, type Provider } from "../options.js";
 
@@ -18,6 +18,21 @@ const number = (name: string) => (value: string) => {
 const integer = (name: string) => (value: string) => {
   const n = number(name)(value);
   if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive integer, got "${value}"`);
+  return n;
+};
+const wholeNumber = (name: string) => (value: string) => {
+  const n = number(name)(value);
+  if (!Number.isSafeInteger(n)) throw new InvalidArgumentError(`${name} must be a whole number, got "${value}"`);
+  return n;
+};
+const positive = (name: string) => (value: string) => {
+  const n = number(name)(value);
+  if (!(n > 0)) throw new InvalidArgumentError(`${name} must be a number greater than 0, got "${value}"`);
+  return n;
+};
+const temperature = (value: string) => {
+  const n = number("--agent-temperature")(value);
+  if (!(n >= 0 && n <= 2)) throw new InvalidArgumentError(`--agent-temperature must be between 0 and 2, got "${value}"`);
   return n;
 };
 const nonNegativeInteger = (name: string) => (value: string) => {
@@ -55,14 +70,14 @@ export function buildProgram(config: Config): Command {
     .option("--agent-api-key <key>", "API key (or .env auth_key / OPENAI_API_KEY); never stored")
     .option("--agent-model <name>", "model for reasoning decisions (or .env agent_LLM)")
     .option("--coder-model <name>", "model for code (or .env coder_LLM; default: the agent model)")
-    .option("--agent-temperature <t>", "sampling temperature of the agent", number("--agent-temperature"), config.llm.temperature)
+    .option("--agent-temperature <t>", "sampling temperature of the agent", temperature, config.llm.temperature)
     .option("-v, --verbose", "print more detail (training output, every check)", false)
     .option("--lora-rank <n>", "LoRA rank", integer("--lora-rank"), t.loraRank)
     .option("--lora-alpha <n>", "LoRA alpha", integer("--lora-alpha"), t.loraAlpha)
     .option("--use-dora", "use DoRA", t.useDora)
     .option("--cutoff-len <n>", "maximum tokens per example", integer("--cutoff-len"), t.cutoffLen)
-    .option("--epochs <n>", "training epochs", number("--epochs"), t.epochs)
-    .option("--learning-rate <lr>", "learning rate", number("--learning-rate"), t.learningRate)
+    .option("--epochs <n>", "training epochs", positive("--epochs"), t.epochs)
+    .option("--learning-rate <lr>", "learning rate", positive("--learning-rate"), t.learningRate)
     .option("--batch-size <n>", "per-device train batch size", integer("--batch-size"), t.batchSize)
     .option("--grad-accumulation <n>", "gradient accumulation steps", integer("--grad-accumulation"), t.gradAccumulation)
     .option("--logging-steps <n>", "log every n steps", integer("--logging-steps"), t.loggingSteps)
@@ -74,7 +89,7 @@ export function buildProgram(config: Config): Command {
     .option("--yes", "approve every review checkpoint", false)
     .option("--answers <file>", "one answer per review checkpoint (lines, or a JSON array of strings)")
     .option("--resume [run_id]", "continue a paused or interrupted run (default: the latest run of --output)")
-    .option("--seed <n>", "random seed for split, balancing and the baseline", number("--seed"), config.seed)
+    .option("--seed <n>", "random seed for split, balancing and the baseline", wholeNumber("--seed"), config.seed)
     .option("--finetune", "run llamafactory-cli train/predict when it is on PATH", false)
     .option("--gpus <n>", "GPUs per node for training (torchrun: NPROC_PER_NODE)", integer("--gpus"), 1)
     .option("--nnodes <n>", "machines taking part in training (NNODES)", integer("--nnodes"), 1)
@@ -85,7 +100,8 @@ export function buildProgram(config: Config): Command {
     .option("--predict-endpoint <url>", "score a model served over an OpenAI-compatible API (…/v1) on the test records", url)
     .option("--predict-model <name>", "model name for --predict-endpoint (default: the first the server lists)")
     .option("--predict-concurrency <n>", "requests in flight against --predict-endpoint", integer("--predict-concurrency"), config.predict.concurrency)
-    .showHelpAfterError("(run tabtune --help for every flag)");
+    // Commander's message and the pointer to --help on one line.
+    .configureOutput({ outputError: (text, write) => write(`${text.trimEnd()} (run tabtune --help for every flag)\n`) });
 }
 
 export interface CliFlags {
@@ -154,7 +170,7 @@ export function optionsFromFlags(flags: CliFlags, config: Config): RunOptions {
   const provider = flags.provider ?? (apiBase ? "openai" : "heuristic");
   const agentModel = flags.agentModel ?? env.agentModel;
   requireProviderSettings(provider, apiBase, agentModel);
-  return RunOptions.parse({
+  const input = {
     csv: flags.csv,
     testCsv: flags.testCsv ?? null,
     output: flags.output ?? defaultOutput(flags.csv),
@@ -201,7 +217,30 @@ export function optionsFromFlags(flags: CliFlags, config: Config): RunOptions {
       deepspeed: flags.deepspeed ?? null,
     },
     predictEndpoint: flags.predictEndpoint ? { url: flags.predictEndpoint, model: flags.predictModel ?? null, concurrency: flags.predictConcurrency } : null,
-  });
+  };
+  const parsed = RunOptions.safeParse(input);
+  if (!parsed.success)
+    throw new TabtuneError("bad_flag", zodIssuesLine(parsed.error, { name: flagForPath, input }), { suggestion: "run tabtune --help for every flag" });
+  return parsed.data;
+}
+
+/** Option paths whose flag is not the kebab-case of their last key. */
+const FLAG_OF_PATH: Record<string, string> = {
+  "predictEndpoint.url": "--predict-endpoint",
+  "predictEndpoint.model": "--predict-model",
+  "predictEndpoint.concurrency": "--predict-concurrency",
+  agentApiBase: "--agent-api-base or .env openAI_endpoint",
+};
+/** Keys of RunOptions that come from config/default.yaml, not from a flag. */
+const CONFIG_ONLY = new Set(["loraDropout", "loraTarget", "lrSchedulerType", "warmupRatio", "evalBatchSize", "maxNewTokens", "preprocessingWorkers"]);
+
+/** The flag (or config key) a user typed for a RunOptions path, for one-line errors. */
+function flagForPath(path: readonly PropertyKey[]): string {
+  const key = path.map(String).join(".");
+  const last = String(path[path.length - 1] ?? "");
+  if (FLAG_OF_PATH[key]) return FLAG_OF_PATH[key];
+  if (CONFIG_ONLY.has(last)) return `config ${key}`;
+  return `--${last.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 }
 
 /**
