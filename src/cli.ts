@@ -6,7 +6,7 @@ import { formatError, TabtuneError } from "./errors.js";
 import { isInteractive } from "./env.js";
 import { answerSource, readAnswersFile } from "./cli/answers.js";
 import { buildProgram, defaultOutput, mergeExplicitFlags, optionsFromFlags, type CliFlags } from "./cli/options.js";
-import { resumeRun, startFrom, startRun, type RunOutcome } from "./cli/runner.js";
+import { activeRun, requestStop, resumeRun, startFrom, startRun, type RunOutcome } from "./cli/runner.js";
 import { APPLY_HELP, applyMain } from "./cli/apply.js";
 import { LINEAGE_HELP, lineageMain } from "./cli/lineage.js";
 import type { ReviewPayloadWithError } from "./nodes/review.js";
@@ -28,30 +28,45 @@ function invocation(): string {
 
 const quote = (s: string) => (/^[\w./:@=-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
 
+/** The command that continues run `runId`. */
+function resumeCommand(flags: CliFlags, output: string, runId: string): string {
+  return `${invocation()} --csv ${quote(flags.csv)} --output ${quote(output)} --resume ${runId}`;
+}
+
+/** Exit code of a run stopped by Ctrl-C (128 + SIGINT), as shells expect. */
+const INTERRUPTED = 130;
+
 function report(outcome: RunOutcome, flags: CliFlags, output: string): number {
   if (outcome.status === "paused") {
-    const resume = `${invocation()} --csv ${quote(flags.csv)} --output ${quote(output)} --resume ${outcome.runId}`;
     process.stdout.write(`\nPaused at ${outcome.payload.step}: no terminal to answer at and neither --yes nor enough --answers.\n`);
-    process.stdout.write(`Resume with:\n  ${resume} --yes\n(or without --yes in a terminal, or with --answers FILE)\n`);
+    process.stdout.write(`Resume with:\n  ${resumeCommand(flags, output, outcome.runId)} --yes\n(or without --yes in a terminal, or with --answers FILE)\n`);
     return 2;
+  }
+  if (outcome.status === "stopped") {
+    process.stderr.write(`\nStopped (Ctrl-C) after the last finished step of run ${outcome.runId}. Resume with:\n  ${resumeCommand(flags, output, outcome.runId)}\n`);
+    return INTERRUPTED;
   }
   const s = outcome.state;
   if (s.evaluation) {
     process.stdout.write(`\nResults on ${s.splitResult?.test.rows ?? "?"} test rows (${s.prepPlan?.task ?? "?"}, target "${s.prepPlan?.target ?? "?"}")\n`);
     process.stdout.write(metricsTable(s.evaluation.baseline, s.evaluation.llm) + "\n");
   }
-  process.stdout.write(`\nOutputs in ${output}:\n`);
+  const runDir = s.runDir ?? output;
+  process.stdout.write(`\nOutputs of run ${s.runId} in ${runDir}:\n`);
+  const reportPath = paths.report(runDir);
   const lines: [string, string | undefined][] = [
-    ["report", paths.report(output)],
+    ["report", existsSync(reportPath) ? reportPath : undefined],
     ["prep script", s.script?.path],
     ["train / test", s.balanceResult ? `${s.balanceResult.trainJson.path}, ${s.balanceResult.testJson.path}` : undefined],
     ["configs", s.configFiles?.trainYaml],
     ["results", s.evaluation?.results.path],
-    ["checkpoints", `${paths.checkpoints(output)} (run ${s.runId})`],
+    ["checkpoints", `${paths.checkpoints(output)} (thread ${s.runId})`],
   ];
   for (const [label, value] of lines) if (value) process.stdout.write(`  ${label.padEnd(13)} ${value}\n`);
   return 0;
 }
+
+let stopping = false;
 
 async function main(argv: string[]): Promise<number> {
   if (argv[2] === "apply") return applyMain(argv.slice(3));
@@ -72,6 +87,17 @@ async function main(argv: string[]): Promise<number> {
     freeText: options.provider !== "heuristic",
   });
   const runId = typeof flags.resume === "string" ? flags.resume : null;
+  // Ctrl-C: the first stops at the next step boundary, a second stops now; both print how to resume.
+  process.on("SIGINT", () => {
+    if (stopping) {
+      const id = activeRun();
+      process.stderr.write(`\nStopped (Ctrl-C twice)${id ? `; resume with:\n  ${resumeCommand(flags, output, id)}` : ""}\n`);
+      process.exit(INTERRUPTED);
+    }
+    stopping = true;
+    requestStop();
+    process.stderr.write("\nStopping after the current step (Ctrl-C again to stop now)…\n");
+  });
   let outcome: RunOutcome;
   if (flags.startFrom) {
     const explicit = (key: keyof CliFlags) => program.getOptionValueSource(key) === "cli";

@@ -1,19 +1,26 @@
-/** Where every output lives (DESIGN §8). One function per file so nodes never build paths by hand. */
-import { join } from "node:path";
+/**
+ * Where every output lives (DESIGN §8). One function per file so nodes never build paths by hand.
+ * A run owns everything it is made of: every file below except the checkpoints lives in
+ * its own `run_<id>/` folder, whose name is the run's checkpoint thread id.
+ */
+import { basename, join } from "node:path";
 
 export const paths = {
   checkpoints: (output: string) => join(output, "checkpoints.sqlite"),
-  dataDir: (output: string) => join(output, "data"),
-  cleaned: (output: string) => join(output, "data", "cleaned.jsonl"),
-  allData: (output: string) => join(output, "data", "all_data.json"),
-  prepScript: (output: string) => join(output, "scripts", "prepare_data.js"),
-  balanceScript: (output: string) => join(output, "scripts", "balance_data.js"),
-  rankings: (output: string) => join(output, "feature_selection", "feature_rankings.csv"),
-  selected: (output: string) => join(output, "feature_selection", "selected_features.txt"),
-  imputationDir: (output: string) => join(output, "imputation"),
-  report: (output: string) => join(output, "report.md"),
-  /** A run's own split, configs and evaluation. */
+  /** `<output>/latest.json`: which run finished last, written atomically when one finishes. */
+  latest: (output: string) => join(output, "latest.json"),
+  /** The folder of run `runId` (the thread id is the folder name). */
+  runDir: (output: string, runId: string) => join(output, runId),
+  /** The run's writer lock (one process per run). */
+  lock: (runDir: string) => join(runDir, ".lock"),
   runData: (runDir: string) => join(runDir, "data"),
+  cleaned: (runDir: string) => join(runDir, "data", "cleaned.jsonl"),
+  allData: (runDir: string) => join(runDir, "data", "all_data.json"),
+  prepScript: (runDir: string) => join(runDir, "scripts", "prepare_data.js"),
+  balanceScript: (runDir: string) => join(runDir, "scripts", "balance_data.js"),
+  rankings: (runDir: string) => join(runDir, "feature_selection", "feature_rankings.csv"),
+  selected: (runDir: string) => join(runDir, "feature_selection", "selected_features.txt"),
+  report: (runDir: string) => join(runDir, "report.md"),
   splitTrain: (runDir: string) => join(runDir, "data", "split_train.jsonl"),
   splitTest: (runDir: string) => join(runDir, "data", "split_test.jsonl"),
   imputedTrain: (runDir: string) => join(runDir, "data", "imputed_train.jsonl"),
@@ -29,6 +36,11 @@ export const paths = {
 };
 
 /** `run_<timestamp>` with milliseconds, so two runs started in one second never share a folder. */
-export function newRunDirName(now: Date = new Date()): string {
+export function newRunId(now: Date = new Date()): string {
   return `run_${now.toISOString().replace(/[-:]/g, "").replace("T", "_").replace(/\..*$/, "")}_${String(now.getMilliseconds()).padStart(3, "0")}`;
+}
+
+/** A run id as the user may type it: the id, or a path to the run's folder. */
+export function runIdFrom(text: string): string {
+  return basename(text.replace(/[\\/]+$/, ""));
 }

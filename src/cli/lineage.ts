@@ -10,8 +10,8 @@ import { readLineages, verifyLineages, type RunLineage } from "../report/lineage
 
 /** Help text the main command shows for the subcommand. */
 export const LINEAGE_HELP = `
-  tabtune lineage <output-dir> [--verify]
-                           print every artifact with its SHA-256 and what it came from;
+  tabtune lineage <output-dir | run-dir> [--verify]
+                           print every artifact of every run (or of one run) with its SHA-256 and what it came from;
                            --verify re-hashes them and fails naming any changed file`;
 
 function printRun(run: RunLineage): string[] {
@@ -29,14 +29,14 @@ function printRun(run: RunLineage): string[] {
 export async function lineageMain(argv: string[]): Promise<number> {
   const program = new Command("tabtune lineage")
     .description("Print the artifacts of every run in an output folder with their SHA-256 and inputs.")
-    .argument("<output-dir>", "the --output folder of a tabtune run")
+    .argument("<dir>", "the --output folder of tabtune runs, or one run's run_<id> folder")
     .option("--verify", "re-hash every file; exit 1 naming any that changed or is missing", false)
     .showHelpAfterError("(run tabtune lineage --help)");
   program.parse(argv, { from: "user" });
   const [output] = program.args;
   const { verify } = program.opts<{ verify: boolean }>();
   if (!output || !existsSync(output)) throw new TabtuneError("lineage_no_output", `${output ?? "(none)"} does not exist`, { suggestion: "pass the --output folder of a finished run" });
-  const { runs, withoutLineage } = readLineages(output);
+  const { output: base, runs, withoutLineage } = readLineages(output);
   if (runs.length === 0)
     throw new TabtuneError("lineage_missing", `${output} has no lineage.json`, { suggestion: "lineage is written when a run reaches evaluate; finish the run (--resume) first" });
   const out: string[] = [];
@@ -46,8 +46,7 @@ export async function lineageMain(argv: string[]): Promise<number> {
     process.stdout.write(out.join("\n") + "\n");
     return 0;
   }
-  const result = await verifyLineages(output, runs);
-  for (const s of result.superseded) out.push(`superseded ${s.path} (recorded by ${s.runDir ?? "?"}, rewritten by the later run ${s.by ?? "?"})`);
+  const result = await verifyLineages(base, runs);
   for (const p of result.problems)
     out.push(p.problem === "missing" ? `MISSING ${p.path} (run ${p.runDir ?? "?"})` : `CHANGED ${p.path} (run ${p.runDir ?? "?"}): recorded ${p.expected}, now ${p.actual}`);
   out.push(result.problems.length === 0 ? `verified ${result.checked} artifacts: every hash matches` : `${result.problems.length} of ${result.checked} artifacts changed or missing`);

@@ -1,28 +1,75 @@
 /**
  * Drives the compiled graph: fresh runs, --resume, --start-from forks, and the review
- * loop (invoke → pending interrupt → answer → Command({ resume })).
+ * loop (invoke → pending interrupt → answer → Command({ resume })). One id per run: the
+ * checkpoint thread id is the name of the run's folder. A run is finished only when its
+ * checkpoint has no pending task and its evaluation results are on disk as recorded.
  */
-import { mkdirSync, existsSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, mkdirSync } from "node:fs";
 import Database from "better-sqlite3";
 import { Command } from "@langchain/langgraph";
 import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
+import { sha256File, writeFileAtomic } from "../artifacts.js";
 import { TabtuneError } from "../errors.js";
 import { compileGraph } from "../graph.js";
+import { logEntry } from "../log.js";
 import type { ReviewPayloadWithError } from "../nodes/review.js";
 import type { RunOptions } from "../options.js";
-import { newRunDirName, paths } from "../paths.js";
+import { newRunId, paths, runIdFrom } from "../paths.js";
 import type { State } from "../state.js";
-import type { AnswerSource } from "./answers.js";
+import type { Answer, AnswerSource } from "./answers.js";
+import { forkRunFolder } from "./fork.js";
 import type { StartFrom } from "./options.js";
+import { lockRun } from "./run-lock.js";
 
 type Graph = ReturnType<typeof compileGraph>;
 type RunConfig = { configurable: { thread_id: string } };
+type Snapshot = Awaited<ReturnType<Graph["getState"]>>;
 
-export type RunOutcome = { status: "finished"; state: State } | { status: "paused"; runId: string; payload: ReviewPayloadWithError };
+export type RunOutcome =
+  | { status: "finished"; state: State }
+  | { status: "paused"; runId: string; payload: ReviewPayloadWithError }
+  | { status: "stopped"; runId: string };
+
+/**
+ * Every step's checkpoint is written before the next step starts, so a kill at any moment
+ * resumes from the last finished step (the default, "async", may lose the newest one).
+ */
+const DURABILITY = "sync" as const;
+const RECURSION_LIMIT = 200;
 
 /** The node a --start-from name re-enters. */
 const ENTRY: Record<StartFrom, string> = { review_prep: "review_prep", split: "split", config: "finetune_config", predict: "predict", evaluate: "evaluate" };
+
+/** Folders of the parent run a re-entered step needs beyond what its state records. */
+const EXTRA_DIRS: Record<StartFrom, string[]> = { review_prep: [], split: [], config: [], predict: ["sft", "configs", "logs"], evaluate: ["sft", "configs", "logs", "predict_train", "predict_test"] };
+
+/** Set by Ctrl-C: the run stops at the next step boundary. */
+let stopRequested = false;
+export function requestStop(): void {
+  stopRequested = true;
+}
+/** The run this process is driving now, for the resume command a hard stop prints. */
+let activeRunId: string | null = null;
+export function activeRun(): string | null {
+  return activeRunId;
+}
+
+/** The answer to a review; Ctrl-C at an @inquirer prompt (ExitPromptError) is a stop. */
+async function answerTo(answers: AnswerSource, payload: ReviewPayloadWithError): Promise<Answer | { kind: "stop" }> {
+  try {
+    return await answers.next(payload);
+  } catch (error) {
+    if (error instanceof Error && error.name === "ExitPromptError") return { kind: "stop" };
+    throw error;
+  }
+}
+
+/** What a review answer means for the loop: go on with a resume value, or end the drive. */
+function afterAnswer(answer: Answer | { kind: "stop" }, runId: string, payload: ReviewPayloadWithError): Command | RunOutcome {
+  if (answer.kind === "stop") return { status: "stopped", runId };
+  if (answer.kind === "pause") return { status: "paused", runId, payload };
+  return new Command({ resume: answer.text });
+}
 
 export function openCheckpointer(output: string): SqliteSaver {
   mkdirSync(output, { recursive: true });
@@ -44,59 +91,108 @@ export function latestRunId(output: string): string | null {
   }
 }
 
-export function newRunId(now: Date = new Date()): string {
-  return newRunDirName(now).replace(/^run_/, "");
-}
-
-async function pendingInterrupt(graph: Graph, config: RunConfig): Promise<ReviewPayloadWithError | null> {
-  const snapshot = await graph.getState(config);
-  const pending = snapshot.tasks.flatMap((t) => t.interrupts);
-  const first = pending[0];
+function pendingInterrupt(snapshot: Snapshot): ReviewPayloadWithError | null {
+  const first = snapshot.tasks.flatMap((t) => t.interrupts)[0];
   return first ? (first.value as ReviewPayloadWithError) : null;
 }
 
-/** Runs until the graph ends or a review has no answer. */
+/** Finished: nothing pending and the results evaluate recorded are on disk unchanged. */
+async function finished(snapshot: Snapshot): Promise<boolean> {
+  if (snapshot.next.length > 0 || snapshot.tasks.length > 0) return false;
+  const results = (snapshot.values as State).evaluation?.results;
+  return !!results && existsSync(results.path) && (await sha256File(results.path)) === results.sha256;
+}
+
+/** `<output>/latest.json`: which run finished last (a pointer, never a copy of its files). */
+function recordLatest(state: State): void {
+  if (!state.options || !state.runDir) return;
+  const latest = { runId: state.runId, runDir: state.runDir, finishedAt: new Date().toISOString(), report: paths.report(state.runDir), results: state.evaluation?.results.path ?? null };
+  writeFileAtomic(paths.latest(state.options.output), JSON.stringify(latest, null, 2) + "\n");
+}
+
+/** Runs until the graph ends, a review has no answer, or Ctrl-C asked to stop. */
 async function drive(graph: Graph, config: RunConfig, firstInput: unknown, answers: AnswerSource, show: (p: ReviewPayloadWithError) => void): Promise<RunOutcome> {
+  const runId = config.configurable.thread_id;
+  activeRunId = runId;
   let input: unknown = firstInput;
   for (;;) {
-    await graph.invoke(input as never, { ...config, recursionLimit: 200 });
-    const payload = await pendingInterrupt(graph, config);
+    const stream = await graph.stream(input as never, { ...config, recursionLimit: RECURSION_LIMIT, durability: DURABILITY, streamMode: "updates" });
+    for await (const _update of stream) {
+      if (stopRequested) return { status: "stopped", runId }; // leaving the loop ends the stream after this step's checkpoint
+    }
+    const snapshot = await graph.getState(config);
+    const payload = pendingInterrupt(snapshot);
     if (!payload) {
-      const snapshot = await graph.getState(config);
-      return { status: "finished", state: snapshot.values as State };
+      if (!(await finished(snapshot)))
+        throw new TabtuneError("run_not_finished", `run ${runId} stopped before evaluate wrote its results (pending: ${snapshot.next.join(", ") || "none"})`, {
+          suggestion: "resume it with --resume " + runId,
+        });
+      const state = snapshot.values as State;
+      recordLatest(state);
+      return { status: "finished", state };
     }
     show(payload);
-    const answer = await answers.next(payload);
-    if (answer.kind === "pause") return { status: "paused", runId: config.configurable.thread_id, payload };
-    input = new Command({ resume: answer.text });
+    if (stopRequested) return { status: "stopped", runId };
+    const next = afterAnswer(await answerTo(answers, payload), runId, payload);
+    if (!(next instanceof Command)) return next;
+    input = next;
+  }
+}
+
+/** Runs `body` holding the run's lock. */
+async function locked<T>(runDir: string, runId: string, body: () => Promise<T>): Promise<T> {
+  const lock = lockRun(runDir, runId);
+  const release = () => lock.release();
+  process.once("exit", release);
+  try {
+    return await body();
+  } finally {
+    process.removeListener("exit", release);
+    lock.release();
   }
 }
 
 export async function startRun(args: { options: RunOptions; answers: AnswerSource; show: (p: ReviewPayloadWithError) => void }): Promise<RunOutcome> {
   const graph = compileGraph(openCheckpointer(args.options.output));
   const runId = newRunId();
+  const runDir = paths.runDir(args.options.output, runId);
+  mkdirSync(runDir); // not recursive: an existing folder of that name is an error, never shared
   const config = { configurable: { thread_id: runId } };
-  return drive(graph, config, { runId, options: args.options }, args.answers, args.show);
+  return locked(runDir, runId, () => drive(graph, config, { runId, runDir, options: args.options }, args.answers, args.show));
+}
+
+/** The run's state, or a clear error when the id is unknown or the run predates run folders. */
+async function runState(graph: Graph, output: string, runId: string): Promise<{ snapshot: Snapshot; runDir: string }> {
+  const snapshot = await graph.getState({ configurable: { thread_id: runId } });
+  if (!snapshot.values || Object.keys(snapshot.values).length === 0)
+    throw new TabtuneError("unknown_run", `run ${runId} is not in ${paths.checkpoints(output)}`, { suggestion: "omit the id to resume the latest run, or check --output" });
+  const runDir = (snapshot.values as State).runDir;
+  if (!runDir)
+    throw new TabtuneError("legacy_run", `run ${runId} was made by an earlier tabtune whose runs shared files; it cannot be continued safely`, {
+      suggestion: "start the run again without --resume",
+    });
+  return { snapshot, runDir };
 }
 
 export async function resumeRun(args: { output: string; runId: string | null; answers: AnswerSource; show: (p: ReviewPayloadWithError) => void }): Promise<RunOutcome> {
-  const runId = args.runId ?? latestRunId(args.output);
+  const runId = args.runId ? runIdFrom(args.runId) : latestRunId(args.output);
   if (!runId) throw new TabtuneError("nothing_to_resume", `no run in ${args.output} to resume`, { suggestion: "start a run without --resume" });
   const graph = compileGraph(openCheckpointer(args.output));
   const config = { configurable: { thread_id: runId } };
-  const snapshot = await graph.getState(config);
-  if (!snapshot.values || Object.keys(snapshot.values).length === 0)
-    throw new TabtuneError("unknown_run", `run ${runId} is not in ${paths.checkpoints(args.output)}`, { suggestion: "omit the id to resume the latest run" });
-  const payload = await pendingInterrupt(graph, config);
-  if (payload) {
-    args.show(payload);
-    const answer = await args.answers.next(payload);
-    if (answer.kind === "pause") return { status: "paused", runId, payload };
-    return drive(graph, config, new Command({ resume: answer.text }), args.answers, args.show);
-  }
-  if (snapshot.next.length === 0) return { status: "finished", state: snapshot.values as State };
-  // Interrupted mid-step (crash, Ctrl-C): re-run the pending step from its checkpoint.
-  return drive(graph, config, null, args.answers, args.show);
+  const { runDir } = await runState(graph, args.output, runId);
+  return locked(runDir, runId, async () => {
+    const snapshot = await graph.getState(config); // read again under the lock: another writer may just have finished
+    const payload = pendingInterrupt(snapshot);
+    if (payload) {
+      activeRunId = runId;
+      args.show(payload);
+      const next = afterAnswer(await answerTo(args.answers, payload), runId, payload);
+      return next instanceof Command ? drive(graph, config, next, args.answers, args.show) : next;
+    }
+    if (await finished(snapshot)) return { status: "finished", state: snapshot.values as State };
+    // Interrupted mid-step (crash, kill, Ctrl-C): saved writes are applied, the rest re-run.
+    return drive(graph, config, null, args.answers, args.show);
+  });
 }
 
 /** The node whose edge leads into the re-entered step, so routing sends the fork there. */
@@ -109,12 +205,9 @@ function predecessor(from: StartFrom, state: State): string {
 }
 
 /**
- * Forks a run at the checkpoint just before `from`, with new options. review_prep, split
- * and config get a new run directory; the earlier run directory is never written to again.
- * predict and evaluate re-run inside the run directory they fork from: the trained adapter
- * (the run's sft/ folder, possibly gigabytes) and the split it was trained on live there, and a copy
- * would only duplicate them. What they would replace is kept instead: an earlier
- * generated_predictions.jsonl and results.json are renamed with a timestamp first.
+ * Re-enters a run at `from` with new options, as a new run: a new id and folder whose
+ * inputs are the parent's artifacts from just before that step (hash-checked, linked into
+ * the new folder). The parent run's folder is never written to.
  */
 export async function startFrom(args: {
   output: string;
@@ -124,25 +217,33 @@ export async function startFrom(args: {
   answers: AnswerSource;
   show: (p: ReviewPayloadWithError) => void;
 }): Promise<RunOutcome> {
-  const runId = args.runId ?? latestRunId(args.output);
-  if (!runId) throw new TabtuneError("nothing_to_restart", `no run in ${args.output} for --start-from`, { suggestion: "run the pipeline once without --start-from" });
+  const parentId = args.runId ? runIdFrom(args.runId) : latestRunId(args.output);
+  if (!parentId) throw new TabtuneError("nothing_to_restart", `no run in ${args.output} for --start-from`, { suggestion: "run the pipeline once without --start-from" });
   const graph = compileGraph(openCheckpointer(args.output));
+  const { runDir: parentDir } = await runState(graph, args.output, parentId);
   const entry = ENTRY[args.from];
-  let found: Awaited<ReturnType<Graph["getState"]>> | null = null;
-  for await (const snapshot of graph.getStateHistory({ configurable: { thread_id: runId } })) {
+  let found: Snapshot | null = null;
+  for await (const snapshot of graph.getStateHistory({ configurable: { thread_id: parentId } })) {
     if (snapshot.next.includes(entry)) {
       found = snapshot;
       break; // history is newest first: the latest time the run reached that step
     }
   }
   if (!found)
-    throw new TabtuneError("step_not_reached", `run ${runId} never reached ${entry}`, { suggestion: `--resume it until it passes ${entry}, then use --start-from` });
-  const stored = (found.values as State).options;
-  if (!stored) throw new TabtuneError("state_incomplete", `run ${runId} has no stored options`);
-  const writer = predecessor(args.from, found.values as State);
-  const update: Partial<State> = { options: args.options(stored) };
-  if (args.from === "config") update.runDir = join(args.output, newRunDirName());
-  // The fork becomes the thread's newest checkpoint, so the run continues from it.
-  await graph.updateState(found.config, update, writer);
-  return drive(graph, { configurable: { thread_id: runId } }, null, args.answers, args.show);
+    throw new TabtuneError("step_not_reached", `run ${parentId} never reached ${entry}`, { suggestion: `--resume it until it passes ${entry}, then use --start-from` });
+  const parent = found.values as State;
+  if (!parent.options) throw new TabtuneError("state_incomplete", `run ${parentId} has no stored options`);
+  const runId = newRunId();
+  const runDir = paths.runDir(args.output, runId);
+  mkdirSync(runDir);
+  return locked(runDir, runId, async () => {
+    const started = Date.now();
+    const moved = await forkRunFolder(parent, parentDir, runDir, EXTRA_DIRS[args.from]);
+    const options = args.options(moved.options ?? parent.options!);
+    const forkLog = logEntry(entry, `re-entered from run ${parentId} at ${entry} (--start-from ${args.from}); its artifacts were hash-checked and linked into this run`, started, { by: "user" });
+    const config = { configurable: { thread_id: runId } };
+    // A new thread whose first checkpoint is the parent's state, written as by the step before `entry`.
+    await graph.updateState(config, { ...moved, runId, runDir, options, log: [...moved.log, forkLog] }, predecessor(args.from, parent));
+    return drive(graph, config, null, args.answers, args.show);
+  });
 }

@@ -4,8 +4,6 @@
  * configured, else the heuristic template), then renders train.json and test.json with
  * the approved prep script's `render`.
  */
-import { copyFileSync, mkdirSync } from "node:fs";
-import { join } from "node:path";
 import { AtomicLineWriter, JsonArrayWriter, artifactRef, readJsonLines, writeFileAtomic } from "../artifacts.js";
 import { writeAndRunBalance, type BalanceScript } from "../codegen/balance-coder.js";
 import { TabtuneError } from "../errors.js";
@@ -16,7 +14,7 @@ import type { CleanRow, PrepSandbox } from "../sandbox/sandbox.js";
 import type { ArtifactRef, LogEntry, State, Update } from "../state.js";
 import { getConfig, getDecider } from "../runtime.js";
 import { openPrepSandbox } from "./execute.js";
-import { requireOptions, requirePlan, requireProfile, requireRunDir } from "./common.js";
+import { requireOptions, requirePlan, requireProfile, requireRunDir, requireScript } from "./common.js";
 
 /** Renders the cleaned rows of `from` (JSON lines) into the Alpaca array `to` with the prep script's `render`. */
 export async function renderRows(sandbox: PrepSandbox, from: string, to: string): Promise<number> {
@@ -83,11 +81,9 @@ export async function balance(state: State): Promise<Update> {
     });
     copies.fill(0);
     for (const i of script.indices) copies[i] = (copies[i] ?? 0) + 1;
-    // The run keeps the script it was balanced with; scripts/ mirrors the latest run's.
-    const runScript = join(runDir, "scripts", "balance_data.js");
+    // The run keeps the script it was balanced with.
+    const runScript = paths.balanceScript(runDir);
     writeFileAtomic(runScript, script.code);
-    mkdirSync(join(options.output, "scripts"), { recursive: true });
-    copyFileSync(runScript, paths.balanceScript(options.output));
     scriptRef = await artifactRef(runScript, null);
   }
   const after = countBy(labels, (i) => copies[i] ?? 0);
@@ -102,7 +98,7 @@ export async function balance(state: State): Promise<Update> {
   }
   await out.commit();
 
-  const opened = await openPrepSandbox(paths.prepScript(options.output), plan, profile);
+  const opened = await openPrepSandbox(await requireScript(state), plan, profile);
   if (!opened.ok) throw new TabtuneError("prep_script_broken", `prepare_data.js no longer compiles: ${opened.error}`);
   let trainCount: number;
   let testCount: number;
@@ -112,10 +108,6 @@ export async function balance(state: State): Promise<Update> {
   } finally {
     opened.sandbox.dispose();
   }
-  // data/ mirrors the latest run's split for convenience; every run keeps its own copy.
-  mkdirSync(paths.dataDir(options.output), { recursive: true });
-  copyFileSync(paths.trainJson(runDir), join(paths.dataDir(options.output), "train.json"));
-  copyFileSync(paths.testJson(runDir), join(paths.dataDir(options.output), "test.json"));
 
   const written = script ? ` by balance_data.js (${script.writer}${script.failures.length > 0 ? ` after ${script.failures.length} failed tries` : ""})` : "";
   stage("balance", strategy === "none" ? `no resampling; ${trainCount} train / ${testCount} test records` : `${strategy}${written}: ${JSON.stringify(before)} → ${JSON.stringify(after)}`);

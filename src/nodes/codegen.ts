@@ -16,7 +16,7 @@ import { paths } from "../paths.js";
 import { getConfig, getDecider } from "../runtime.js";
 import { PrepSandbox } from "../sandbox/sandbox.js";
 import type { LogEntry, State, Update } from "../state.js";
-import { modelCallLog, requireOptions, requirePlan, requireProfile } from "./common.js";
+import { modelCallLog, requireOptions, requirePlan, requireProfile, requireRunDir } from "./common.js";
 
 /** Where code that failed the syntax check is kept for the reader (never run). */
 export function rejectedScriptPath(scriptPath: string): string {
@@ -40,7 +40,7 @@ export async function codegen(state: State): Promise<Update> {
   const ctx = sandboxContext(plan, profile);
   const coder = chooseCoder(state);
   const code = await coder.write({ plan, profile, ctx, planVersion: state.planVersion, attempt, feedback });
-  const path = paths.prepScript(options.output);
+  const path = paths.prepScript(requireRunDir(state));
   const sandbox = getConfig().sandbox;
   const syntaxError = await PrepSandbox.checkSyntax(code, { memoryLimitMb: sandbox.memoryLimitMb, batchTimeoutMs: sandbox.batchTimeoutMs });
   const after = feedback ? ` (after: ${feedback.error.message})` : "";

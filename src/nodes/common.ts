@@ -1,9 +1,11 @@
 /** Small accessors every node uses: they turn a missing earlier step into a clear error. */
+import { existsSync } from "node:fs";
+import { sha256File } from "../artifacts.js";
 import { TabtuneError } from "../errors.js";
 import { callLogEntry, type CallRecord } from "../llm/index.js";
 import type { RunOptions } from "../options.js";
 import type { Plan, TableProfile } from "../schemas.js";
-import type { LogEntry, State } from "../state.js";
+import type { ArtifactRef, LogEntry, State } from "../state.js";
 
 function missing(what: string): never {
   throw new TabtuneError("state_incomplete", `this run has no ${what} yet`, {
@@ -21,7 +23,28 @@ export function requirePlan(state: State): Plan {
   return state.prepPlan ?? missing("plan");
 }
 export function requireRunDir(state: State): string {
-  return state.runDir ?? missing("run directory (split did not run)");
+  return state.runDir ?? missing("run folder (it was started by an earlier tabtune; start it again)");
+}
+
+/**
+ * The file an earlier step of this run wrote, after checking it is still the one recorded:
+ * a run reads only its own artifacts, never a file changed since.
+ */
+export async function requireArtifact(ref: ArtifactRef | null | undefined, what: string): Promise<string> {
+  if (!ref) return missing(what);
+  if (!existsSync(ref.path))
+    throw new TabtuneError("artifact_missing", `${ref.path} (${what}) is gone`, { suggestion: "start the run again; a run folder's files must not be removed" });
+  const actual = await sha256File(ref.path);
+  if (actual !== ref.sha256)
+    throw new TabtuneError("artifact_changed", `${ref.path} (${what}) changed since this run wrote it (sha256 ${actual.slice(0, 12)}…, recorded ${ref.sha256.slice(0, 12)}…)`, {
+      suggestion: "restore it, or re-enter the run with --start-from at the step that writes it",
+    });
+  return ref.path;
+}
+
+/** This run's approved scripts/prepare_data.js, hash-checked. */
+export function requireScript(state: State): Promise<string> {
+  return requireArtifact(state.script, "the prep script");
 }
 
 /**

@@ -13,7 +13,7 @@ import { PrepSandbox, type AlpacaRecord, type CleanRow, type PrepOutcome } from 
 import type { Plan, TableProfile } from "../schemas.js";
 import type { CodeFeedback, DroppedRow, ExecutionError, ExecutionResult, State, Update } from "../state.js";
 import { streamCsvCells, toRawRow } from "../table/csv.js";
-import { requireOptions, requirePlan, requireProfile } from "./common.js";
+import { requireOptions, requirePlan, requireProfile, requireRunDir, requireScript } from "./common.js";
 
 export { sandboxContext };
 
@@ -189,14 +189,14 @@ export async function execute(state: State): Promise<Update> {
   const options = requireOptions(state);
   const plan = requirePlan(state);
   const profile = requireProfile(state);
-  const scriptPath = paths.prepScript(options.output);
+  const runDir = requireRunDir(state);
   let result: ExecutionResult;
   let code = "";
   if (state.script === null) {
     // codegen rejected this try's code before saving it (it did not compile).
     result = notRun(state.codeFeedback?.error ?? { message: "codegen saved no script for this try", line: null, row: null });
   } else {
-    code = readFileSync(scriptPath, "utf8");
+    code = readFileSync(await requireScript(state), "utf8");
     const opened = await openPrepCode(code, sandboxContext(plan, profile));
     if (!opened.ok) {
       result = notRun({ message: opened.error, line: null, row: null });
@@ -205,15 +205,15 @@ export async function execute(state: State): Promise<Update> {
         const run = await cleanCsv({
           csv: options.csv,
           sandbox: opened.sandbox,
-          cleanedPath: paths.cleaned(options.output),
-          renderedPath: paths.allData(options.output),
+          cleanedPath: paths.cleaned(runDir),
+          renderedPath: paths.allData(runDir),
           sampleSize: 3,
           target: plan.target,
         });
         result = {
           ...run,
-          cleaned: run.ok ? await artifactRef(paths.cleaned(options.output), run.rowsOut) : null,
-          allData: run.ok ? await artifactRef(paths.allData(options.output), run.rowsOut) : null,
+          cleaned: run.ok ? await artifactRef(paths.cleaned(runDir), run.rowsOut) : null,
+          allData: run.ok ? await artifactRef(paths.allData(runDir), run.rowsOut) : null,
         };
       } finally {
         opened.sandbox.dispose();
@@ -236,7 +236,7 @@ export async function execute(state: State): Promise<Update> {
     log: [
       logEntry("execute", result.ok ? "prep code ran on every row" : `failed: ${result.error?.message ?? "?"}${at}`, started, {
         numbers: { rowsIn: result.rowsIn, rowsOut: result.rowsOut, dropped: result.dropped, attempt: state.codeTries },
-        artifacts: result.ok ? [paths.cleaned(options.output), paths.allData(options.output)] : [],
+        artifacts: result.ok ? [paths.cleaned(runDir), paths.allData(runDir)] : [],
       }),
     ],
   };

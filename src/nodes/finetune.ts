@@ -46,8 +46,6 @@ export async function finetuneConfig(state: State): Promise<Update> {
     overrides: state.configOverrides,
     distributed: options.distributed ?? SINGLE_PROCESS,
   });
-  mkdirSync(paths.dataDir(options.output), { recursive: true });
-  copyFileSync(files.datasetInfoJson, join(paths.dataDir(options.output), "dataset_info.json"));
 
   // The cutoff_len in effect is the override when there is one (already validated by the write above).
   const coerced = coerceOverrides(state.configOverrides);

@@ -5,7 +5,7 @@
  * imputers on all training rows and apply the same fitted imputers to the test rows. Writes
  * imputation/policies.json (everything needed to re-apply) and imputation/report.md.
  */
-import { copyFileSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { artifactRef, sha256File, writeFileAtomic } from "../artifacts.js";
 import { logEntry, stage } from "../log.js";
@@ -244,10 +244,6 @@ export async function impute(state: State): Promise<Update> {
     llm: llmSummary,
   });
   writeFileAtomic(paths.imputationReport(runDir), report);
-  // The dataset-level imputation/ folder mirrors the latest run (each run keeps its own).
-  mkdirSync(paths.imputationDir(options.output), { recursive: true });
-  copyFileSync(policiesPath, join(paths.imputationDir(options.output), "policies.json"));
-  copyFileSync(paths.imputationReport(runDir), join(paths.imputationDir(options.output), "report.md"));
 
   const stateColumns: ImputedColumn[] = columns.map(({ kind: _k, missingTrain: _m, missingTest: _t, ...c }) => c);
   stage("impute", columns.length === 0 ? "no missing feature values" : columns.map((c) => `${c.column}: ${c.mechanism} → ${c.policy} (${c.filledTrain}+${c.filledTest})`).join("; "));

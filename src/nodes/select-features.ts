@@ -6,7 +6,7 @@ import { getConfig } from "../runtime.js";
 import type { State, Update } from "../state.js";
 import { rankFeatures, type FeatureRanking } from "../stats/selection.js";
 import { readTable } from "../table/columns.js";
-import { requireOptions, requireProfile } from "./common.js";
+import { requireOptions, requireProfile, requireRunDir } from "./common.js";
 
 const csvCell = (value: string | number | boolean | null) => {
   const text = value === null ? "" : String(value);
@@ -24,6 +24,7 @@ function rankingsCsv(rankings: FeatureRanking[]): string {
 export async function selectFeatures(state: State): Promise<Update> {
   const started = Date.now();
   const options = requireOptions(state);
+  const runDir = requireRunDir(state);
   const profile = requireProfile(state);
   const target = state.target;
   if (!target) throw new Error("select_features needs a target");
@@ -52,16 +53,16 @@ export async function selectFeatures(state: State): Promise<Update> {
     seed: options.seed,
   });
   const selected = rankings.filter((r) => r.kept).map((r) => r.column);
-  writeFileAtomic(paths.rankings(options.output), rankingsCsv(rankings));
-  writeFileAtomic(paths.selected(options.output), selected.join("\n") + "\n");
+  writeFileAtomic(paths.rankings(runDir), rankingsCsv(rankings));
+  writeFileAtomic(paths.selected(runDir), selected.join("\n") + "\n");
   stage("select_features", `kept ${selected.length} of ${candidates.length} candidate columns`);
   return {
     selectedFeatures: selected,
-    featureRankings: await artifactRef(paths.rankings(options.output), rankings.length),
+    featureRankings: await artifactRef(paths.rankings(runDir), rankings.length),
     log: [
       logEntry("select_features", `kept ${selected.length} of ${candidates.length}`, started, {
         numbers: { candidates: candidates.length, kept: selected.length },
-        artifacts: [paths.rankings(options.output), paths.selected(options.output)],
+        artifacts: [paths.rankings(runDir), paths.selected(runDir)],
       }),
     ],
   };

@@ -1,15 +1,16 @@
 /** split: a new run directory, then a seeded (stratified) split of the cleaned rows or the given test CSV. */
 import { mkdirSync } from "node:fs";
-import { join } from "node:path";
 import { AtomicLineWriter, artifactRef, readJsonLines } from "../artifacts.js";
 import { TabtuneError } from "../errors.js";
 import { logEntry, stage } from "../log.js";
-import { newRunDirName, paths } from "../paths.js";
+import { paths } from "../paths.js";
 import type { CleanRow } from "../sandbox/sandbox.js";
 import type { State, Update } from "../state.js";
-import { testMask } from "../stats/split.js";
+import { getConfig } from "../runtime.js";
+import { requireTrainRows, testMask } from "../stats/split.js";
+import { requireTestCsvColumns } from "../table/alignment.js";
 import { cleanCsv, openPrepSandbox } from "./execute.js";
-import { requireOptions, requirePlan, requireProfile } from "./common.js";
+import { requireArtifact, requireOptions, requirePlan, requireProfile, requireRunDir, requireScript } from "./common.js";
 
 function classCounts(rows: Iterable<string>): Record<string, number> {
   const counts: Record<string, number> = {};
@@ -28,20 +29,21 @@ export async function split(state: State): Promise<Update> {
   const started = Date.now();
   const options = requireOptions(state);
   const plan = requirePlan(state);
-  const cleaned = state.execution?.cleaned;
-  if (!cleaned) throw new Error("split needs the cleaned table");
-  const runDir = join(options.output, newRunDirName());
+  const cleaned = { path: await requireArtifact(state.execution?.cleaned, "the cleaned table") };
+  const runDir = requireRunDir(state);
   mkdirSync(paths.runData(runDir), { recursive: true });
   const regression = plan.task === "regression";
   const trainPath = paths.splitTrain(runDir);
   const testPath = paths.splitTest(runDir);
   let testDropped = 0;
 
+  // Refused before a row is written: a test CSV lacking a kept feature (rule shared with apply).
+  if (options.testCsv) await requireTestCsvColumns(options.testCsv, plan, requireProfile(state).columns.map((c) => c.name));
   if (options.testCsv) {
     const train = new AtomicLineWriter(trainPath);
     for await (const row of readJsonLines<CleanRow>(cleaned.path)) await train.write(JSON.stringify(row) + "\n");
     await train.commit();
-    const opened = await openPrepSandbox(paths.prepScript(options.output), plan, requireProfile(state));
+    const opened = await openPrepSandbox(await requireScript(state), plan, requireProfile(state));
     if (!opened.ok) throw new TabtuneError("prep_script_broken", `prepare_data.js no longer compiles: ${opened.error}`);
     try {
       const run = await cleanCsv({ csv: options.testCsv, sandbox: opened.sandbox, cleanedPath: testPath, renderedPath: null, sampleSize: 0 });
@@ -56,6 +58,7 @@ export async function split(state: State): Promise<Update> {
   } else {
     const labels: string[] = [];
     for await (const row of readJsonLines<CleanRow>(cleaned.path)) labels.push(String(row[plan.target]));
+    requireTrainRows(labels, options.testRatio, regression, getConfig().split); // too few training rows: refused before writing
     const mask = testMask(labels, options.testRatio, options.seed, !regression);
     const train = new AtomicLineWriter(trainPath);
     const test = new AtomicLineWriter(testPath);
@@ -79,9 +82,8 @@ export async function split(state: State): Promise<Update> {
     throw new TabtuneError("split_empty", `the split left ${trainRows} training and ${testRows} test rows`, {
       suggestion: "use a test ratio between 0.05 and 0.5, or a larger CSV",
     });
-  stage("split", `${trainRows} train / ${testRows} test → ${runDir}`);
+  stage("split", `${trainRows} train / ${testRows} test`);
   return {
-    runDir,
     splitResult: {
       source: options.testCsv ? "test_csv" : "ratio",
       testRatio: options.testCsv ? null : options.testRatio,

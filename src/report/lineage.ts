@@ -1,10 +1,10 @@
 /**
  * Lineage: every file a run wrote, with its SHA-256, size, rows and the files it came
  * from, derived from state (each node records an ArtifactRef or a path). Written as
- * `<output>/lineage.json` and `<run>/lineage.json`; `tabtune lineage` prints and verifies it.
+ * `<run>/lineage.json`; `tabtune lineage` prints and verifies it.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { isAbsolute, join, relative, resolve } from "node:path";
+import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { z } from "zod";
 import { sha256File, writeFileAtomic } from "../artifacts.js";
 import { sidecarPath } from "../codegen/sidecar.js";
@@ -72,7 +72,7 @@ export async function buildLineage(state: State): Promise<RunLineage> {
   if (state.profile) fromRef({ path: csv, sha256: state.profile.sha256, bytes: existsSync(csv) ? statSync(csv).size : 0, rows: state.profile.rows }, "explore", [], "the raw table");
   if (options.testCsv) await fromDisk(options.testCsv, "split", [], null, "the given test table");
   fromRef(state.featureRankings, "select_features", [csv]);
-  if (state.featureRankings) await fromDisk(paths.selected(output), "select_features", [state.featureRankings.path]);
+  if (state.featureRankings && state.runDir) await fromDisk(paths.selected(state.runDir), "select_features", [state.featureRankings.path]);
   const script = state.script?.path ?? null;
   fromRef(state.script, "codegen", [csv], `approved plan version ${state.planVersion}`);
   if (script) await fromDisk(sidecarPath(script), "codegen", [csv], null, "the script's ctx (plan, label mapping, column statistics)");
@@ -111,29 +111,30 @@ export async function buildLineage(state: State): Promise<RunLineage> {
   return { format: "tabtune-lineage/1", runId: state.runId, runDir: runDir ? at(runDir) : null, writtenAt: new Date().toISOString(), artifacts };
 }
 
-/** Writes lineage.json into the output folder (the latest run's) and into the run directory. */
+/** Writes lineage.json into the run's folder. */
 export async function writeLineage(state: State): Promise<RunLineage | null> {
-  if (!state.options) return null;
+  if (!state.options || !state.runDir) return null;
   const lineage = await buildLineage(state);
-  const text = JSON.stringify(lineage, null, 2) + "\n";
-  writeFileAtomic(join(state.options.output, LINEAGE_FILE), text);
-  if (state.runDir) writeFileAtomic(join(state.runDir, LINEAGE_FILE), text);
+  writeFileAtomic(join(state.runDir, LINEAGE_FILE), JSON.stringify(lineage, null, 2) + "\n");
   return lineage;
 }
 
-/** Every run's lineage in an output folder, oldest first; the top-level file when no run has one. */
-export function readLineages(output: string): { runs: RunLineage[]; withoutLineage: string[] } {
+/**
+ * Every run's lineage in an output folder, oldest first; or the one run when `dir` is a
+ * run's own folder. Returns the output folder the stored paths are relative to.
+ */
+export function readLineages(dir: string): { output: string; runs: RunLineage[]; withoutLineage: string[] } {
+  const own = join(dir, LINEAGE_FILE);
+  if (existsSync(own)) return { output: dirname(resolve(dir)), runs: [RunLineage.parse(JSON.parse(readFileSync(own, "utf8")))], withoutLineage: [] };
   const runs: RunLineage[] = [];
   const withoutLineage: string[] = [];
-  const dirs = existsSync(output) ? readdirSync(output).filter((n) => n.startsWith("run_") && statSync(join(output, n)).isDirectory()).sort() : [];
-  for (const dir of dirs) {
-    const file = join(output, dir, LINEAGE_FILE);
+  const dirs = existsSync(dir) ? readdirSync(dir).filter((n) => n.startsWith("run_") && statSync(join(dir, n)).isDirectory()).sort() : [];
+  for (const name of dirs) {
+    const file = join(dir, name, LINEAGE_FILE);
     if (existsSync(file)) runs.push(RunLineage.parse(JSON.parse(readFileSync(file, "utf8"))));
-    else withoutLineage.push(dir);
+    else withoutLineage.push(name);
   }
-  const top = join(output, LINEAGE_FILE);
-  if (runs.length === 0 && existsSync(top)) runs.push(RunLineage.parse(JSON.parse(readFileSync(top, "utf8"))));
-  return { runs, withoutLineage };
+  return { output: dir, runs, withoutLineage };
 }
 
 export interface VerifyProblem {
@@ -147,29 +148,22 @@ export interface VerifyProblem {
 export interface VerifyOutcome {
   checked: number;
   problems: VerifyProblem[];
-  /** Shared files (cleaned table, script) an earlier run recorded that a later run rewrote: not a failure. */
-  superseded: { runDir: string | null; path: string; by: string | null }[];
 }
 
-/**
- * Re-hashes every file of every run. A shared file whose hash now equals the one a later
- * run recorded was rewritten by that run, and counts as superseded rather than changed.
- */
+/** Re-hashes every file of every run: each run owns its files, so any difference is a problem. */
 export async function verifyLineages(output: string, runs: RunLineage[]): Promise<VerifyOutcome> {
-  const outcome: VerifyOutcome = { checked: 0, problems: [], superseded: [] };
+  const outcome: VerifyOutcome = { checked: 0, problems: [] };
   const hashes = new Map<string, string | null>();
   const current = async (path: string) => {
     if (!hashes.has(path)) hashes.set(path, existsSync(path) ? await sha256File(path) : null);
     return hashes.get(path) ?? null;
   };
-  for (const [i, run] of runs.entries()) {
+  for (const run of runs) {
     for (const a of run.artifacts) {
       outcome.checked += 1;
       const actual = await current(onDisk(output, a.path));
       if (actual === a.sha256) continue;
-      const later = runs.slice(i + 1).find((r) => r.artifacts.some((b) => b.path === a.path && b.sha256 === actual));
-      if (actual !== null && later) outcome.superseded.push({ runDir: run.runDir, path: a.path, by: later.runDir });
-      else outcome.problems.push({ runDir: run.runDir, path: a.path, problem: actual === null ? "missing" : "changed", expected: a.sha256, actual });
+      outcome.problems.push({ runDir: run.runDir, path: a.path, problem: actual === null ? "missing" : "changed", expected: a.sha256, actual });
     }
   }
   return outcome;

@@ -1,10 +1,10 @@
 /**
  * The audit trail of a run, written at the end of evaluate (so also on --start-from):
  * report.md, a self-contained report.html (inline CSS and SVG plots), lineage.json and
- * log.json (the pipeline log), in the output folder and in the run directory.
+ * log.json (the pipeline log), in the run's own folder.
  */
 import { existsSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { writeFileAtomic } from "../artifacts.js";
 import { paths } from "../paths.js";
 import type { State } from "../state.js";
@@ -44,15 +44,10 @@ export async function writeReport(state: State): Promise<void> {
   const sections = buildSections(state, { rows, finalRows: final?.rows ?? null }, lineage, plots);
   const title = `tabtune report — ${options.csv}`;
   const log = JSON.stringify({ runId: state.runId, runDir: state.runDir, log: state.log }, null, 2) + "\n";
-  for (const dir of [options.output, ...(state.runDir ? [state.runDir] : [])]) {
-    const at = resolve(dir);
-    writeFileAtomic(dir === options.output ? paths.report(options.output) : join(dir, "report.md"), renderMarkdown(title, sections, at));
-    writeFileAtomic(join(dir, HTML_REPORT), renderHtml(title, sections, at));
-    writeFileAtomic(join(dir, LOG_FILE), log);
-  }
-}
-
-/** report.html next to report.md. */
-export function htmlReportPath(output: string): string {
-  return join(dirname(paths.report(output)), HTML_REPORT);
+  const dir = state.runDir;
+  if (!dir) return;
+  const at = resolve(dir);
+  writeFileAtomic(paths.report(dir), renderMarkdown(title, sections, at));
+  writeFileAtomic(join(dir, HTML_REPORT), renderHtml(title, sections, at));
+  writeFileAtomic(join(dir, LOG_FILE), log);
 }
