@@ -2,7 +2,9 @@
 import { createHash } from "node:crypto";
 import { createReadStream, createWriteStream, mkdirSync, renameSync, rmSync, statSync, writeFileSync, type WriteStream } from "node:fs";
 import { dirname } from "node:path";
+import { finished } from "node:stream/promises";
 import { createInterface } from "node:readline";
+import { fsError } from "./errors.js";
 import type { ArtifactRef } from "./state.js";
 
 export async function sha256File(path: string): Promise<string> {
@@ -15,39 +17,119 @@ export async function artifactRef(path: string, rows: number | null): Promise<Ar
   return { path, sha256: await sha256File(path), bytes: statSync(path).size, rows };
 }
 
-/** Writes through a temporary file renamed into place, so a crash never leaves half a file. */
-export function writeFileAtomic(path: string, content: string): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, content);
-  renameSync(tmp, path);
+/** The file-system error as the one-line TabtuneError naming `path`, or the error itself. */
+function explained(error: unknown, path: string): unknown {
+  return fsError(error, path) ?? error;
 }
 
-/** A streaming writer whose output appears at `path` only when `commit()` succeeds. */
+function makeFolderFor(path: string): void {
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+  } catch (error) {
+    throw fsError(error) ?? error;
+  }
+}
+
+/**
+ * Writes through a temporary file renamed into place, so a crash never leaves half a
+ * file; on any failure the temporary file is removed and a TabtuneError names `path`.
+ */
+export function writeFileAtomic(path: string, content: string): void {
+  makeFolderFor(path);
+  const tmp = `${path}.tmp-${process.pid}`;
+  try {
+    writeFileSync(tmp, content);
+    renameSync(tmp, path);
+  } catch (error) {
+    rmSync(tmp, { force: true });
+    throw explained(error, path);
+  }
+}
+
+/** Temporary files of writers not yet committed or aborted, removed if the process exits first. */
+const openTemps = new Set<string>();
+process.on("exit", () => {
+  for (const tmp of openTemps) {
+    try {
+      rmSync(tmp, { force: true });
+    } catch {
+      // Nothing more can be done while exiting.
+    }
+  }
+});
+
+/**
+ * A streaming writer whose output appears at `path` only when `commit()` succeeds.
+ * A failed write (disk full, …) rejects the pending `write` or `commit` with a
+ * TabtuneError naming `path` and removes the temporary file; so does `abort()`.
+ */
 export class AtomicLineWriter {
   private readonly tmp: string;
   private readonly stream: WriteStream;
+  /** The stream's first error: later writes and commit reject with it. */
+  private failure: unknown = null;
   lines = 0;
 
   constructor(readonly path: string) {
-    mkdirSync(dirname(path), { recursive: true });
+    makeFolderFor(path);
     this.tmp = `${path}.tmp-${process.pid}`;
+    openTemps.add(this.tmp);
     this.stream = createWriteStream(this.tmp);
+    this.stream.on("error", (error) => {
+      this.failure ??= explained(error, path);
+      this.discard();
+    });
   }
 
   async write(text: string): Promise<void> {
+    if (this.failure !== null) throw this.failure;
     this.lines += 1;
-    if (!this.stream.write(text)) await new Promise<void>((resolve) => this.stream.once("drain", resolve));
+    if (!this.stream.write(text)) await this.drained();
   }
 
   async commit(): Promise<void> {
-    await new Promise<void>((resolve, reject) => this.stream.end((err?: Error | null) => (err ? reject(err) : resolve())));
-    renameSync(this.tmp, this.path);
+    if (this.failure !== null) throw this.failure;
+    this.stream.end();
+    try {
+      await finished(this.stream);
+      if (this.failure !== null) throw this.failure;
+      renameSync(this.tmp, this.path);
+    } catch (error) {
+      this.failure ??= explained(error, this.path);
+      this.discard();
+      throw this.failure;
+    }
+    openTemps.delete(this.tmp);
   }
 
   async abort(): Promise<void> {
-    await new Promise<void>((resolve) => this.stream.end(() => resolve()));
-    rmSync(this.tmp, { force: true });
+    this.stream.destroy();
+    await finished(this.stream).catch(() => undefined);
+    this.discard();
+  }
+
+  /** Resolves on 'drain'; rejects if the stream fails or closes first. */
+  private drained(): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const done = () => {
+        this.stream.off("drain", done);
+        this.stream.off("close", done);
+        if (this.failure !== null) reject(this.failure);
+        else resolve();
+      };
+      this.stream.on("drain", done);
+      this.stream.on("close", done);
+    });
+  }
+
+  private discard(): void {
+    this.stream.destroy();
+    try {
+      rmSync(this.tmp, { force: true });
+      openTemps.delete(this.tmp);
+    } catch {
+      // Still listed in openTemps: removed when the process exits.
+    }
   }
 }
 

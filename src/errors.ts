@@ -1,5 +1,5 @@
 /** Errors a user can act on: a code, a one-line message, and what to do about it. */
-import { accessSync, constants, existsSync } from "node:fs";
+import { accessSync, constants, existsSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import { z } from "zod";
 
@@ -93,6 +93,14 @@ function nearestExisting(path: string): string {
   return at;
 }
 
+function isFolder(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
 function writable(path: string): boolean {
   try {
     accessSync(path, constants.W_OK);
@@ -106,12 +114,13 @@ const FS_CODES = new Set(["ENOSPC", "EDQUOT", "EACCES", "EPERM", "EEXIST", "EROF
 
 /**
  * A file-system failure as one line naming the path and what to do, or null when
- * `error` is not one tabtune knows how to explain. `path` names the file being written
- * when the error itself carries none (a stream's write errors do not).
+ * `error` is not one tabtune knows how to explain. `path`, when given, names the file
+ * being written in place of the error's own path (a temporary file, or none at all for
+ * a stream's write errors).
  */
 export function fsError(error: unknown, path?: string): TabtuneError | null {
   if (!isErrnoException(error) || !FS_CODES.has(error.code ?? "")) return null;
-  const where = error.path ?? path ?? "a file";
+  const where = path ?? error.path ?? "a file";
   const what = error.syscall === "mkdir" ? "create the folder" : error.syscall === "open" || error.syscall === "write" ? "write" : error.syscall ?? "write";
   const make = (code: string, message: string, suggestion: string) => new TabtuneError(code, message, { suggestion, cause: error });
   switch (error.code) {
@@ -125,8 +134,11 @@ export function fsError(error: unknown, path?: string): TabtuneError | null {
       return make("disk_permission", `no permission to ${what} ${where}`, "choose an --output folder you can write to, or fix its permissions");
     case "EEXIST":
       return make("path_exists", `${where} already exists and is not a folder`, "remove or rename that file, or choose another --output folder");
-    case "ENOTDIR":
-      return make("path_not_folder", `part of ${where} is a file, not a folder`, "choose an --output path whose every part is a folder (or does not exist yet)");
+    case "ENOTDIR": {
+      const blocking = nearestExisting(where);
+      const part = blocking !== where && !isFolder(blocking) ? `${blocking} is a file, so ${where} cannot be created` : `part of ${where} is a file, not a folder`;
+      return make("path_not_folder", part, "choose an --output path whose every part is a folder (or does not exist yet)");
+    }
     case "EISDIR":
       return make("path_is_folder", `${where} is a folder, not a file`, "pass the path of a file");
     default: {
