@@ -127,6 +127,8 @@ export const ConfigSchema = z.object({
   llm: z.object({
     temperature: z.number().min(0).max(2),
     timeoutMs: positiveInt,
+    /** One decision's requests, backoff waits and re-asks together, after which the heuristic answers. */
+    decisionBudgetMs: positiveInt.min(100, "llm.decisionBudgetMs below 100 ms leaves no time for a request"),
     maxRetries: z.number().int().min(0).max(10, "more than 10 retries of one call is a hang, not a retry"),
     retryBaseDelayMs: z.number().int().nonnegative(),
     retryMaxDelayMs: z.number().int().nonnegative(),

@@ -259,15 +259,16 @@ describe("openai provider", () => {
 
   it("never lets the API key into records or error text, even when the server echoes it", async () => {
     const decider = createDecider(options(), { llm: { ...config.llm, maxRetries: 0 } }, { apiKey: KEY });
+    // The 401 last: after refused credentials the endpoint is not asked again (llm-faults.test.ts).
     script.push(
-      { status: 401, body: { error: { message: `Incorrect API key provided: ${KEY}. Header was Authorization: Bearer ${KEY}` } } },
       { status: 500, body: { error: { message: `upstream failed (${KEY.slice(0, 22)}…${KEY.slice(-4)})` } } },
       { status: 400, body: { error: { message: `bad request for ?key=${KEY.slice(8)}&x=1` } } },
+      { status: 401, body: { error: { message: `Incorrect API key provided: ${KEY}. Header was Authorization: Bearer ${KEY}` } } },
     );
     const mine: CallRecord[] = [];
     for (let i = 0; i < 3; i++) mine.push(keep(await decider.chooseTarget({ values: exploreValues, fallback: () => heuristicTarget })).source);
     expect(mine.map((r) => r.fellBack)).toEqual([true, true, true]);
-    expect(mine.map((r) => r.error?.slice(0, 8))).toEqual(["HTTP 401", "HTTP 500", "HTTP 400"]);
+    expect(mine.map((r) => r.error?.slice(0, 8))).toEqual(["HTTP 500", "HTTP 400", "HTTP 401"]);
     const everything = JSON.stringify([records, records.map((r) => callLogEntry("step", r))]);
     for (const piece of [KEY, "TOPSECRET", KEY.slice(-10), KEY.slice(8)]) expect(everything).not.toContain(piece);
     expect(seen.every((s) => s.authorization === `Bearer ${KEY}`)).toBe(true);

@@ -1,14 +1,17 @@
 /**
- * One decision asked of a model: the prompt rendered within its budget, each request
+ * One decision asked of a model: the prompt rendered within its token budget, each request
  * bounded by a timeout and retried with exponential backoff on timeouts, 429 and 5xx,
  * the question re-asked with the validation error when the answer does not fit, and the
- * heuristic's answer when none of that works. Provider trouble never throws.
+ * heuristic's answer when none of that works. The whole decision (requests, waits,
+ * re-asks) runs within llm.decisionBudgetMs. Provider trouble never throws: it is logged
+ * in the decision's record and, once per kind, shown on the console (see faults.ts).
  */
 import type { Config } from "../config.js";
 import { renderPrompt } from "../prompts.js";
 import type { CallRecord, DecisionSpec } from "./decisions.js";
 import { estimateTokens } from "./profile-text.js";
 import { fitPrompt } from "./prompt-values.js";
+import type { ProviderFaults } from "./faults.js";
 import { describeFailure, scrubSecrets, type RequestFailure } from "./provider-errors.js";
 import type { ChatAnswer, ChatClient, ChatTurn } from "./providers.js";
 
@@ -34,6 +37,8 @@ export interface AskContext {
   unavailable: string | null;
   llm: Config["llm"];
   secrets: readonly (string | null)[];
+  /** The run's provider trouble: console lines once per kind, refused credentials. */
+  faults: ProviderFaults;
   /** Waits between retries; tests may replace it. */
   sleep?: (ms: number) => Promise<void>;
 }
@@ -95,19 +100,46 @@ export async function ask<T>(ctx: AskContext, spec: DecisionSpec<T>, request: De
     return { value, source: record };
   };
   if (!ctx.client) return ctx.unavailable ? finish(request.fallback(), ctx.unavailable) : finish(request.fallback());
+  const client = ctx.client;
+
+  const refused = ctx.faults.refused(client);
+  if (refused !== null) {
+    record.fault = "auth";
+    return finish(request.fallback(), `not asked: the endpoint refused the credentials earlier in this run (${refused}); the heuristic answered`);
+  }
+  const budgetMs = ctx.llm.decisionBudgetMs;
+  const deadline = started + budgetMs;
+  const left = () => deadline - Date.now();
+  const fail = (failure: RequestFailure, note: string): Decided<T> => {
+    record.fault = failure.kind;
+    ctx.faults.fellBack(client, spec, failure);
+    const tries = record.attempts === 1 ? "1 request" : `${record.attempts} requests`;
+    return finish(request.fallback(), `${failure.message} (${tries}${note}; the heuristic answered)`);
+  };
+  const outOfTime = (last: RequestFailure | null): RequestFailure => ({
+    message: `no ${record.reasks > 0 ? "fitting " : ""}answer within llm.decisionBudgetMs = ${budgetMs} ms${last ? ` (last try: ${last.message})` : ""}`,
+    retryable: false,
+    status: last?.status ?? null,
+    kind: "budget",
+  });
 
   const turns: ChatTurn[] = [{ role: "user", content: fitted.text }];
   for (;;) {
     let answer: ChatAnswer | RequestFailure | null = null;
     for (let retry = 0; ; retry++) {
+      if (left() <= 0) return fail(outOfTime(answer !== null && isFailure(answer) ? answer : null), "");
       record.attempts++;
-      answer = await requestOnce(ctx.client, turns, ctx.llm.timeoutMs);
-      if (!isFailure(answer) || !answer.retryable || retry >= ctx.llm.maxRetries) break;
-      await sleep(backoffMs(retry, ctx.llm));
-    }
-    if (isFailure(answer)) {
-      const tries = record.attempts === 1 ? "1 request" : `${record.attempts} requests`;
-      return finish(request.fallback(), `${answer.message} (${tries}; the heuristic answered)`);
+      answer = await requestOnce(client, turns, Math.min(ctx.llm.timeoutMs, left()));
+      if (!isFailure(answer)) break;
+      // A request cut short by the budget is the budget's failure, not the server's.
+      if (answer.kind === "timeout" && left() <= 0) return fail(outOfTime(null), "");
+      if (!answer.retryable || retry >= ctx.llm.maxRetries) return fail(answer, "");
+      const wait = backoffMs(retry, ctx.llm);
+      if (wait >= left()) {
+        // No time for another try: a hang is the budget's failure, other trouble keeps its kind.
+        return answer.kind === "timeout" ? fail(outOfTime(answer), "") : fail(answer, `; llm.decisionBudgetMs = ${budgetMs} ms left no time for another`);
+      }
+      await sleep(wait);
     }
     const promptChars = turns.reduce((n, t) => n + t.content.length, 0);
     record.tokensEstimated ||= answer.promptTokens === null || answer.completionTokens === null;

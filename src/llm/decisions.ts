@@ -10,6 +10,7 @@ import type { FeedbackAction, ReviewStep } from "../feedback/actions.js";
 import type { Provider } from "../options.js";
 import { Plan, TargetChoice } from "../schemas.js";
 import { extractCode, extractJson } from "./answer-text.js";
+import type { FaultKind } from "./provider-errors.js";
 
 /** One decision kind per prompt file. */
 export type Decision = "explore" | "plan" | "codegen" | "verify" | "feedback" | "balance" | "impute";
@@ -50,6 +51,8 @@ export interface CallRecord {
   fellBack: boolean;
   /** Why it fell back, scrubbed of secrets. */
   error?: string;
+  /** The provider trouble that made it fall back (none when the answer did not fit, or no model was named). */
+  fault?: FaultKind;
 }
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };

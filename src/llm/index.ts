@@ -22,6 +22,7 @@ import type { Plan, TargetChoice } from "../schemas.js";
 import type { LogEntry } from "../state.js";
 import { ask, type AskContext, type Decided, type DecisionRequest } from "./ask.js";
 import { BALANCE, CODEGEN, EXPLORE, feedbackSpec, IMPUTE, PLAN, VERIFY, type ImputeAnswer, type CallRecord, type Critique, type FeedbackInterpretation } from "./decisions.js";
+import { providerFaults, type Notify } from "./faults.js";
 import { createClient, type ChatClient } from "./providers.js";
 
 export type { Decided, DecisionRequest } from "./ask.js";
@@ -46,7 +47,8 @@ export {
   type PromptLimits,
   type VerifyInput,
 } from "./prompt-values.js";
-export { scrubSecrets } from "./provider-errors.js";
+export { escapeControl, scrubSecrets, type FaultKind } from "./provider-errors.js";
+export { consoleLine, stderrNotify, type Notify } from "./faults.js";
 
 export interface Decider {
   /** The provider asked first ("heuristic": no model is ever asked). */
@@ -74,22 +76,29 @@ export interface DeciderDeps {
   clients?: { agent: ChatClient; coder: ChatClient };
   /** Replaces the wait between retries (tests). */
   sleep?: (ms: number) => Promise<void>;
+  /** Where provider trouble is shown, once per kind (default: stderr). */
+  notify?: Notify;
 }
 
 /** The options the decider reads (a RunOptions fits). */
 export type DeciderOptions = Pick<RunOptions, "provider" | "agentApiBase" | "agentModel" | "coderModel" | "agentTemperature">;
 
-/** Builds the decider of a run. Throws nothing for a provider that cannot be reached: its calls fall back. */
+/**
+ * Builds the decider of a run. Throws nothing for a provider that cannot be reached: its
+ * calls fall back, the first of each kind of trouble is shown (deps.notify), and after
+ * refused credentials the endpoint is asked nothing more by this decider.
+ */
 export function createDecider(options: DeciderOptions, config: Pick<Config, "llm">, deps: DeciderDeps = {}): Decider {
   const provider = options.provider;
   const apiKey = deps.apiKey !== undefined ? deps.apiKey : provider === "openai" ? readLlmEnv().apiKey : null;
   const secrets = [apiKey];
   const contexts = new Map<"agent" | "coder", AskContext>();
+  const faults = providerFaults(config.llm, secrets, deps.notify);
 
   function context(role: "agent" | "coder"): AskContext {
     const known = contexts.get(role);
     if (known) return known;
-    const base = { llm: config.llm, secrets, ...(deps.sleep ? { sleep: deps.sleep } : {}) };
+    const base = { llm: config.llm, secrets, faults, ...(deps.sleep ? { sleep: deps.sleep } : {}) };
     let made: AskContext;
     if (deps.clients) made = { ...base, client: deps.clients[role], unavailable: null };
     else if (provider === "heuristic") made = { ...base, client: null, unavailable: null };
@@ -135,7 +144,7 @@ export function answeredBy(record: CallRecord): string {
 
 /** The pipeline log entry of one call: who answered, tokens, tries, time, and why it fell back. */
 export function callLogEntry(step: string, record: CallRecord): LogEntry {
-  const how = record.fellBack ? `; fell back to the heuristic: ${record.error ?? "unknown reason"}` : "";
+  const how = record.fellBack ? `; fell back to the heuristic: ${record.error ?? "unknown reason"}${record.fault ? ` [${record.fault}]` : ""}` : "";
   return logEntry(step, `${record.decision} decided by ${answeredBy(record)}${how}`, Date.now() - record.durationMs, {
     by: answeredBy(record),
     numbers: {

@@ -4,14 +4,25 @@
  * SDK errors are read field by field; nothing here throws.
  */
 
+/**
+ * What kind of trouble ended a decision, for the console line and the log:
+ * auth (401/403, no credentials), rate_limited (429), server (5xx), rejected (another 4xx:
+ * a wrong model or path), unreachable (refused, reset, no such host), timeout (a request
+ * outlived llm.timeoutMs), budget (the decision outlived llm.decisionBudgetMs).
+ */
+export type FaultKind = "auth" | "rate_limited" | "server" | "rejected" | "unreachable" | "timeout" | "budget";
+
 /** What one failed request tells the retry loop. */
 export interface RequestFailure {
+  /** One line, control characters escaped. */
   message: string;
   retryable: boolean;
   status: number | null;
+  kind: FaultKind;
 }
 
 const RETRYABLE_CODES = new Set(["ECONNRESET", "ECONNREFUSED", "ETIMEDOUT", "EPIPE", "EAI_AGAIN", "UND_ERR_SOCKET", "UND_ERR_CONNECT_TIMEOUT"]);
+const AUTH_NAMES = /^(CredentialsProviderError|UnrecognizedClientException|ExpiredTokenException|InvalidSignatureException|AccessDeniedException|AuthenticationError|PermissionDeniedError)$/;
 const RETRYABLE_NAMES = /^(APIConnectionError|APIConnectionTimeoutError|TimeoutError|ThrottlingException|ServiceUnavailableException|InternalServerException|ModelNotReadyException|ModelTimeoutException)$/;
 
 function field(value: unknown, key: string): unknown {
@@ -34,18 +45,40 @@ function chain(error: unknown): unknown[] {
 
 /** Reads a thrown SDK error; `timedOut` when our own timer aborted the request. */
 export function describeFailure(error: unknown, timedOut: boolean, timeoutMs: number): RequestFailure {
-  if (timedOut) return { message: `timed out after ${timeoutMs} ms`, retryable: true, status: null };
+  if (timedOut) return { message: `timed out after ${timeoutMs} ms`, retryable: true, status: null, kind: "timeout" };
   const errors = chain(error);
   const status = errors.map(statusOf).find((s) => s !== null) ?? null;
   const name = errors.map((e) => field(e, "name")).find((n): n is string => typeof n === "string" && n !== "Error") ?? "Error";
   const code = errors.map((e) => field(e, "code")).find((c): c is string => typeof c === "string");
   // First lines only: SDKs append troubleshooting links and stack-like details.
   const messages = errors.map((e) => (e instanceof Error ? e.message : typeof e === "string" ? e : "").split("\n")[0]?.trim() ?? "").filter(Boolean);
-  const message = [status !== null ? `HTTP ${status}` : name, code ?? "", messages[0] ?? String(error)].filter(Boolean).join(": ");
+  // The OpenAI SDK starts its messages with the status ("401 Incorrect API key …"): said once.
+  const said = messages[0] ?? String(error);
+  const first = status !== null && said.startsWith(`${status} `) ? said.slice(String(status).length + 1) : said;
+  const message = [status !== null ? `HTTP ${status}` : name, code ?? "", first].filter(Boolean).join(": ");
   const retryable =
     (status !== null && (status === 408 || status === 429 || status >= 500)) ||
     (status === null && ((code !== undefined && RETRYABLE_CODES.has(code)) || RETRYABLE_NAMES.test(name) || /fetch failed|socket hang up|network/i.test(message)));
-  return { message: message.length > 500 ? `${message.slice(0, 500)} …` : message, retryable, status };
+  const line = escapeControl(message);
+  return { message: line.length > 500 ? `${line.slice(0, 500)} …` : line, retryable, status, kind: faultKind(status, name, retryable) };
+}
+
+function faultKind(status: number | null, name: string, retryable: boolean): FaultKind {
+  if (status === 401 || status === 403 || (status === null && AUTH_NAMES.test(name))) return "auth";
+  if (status === 429) return "rate_limited";
+  if (status !== null && status >= 500) return "server";
+  if (status === 408) return "timeout";
+  if (status !== null) return "rejected";
+  return retryable ? "unreachable" : "rejected";
+}
+
+/**
+ * `text` on one line with every control character (newlines, ESC, BEL, C1) written as
+ * \\n or \\xNN, so that text from a server cannot move the cursor or restyle a terminal.
+ * @example escapeControl("bad\x1b[2Jkey\n") // "bad\\x1b[2Jkey\\n"
+ */
+export function escapeControl(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => (c === "\n" ? "\\n" : c === "\t" ? " " : `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`));
 }
 
 /**

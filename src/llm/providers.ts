@@ -25,6 +25,8 @@ export interface ChatAnswer {
 export interface ChatClient {
   readonly provider: Exclude<Provider, "heuristic">;
   readonly model: string;
+  /** Where requests go, for messages: the base URL, or Bedrock's endpoint or region. */
+  readonly endpoint: string;
   complete(turns: readonly ChatTurn[], signal: AbortSignal): Promise<ChatAnswer>;
 }
 
@@ -44,11 +46,12 @@ function toMessages(turns: readonly ChatTurn[]): BaseMessage[] {
 }
 
 /** Wraps a LangChain chat model: our own retries and timeouts, so its own are off. */
-function wrap(provider: ChatClient["provider"], modelName: string, model: () => Promise<BaseChatModel>): ChatClient {
+function wrap(provider: ChatClient["provider"], modelName: string, endpoint: string, model: () => Promise<BaseChatModel>): ChatClient {
   let built: Promise<BaseChatModel> | null = null;
   return {
     provider,
     model: modelName,
+    endpoint,
     async complete(turns, signal) {
       built ??= model();
       const chat = await built.catch((error: unknown) => {
@@ -72,7 +75,7 @@ function wrap(provider: ChatClient["provider"], modelName: string, model: () => 
  * placeholder one.
  */
 function openaiClient(s: ClientSettings): ChatClient {
-  return wrap("openai", s.model, async () => {
+  return wrap("openai", s.model, s.apiBase ?? "https://api.openai.com/v1", async () => {
     const { ChatOpenAICompletions } = await import("@langchain/openai");
     return new ChatOpenAICompletions({
       model: s.model,
@@ -92,7 +95,8 @@ function openaiClient(s: ClientSettings): ChatClient {
  * config llm.bedrockEndpoint overrides the endpoint (any URL, http included).
  */
 function bedrockClient(s: ClientSettings): ChatClient {
-  return wrap("bedrock", s.model, async () => {
+  const endpoint = s.llm.bedrockEndpoint ?? `Bedrock Runtime (region ${s.llm.bedrockRegion ?? "from AWS_REGION / ~/.aws/config"})`;
+  return wrap("bedrock", s.model, endpoint, async () => {
     const [{ BedrockRuntimeClient }, { ChatBedrockConverse }] = await Promise.all([import("@aws-sdk/client-bedrock-runtime"), import("@langchain/aws")]);
     const runtime = new BedrockRuntimeClient({
       ...(s.llm.bedrockRegion ? { region: s.llm.bedrockRegion } : {}),
