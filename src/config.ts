@@ -53,7 +53,13 @@ export const ConfigSchema = z.object({
     batchTimeoutMs: positiveInt,
     batchRows: positiveInt,
   }),
-  split: z.object({ testRatio: ratio }),
+  split: z.object({
+    testRatio: ratio,
+    /** Training rows every class keeps at least after a ratio split (classification). */
+    minTrainRowsPerClass: positiveInt,
+    /** Training rows in all at least after a ratio split (regression). */
+    minTrainRows: positiveInt,
+  }),
   balance: z.object({
     adviseBelowRatio: ratio,
     sandboxMemoryMb: positiveInt.min(8, "sandboxMemoryMb must be at least 8 (isolated-vm's minimum)"),

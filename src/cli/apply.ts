@@ -14,6 +14,7 @@ import { renderRows } from "../nodes/balance.js";
 import { cleanCsv, openPrepCode } from "../nodes/execute.js";
 import { reapplyImputation, type Reapplied } from "../stats/imputation/reapply.js";
 import { verifyRecords } from "../nodes/verify.js";
+import { requireColumns } from "../table/alignment.js";
 import { readCsvHeader } from "../table/csv.js";
 
 export interface ApplyArgs {
@@ -42,12 +43,16 @@ export async function applyScript(args: ApplyArgs): Promise<string[]> {
   const { ctx } = sidecar.value;
   const plan = ctx.plan;
 
-  const header = await readCsvHeader(args.csv);
-  const missing = [...plan.features, plan.target].filter((column) => !header.includes(column));
-  if (missing.length > 0)
-    throw new TabtuneError("apply_columns_missing", `${args.csv} lacks the column${missing.length > 1 ? "s" : ""} ${missing.map((m) => `"${m}"`).join(", ")} the script reads`, {
-      suggestion: missing.includes(plan.target) ? `the records need the target "${plan.target}" for their output` : "use a CSV with the training file's header",
-    });
+  requireColumns({
+    code: "apply_columns_missing",
+    file: args.csv,
+    header: await readCsvHeader(args.csv),
+    required: [...plan.features, plan.target],
+    known: Object.keys(ctx.columns),
+    role: "the script reads",
+    otherwise: (missing) =>
+      missing.some((m) => m.column === plan.target) ? `the records need the target "${plan.target}" for their output` : "use a CSV with the training file's header",
+  });
 
   if (args.policies) mustExist(args.policies, "--policies", "pass <run>/imputation/policies.json of the run whose script this is");
   const opened = await openPrepCode(readFileSync(args.script, "utf8"), ctx);

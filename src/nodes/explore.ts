@@ -9,7 +9,7 @@ import { getConfig, getDecider } from "../runtime.js";
 import type { TableProfile, TargetChoice } from "../schemas.js";
 import type { LogEntry, State, Update } from "../state.js";
 import { columnValue, readTable, type Table } from "../table/columns.js";
-import { alignTestTable, type TestAlignment } from "../table/alignment.js";
+import { alignTestTable, requireColumns, type TestAlignment } from "../table/alignment.js";
 import { readTableSample, type CsvOptions } from "../table/csv.js";
 import { profileTable } from "../table/profile.js";
 import { findQualityIssues } from "../table/quality.js";
@@ -64,11 +64,27 @@ async function chooseTarget(profile: TableProfile, explicit: string | null, opti
   return { target: value, call: source };
 }
 
-/** Problems of --test-csv against the training table, reported before anything else runs. */
+/**
+ * --test-csv against the training table, before anything is written: a test CSV without
+ * the target (or with it renamed) is an error now; other problems are lines for the user.
+ * Training columns it lacks are errors only once the plan keeps them (requireTestCsvColumns,
+ * before the split), since a column the plan drops may be absent.
+ */
 async function alignTestCsv(train: Table, profile: TableProfile, target: TargetChoice, testCsv: string, csvOptions: CsvOptions): Promise<TestAlignment> {
   if (!existsSync(testCsv))
     throw new TabtuneError("test_csv_missing", `--test-csv ${testCsv} does not exist`, { suggestion: "check the path" });
-  return alignTestTable(train, profile, await readTable(testCsv, csvOptions), target);
+  const test = await readTable(testCsv, csvOptions);
+  requireColumns({
+    code: "test_csv_no_target",
+    file: testCsv,
+    label: `--test-csv ${testCsv}`,
+    header: test.columns.map((c) => c.name),
+    required: [target.column],
+    known: train.columns.map((c) => c.name),
+    role: "(the target), so its rows cannot be evaluated",
+    otherwise: () => "pass a test CSV labelled with the training file's target column",
+  });
+  return alignTestTable(train, profile, test, target);
 }
 
 export async function explore(state: State): Promise<Update> {
@@ -89,12 +105,7 @@ export async function explore(state: State): Promise<Update> {
 
   let testCsvIssues: string[] = [];
   if (options.testCsv) {
-    const alignment = await alignTestCsv(table, profile, target, options.testCsv, csvOptions);
-    testCsvIssues = alignment.issues;
-    if (alignment.missing.includes(target.column))
-      throw new TabtuneError("test_csv_no_target", `--test-csv ${options.testCsv} has no column "${target.column}"`, {
-        suggestion: "the test CSV needs the target column to be evaluated",
-      });
+    testCsvIssues = (await alignTestCsv(table, profile, target, options.testCsv, csvOptions)).issues;
   }
 
   stage("explore", `${profile.rows} rows × ${profile.columns.length} columns; target "${target.column}" (${target.task})`);

@@ -1,9 +1,21 @@
 /** Deterministic, seeded train/test assignment; stratified for classification. */
+import { TabtuneError } from "../errors.js";
 import { createRng, shuffleInPlace } from "./random.js";
 
 /**
- * Returns a mask with 1 for test rows. Each class contributes round(n·ratio) test rows
- * (at least one when it has two or more rows), so rare classes appear on both sides.
+ * Test rows a group of `n` rows gives: round(n·ratio), and for a stratified group of two
+ * or more rows at least one and at most n − 1, so rare classes appear on both sides.
+ * @example testRowsOf(3, 0.999, true) // 2
+ * @example testRowsOf(10, 0.25, false) // 3
+ */
+export function testRowsOf(n: number, ratio: number, stratify: boolean): number {
+  const take = Math.round(n * ratio);
+  return stratify && n >= 2 ? Math.min(Math.max(take, 1), n - 1) : Math.min(take, n);
+}
+
+/**
+ * Returns a mask with 1 for test rows. Each group (a class when stratified, else all rows)
+ * contributes testRowsOf(n, ratio, stratify) test rows.
  * @example testMask(["a","a","b","b"], 0.5, 1, true) // two 1s: one "a", one "b"
  */
 export function testMask(labels: string[], ratio: number, seed: number, stratify: boolean): Uint8Array {
@@ -19,9 +31,94 @@ export function testMask(labels: string[], ratio: number, seed: number, stratify
   for (const key of [...groups.keys()].sort()) {
     const indices = groups.get(key) ?? [];
     shuffleInPlace(indices, rng);
-    let take = Math.round(indices.length * ratio);
-    if (stratify && indices.length >= 2) take = Math.min(Math.max(take, 1), indices.length - 1);
-    for (const i of indices.slice(0, take)) mask[i] = 1;
+    for (const i of indices.slice(0, testRowsOf(indices.length, ratio, stratify))) mask[i] = 1;
   }
   return mask;
+}
+
+/** A group the split would leave with too few training rows. */
+export interface TrainShortfall {
+  /** The class; null for the one group of a regression (unstratified) split. */
+  label: string | null;
+  /** Its rows before the split. */
+  rows: number;
+  /** Its training rows after the split. */
+  train: number;
+}
+
+/** Rows per group: per label when stratified, else one group (label null) of all rows. */
+function groupSizes(labels: readonly string[], stratify: boolean): Map<string | null, number> {
+  const sizes = new Map<string | null, number>();
+  for (const label of labels) {
+    const key = stratify ? label : null;
+    sizes.set(key, (sizes.get(key) ?? 0) + 1);
+  }
+  return sizes;
+}
+
+/** Groups of `sizes` left with fewer than `min` training rows at `ratio`: fewest training rows, then smallest group, first. */
+function shortfallsOf(sizes: ReadonlyMap<string | null, number>, ratio: number, stratify: boolean, min: number): TrainShortfall[] {
+  const short: TrainShortfall[] = [];
+  for (const [label, rows] of sizes) {
+    const train = rows - testRowsOf(rows, ratio, stratify);
+    if (train < min) short.push({ label, rows, train });
+  }
+  return short.sort((a, b) => a.train - b.train || a.rows - b.rows || String(a.label).localeCompare(String(b.label)));
+}
+
+/**
+ * Groups testMask(labels, ratio, ·, stratify) would leave with fewer than `min` training
+ * rows, fewest training rows (then smallest group) first; exact, since the mask takes
+ * testRowsOf from each group.
+ * Empty labels: no groups, no shortfall.
+ * @example trainShortfalls(["a","a","a","b","b","b","b","b","b"], 0.5, true, 3) // [{ label: "a", rows: 3, train: 1 }]
+ */
+export function trainShortfalls(labels: readonly string[], ratio: number, stratify: boolean, min: number): TrainShortfall[] {
+  return shortfallsOf(groupSizes(labels, stratify), ratio, stratify, min);
+}
+
+/**
+ * The largest ratio in steps of 0.01 that leaves every group at least `min` training
+ * rows, or null when none does (a group has too few rows whatever the ratio).
+ * @example largestSafeRatio(Array(10).fill("x"), false, 4) // 0.64 (0.65 tests round(6.5) = 7 rows)
+ */
+export function largestSafeRatio(labels: readonly string[], stratify: boolean, min: number): number | null {
+  const sizes = groupSizes(labels, stratify);
+  for (let hundredths = 99; hundredths >= 1; hundredths--) {
+    const ratio = hundredths / 100;
+    if (shortfallsOf(sizes, ratio, stratify, min).length === 0) return ratio;
+  }
+  return null;
+}
+
+export interface TrainRowMinimums {
+  /** Classification: training rows every class keeps at least (split.minTrainRowsPerClass). */
+  minTrainRowsPerClass: number;
+  /** Regression: training rows in all at least (split.minTrainRows). */
+  minTrainRows: number;
+}
+
+/**
+ * Refuses a ratio split that would leave a class (regression: the whole table) with
+ * fewer training rows than the config's minimum, before any row is written. The error
+ * names the class, its rows, what the ratio leaves, and the largest ratio that works.
+ * @throws TabtuneError "split_too_few_train_rows"
+ */
+export function requireTrainRows(labels: readonly string[], ratio: number, regression: boolean, minimums: TrainRowMinimums): void {
+  const min = regression ? minimums.minTrainRows : minimums.minTrainRowsPerClass;
+  const key = regression ? "split.minTrainRows" : "split.minTrainRowsPerClass";
+  const short = trainShortfalls(labels, ratio, !regression, min);
+  const worst = short[0];
+  if (!worst) return;
+  const group = worst.label === null ? "the table" : `class "${worst.label}"`;
+  const others = short.length > 1 ? ` (and ${short.length - 1} more class${short.length > 2 ? "es" : ""})` : "";
+  const safe = largestSafeRatio(labels, !regression, min);
+  const message = `test ratio ${ratio} leaves ${group} ${worst.train} training row${worst.train === 1 ? "" : "s"} of its ${worst.rows}${others}, fewer than ${key} (${min})`;
+  const lower = `or lower ${key} in a config file passed as TABTUNE_CONFIG`;
+  throw new TabtuneError("split_too_few_train_rows", message, {
+    suggestion:
+      safe !== null
+        ? `use a test ratio of at most ${safe} (--test-ratio ${safe}, or "test_ratio: ${safe}" at review_prep), ${lower}`
+        : `no ratio leaves ${min} training rows: ${regression ? "use a larger CSV" : `collect more rows of ${group}, or merge or drop it at review_plan`}, ${lower}`,
+  });
 }
