@@ -10,10 +10,11 @@ import { stat } from "node:fs/promises";
 import { StringDecoder } from "node:string_decoder";
 import Papa from "papaparse";
 import { TabtuneError } from "../errors.js";
+import { assertTextFile, checkCharacters, countChar, literalReplacementChars } from "./encoding.js";
 
 /** Bytes read from disk per chunk. */
 const CHUNK_BYTES = 64 << 10;
-/** A row still open after this many characters is taken as an unterminated quote. */
+/** A row still open after this many characters is an error: an unterminated quote, or a line too long to read. */
 const MAX_OPEN_ROW_CHARS = 16 << 20;
 
 /** Records of one chunk: raw (untrimmed) fields and the 1-based file line each starts on. */
@@ -110,24 +111,6 @@ export function guessDelimiter(text: string): string {
   return best < 0 ? "," : (DELIMITERS[best] ?? ",");
 }
 
-/** Occurrences of U+FFFD's UTF-8 bytes (EF BF BD) in a chunk: replacement characters the file really holds. */
-function literalReplacementChars(chunk: Buffer): number {
-  let count = 0;
-  let at = chunk.indexOf(REPLACEMENT_BYTES);
-  while (at !== -1) {
-    count++;
-    at = chunk.indexOf(REPLACEMENT_BYTES, at + 3);
-  }
-  return count;
-}
-const REPLACEMENT_BYTES = Buffer.from([0xef, 0xbf, 0xbd]);
-
-function countChar(text: string, ch: string): number {
-  let count = 0;
-  for (let at = text.indexOf(ch); at !== -1; at = text.indexOf(ch, at + 1)) count++;
-  return count;
-}
-
 /** A row papaparse produces for an empty (or whitespace-only) line. */
 function isBlank(record: string[]): boolean {
   return record.length === 1 && (record[0] ?? "").trim() === "";
@@ -145,6 +128,49 @@ function newlinesIn(record: string[], nl: string): number {
   return count;
 }
 
+/** Removes the "\r" a CRLF line end leaves on the last field when "\n" is the newline. */
+function dropTrailingCr(record: string[]): void {
+  const last = record.length - 1;
+  const field = record[last];
+  if (field !== undefined && field.endsWith("\r")) record[last] = field.slice(0, -1);
+}
+
+/**
+ * Where the quoted field still open at the end of `text` (the start of a row) opens,
+ * or -1 when every quoted field in it is closed. A quote opens a field only at its start.
+ */
+export function openQuoteAt(text: string, delimiter: string, nl: string): number {
+  let fieldStart = true;
+  let open = -1;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (open !== -1) {
+      if (ch !== '"') continue;
+      if (text[i + 1] === '"') i++;
+      else open = -1;
+    } else if (fieldStart && ch === '"') open = i;
+    fieldStart = open === -1 && (text.startsWith(delimiter, i) || ch === nl);
+  }
+  return open;
+}
+
+/** A row open for over MAX_OPEN_ROW_CHARS: a quote never closed, or a line with no line end. */
+function rowTooLong(path: string, line: number, row: string, delimiter: string, nl: string): TabtuneError {
+  const limit = `${MAX_OPEN_ROW_CHARS >> 20} M characters`;
+  const quote = openQuoteAt(row, delimiter, nl);
+  if (quote !== -1)
+    return csvError(
+      "csv_unterminated_quote",
+      `${path} line ${line + countChar(row.slice(0, quote), nl)}: a quoted value opened here is still open ${limit} later`,
+      'close the quote; a quote inside a quoted value is written as two quotes ("")',
+    );
+  return csvError(
+    "csv_line_too_long",
+    `${path} line ${line} is longer than ${limit} (no line end found)`,
+    `tabtune reads rows of up to ${limit}: shorten the long value on that line, or check that the file is a CSV with line ends`,
+  );
+}
+
 export function csvError(code: string, message: string, suggestion: string): TabtuneError {
   return new TabtuneError(code, message, { suggestion });
 }
@@ -158,38 +184,6 @@ async function assertReadableFile(path: string): Promise<void> {
   });
   if (!info.isFile()) throw csvError("csv_not_file", `${path} is not a file`, "pass the path of a CSV file");
   if (info.size === 0) throw csvError("csv_empty", `${path} is empty (0 bytes)`, "give a CSV with a header line and data rows");
-}
-
-const ENCODING_HELP =
-  "save the file as UTF-8 (Excel: Save As → CSV UTF-8; or iconv -f latin1 -t utf-8 in.csv > out.csv)";
-
-/** UTF-16 files (a byte-order mark FF FE or FE FF) are not read; say so instead of reading noise. */
-function assertNotUtf16(path: string, chunk: Buffer): void {
-  const [a, b] = [chunk[0], chunk[1]];
-  if ((a === 0xff && b === 0xfe) || (a === 0xfe && b === 0xff))
-    throw csvError("csv_encoding", `${path} is UTF-16 encoded; tabtune reads UTF-8`, ENCODING_HELP);
-}
-
-/**
- * Throws on the first field holding a byte sequence that is not UTF-8 (decoded as U+FFFD).
- * Only called once such bytes were seen, so clean files pay nothing. Latin-1 is not
- * guessed: a wrong guess would silently change category names.
- */
-function checkEncoding(path: string, startLine: number, record: string[], nl: string): void {
-  let line = startLine;
-  for (let c = 0; c < record.length; c++) {
-    const field = record[c] ?? "";
-    const bad = field.indexOf("\uFFFD");
-    if (bad !== -1) {
-      line += countChar(field.slice(0, bad), nl);
-      throw csvError(
-        "csv_encoding",
-        `${path} line ${line}, field ${c + 1}: bytes that are not UTF-8 (near "${field.slice(Math.max(0, bad - 12), bad + 12).replace(/\s+/g, " ")}")`,
-        ENCODING_HELP,
-      );
-    }
-    line += countChar(field, nl);
-  }
 }
 
 /** Checks header names: none empty, none repeated. Returns them trimmed. */
@@ -228,8 +222,8 @@ export async function* readRecords(path: string, hash?: Hash): AsyncGenerator<Re
   let parser: Papa.Parser | null = null;
   let delimiter = ",";
   let newline: Newline = "\n";
-  /** Set once a chunk held bytes that are not UTF-8; the first record showing them is reported. */
-  let invalidUtf8 = false;
+  /** Set once a chunk held bytes that are not UTF-8 or NUL bytes; the first record showing them is reported. */
+  const checks = { invalidUtf8: false, nul: false };
   let header: string[] | null = null;
   let partial = "";
   let baseIndex = 0;
@@ -244,7 +238,10 @@ export async function* readRecords(path: string, hash?: Hash): AsyncGenerator<Re
       }
       // A byte-order mark is not part of the first column's name (nor of a quoted one).
       if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-      newline = guessNewline(text);
+      // papaparse takes one line end; "\n" with a trailing "\r" removed per record reads
+      // CRLF files and files mixing CRLF and LF lines alike (quoted "\r\n" is kept).
+      const guessed = guessNewline(text);
+      newline = guessed === "\r\n" ? "\n" : guessed;
       delimiter = guessDelimiter(text);
       parser = new Papa.Parser({ delimiter, newline, skipEmptyLines: false });
     }
@@ -252,12 +249,6 @@ export async function* readRecords(path: string, hash?: Hash): AsyncGenerator<Re
     if (!last) {
       partial = text.substring(out.cursor - baseIndex);
       baseIndex = out.cursor;
-      if (partial.length > MAX_OPEN_ROW_CHARS)
-        throw csvError(
-          "csv_unterminated_quote",
-          `${path} line ${line}: a quoted value starting near here never ends (over ${MAX_OPEN_ROW_CHARS >> 20} M characters)`,
-          'close the quote; a quote inside a quoted value is written as two quotes ("")',
-        );
     }
     const nl = newline === "\r" ? "\r" : "\n";
     const firstError = out.errors.find((e) => e.code === "MissingQuotes" || e.code === "InvalidQuotes");
@@ -280,8 +271,9 @@ export async function* readRecords(path: string, hash?: Hash): AsyncGenerator<Re
           'quote the whole value and write a quote inside it as two quotes ("")',
         );
       }
+      if (nl === "\n") dropTrailingCr(record);
       const startLine = line;
-      if (invalidUtf8) checkEncoding(path, startLine, record, nl);
+      if (checks.invalidUtf8 || checks.nul) checkCharacters(path, startLine, record, nl, checks);
       line += quoted ? 1 + newlinesIn(record, nl) : 1;
       if (isBlank(record)) continue;
       if (header === null) {
@@ -297,6 +289,8 @@ export async function* readRecords(path: string, hash?: Hash): AsyncGenerator<Re
       records.push(record);
       lines.push(startLine);
     }
+    // `line` is now where the unfinished row starts.
+    if (partial.length > MAX_OPEN_ROW_CHARS) throw rowTooLong(path, line, partial, delimiter, nl);
     dataRows += records.length;
     return header === null ? null : { header, records, lines, delimiter };
   }
@@ -305,16 +299,17 @@ export async function* readRecords(path: string, hash?: Hash): AsyncGenerator<Re
     let first = true;
     for await (const chunk of stream) {
       if (!(chunk instanceof Buffer)) throw new Error("file stream returned a string chunk");
-      if (first) assertNotUtf16(path, chunk);
+      if (first) assertTextFile(path, chunk);
       first = false;
       hash?.update(chunk);
       const text = decoder.write(chunk);
-      if (!invalidUtf8 && text.includes("\uFFFD") && countChar(text, "\uFFFD") > literalReplacementChars(chunk)) invalidUtf8 = true;
+      if (!checks.invalidUtf8 && text.includes("\uFFFD") && countChar(text, "\uFFFD") > literalReplacementChars(chunk)) checks.invalidUtf8 = true;
+      if (!checks.nul && text.includes("\u0000")) checks.nul = true;
       const batch = consume(partial + text, false);
       if (batch) yield batch;
     }
     const tail = decoder.end();
-    if (tail.includes("\uFFFD")) invalidUtf8 = true;
+    if (tail.includes("\uFFFD")) checks.invalidUtf8 = true;
     const batch = consume(partial + tail, true);
     if (batch) yield batch;
   } finally {
