@@ -95,7 +95,9 @@ describe("execute failures", () => {
     expect(state.values.execution?.error?.message).toMatch(/Chinstrap.*not in the label mapping/);
     expect(state.values.execution?.error?.row).toMatchObject({ Species: "Chinstrap" });
     // A failed attempt leaves no file that looks like output.
-    expect(existsSync(paths.cleaned(output))).toBe(false);
+    // The run's folder is named after its thread id, and holds no cleaned table.
+    expect(state.values.runDir).toBe(join(output, "t1"));
+    expect(existsSync(paths.cleaned(join(output, "t1")))).toBe(false);
     expect(state.values.log.filter((l) => l.step === "execute")).toHaveLength(3);
   });
 });
@@ -153,7 +155,7 @@ describe("wide tables", () => {
     expect(state.values.selectedFeatures).toHaveLength(getConfig().featureSelection.keep);
     expect(state.values.prepPlan?.features).toEqual(expect.arrayContaining(state.values.selectedFeatures ?? []));
     expect(state.values.prepPlan?.features).toHaveLength(getConfig().featureSelection.keep);
-    expect(readFileSync(paths.selected(output), "utf8").trim().split("\n")).toHaveLength(getConfig().featureSelection.keep);
+    expect(readFileSync(paths.selected(join(output, "t1")), "utf8").trim().split("\n")).toHaveLength(getConfig().featureSelection.keep);
     expect(state.values.target?.task).toBe("multiclass");
   });
 });

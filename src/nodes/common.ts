@@ -1,7 +1,9 @@
 /** Small accessors every node uses: they turn a missing earlier step into a clear error. */
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
+import type { LangGraphRunnableConfig } from "@langchain/langgraph";
 import { sha256File } from "../artifacts.js";
 import { TabtuneError } from "../errors.js";
+import { paths } from "../paths.js";
 import { callLogEntry, type CallRecord } from "../llm/index.js";
 import type { RunOptions } from "../options.js";
 import type { Plan, TableProfile } from "../schemas.js";
@@ -24,6 +26,19 @@ export function requirePlan(state: State): Plan {
 }
 export function requireRunDir(state: State): string {
   return state.runDir ?? missing("run folder (it was started by an earlier tabtune; start it again)");
+}
+
+/**
+ * The run's id and folder. The CLI sets both when it starts a run (the folder name is the
+ * thread id); a graph driven another way (an SDK, a test) gets them from its thread id here.
+ */
+export function runFolder(state: State, config?: LangGraphRunnableConfig): { runId: string; runDir: string } {
+  const thread = config?.configurable?.thread_id;
+  const runId = state.runId || (typeof thread === "string" ? thread : "");
+  if (!runId) return missing("run id (no thread id was given)");
+  const runDir = state.runDir ?? paths.runDir(requireOptions(state).output, runId);
+  mkdirSync(runDir, { recursive: true });
+  return { runId, runDir };
 }
 
 /**
