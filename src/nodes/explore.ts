@@ -14,7 +14,8 @@ import { readTableSample, type CsvOptions } from "../table/csv.js";
 import { profileTable } from "../table/profile.js";
 import { findQualityIssues } from "../table/quality.js";
 import { detectTarget } from "../table/target.js";
-import { modelCallLog, requireOptions } from "./common.js";
+import { modelCallLog, requireOptions, runFolder } from "./common.js";
+import type { LangGraphRunnableConfig } from "@langchain/langgraph";
 
 function countTarget(table: Table, column: string): Record<string, number> {
   const col = table.columns.find((c) => c.name === column);
@@ -87,9 +88,10 @@ async function alignTestCsv(train: Table, profile: TableProfile, target: TargetC
   return alignTestTable(train, profile, test, target);
 }
 
-export async function explore(state: State): Promise<Update> {
+export async function explore(state: State, runConfig?: LangGraphRunnableConfig): Promise<Update> {
   const started = Date.now();
   const options = requireOptions(state);
+  const run = runFolder(state, runConfig);
   const config = getConfig();
   if (!existsSync(options.csv))
     throw new TabtuneError("csv_missing", `${options.csv} does not exist`, { suggestion: "check the --csv path" });
@@ -114,6 +116,7 @@ export async function explore(state: State): Promise<Update> {
   for (const f of findings) detail(`${f.severity} ${f.check}: ${f.message}`);
 
   return {
+    ...run,
     profile,
     target,
     targetCounts,

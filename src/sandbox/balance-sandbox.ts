@@ -6,11 +6,12 @@
  * Contract: `function balance(records, ctx)` gets every cleaned training row (plain
  * objects, the target under `ctx.target`) and a deep-frozen `ctx`; it returns an array
  * of row indices. A row listed k times is written k times (0 times: dropped). The test
- * rows never reach it.
+ * rows never reach it. Inside, `Math.random` is seeded with `ctx.seed` and the clock is
+ * fixed (HARDEN_SOURCE in harness.ts); messages leave as one printable line.
  */
 import ivm from "isolated-vm";
 import { ISOLATE_COMMON_SOURCE } from "./harness.js";
-import { clip, describeFailure, errorText, type CleanRow, type SandboxLimits } from "./sandbox.js";
+import { clip, describeFailure, errorText, outward, sandboxSetting, type CleanRow, type SandboxLimits } from "./sandbox.js";
 
 /** What a balance script may read besides the rows. */
 export interface BalanceContext {
@@ -46,6 +47,7 @@ ${ISOLATE_COMMON_SOURCE}
     const records = parse(recordsJson);
     const n = records.length;
     let result;
+    startStream("balance", null, null);
     try {
       result = fn(records, ctx);
     } catch (error) {
@@ -66,6 +68,7 @@ ${ISOLATE_COMMON_SOURCE}
   }
 
   return function entry(op, payload, extra) {
+    if (op === "configure") return fn === null ? configure(payload, extra) : "already bound";
     if (op === "bind") {
       if (typeof payload !== "function") return "the script must define a top-level function balance(records, ctx)";
       fn = payload;
@@ -92,6 +95,13 @@ export async function runBalanceScript(
   ctx: BalanceContext,
   limits: SandboxLimits & { maxGrowth: number },
 ): Promise<BalanceOutcome> {
+  const outcome = await runInIsolate(code, rows, ctx, limits);
+  return outcome.ok ? outcome : { ok: false, error: outward(outcome.error) };
+}
+
+async function runInIsolate(code: string, rows: readonly CleanRow[], ctx: BalanceContext, limits: SandboxLimits & { maxGrowth: number }): Promise<BalanceOutcome> {
+  const setting = sandboxSetting(ctx.seed, limits.clockMs);
+  if (!setting.ok) return setting;
   let isolate: ivm.Isolate;
   try {
     isolate = new ivm.Isolate({ memoryLimit: limits.memoryLimitMb });
@@ -104,6 +114,7 @@ export async function runBalanceScript(
     const context = await isolate.createContext();
     const prelude = await isolate.compileScript(BALANCE_PRELUDE, { filename: "tabtune-balance-harness.js" });
     const entry: ivm.Reference<(op: string, payload: unknown, extra: unknown) => string> = await prelude.run(context, { reference: true, timeout });
+    await entry.apply(undefined, ["configure", setting.seed, setting.clockMs], { timeout });
     let script: ivm.Script;
     try {
       script = await isolate.compileScript(code, { filename: "balance_data.js" });

@@ -9,7 +9,10 @@
  * it uses (most batches have one) and gives its values in that order.
  * - `PRELUDE_SOURCE` runs first and evaluates to the entry function
  *   `entry(op, payload, ctxJson)`; it captures `JSON` and friends before the generated
- *   script can touch them, and replaces `console` with a no-op.
+ *   script can touch them, replaces `console` with a no-op, and hardens the globals
+ *   (HARDEN_SOURCE: no WebAssembly, a seeded `Math.random`, a fixed clock).
+ * - `entry("configure", seed, clockMs)` runs next, still before the generated script:
+ *   the run's seed and the instant the clock shows. Answers "".
  * - `BIND_SOURCE` runs after the generated script and evaluates to `[clean, render]`
  *   (each `undefined` when missing); it is handed to `entry("bind", fns, ctxJson)`,
  *   which parses and deep-freezes the ctx, and answers "" or what is missing.
@@ -38,10 +41,167 @@ export const UNSUPPORTED_TAG = "__tabtune_unsupported__";
 export const MAX_ROW_CHARS = 4 * 1024 * 1024;
 
 /**
+ * The instant the sandbox's clock shows when a run gives none (2025-01-01T00:00:00Z):
+ * `Date.now()`, `new Date()`, `Date()` and `Intl.DateTimeFormat().format()` all read it,
+ * so a script that asks for "now" writes the same dataset on every run and machine.
+ */
+export const DEFAULT_SANDBOX_CLOCK_MS = Date.UTC(2025, 0, 1);
+
+/** Seed of the sandbox's `Math.random` when a run gives none. */
+export const DEFAULT_SANDBOX_SEED = 0;
+
+/**
+ * Source text that makes the isolate's globals safe and deterministic; part of
+ * ISOLATE_COMMON_SOURCE, so it runs before any generated code. Nothing it replaces can
+ * be got back: the originals live only in this closure.
+ *
+ * - Memory: `WebAssembly` (its Memory grows outside isolated-vm's heap limit),
+ *   `SharedArrayBuffer` (growable, and only useful with threads or wasm) and resizable
+ *   `ArrayBuffer`s (`maxByteLength`: their pages are committed outside the limit too)
+ *   are removed. `ArrayBuffer` is replaced, on the global and as
+ *   `ArrayBuffer.prototype.constructor`, by a constructor that refuses `maxByteLength`,
+ *   and `resize` is deleted, so every buffer comes from the allocator the limit counts.
+ * - Randomness: `Math.random` is a seeded generator (mulberry32). Within `clean` or
+ *   `render` of a row its stream is keyed by the seed, the function and the row's keys
+ *   and values, so a row gets the same numbers whatever batch, run or `tabtune apply` it
+ *   is in; code at load time and `balance` get streams keyed by the seed alone.
+ *   `WeakRef` and `FinalizationRegistry` (which would let output depend on when the
+ *   garbage collector runs) are removed.
+ * - Clock: `Date` is replaced the same way as `ArrayBuffer`: `new Date()`, `Date()` and
+ *   `Date.now()` read a fixed instant (set by `configure`), and so does
+ *   `Intl.DateTimeFormat`'s `format()` / `formatToParts()` without a date. Dates built
+ *   from values work as usual. (Local-time methods still use the host's time zone.)
+ */
+const HARDEN_SOURCE = `
+  const defineProperty = Object.defineProperty;
+  const ownDescriptor = Object.getOwnPropertyDescriptor;
+  const ownKeys = Reflect.ownKeys;
+  const reflectConstruct = Reflect.construct;
+  const reflectApply = Reflect.apply;
+  const imul = Math.imul;
+  const TypeErrorCtor = TypeError;
+  const arraySlice = Array.prototype.slice;
+
+  let clockMs = ${DEFAULT_SANDBOX_CLOCK_MS};
+  let seedHash = 0;
+  let randomState = 0;
+  /** The stream the next Math.random() starts, or null while the current one goes on. */
+  let pendingKey = null;
+  let pendingKeys = null;
+  let pendingValues = null;
+
+  /** A global property's own value, as the prelude found it. */
+  function hide(owner, name) {
+    if (!delete owner[name] || name in owner) throw new TypeErrorCtor("the sandbox could not remove " + StringCtor(name));
+  }
+
+  /** Makes replacement the only reachable constructor of real's instances, with real's prototype and statics. */
+  function replaceConstructor(name, real, replacement, statics) {
+    const proto = real.prototype;
+    const keys = ownKeys(real);
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i];
+      if (key === "prototype" || key === "name") continue;
+      const own = statics[key];
+      defineProperty(replacement, key, own === undefined ? ownDescriptor(real, key) : { value: own, writable: true, enumerable: false, configurable: true });
+    }
+    defineProperty(replacement, "prototype", { value: proto, writable: false, enumerable: false, configurable: false });
+    defineProperty(proto, "constructor", { value: replacement, writable: true, enumerable: false, configurable: true });
+    defineProperty(globalThis, name, { value: replacement, writable: true, enumerable: false, configurable: true });
+  }
+
+  // Memory outside the limit.
+  delete SharedArrayBuffer.prototype.grow;
+  hide(globalThis, "WebAssembly");
+  hide(globalThis, "SharedArrayBuffer");
+  const RealArrayBuffer = ArrayBuffer;
+  hide(RealArrayBuffer.prototype, "resize");
+  replaceConstructor("ArrayBuffer", RealArrayBuffer, function ArrayBuffer(length) {
+    if (new.target === undefined) throw new TypeErrorCtor("Constructor ArrayBuffer requires 'new'");
+    const options = arguments[1];
+    if (((typeof options === "object" && options !== null) || typeof options === "function") && options.maxByteLength !== undefined) {
+      throw new TypeErrorCtor("resizable ArrayBuffers (maxByteLength) are not available in the tabtune sandbox");
+    }
+    return reflectConstruct(RealArrayBuffer, [length], new.target);
+  }, {});
+
+  // Output that depends on the garbage collector.
+  hide(globalThis, "WeakRef");
+  hide(globalThis, "FinalizationRegistry");
+
+  // Randomness: mulberry32, keyed per stream.
+  function hashText(hash, text) {
+    let h = hash ^ text.length;
+    for (let i = 0; i < text.length; i++) {
+      h = imul(h ^ text.charCodeAt(i), 0x5bd1e995);
+      h ^= h >>> 15;
+    }
+    h = imul(h ^ (h >>> 16), 0x85ebca6b);
+    h = imul(h ^ (h >>> 13), 0xc2b2ae35);
+    return (h ^ (h >>> 16)) >>> 0;
+  }
+
+  /** The next Math.random() starts the stream of key (and of a row: its keys and values). */
+  function startStream(key, keys, values) {
+    pendingKey = key;
+    pendingKeys = keys;
+    pendingValues = values;
+  }
+
+  function random() {
+    if (pendingKey !== null) {
+      let text = pendingKey;
+      if (pendingKeys !== null) text += stringify(pendingKeys) + stringify(reflectApply(arraySlice, pendingValues, [1]));
+      randomState = hashText(seedHash, text);
+      pendingKey = null;
+      pendingKeys = null;
+      pendingValues = null;
+    }
+    let t = (randomState = (randomState + 0x6d2b79f5) | 0);
+    t = imul(t ^ (t >>> 15), t | 1);
+    t ^= t + imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
+  defineProperty(Math, "random", { value: random, writable: true, enumerable: false, configurable: true });
+
+  // The clock.
+  const RealDate = Date;
+  const dateToString = RealDate.prototype.toString;
+  replaceConstructor("Date", RealDate, function Date(year, monthIndex, day, hours, minutes, seconds, ms) {
+    if (new.target === undefined) return reflectApply(dateToString, reflectConstruct(RealDate, [clockMs]), []);
+    return reflectConstruct(RealDate, arguments.length === 0 ? [clockMs] : arguments, new.target);
+  }, { now: function now() { return clockMs; } });
+  const dateTimeFormatProto = Intl.DateTimeFormat.prototype;
+  const formatGetter = ownDescriptor(dateTimeFormatProto, "format").get;
+  const formatToParts = dateTimeFormatProto.formatToParts;
+  defineProperty(dateTimeFormatProto, "format", {
+    get: function () {
+      const format = reflectApply(formatGetter, this, []);
+      return function (date) { return format(date === undefined ? clockMs : date); };
+    },
+    enumerable: false,
+    configurable: true,
+  });
+  defineProperty(dateTimeFormatProto, "formatToParts", {
+    value: function formatToParts(date) { return reflectApply(formatToParts, this, [date === undefined ? clockMs : date]); },
+    writable: true,
+    enumerable: false,
+    configurable: true,
+  });
+
+  /** entry("configure", seed, clockMs), before the generated script loads: the run's seed and instant. */
+  function configure(seed, now) {
+    if (typeof now === "number" && now === now) clockMs = now;
+    seedHash = hashText(0x9e3779b9, StringCtor(seed));
+    startStream("load", null, null);
+    return "";
+  }`;
+
+/**
  * What both sandbox preludes (prep and balance) start with, as source text: the globals
  * they use, captured before the generated script runs (so a script that patches JSON,
- * Object or String later cannot change them), a console that prints nothing, and the
- * helpers built on those captures.
+ * Object or String later cannot change them), a console that prints nothing, the
+ * hardening of HARDEN_SOURCE, and the helpers built on those captures.
  */
 export const ISOLATE_COMMON_SOURCE = `  const parse = JSON.parse;
   const stringify = JSON.stringify;
@@ -72,7 +232,8 @@ export const ISOLATE_COMMON_SOURCE = `  const parse = JSON.parse;
     } catch (inner) {
       return "threw a value that cannot be described";
     }
-  }`;
+  }
+${HARDEN_SOURCE}`;
 
 /** Evaluates to the entry function; see the module comment. */
 export const PRELUDE_SOURCE = `(function () {
@@ -142,6 +303,10 @@ ${ISOLATE_COMMON_SOURCE}
   }
 
   /** Objects of a batch sent by the host ({shapes, rows}; see the module comment). */
+  /** The parsed batch whose rows rowsOf built last: [shape, value, …] arrays, for startStream. */
+  let inputShapes = [];
+  let inputRows = [];
+
   function rowsOf(batchJson) {
     const batch = parse(batchJson);
     const makes = [];
@@ -149,6 +314,8 @@ ${ISOLATE_COMMON_SOURCE}
     const rows = batch.rows;
     const out = [];
     for (let i = 0; i < rows.length; i++) out[i] = makes[rows[i][0]](rows[i]);
+    inputShapes = batch.shapes;
+    inputRows = rows;
     return out;
   }
 
@@ -276,6 +443,7 @@ ${ISOLATE_COMMON_SOURCE}
     const results = [];
     for (let i = 0; i < rows.length; i++) {
       let result;
+      startStream(op, inputShapes[inputRows[i][0]], inputRows[i]);
       try {
         const value = fn(rows[i], ctx);
         result = isClean ? cleanResult(value) : renderResult(value);
@@ -296,6 +464,7 @@ ${ISOLATE_COMMON_SOURCE}
     const keptIndex = [];
     for (let i = 0; i < rows.length; i++) {
       let result;
+      startStream("clean", inputShapes[inputRows[i][0]], inputRows[i]);
       try {
         result = cleanResult(fns.clean(rows[i], ctx));
       } catch (error) {
@@ -315,6 +484,7 @@ ${ISOLATE_COMMON_SOURCE}
     for (let k = 0; k < kept.length; k++) {
       const row = makes[kept[k][0]](kept[k]);
       let result;
+      startStream("render", shapes[kept[k][0]], kept[k]);
       try {
         result = renderResult(fns.render(row, ctx));
       } catch (error) {
@@ -327,6 +497,7 @@ ${ISOLATE_COMMON_SOURCE}
   }
 
   return function entry(op, payload, ctxJson) {
+    if (op === "configure") return fns === null ? configure(payload, ctxJson) : "already bound";
     if (op === "bind") return fns === null ? bind(payload, ctxJson) : "already bound";
     if (fns === null) return '{"ok":false,"rowIndex":null,"error":"the script is not loaded"}';
     return op === "prep" ? prep(payload) : run(op, payload);

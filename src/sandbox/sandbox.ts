@@ -3,11 +3,15 @@
  * a memory limit, a time limit per batch, and none of require, process, fetch, files
  * or network. Rows and results cross the boundary only as JSON text, so no host object
  * is reachable from inside and no isolate object (Proxy, getter) ever runs on the host.
- * Failures of the script are returned as values, never thrown.
+ * Failures of the script are returned as values, never thrown, and every message in them
+ * is passed through `printable` (one line, no control characters) before it leaves.
+ * Inside, there is no WebAssembly, `Math.random` is seeded and the clock is fixed (see
+ * HARDEN_SOURCE in harness.ts).
  */
 import ivm from "isolated-vm";
 import { toRawRow } from "../table/csv.js";
-import { BIND_SOURCE, MAX_ROW_CHARS, PRELUDE_SOURCE } from "./harness.js";
+import { BIND_SOURCE, DEFAULT_SANDBOX_CLOCK_MS, DEFAULT_SANDBOX_SEED, MAX_ROW_CHARS, PRELUDE_SOURCE } from "./harness.js";
+import { printable } from "./printable.js";
 import { checkCleanBatch, checkCleanResult, checkRenderBatch, checkRenderResult, isRecord, type Checked } from "./validate.js";
 
 /** Resources one sandbox may use. */
@@ -16,6 +20,13 @@ export interface SandboxLimits {
   memoryLimitMb: number;
   /** Wall-clock limit for loading the script and for each batch, in ms. */
   batchTimeoutMs: number;
+  /**
+   * Seed of `Math.random` inside the isolate (an integer; DEFAULT_SANDBOX_SEED when
+   * absent). The balance sandbox uses its ctx's seed instead.
+   */
+  seed?: number;
+  /** The instant `Date.now()` / `new Date()` show inside, in ms since the epoch (DEFAULT_SANDBOX_CLOCK_MS when absent). */
+  clockMs?: number;
 }
 
 /** A row as read from the CSV: header → cell text, null when missing. */
@@ -64,14 +75,45 @@ export type PrepOutcome =
 export type OpenOutcome = { ok: true; sandbox: PrepSandbox } | { ok: false; error: string };
 
 /** The isolate's entry function; see harness.ts for the protocol. */
-type Entry = ivm.Reference<(op: string, payload: unknown, ctxJson?: string) => string>;
+type Entry = ivm.Reference<(op: string, payload: unknown, extra?: unknown) => string>;
 
 /** Longest error message passed on from the isolate, in characters. */
 const MAX_ERROR_CHARS = 2000;
 
-/** Shortens text from the isolate so a hostile message cannot flood logs or prompts. */
+/** Text from the isolate as one printable line, shortened so a hostile message cannot flood logs or prompts. */
 export function clip(text: string): string {
-  return text.length > MAX_ERROR_CHARS ? `${text.slice(0, MAX_ERROR_CHARS)}… (${text.length} characters)` : text;
+  const line = printable(text);
+  return line.length > MAX_ERROR_CHARS ? `${line.slice(0, MAX_ERROR_CHARS)}… (${text.length} characters)` : line;
+}
+
+/**
+ * The seed and clock an isolate is configured with, checked on the host: why not, when
+ * they are not an integer seed and a finite instant.
+ */
+export function sandboxSetting(seed: number | undefined, clockMs: number | undefined): { ok: true; seed: number; clockMs: number } | { ok: false; error: string } {
+  const s = seed ?? DEFAULT_SANDBOX_SEED;
+  const c = clockMs ?? DEFAULT_SANDBOX_CLOCK_MS;
+  if (!Number.isSafeInteger(s)) return { ok: false, error: `the sandbox seed must be an integer, not ${String(s)}` };
+  if (!Number.isFinite(c) || Math.abs(c) > 8.64e15) return { ok: false, error: `the sandbox clock must be a valid time in ms, not ${String(c)}` };
+  return { ok: true, seed: s, clockMs: c };
+}
+
+/**
+ * A failure message as it leaves the sandbox module: one printable line, with a hint
+ * when the script reached for something the sandbox removes on purpose.
+ */
+export function outward(error: string): string {
+  const line = printable(error);
+  const removed = /\b(WebAssembly|SharedArrayBuffer|WeakRef|FinalizationRegistry) is not defined\b/.exec(line);
+  return removed === null ? line : `${line} (${removed[1] ?? "it"} is not available in the tabtune sandbox: its memory or timing escapes the limits)`;
+}
+
+function outwardBatch<T>(outcome: BatchOutcome<T>): BatchOutcome<T> {
+  return outcome.ok ? outcome : { ...outcome, error: outward(outcome.error) };
+}
+
+function outwardPrep(outcome: PrepOutcome): PrepOutcome {
+  return outcome.ok ? outcome : { ...outcome, error: outward(outcome.error) };
 }
 
 /** "Name: message" of something thrown on the host by isolated-vm. */
@@ -106,6 +148,13 @@ export class PrepSandbox {
    * does not define both `clean` and `render`.
    */
   static async open(code: string, ctx: unknown, limits: SandboxLimits): Promise<OpenOutcome> {
+    const outcome = await PrepSandbox.#open(code, ctx, limits);
+    return outcome.ok ? outcome : { ok: false, error: outward(outcome.error) };
+  }
+
+  static async #open(code: string, ctx: unknown, limits: SandboxLimits): Promise<OpenOutcome> {
+    const setting = sandboxSetting(limits.seed, limits.clockMs);
+    if (!setting.ok) return setting;
     let ctxJson: string;
     try {
       ctxJson = JSON.stringify(ctx ?? null);
@@ -127,6 +176,7 @@ export class PrepSandbox {
       const context = await isolate.createContext();
       const prelude = await isolate.compileScript(PRELUDE_SOURCE, { filename: "tabtune-harness.js" });
       const entry: Entry = await prelude.run(context, { reference: true, timeout });
+      await entry.apply(undefined, ["configure", setting.seed, setting.clockMs], { timeout });
       let script: ivm.Script;
       try {
         script = await isolate.compileScript(code, { filename: "prepare_data.js" });
@@ -168,7 +218,7 @@ export class PrepSandbox {
       script.release();
       return null;
     } catch (error) {
-      return `the script does not compile: ${errorText(error)}`;
+      return outward(`the script does not compile: ${errorText(error)}`);
     } finally {
       if (!isolate.isDisposed) isolate.dispose();
     }
@@ -176,12 +226,12 @@ export class PrepSandbox {
 
   /** Runs `clean` over a batch: one entry per input row, null where the row is dropped. */
   async clean(rows: RawRow[]): Promise<BatchOutcome<CleanRow | null>> {
-    return this.#clean(objectBatch(rows));
+    return outwardBatch(await this.#clean(objectBatch(rows)));
   }
 
   /** clean over CSV cells under one header (what streamCsvCells yields), without building row objects first. */
   async cleanCells(header: readonly string[], cells: readonly (string | null)[][]): Promise<BatchOutcome<CleanRow | null>> {
-    return this.#clean(cellBatch(header, cells));
+    return outwardBatch(await this.#clean(cellBatch(header, cells)));
   }
 
   async #clean(rows: EncodedBatch): Promise<BatchOutcome<CleanRow | null>> {
@@ -197,6 +247,10 @@ export class PrepSandbox {
 
   /** Runs `render` over a batch of cleaned rows. */
   async render(cleanRows: CleanRow[]): Promise<BatchOutcome<AlpacaRecord>> {
+    return outwardBatch(await this.#render(cleanRows));
+  }
+
+  async #render(cleanRows: CleanRow[]): Promise<BatchOutcome<AlpacaRecord>> {
     const rows = objectBatch(cleanRows);
     const answer = await this.#call("render", rows);
     if (!answer.ok) return { ok: false, error: `render: ${answer.error}`, rowIndex: null, row: null };
@@ -213,12 +267,12 @@ export class PrepSandbox {
    * validated on the host exactly as `clean` and `render` validate theirs.
    */
   async prep(rows: RawRow[]): Promise<PrepOutcome> {
-    return this.#prep(objectBatch(rows));
+    return outwardPrep(await this.#prep(objectBatch(rows)));
   }
 
   /** prep over CSV cells under one header (what streamCsvCells yields), without building row objects first. */
   async prepCells(header: readonly string[], cells: readonly (string | null)[][]): Promise<PrepOutcome> {
-    return this.#prep(cellBatch(header, cells));
+    return outwardPrep(await this.#prep(cellBatch(header, cells)));
   }
 
   async #prep(rows: EncodedBatch): Promise<PrepOutcome> {
