@@ -6,12 +6,8 @@ import { getConfig } from "../runtime.js";
 import type { State, Update } from "../state.js";
 import { rankFeatures, type FeatureRanking } from "../stats/selection.js";
 import { readTable } from "../table/columns.js";
+import { csvCell, spreadsheetSafe } from "../table/csv-out.js";
 import { requireOptions, requireProfile, requireRunDir } from "./common.js";
-
-const csvCell = (value: string | number | boolean | null) => {
-  const text = value === null ? "" : String(value);
-  return /[",\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-};
 
 function rankingsCsv(rankings: FeatureRanking[]): string {
   const header = ["rank", "column", "kind", "variance", "abs_correlation", "mutual_information", "forest_importance", "average_rank", "kept", "reason"];
@@ -54,7 +50,7 @@ export async function selectFeatures(state: State): Promise<Update> {
   });
   const selected = rankings.filter((r) => r.kept).map((r) => r.column);
   writeFileAtomic(paths.rankings(runDir), rankingsCsv(rankings));
-  writeFileAtomic(paths.selected(runDir), selected.join("\n") + "\n");
+  writeFileAtomic(paths.selected(runDir), selected.map(spreadsheetSafe).join("\n") + "\n");
   stage("select_features", `kept ${selected.length} of ${candidates.length} candidate columns`);
   return {
     selectedFeatures: selected,
