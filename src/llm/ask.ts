@@ -107,22 +107,27 @@ export async function ask<T>(ctx: AskContext, spec: DecisionSpec<T>, request: De
     record.fault = "auth";
     return finish(request.fallback(), `not asked: the endpoint refused the credentials earlier in this run (${refused}); the heuristic answered`);
   }
-  const budgetMs = ctx.llm.decisionBudgetMs;
-  const deadline = started + budgetMs;
-  const left = () => deadline - Date.now();
   const fail = (failure: RequestFailure, note: string): Decided<T> => {
     record.fault = failure.kind;
     ctx.faults.fellBack(client, spec, failure);
     const tries = record.attempts === 1 ? "1 request" : `${record.attempts} requests`;
     return finish(request.fallback(), `${failure.message} (${tries}${note}; the heuristic answered)`);
   };
+  try {
+    await client.prepare();
+  } catch (error) {
+    return fail(describeFailure(error, false, 0), "");
+  }
+  // The budget is the endpoint's time: it starts once the SDK is loaded.
+  const budgetMs = ctx.llm.decisionBudgetMs;
+  const deadline = Date.now() + budgetMs;
+  const left = () => deadline - Date.now();
   const outOfTime = (last: RequestFailure | null): RequestFailure => ({
     message: `no ${record.reasks > 0 ? "fitting " : ""}answer within llm.decisionBudgetMs = ${budgetMs} ms${last ? ` (last try: ${last.message})` : ""}`,
     retryable: false,
     status: last?.status ?? null,
     kind: "budget",
   });
-
   const turns: ChatTurn[] = [{ role: "user", content: fitted.text }];
   for (;;) {
     let answer: ChatAnswer | RequestFailure | null = null;

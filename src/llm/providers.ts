@@ -27,6 +27,8 @@ export interface ChatClient {
   readonly model: string;
   /** Where requests go, for messages: the base URL, or Bedrock's endpoint or region. */
   readonly endpoint: string;
+  /** Loads the SDK and builds the client (once); outside the request timeout, as no request is sent. */
+  prepare(): Promise<void>;
   complete(turns: readonly ChatTurn[], signal: AbortSignal): Promise<ChatAnswer>;
 }
 
@@ -48,16 +50,22 @@ function toMessages(turns: readonly ChatTurn[]): BaseMessage[] {
 /** Wraps a LangChain chat model: our own retries and timeouts, so its own are off. */
 function wrap(provider: ChatClient["provider"], modelName: string, endpoint: string, model: () => Promise<BaseChatModel>): ChatClient {
   let built: Promise<BaseChatModel> | null = null;
+  const build = (): Promise<BaseChatModel> => {
+    built ??= model().catch((error: unknown) => {
+      built = null; // a failed build (no region, bad endpoint) is tried again next call
+      throw error;
+    });
+    return built;
+  };
   return {
     provider,
     model: modelName,
     endpoint,
+    async prepare() {
+      await build();
+    },
     async complete(turns, signal) {
-      built ??= model();
-      const chat = await built.catch((error: unknown) => {
-        built = null; // a failed build (no region, bad endpoint) is tried again next call
-        throw error;
-      });
+      const chat = await build();
       const answer = await chat.invoke(toMessages(turns), { signal });
       const usage = answer.usage_metadata;
       return {
