@@ -19,8 +19,8 @@ beforeAll(() => {
   const output = join(dir, "out");
   const run = runCli(["--csv", PENGUINS, "--output", output, "--yes"]);
   expect(run.code, run.stderr).toBe(0);
-  script = join(output, "scripts", "prepare_data.js");
   runDir = join(output, runDirs(output).at(-1) ?? "");
+  script = join(runDir, "scripts", "prepare_data.js");
 });
 
 /** The penguins file with its body replaced by `rows` (header kept). */

@@ -3,7 +3,7 @@
  * real SQLite checkpointer and sandbox. These are the issue's acceptance checks.
  */
 import { spawn } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
@@ -30,16 +30,22 @@ describe("tabtune --yes on the example CSV", () => {
     const result = runCli(["--csv", CREDIT, "--output", output, "--yes"]);
     expect(result.stderr).not.toMatch(/error:/);
     expect(result.code).toBe(0);
-    for (const file of ["checkpoints.sqlite", "report.md", "data/cleaned.jsonl", "data/all_data.json", "data/train.json", "data/test.json", "data/dataset_info.json", "scripts/prepare_data.js", "imputation/policies.json", "imputation/report.md"])
-      expect(existsSync(join(output, file)), file).toBe(true);
+    // The output folder holds the checkpoints, the runs and a pointer to the latest finished one; nothing else.
     const [run] = runDirs(output);
     expect(run).toBeDefined();
+    expect(readdirSync(output).sort()).toEqual(["checkpoints.sqlite", "latest.json", run].sort());
     const runDir = join(output, run ?? "");
+    expect(JSON.parse(readFileSync(join(output, "latest.json"), "utf8"))).toMatchObject({ runId: run, runDir });
+    for (const file of ["report.md", "report.html", "lineage.json", "log.json", "data/cleaned.jsonl", "data/all_data.json", "scripts/prepare_data.js", "scripts/prepare_data.ctx.json", "imputation/policies.json", "imputation/report.md"])
+      expect(existsSync(join(runDir, file)), file).toBe(true);
     for (const file of ["configs/train.yaml", "configs/predict_train.yaml", "configs/predict_test.yaml", "data/train.json", "data/test.json", "data/dataset_info.json", "evaluation/results.json"])
       expect(existsSync(join(runDir, file)), file).toBe(true);
+    // One id per run: the thread id printed is the folder's name, and the lock is gone after the run.
+    expect(result.stdout).toContain(`thread ${run}`);
+    expect(existsSync(join(runDir, ".lock"))).toBe(false);
 
-    const train = readAlpaca(join(output, "data/train.json"));
-    const test = readAlpaca(join(output, "data/test.json"));
+    const train = readAlpaca(join(runDir, "data/train.json"));
+    const test = readAlpaca(join(runDir, "data/test.json"));
     // 4454 rows, none without Status; 20% stratified test split.
     expect(train.length + test.length).toBe(4454);
     expect(test.length).toBe(Math.round(3200 * 0.2) + Math.round(1254 * 0.2));
@@ -75,7 +81,8 @@ describe("pause and resume", () => {
     const resumed = runCli(["--csv", PENGUINS, "--output", output, "--resume", match?.[1] ?? "", "--yes"]);
     expect(resumed.stderr).not.toMatch(/error:/);
     expect(resumed.code).toBe(0);
-    expect(existsSync(join(output, "data/train.json"))).toBe(true);
+    expect(match?.[1]).toBe(runDirs(output)[0]); // the printed id is the run's folder
+    expect(existsSync(join(output, match?.[1] ?? "", "data/train.json"))).toBe(true);
     expect(resumed.stdout).toMatch(/macroF1/);
   });
 });
@@ -147,7 +154,7 @@ describe("typed feedback at review_plan", () => {
     const result = runCli(["--csv", PENGUINS, "--output", output, "--answers", answers, "--yes"]);
     expect(result.stderr).not.toMatch(/error:/);
     expect(result.code).toBe(0);
-    const record = readAlpaca(join(output, "data/train.json"))[0];
+    const record = readAlpaca(join(output, runDirs(output)[0] ?? "", "data/train.json"))[0];
     expect(record?.input).toMatch(/^The Beak Length \(mm\) is [\d.a-z]+\. The Flipper Length \(mm\) is [\d.a-z]+\.$/);
   });
 });

@@ -11,7 +11,7 @@ import type { AddressInfo } from "node:net";
 import { delimiter, join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { CLI, ROOT, runCli, runDirs, tempDir, type CliResult } from "./helpers/cli.js";
+import { CLI, hashTree, ROOT, runCli, runDirs, tempDir, type CliResult } from "./helpers/cli.js";
 
 const FAKE = join(ROOT, "test/fixtures/fake-llamafactory-cli");
 
@@ -167,14 +167,23 @@ describe("--finetune with the fake llamafactory-cli", () => {
     expect(first.stdout).toMatch(/unmatched\s+—\s+\d+/);
   });
 
-  it("--start-from evaluate re-scores in the same run directory and keeps the earlier results", () => {
+  it("--start-from evaluate re-scores in a new run folder that links the adapter and predictions, leaving the first run untouched", () => {
+    const before = hashTree(runDir);
     const again = runCli(["--csv", csv, "--output", output, "--start-from", "evaluate"], { env: { PATH: fakeOnPath(root) } });
     expect(again.stderr).not.toMatch(/error:/);
     expect(again.code).toBe(0);
     expect(again.stderr).not.toMatch(/^(finetune|predict) /m);
-    expect(runDirs(output)).toHaveLength(1);
-    const kept = readdirSync(join(runDir, "evaluation")).filter((f) => /^results\.\d{8}T\d{6}\.json$/.test(f));
-    expect(kept.length).toBeGreaterThanOrEqual(1);
+    const dirs = runDirs(output);
+    expect(dirs).toHaveLength(2);
+    expect(hashTree(runDir)).toEqual(before);
+    const child = join(output, dirs[1] ?? "");
+    // The child reads only its own folder: the adapter and predictions it scored are there, byte for byte.
+    expect(readFileSync(join(child, "predict_test/generated_predictions.jsonl"), "utf8")).toBe(readFileSync(join(runDir, "predict_test/generated_predictions.jsonl"), "utf8"));
+    expect(existsSync(join(child, "sft/adapter_config.json"))).toBe(true);
+    const results = JSON.parse(readFileSync(join(child, "evaluation/results.json"), "utf8")) as Results;
+    expect(results.llm?.accuracy).toBe((JSON.parse(readFileSync(join(runDir, "evaluation/results.json"), "utf8")) as Results).llm?.accuracy);
+    // Its configs name its own folder, never the parent's.
+    expect(readFileSync(join(child, "configs/predict_test.yaml"), "utf8")).not.toContain(runDir);
   });
 
   it("--start-from predict --predict-endpoint scores a served model (after a 429 and a 500) on the test records", async () => {
@@ -202,13 +211,16 @@ describe("--finetune with the fake llamafactory-cli", () => {
       expect(result.code).toBe(0);
       expect(calls).toBe(testRecords.length + 2);
       expect(auth).toBe("Bearer sk-secret-123");
-      const results = JSON.parse(readFileSync(join(runDir, "evaluation/results.json"), "utf8")) as Results;
+      const dirs = runDirs(output);
+      expect(dirs).toHaveLength(3);
+      const child = join(output, dirs[2] ?? "");
+      const results = JSON.parse(readFileSync(join(child, "evaluation/results.json"), "utf8")) as Results;
       expect(results.llm?.source).toBe(url);
       expect(results.llm?.accuracy).toBe(1);
       expect(results.llm?.unmatched).toBe(0);
-      // The earlier (fake LlamaFactory) predictions are kept beside the new ones; the key is nowhere on disk.
-      expect(readdirSync(join(runDir, "predict_test")).filter((f) => f.startsWith("generated_predictions.")).length).toBe(2);
-      for (const file of ["report.md", "evaluation/results.json"]) expect(readFileSync(join(runDir, file), "utf8")).not.toContain("sk-secret-123");
+      // The earlier (fake LlamaFactory) predictions stay in the first run; the key is nowhere on disk.
+      expect(readdirSync(join(runDir, "predict_test")).filter((f) => f.startsWith("generated_predictions.")).length).toBe(1);
+      for (const file of ["report.md", "evaluation/results.json"]) expect(readFileSync(join(child, file), "utf8")).not.toContain("sk-secret-123");
       expect(readFileSync(join(output, "checkpoints.sqlite")).includes("sk-secret-123")).toBe(false);
     } finally {
       await new Promise<void>((r) => server.close(() => r()));

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { compileGraph } from "../src/graph.js";
 import type { LogEntry, State } from "../src/state.js";
 import { startChatServer, type ChatServer } from "./helpers/chat-server.js";
-import { ROOT, runCli, runCliAsync, tempDir } from "./helpers/cli.js";
+import { ROOT, runCli, runCliAsync, runDirs, tempDir } from "./helpers/cli.js";
 
 const PENGUINS = join(ROOT, "test/fixtures/penguins.csv");
 const KEY = "sk-test-SECRET123";
@@ -41,7 +41,7 @@ function run(output: string, config: string, extra: string[] = []) {
 }
 
 async function finalState(output: string, stdout: string): Promise<State> {
-  const runId = /\(run ([^)]+)\)/.exec(stdout)?.[1];
+  const runId = /\(thread ([^)]+)\)/.exec(stdout)?.[1];
   expect(runId).toBeDefined();
   const app = compileGraph(SqliteSaver.fromConnString(join(output, "checkpoints.sqlite")));
   return (await app.getState({ configurable: { thread_id: runId ?? "" } })).values as State;
@@ -99,7 +99,7 @@ describe("tabtune with an OpenAI-compatible server", () => {
     expect(result.code).toBe(0);
     expect(server.seen.every((s) => s.authorization === `Bearer ${KEY}`)).toBe(true);
 
-    const train = JSON.parse(readFileSync(join(output, "data/train.json"), "utf8")) as { input: string; output: string }[];
+    const train = JSON.parse(readFileSync(join(output, runDirs(output)[0] ?? "", "data/train.json"), "utf8")) as { input: string; output: string }[];
     expect(new Set(train.map((r) => r.output))).toEqual(new Set(Object.values(ISLANDS)));
     expect(train[0]?.input).toMatch(/^Penguin record\. The Species is \w+\. The Beak Length \(mm\) is/);
     expect(train[0]?.input).not.toMatch(/Body Mass|Sex/);
@@ -115,7 +115,7 @@ describe("tabtune with an OpenAI-compatible server", () => {
     }
     expect(state.log.find((l) => l.step === "explore" && l.decision.startsWith("target"))?.by).toBe("openai:test-model");
     expect(state.verification?.critique.join("\n")).toMatch(/Records read well[\s\S]*beak lengths look plausible/);
-    expect(readFileSync(join(output, "report.md"), "utf8")).toMatch(/openai:test-model/);
+    expect(readFileSync(join(output, runDirs(output)[0] ?? "", "report.md"), "utf8")).toMatch(/openai:test-model/);
     expect(filesContaining(output, KEY)).toEqual([]);
   });
 
@@ -156,7 +156,7 @@ describe("tabtune with an OpenAI-compatible server", () => {
     const [entry] = entries(state.log, "explore", "explore");
     expect(entry).toMatchObject({ by: "openai:test-model→heuristic", numbers: { attempts: 2, fellBack: 1 } });
     expect(entry?.decision).toMatch(/fell back to the heuristic: .*timed out after 1000 ms/);
-    expect(readFileSync(join(output, "report.md"), "utf8")).toMatch(/timed out after 1000 ms/);
+    expect(readFileSync(join(output, runDirs(output)[0] ?? "", "report.md"), "utf8")).toMatch(/timed out after 1000 ms/);
     expect(Date.now() - started).toBeLessThan(60_000);
     expect(filesContaining(output, KEY)).toEqual([]);
   });

@@ -167,8 +167,8 @@ describe("codegen → execute retries", () => {
     expect(state.codeFeedback).toBeNull();
     expect(state.verification?.checks.find((c) => c.name === "rows in vs out")).toMatchObject({ ok: true });
     // The script's header names the plan version and attempt; the ctx sidecar matches it.
-    expect(readFileSync(paths.prepScript(output), "utf8")).toMatch(/plan version 1, attempt 2/);
-    const sidecar = readPrepSidecar(paths.prepScript(output));
+    expect(readFileSync(paths.prepScript(join(output, "t1")), "utf8")).toMatch(/plan version 1, attempt 2/);
+    const sidecar = readPrepSidecar(paths.prepScript(join(output, "t1")));
     expect(sidecar.ok && sidecar.value).toMatchObject({ planVersion: 1, attempt: 2, ctx: { labels: state.prepPlan?.labels } });
   });
 
@@ -183,6 +183,6 @@ describe("codegen → execute retries", () => {
     expect(executes[0]?.decision).toMatch(/failed: the script does not compile: SyntaxError/);
     expect(state.execution?.ok).toBe(true);
     expect(state.codeTries).toBe(2);
-    expect(existsSync(join(output, "scripts", "prepare_data.rejected.js"))).toBe(false);
+    expect(existsSync(join(output, "t1", "scripts", "prepare_data.rejected.js"))).toBe(false);
   });
 });

@@ -4,7 +4,7 @@
  * side by side with bootstrap intervals. Unmatched generations count as wrong; a test row
  * whose true label is outside the mapping stops the step with the rows named.
  */
-import { existsSync, renameSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { artifactRef, readJsonLines, writeFileAtomic } from "../artifacts.js";
 import { TabtuneError } from "../errors.js";
 import { detail, logEntry, stage } from "../log.js";
@@ -70,12 +70,6 @@ function checkLabelsInMapping(test: CleanRow[], target: string, mapping: Record<
     throw new TabtuneError("label_outside_mapping", `${count} test row(s) have a ${target} outside the label mapping (${Object.keys(mapping).join(", ")}): ${bad.join(", ")}${count > bad.length ? ", …" : ""}`, {
       suggestion: "add the value at review_prep (`change target mapping: …`) or clean it in the plan, then --start-from review_prep",
     });
-}
-
-/** A metrics file left by an earlier evaluate of this run directory (--start-from evaluate) is kept under a timestamped name. */
-function keepEarlier(path: string): void {
-  if (!existsSync(path)) return;
-  renameSync(path, path.replace(/\.json$/, `.${new Date().toISOString().replace(/[-:]/g, "").replace(/\..*$/, "")}.json`));
 }
 
 export async function evaluate(state: State): Promise<Update> {
@@ -173,7 +167,6 @@ export async function evaluate(state: State): Promise<Update> {
     llmStatus: llmMetrics ? `scored ${predictionsPath}` : "no LLM predictions in this run (run with --finetune where llamafactory-cli and a GPU exist, or --predict-endpoint URL)",
   };
   const resultsPath = paths.results(runDir);
-  keepEarlier(resultsPath);
   writeFileAtomic(resultsPath, JSON.stringify(results, null, 2) + "\n");
   const evaluation = { results: await artifactRef(resultsPath, null), baseline: baselineMetrics, llm: llmMetrics, llmSource };
   const numbers: Record<string, number> = "accuracy" in baselineMetrics ? { accuracy: baselineMetrics.accuracy, macroF1: baselineMetrics.macroF1 } : { rmse: baselineMetrics.rmse, r2: baselineMetrics.r2 };

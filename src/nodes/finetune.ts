@@ -4,8 +4,8 @@
  * Otherwise the exact commands (with their torchrun environment) are printed and the
  * pipeline continues. `--predict-endpoint` scores a served model on the test records.
  */
-import { copyFileSync, existsSync, mkdirSync, renameSync } from "node:fs";
-import { basename, extname, join, resolve } from "node:path";
+import { existsSync, mkdirSync } from "node:fs";
+import { basename, extname, join } from "node:path";
 import { findExecutable, formatCommand, llamafactoryCommands, runStreaming } from "../finetune/commands.js";
 import { writeLlamaFactoryConfigs } from "../finetune/configs.js";
 import { formatEnv, SINGLE_PROCESS, torchrunEnv } from "../finetune/distributed.js";
@@ -31,13 +31,6 @@ export async function finetuneConfig(state: State): Promise<Update> {
   const options = requireOptions(state);
   const runDir = requireRunDir(state);
   const config = getConfig();
-  // A run re-entered with --start-from config gets a new run directory: bring the approved split along.
-  for (const [ref, target] of [[state.balanceResult?.trainJson, paths.trainJson(runDir)], [state.balanceResult?.testJson, paths.testJson(runDir)]] as const) {
-    if (ref && resolve(ref.path) !== resolve(target)) {
-      mkdirSync(paths.runData(runDir), { recursive: true });
-      copyFileSync(ref.path, target);
-    }
-  }
   const files = writeLlamaFactoryConfigs({
     runDir,
     dataDir: paths.runData(runDir),
@@ -120,13 +113,6 @@ export async function finetune(state: State): Promise<Update> {
   };
 }
 
-/** A file an earlier predict left is renamed (….<timestamp>.jsonl), never silently replaced. */
-function keepEarlier(path: string): void {
-  if (!existsSync(path)) return;
-  const stamp = new Date().toISOString().replace(/[-:]/g, "").replace(/\..*$/, "");
-  renameSync(path, path.replace(/\.jsonl$/, `.${stamp}.jsonl`));
-}
-
 /** Scores the served model on test.json; the predictions land where LlamaFactory's would. */
 async function predictEndpoint(state: State): Promise<StepCommand> {
   const options = requireOptions(state);
@@ -136,7 +122,6 @@ async function predictEndpoint(state: State): Promise<StepCommand> {
   const records: EndpointRecord[] = [];
   await forEachJsonArrayElement(paths.testJson(runDir), (r) => records.push({ instruction: String(r.instruction ?? ""), input: String(r.input ?? ""), output: String(r.output ?? "") }));
   const out = paths.predictions(runDir, "test");
-  keepEarlier(out);
   const p = getConfig().predict;
   const bar = startProgress("predict", records.length, "records");
   try {
@@ -180,7 +165,6 @@ export async function predict(state: State): Promise<Update> {
   }
   for (const [argv, name] of [[commands.predictTrain, "predict_train"], [commands.predictTest, "predict_test"]] as const) {
     // Without a trained adapter there is nothing to predict with; print the command instead.
-    if (trained && options.finetune) keepEarlier(paths.predictions(runDir, name === "predict_train" ? "train" : "test"));
     results.push(trained ? await runOrPrint(state, argv, name, {}) : { argv, ran: false, exitCode: null, logFile: null });
     if (!trained) process.stdout.write(`    ${formatCommand(argv)}\n`);
   }
