@@ -85,6 +85,7 @@ async function main(argv: string[]): Promise<number> {
     yes: flags.yes,
     interactive: isInteractive(),
     freeText: options.provider !== "heuristic",
+    acceptFailedChecks: flags.acceptFailedChecks,
   });
   const runId = typeof flags.resume === "string" ? flags.resume : null;
   // Ctrl-C: the first stops at the next step boundary, a second stops now; both print how to resume.

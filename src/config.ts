@@ -47,7 +47,12 @@ export const ConfigSchema = z.object({
     /** |Pearson r| (regression) or AUC distance from 0.5 × 2 (binary) at or above which a numeric column leaks. */
     leakageCorrelation: ratio,
   }).refine((q) => q.mediumRate <= q.highRate, { message: "quality.mediumRate must not exceed quality.highRate" }),
-  codegen: z.object({ maxTries: positiveInt, maxReplans: positiveInt }),
+  codegen: z.object({
+    maxTries: positiveInt,
+    maxReplans: positiveInt,
+    /** Rounds of maxTries codegen → execute tries per run (review_prep retries); every loop is bounded. */
+    maxRounds: positiveInt,
+  }),
   sandbox: z.object({
     memoryLimitMb: positiveInt.min(8, "isolated-vm needs at least 8 MB"),
     batchTimeoutMs: positiveInt,

@@ -14,14 +14,14 @@ import { plan } from "./nodes/plan.js";
 import { reviewBalance, reviewChangesPlan, reviewConfig, reviewOutcome, reviewPlan, reviewPrep } from "./nodes/review.js";
 import { selectFeatures } from "./nodes/select-features.js";
 import { split } from "./nodes/split.js";
-import { verify } from "./nodes/verify.js";
+import { blockingFailures, verify, verifySplit } from "./nodes/verify.js";
 import { getConfig } from "./runtime.js";
 import { StateAnnotation, type State } from "./state.js";
 
 /** Node ids, one style: the names the user types after --start-from. */
 export const NODES = [
   "explore", "select_features", "plan", "review_plan", "codegen", "execute", "verify", "review_prep",
-  "split", "impute", "balance", "review_balance", "finetune_config", "review_config", "finetune", "predict", "evaluate",
+  "split", "impute", "balance", "verify_split", "review_balance", "finetune_config", "review_config", "finetune", "predict", "evaluate",
 ] as const;
 export type NodeId = (typeof NODES)[number];
 
@@ -43,16 +43,20 @@ function afterExecute(s: State): "verify" | "codegen" | "review_prep" {
   return s.codeTries < getConfig().codegen.maxTries ? "codegen" : "review_prep";
 }
 
-/** Approve/balance/test ratio → split; plan edits → plan; approve after a failure → a new round of codegen. */
+/**
+ * Approve/balance/test ratio → split; plan edits → plan; approve after a failure → a new
+ * round of codegen (review_prep refuses one past codegen.maxRounds, and a script's second).
+ */
 function afterReviewPrep(s: State): "split" | "plan" | "codegen" | "review_prep" {
   if (reviewOutcome(s, "review_prep") === "again") return "review_prep";
   if (reviewChangesPlan(s)) return "plan";
   return s.execution?.ok ? "split" : "codegen";
 }
 
-/** Resampled training rows are shown for review; without resampling go straight on. */
-function afterBalance(s: State): "review_balance" | "finetune_config" {
-  return s.balanceResult && s.balanceResult.strategy !== "none" ? "review_balance" : "finetune_config";
+/** Resampled training rows, or shipped records failing a blocking check, are shown for review; else go straight on. */
+function afterVerifySplit(s: State): "review_balance" | "finetune_config" {
+  const resampled = s.balanceResult !== null && s.balanceResult.strategy !== "none";
+  return resampled || blockingFailures(s.splitChecks ?? []).length > 0 ? "review_balance" : "finetune_config";
 }
 
 /** Approve → configs; another strategy → balance again. */
@@ -80,6 +84,7 @@ export function buildGraph() {
     .addNode("split", split)
     .addNode("impute", impute)
     .addNode("balance", balance)
+    .addNode("verify_split", verifySplit)
     .addNode("review_balance", reviewBalance)
     .addNode("finetune_config", finetuneConfig)
     .addNode("review_config", reviewConfig)
@@ -97,7 +102,8 @@ export function buildGraph() {
     .addConditionalEdges("review_prep", afterReviewPrep, ["split", "plan", "codegen", "review_prep"])
     .addEdge("split", "impute") // imputation is fitted on training rows only
     .addEdge("impute", "balance") // balancing touches training rows only
-    .addConditionalEdges("balance", afterBalance, ["review_balance", "finetune_config"])
+    .addEdge("balance", "verify_split") // the shipped train.json/test.json are checked too
+    .addConditionalEdges("verify_split", afterVerifySplit, ["review_balance", "finetune_config"])
     .addConditionalEdges("review_balance", afterReviewBalance, ["finetune_config", "balance", "review_balance"])
     .addEdge("finetune_config", "review_config") // configs are reviewed before any GPU time
     .addConditionalEdges("review_config", afterReviewConfig, ["finetune", "finetune_config", "review_config"])

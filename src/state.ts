@@ -234,6 +234,23 @@ export const StateAnnotation = Annotation.Root({
   trainRun: latest<StepCommand | null>(() => null),
   predictRuns: latest<StepCommand[]>(() => []),
   evaluation: latest<EvaluationResult | null>(() => null),
+  /**
+   * Rounds of codegen → execute tries started in this run, the first included (a round
+   * is up to config.codegen.maxTries tries; review_prep refuses to start one past
+   * config.codegen.maxRounds). Never reset.
+   */
+  prepRounds: latest<number>(() => 0),
+  /**
+   * True once the heuristic template writes the prep script in place of the coder model:
+   * set when a scripted approval (--yes, --answers) retries after a model's failed round,
+   * so that happens at most once per run; it stays on for the rest of the run.
+   */
+  prepTemplateFallback: latest<boolean>(() => false),
+  /**
+   * verify_split's record checks on the shipped train.json and test.json (after
+   * imputation and balancing), each detail starting with its file; null before it ran.
+   */
+  splitChecks: latest<VerifyCheck[] | null>(() => null),
   /** Append-only pipeline log. */
   log: Annotation<LogEntry[]>({ reducer: (old, next) => old.concat(next), default: () => [] }),
 });

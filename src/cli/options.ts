@@ -88,6 +88,7 @@ export function buildProgram(config: Config): Command {
     .addOption(new Option("--provider <name>", "who makes the agent's decisions").choices(["heuristic", "openai", "bedrock"]))
     .option("--yes", "approve every review checkpoint", false)
     .option("--answers <file>", "one answer per review checkpoint (lines, or a JSON array of strings)")
+    .option("--accept-failed-checks", "let --yes / --answers approve past failed blocking checks (the log and report say so)", false)
     .option("--resume [run_id]", "continue a paused or interrupted run (default: the latest run of --output)")
     .option("--seed <n>", "random seed for split, balancing and the baseline", wholeNumber("--seed"), config.seed)
     .option("--finetune", "run llamafactory-cli train/predict when it is on PATH", false)
@@ -133,6 +134,8 @@ export interface CliFlags {
   precision: "bf16" | "fp16";
   provider?: Provider;
   yes: boolean;
+  /** Scripted answers may pass failed blocking checks (nodes/review.ts gates). */
+  acceptFailedChecks: boolean;
   answers?: string;
   resume?: string | true;
   seed: number;

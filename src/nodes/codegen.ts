@@ -4,6 +4,7 @@
  * try's output; code that does not compile is kept as prepare_data.rejected.js and the
  * try fails with the compiler's message, so no earlier try's file stands in for it.
  * A retry within a round passes the failed try's code, error and row to the coder.
+ * The first try of a round counts the round (state.prepRounds, bounded at review_prep).
  */
 import { existsSync, rmSync } from "node:fs";
 import { artifactRef, writeFileAtomic } from "../artifacts.js";
@@ -23,10 +24,14 @@ export function rejectedScriptPath(scriptPath: string): string {
   return scriptPath.replace(/\.js$/, "") + ".rejected.js";
 }
 
-/** The coder for this run: the template for the heuristic provider, else the coder model (template as its fallback). */
+/**
+ * The coder for this round: the template for the heuristic provider and for the one round
+ * it stands in for a failed model round (state.prepTemplateFallback), else the coder
+ * model (template as its fallback).
+ */
 function chooseCoder(state: State): PrepCoder & { readonly lastCall?: CallRecord | null } {
   const decider = getDecider(requireOptions(state));
-  return decider.provider === "heuristic" ? heuristicCoder : llmCoder(decider, promptLimits(getConfig()));
+  return decider.provider === "heuristic" || state.prepTemplateFallback ? heuristicCoder : llmCoder(decider, promptLimits(getConfig()));
 }
 
 export async function codegen(state: State): Promise<Update> {
@@ -35,6 +40,7 @@ export async function codegen(state: State): Promise<Update> {
   const plan = requirePlan(state);
   const profile = requireProfile(state);
   const attempt = state.codeTries + 1;
+  const prepRounds = attempt === 1 ? state.prepRounds + 1 : state.prepRounds;
   // Feedback belongs to this round only: plan and review_prep reset codeTries to 0.
   const feedback = state.codeTries > 0 ? state.codeFeedback : null;
   const ctx = sandboxContext(plan, profile);
@@ -56,19 +62,23 @@ export async function codegen(state: State): Promise<Update> {
     stage("codegen", `prepare_data.js attempt ${attempt} rejected: ${syntaxError}`);
     return {
       codeTries: attempt,
+      prepRounds,
       script: null,
       codeFeedback: { attempt, code, error: { message: syntaxError, line: null, row: null } },
-      log: [...calls, logEntry("codegen", `attempt ${attempt} rejected: ${syntaxError}`, started, { ...by, numbers: { attempt }, artifacts: [rejected] })],
+      log: [...calls, logEntry("codegen", `attempt ${attempt} rejected: ${syntaxError}`, started, { ...by, numbers: { attempt, round: prepRounds }, artifacts: [rejected] })],
     };
   }
 
   writeFileAtomic(path, code);
   rmSync(rejectedScriptPath(path), { force: true });
   const ctxPath = writePrepSidecar(path, { planVersion: state.planVersion, attempt, ctx });
-  stage("codegen", `prepare_data.js, attempt ${attempt} (${coder.name})${after}`);
+  const round = prepRounds > 1 ? `round ${prepRounds}, ` : "";
+  const standIn = state.prepTemplateFallback && options.provider !== "heuristic" ? ", standing in for the coder model" : "";
+  stage("codegen", `prepare_data.js, ${round}attempt ${attempt} (${coder.name}${standIn})${after}`);
   return {
     codeTries: attempt,
+    prepRounds,
     script: await artifactRef(path, null),
-    log: [...calls, logEntry("codegen", `prepare_data.js attempt ${attempt} (${coder.name})`, started, { ...by, numbers: { attempt }, artifacts: [path, ctxPath] })],
+    log: [...calls, logEntry("codegen", `prepare_data.js attempt ${attempt} (${coder.name})`, started, { ...by, numbers: { attempt, round: prepRounds }, artifacts: [path, ctxPath] })],
   };
 }

@@ -4,8 +4,15 @@
  * parses the typed answer. A valid answer becomes state edits; an invalid one is kept as
  * `lastReview.error` and the router sends the run back to the same review. Free text is
  * read by the model, shown back, and applied on approve (see reviewNode).
+ *
+ * Gates: a review may have blockers (failed blocking checks, a plan without features, a
+ * prep script that failed beyond its rounds). An answer that moves the run past a blocker
+ * is refused unless its origin may pass it: a person typing at the review, or a scripted
+ * answer (--yes, --answers) with --accept-failed-checks for failed checks. The resume
+ * value says which (ReviewResume); an accepted failed check is logged, by "user".
  */
 import { interrupt } from "@langchain/langgraph";
+import { z } from "zod";
 import { TabtuneError } from "../errors.js";
 import { describeAcceptedFeedback, parseFeedback, type FeedbackAction, type ReviewStep } from "../feedback/parse.js";
 import { validateOverrides } from "../finetune/keys.js";
@@ -16,16 +23,61 @@ import { applyPlanEdits } from "../planning/plan-edits.js";
 import { balanceSummary, configSummary, planSummary, prepSummary } from "../report/summaries.js";
 import { ReviewAnswer, type ReviewPayload } from "../schemas.js";
 import { getConfig, getDecider } from "../runtime.js";
-import type { LogEntry, State, Update } from "../state.js";
+import type { LogEntry, State, Update, VerifyCheck } from "../state.js";
 import { policyFits, type ImputePolicy } from "../stats/imputation/policies.js";
 import { modelCallLog, requireOptions, requirePlan, requireProfile } from "./common.js";
+import { blockingFailures, describeCheck } from "./verify.js";
 
 /** Review answers that change the plan (and so send the run back to plan). */
 const PLAN_EDITS = new Set<FeedbackAction["kind"]>(["drop_features", "add_features", "keep_only_features", "instruction", "target_mapping", "plan_edit", "revise"]);
 
+/**
+ * A resume value nobody typed at the review: --yes's approval, or a line of an --answers
+ * file (written before the run's findings were known).
+ */
+export const ScriptedAnswer = z.object({
+  text: ReviewAnswer,
+  by: z.enum(["--yes", "--answers"]),
+  /** --accept-failed-checks was given: failed blocking checks may be approved past. */
+  acceptFailedChecks: z.boolean(),
+});
+export type ScriptedAnswer = z.infer<typeof ScriptedAnswer>;
+
+/** The resume value of every review: the text a person typed there, or a scripted answer. */
+export const ReviewResume = z.union([ReviewAnswer, ScriptedAnswer]);
+export type ReviewResume = z.infer<typeof ReviewResume>;
+
+/** Who gave an answer: a person at the review, or a script. */
+export type AnswerOrigin = { kind: "person" } | ({ kind: "scripted" } & Omit<ScriptedAnswer, "text">);
+
+/** Something an answer that moves the run past this review must be allowed to pass. */
+export interface Blocker {
+  code: "failed_checks" | "no_features" | "prep_failed" | "prep_rounds_exhausted";
+  /** One line: what is wrong. */
+  message: string;
+  /** Who may still go past it: nobody; a person typing at the review; or also a scripted answer with --accept-failed-checks. */
+  passableBy: "nobody" | "person" | "person_or_flag";
+  /** What the user can do instead. */
+  suggestion: string;
+}
+
+/** Whether an answer from `origin` may move the run past `blocker`. */
+export function mayPass(blocker: Blocker, origin: AnswerOrigin): boolean {
+  if (blocker.passableBy === "nobody") return false;
+  if (origin.kind === "person") return true;
+  return blocker.passableBy === "person_or_flag" && origin.acceptFailedChecks;
+}
+
+/** The error kept at a review whose answer a blocker refused; the same blocker always gives the same text. */
+export const refusalText = (blocker: Blocker) => `not approved: ${blocker.message}`;
+
 export interface ReviewPayloadWithError extends ReviewPayload {
   /** Why the previous answer at this review was not accepted. */
   error: string | null;
+  /** What an answer moving past this review must be allowed to pass (absent in payloads stored before gates existed). */
+  blockers?: Blocker[];
+  /** The blocker whose refusal `error` is, or null when the error is about the answer itself. */
+  refusedBy?: Blocker["code"] | null;
 }
 
 interface ReviewSpec {
@@ -33,8 +85,31 @@ interface ReviewSpec {
   title: string;
   summary: (state: State) => string;
   options: (state: State) => string[];
+  /** What an answer that moves the run on from this review must be allowed to pass. */
+  blockers: (state: State) => Blocker[];
+  /** Whether these actions move the run on (rather than back to plan, balance or the same review). */
+  movesOn: (actions: FeedbackAction[], state: State) => boolean;
   /** Turns valid actions into state edits; throws a TabtuneError for a semantic problem. */
-  apply: (actions: FeedbackAction[], state: State) => Update;
+  apply: (actions: FeedbackAction[], state: State, origin: AnswerOrigin) => Update;
+}
+
+const originOf = (resume: ReviewResume): AnswerOrigin =>
+  typeof resume === "string" ? { kind: "person" } : { kind: "scripted", by: resume.by, acceptFailedChecks: resume.acceptFailedChecks };
+
+const describeOrigin = (origin: AnswerOrigin) =>
+  origin.kind === "person" ? "a person at the review" : origin.acceptFailedChecks ? `${origin.by} with --accept-failed-checks` : origin.by;
+
+/** The blockers as rows under the summary. */
+function blockerLines(blockers: readonly Blocker[]): string[] {
+  const who = { nobody: "nobody can approve past this", person: "only a person at this review can approve past this", person_or_flag: "only a person at this review, or --accept-failed-checks, can approve past this" };
+  return blockers.flatMap((b) => [`${"BLOCKING:".padEnd(14)} ${b.message}`, `${"".padEnd(14)} ${who[b.passableBy]}; ${b.suggestion}`]);
+}
+
+/** Failed blocking checks as one blocker (none when every blocking check passed). */
+function checkBlockers(checks: readonly VerifyCheck[] | null, suggestion: string): Blocker[] {
+  const failed = blockingFailures(checks ?? []);
+  if (failed.length === 0) return [];
+  return [{ code: "failed_checks", message: `blocking checks failed: ${failed.map(describeCheck).join("; ")}`, passableBy: "person_or_flag", suggestion }];
 }
 
 /** The line shown above the summary while an interpretation of free text waits for approve. */
@@ -53,7 +128,8 @@ function reviewNode(spec: ReviewSpec) {
   return async (state: State): Promise<Update> => {
     const previous = state.lastReview?.step === spec.step ? state.lastReview : null;
     const pending = previous?.awaitingConfirmation ? previous : null;
-    const summary = spec.summary(state);
+    const blockers = spec.blockers(state);
+    const summary = [spec.summary(state), ...blockerLines(blockers)].join("\n");
     const payload: ReviewPayloadWithError = {
       step: spec.step,
       title: spec.title,
@@ -61,25 +137,37 @@ function reviewNode(spec: ReviewSpec) {
       options: spec.options(state),
       help: describeAcceptedFeedback(spec.step).join("\n"),
       error: previous?.error ?? null,
+      blockers,
+      refusedBy: blockers.find((b) => previous?.error === refusalText(b))?.code ?? null,
     };
-    const answer: string = interrupt(payload, { responseSchema: ReviewAnswer });
+    const resume: ReviewResume = interrupt(payload, { responseSchema: ReviewResume });
+    const answer = typeof resume === "string" ? resume : resume.text;
+    const origin = originOf(resume);
+    const by = origin.kind === "person" ? "" : ` (${origin.by})`;
     const started = Date.now();
     const rejected = (error: string, calls: LogEntry[] = []): Update => ({
       lastReview: { step: spec.step, answer, actions: [], error },
       log: [...calls, logEntry(spec.step, `answer not accepted: ${error}`, started, { by: "user" })],
     });
     const accept = (actions: FeedbackAction[], decision: string): Update => {
+      const passed = spec.movesOn(actions, state) ? blockers : [];
+      const refusal = passed.find((b) => !mayPass(b, origin));
+      if (refusal) return rejected(refusalText(refusal));
       let edits: Update;
       try {
-        edits = spec.apply(actions, state);
+        edits = spec.apply(actions, state, origin);
       } catch (error) {
         if (error instanceof TabtuneError) return rejected(describeTabtuneError(error));
         throw error;
       }
+      const accepted = passed.filter((b) => b.code === "failed_checks");
       return {
         ...edits,
         lastReview: { step: spec.step, answer, actions, error: null },
-        log: [logEntry(spec.step, decision, started, { by: "user" })],
+        log: [
+          logEntry(spec.step, `${decision}${by}`, started, { by: "user" }),
+          ...accepted.map((b) => logEntry(spec.step, `failed checks accepted by ${describeOrigin(origin)}: ${b.message}`, started, { by: "user" })),
+        ],
       };
     };
     const parsed = parseFeedback(answer, spec.step);
@@ -88,16 +176,16 @@ function reviewNode(spec: ReviewSpec) {
     if (parsed.ok) return accept(parsed.actions, `"${answer}"`);
     const decider = getDecider(requireOptions(state));
     if (decider.provider === "heuristic") return rejected(parsed.error);
-    return interpretFreeText(spec, state, answer, parsed.error, started, rejected);
+    return interpretFreeText(spec, state, { answer, origin }, parsed.error, started, rejected);
   };
 }
 
 const describeTabtuneError = (error: TabtuneError) => (error.suggestion ? `${error.message} — ${error.suggestion}` : error.message);
 
 /** Why the step would refuse these actions (spec.apply is pure: nothing is applied here), or null. */
-function applyProblem(spec: ReviewSpec, actions: FeedbackAction[], state: State): string | null {
+function applyProblem(spec: ReviewSpec, actions: FeedbackAction[], state: State, origin: AnswerOrigin): string | null {
   try {
-    spec.apply(actions, state);
+    spec.apply(actions, state, origin);
     return null;
   } catch (error) {
     if (error instanceof TabtuneError) return describeTabtuneError(error);
@@ -112,7 +200,7 @@ function applyProblem(spec: ReviewSpec, actions: FeedbackAction[], state: State)
 async function interpretFreeText(
   spec: ReviewSpec,
   state: State,
-  answer: string,
+  { answer, origin }: { answer: string; origin: AnswerOrigin },
   parseError: string,
   started: number,
   rejected: (error: string, calls?: LogEntry[]) => Update,
@@ -123,7 +211,7 @@ async function interpretFreeText(
     step: spec.step,
     values: feedbackValues({ step: spec.step, answer, columns, priority: state.prepPlan?.features ?? [] }, promptLimits(getConfig())),
     fallback: () => ({ actions: [], unclear: null }),
-    check: (reading) => (reading.actions.length === 0 ? null : applyProblem(spec, reading.actions, state)),
+    check: (reading) => (reading.actions.length === 0 ? null : applyProblem(spec, reading.actions, state, origin)),
   });
   const calls = modelCallLog(spec.step, source);
   if (source.fellBack) return rejected(`${parseError} (the model could not interpret it: ${source.error ?? "unknown reason"})`, calls);
@@ -141,6 +229,11 @@ export const reviewPlan = reviewNode({
   title: "Review the data preparation plan",
   summary: (state) => planSummary(requirePlan(state), state),
   options: () => ["approve", "drop features: a, b", "keep only features: a, b", "change instruction to: …", "paste an edited plan (JSON or YAML)"],
+  blockers: (state) =>
+    requirePlan(state).features.length > 0
+      ? []
+      : [{ code: "no_features", message: "the plan keeps no feature column, so every record's input would be empty", passableBy: "nobody", suggestion: "add features: <columns> at this review (a terminal: --resume without --yes)" }],
+  movesOn: isApprove,
   apply: (actions, state) => {
     if (isApprove(actions)) return {};
     // Validate now so a typo is shown at this review, not after a re-plan.
@@ -157,7 +250,10 @@ export const reviewPrep = reviewNode({
     state.execution?.ok
       ? ["approve", "revise", "drop features: a, b", "oversample | undersample", "test_ratio: 0.3", "impute <column>: knn"]
       : ["approve (retry code generation)", "revise (back to the plan)", "drop features: a, b"],
-  apply: (actions, state) => {
+  blockers: prepBlockers,
+  // Anything but a plan edit goes on: to split, or after a failure to another round of codegen.
+  movesOn: (actions) => !actions.some((a) => PLAN_EDITS.has(a.kind)),
+  apply: (actions, state, origin) => {
     const planEdits = actions.filter((a) => PLAN_EDITS.has(a.kind));
     if (!state.execution?.ok && !isApprove(actions) && planEdits.length === 0)
       throw new TabtuneError("prep_failed", "the prep code failed, so there is nothing to balance or split", {
@@ -167,7 +263,11 @@ export const reviewPrep = reviewNode({
     const edits = planEdits.filter((a) => a.kind !== "revise");
     if (edits.length > 0) applyPlanEdits(requirePlan(state), edits, requireProfile(state));
     if (planEdits.length > 0) update.pendingEdits = edits;
-    if (!state.execution?.ok && isApprove(actions)) update.codeTries = 0; // a new round of tries
+    if (!state.execution?.ok && isApprove(actions)) {
+      update.codeTries = 0; // a new round of tries
+      // A script retrying after the coder model's round gets the template's round instead (once: a second failure is a blocker).
+      if (origin.kind === "scripted" && !usesTemplate(state)) update.prepTemplateFallback = true;
+    }
     let overrides: Record<string, ImputePolicy> | null = null;
     for (const action of actions) {
       if (action.kind === "balance") update.balanceStrategy = action.strategy === "auto" ? "oversample" : action.strategy;
@@ -182,6 +282,41 @@ export const reviewPrep = reviewNode({
     return update;
   },
 });
+
+/** True when the heuristic template writes this run's next prep script (the heuristic provider, or the one fallback round). */
+function usesTemplate(state: State): boolean {
+  return state.prepTemplateFallback || getDecider(requireOptions(state)).provider === "heuristic";
+}
+
+/**
+ * review_prep's blockers. After a success: the failed blocking checks of verify. After a
+ * failure: no more rounds past codegen.maxRounds; and once the template has failed too,
+ * only a person may start another round (a script's retry after a model's round gets the
+ * template's round: apply).
+ */
+function prepBlockers(state: State): Blocker[] {
+  const execution = state.execution;
+  if (!execution) return [];
+  if (execution.ok)
+    return checkBlockers(state.verification?.checks ?? null, "revise the plan here (e.g. drop features: <leaking column>) or approve it in a terminal (--resume without --yes), or resume with --yes --accept-failed-checks");
+  const { maxRounds, maxTries } = getConfig().codegen;
+  const error = execution.error?.message ?? "unknown error";
+  if (state.prepRounds >= maxRounds)
+    return [{
+      code: "prep_rounds_exhausted",
+      message: `prepare_data.js failed in all ${state.prepRounds} rounds of up to ${maxTries} tries this run allows (codegen.maxRounds): ${error}`,
+      passableBy: "nobody",
+      suggestion: "revise the plan or drop features at this review (a terminal: --resume without --yes), or raise codegen.maxRounds",
+    }];
+  if (usesTemplate(state))
+    return [{
+      code: "prep_failed",
+      message: `prepare_data.js from the heuristic template failed ${state.codeTries} times: ${error}`,
+      passableBy: "person",
+      suggestion: "revise the plan or drop features at this review (a terminal: --resume without --yes)",
+    }];
+  return [];
+}
 
 /** An override names a kept feature and a policy that fits its kind (mean of a category is refused). */
 function checkImputeOverride(action: Extract<FeedbackAction, { kind: "impute" }>, state: State): Record<string, ImputePolicy> {
@@ -207,6 +342,10 @@ export const reviewBalance = reviewNode({
   title: "Review the balanced training set",
   summary: balanceSummary,
   options: () => ["approve", "use undersample instead", "use oversample", "balance_strategy: none"],
+  blockers: (state) =>
+    checkBlockers(state.splitChecks, "approve it in a terminal (--resume without --yes), resume with --yes --accept-failed-checks, or change the plan with --start-from review_prep"),
+  // Another strategy balances again; anything else goes on to the configs.
+  movesOn: (actions) => !actions.some((a) => a.kind === "balance"),
   apply: (actions) => {
     const chosen = actions.find((a): a is Extract<FeedbackAction, { kind: "balance" }> => a.kind === "balance");
     return chosen ? { balanceStrategy: chosen.strategy === "auto" ? "oversample" : chosen.strategy } : {};
@@ -218,6 +357,8 @@ export const reviewConfig = reviewNode({
   title: "Review the LlamaFactory configuration",
   summary: configSummary,
   options: () => ["approve", "lora_rank: 32, num_train_epochs: 5 (any LlamaFactory key)"],
+  blockers: () => [],
+  movesOn: isApprove,
   apply: (actions, state) => {
     const overrides = Object.assign({}, ...actions.map((a) => (a.kind === "config_overrides" ? a.values : {})));
     if (Object.keys(overrides).length === 0) return {};
