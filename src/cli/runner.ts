@@ -190,6 +190,12 @@ export async function resumeRun(args: { output: string; runId: string | null; an
       return next instanceof Command ? drive(graph, config, next, args.answers, args.show) : next;
     }
     if (await finished(snapshot)) return { status: "finished", state: snapshot.values as State };
+    if (snapshot.next.length === 0 && snapshot.tasks.length === 0) {
+      const results = (snapshot.values as State).evaluation?.results.path ?? paths.results(runDir);
+      throw new TabtuneError("results_missing", `run ${runId} ended, but its results ${results} are missing or not the ones it recorded`, {
+        suggestion: `score it again as a new run: --resume ${runId} --start-from evaluate`,
+      });
+    }
     // Interrupted mid-step (crash, kill, Ctrl-C): saved writes are applied, the rest re-run.
     return drive(graph, config, null, args.answers, args.show);
   });
