@@ -151,6 +151,10 @@ export const ConfigSchema = z.object({
     bedrockRegion: z.string().min(1).nullable(),
     bedrockEndpoint: z.url("bedrockEndpoint must be a URL such as https://bedrock-runtime.us-east-1.amazonaws.com").nullable(),
   }),
+  checkpoints: z.object({
+    /** When LangGraph writes a step's checkpoint: "sync" (before the next step), "async" (while it runs), "exit" (only at the end). */
+    durability: z.enum(["sync", "async", "exit"], { message: 'checkpoints.durability must be "sync", "async" or "exit"' }),
+  }),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

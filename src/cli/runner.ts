@@ -12,6 +12,7 @@ import { sha256File, writeFileAtomic } from "../artifacts.js";
 import { TabtuneError } from "../errors.js";
 import { compileGraph } from "../graph.js";
 import { logEntry } from "../log.js";
+import { getConfig } from "../runtime.js";
 import type { ReviewPayloadWithError } from "../nodes/review.js";
 import type { RunOptions } from "../options.js";
 import { newRunId, paths, runIdFrom } from "../paths.js";
@@ -30,11 +31,6 @@ export type RunOutcome =
   | { status: "paused"; runId: string; payload: ReviewPayloadWithError }
   | { status: "stopped"; runId: string };
 
-/**
- * Every step's checkpoint is written before the next step starts, so a kill at any moment
- * resumes from the last finished step (the default, "async", may lose the newest one).
- */
-const DURABILITY = "sync" as const;
 const RECURSION_LIMIT = 200;
 
 /** The node a --start-from name re-enters. */
@@ -116,7 +112,7 @@ async function drive(graph: Graph, config: RunConfig, firstInput: unknown, answe
   activeRunId = runId;
   let input: unknown = firstInput;
   for (;;) {
-    const stream = await graph.stream(input as never, { ...config, recursionLimit: RECURSION_LIMIT, durability: DURABILITY, streamMode: "updates" });
+    const stream = await graph.stream(input as never, { ...config, recursionLimit: RECURSION_LIMIT, durability: getConfig().checkpoints.durability, streamMode: "updates" });
     for await (const _update of stream) {
       if (stopRequested) return { status: "stopped", runId }; // leaving the loop ends the stream after this step's checkpoint
     }
