@@ -146,7 +146,8 @@ describe("tabtune --yes refuses made-up test data before the split writes", () =
     const output = join(dir, "out-target");
     const test = penguinTestCsv(dir, "test_species.csv", (c) => (c === "Species" ? "species" : c));
     const line = errorLine(runCli(["--csv", PENGUINS, "--target", "Species", "--test-csv", test, "--output", output, "--yes"]));
-    expect(line).toContain(`--test-csv ${test} lacks the column "Species" (did you mean "species"?) (the target)`);
+    expect(line).toContain(`--test-csv ${test} lacks the column "Species" (did you mean "species"?) that is the target`);
+    expect(line).toContain(`rename "species" to "Species" in the header of ${test}`);
     expect(filesNamed(output, "prepare_data.js")).toEqual([]);
     expect(filesNamed(output, "cleaned.jsonl")).toEqual([]);
   });

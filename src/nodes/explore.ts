@@ -82,8 +82,8 @@ async function alignTestCsv(train: Table, profile: TableProfile, target: TargetC
     header: test.columns.map((c) => c.name),
     required: [target.column],
     known: train.columns.map((c) => c.name),
-    role: "(the target), so its rows cannot be evaluated",
-    otherwise: () => "pass a test CSV labelled with the training file's target column",
+    role: "that is the target (its rows cannot be evaluated without it)",
+    otherwise: (_, renamed) => `${renamed ? "otherwise " : ""}pass a test CSV whose rows carry the target "${target.column}"`,
   });
   return alignTestTable(train, profile, test, target);
 }
