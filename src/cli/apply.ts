@@ -36,7 +36,7 @@ function mustExist(path: string, what: string, suggestion: string): void {
 
 /** Runs the script over the CSV; returns the lines to print. Throws TabtuneError on any failure. */
 export async function applyScript(args: ApplyArgs): Promise<string[]> {
-  mustExist(args.script, "--script", "pass <output>/scripts/prepare_data.js of an approved run");
+  mustExist(args.script, "--script", "pass <output>/run_<id>/scripts/prepare_data.js of an approved run");
   mustExist(args.csv, "--csv", "check the path of the new data");
   const sidecar = readPrepSidecar(args.script);
   if (!sidecar.ok) throw new TabtuneError("apply_no_ctx", sidecar.error, { suggestion: "use a prepare_data.js written by tabtune (its ctx file is written with it)" });
@@ -112,7 +112,7 @@ export async function applyScript(args: ApplyArgs): Promise<string[]> {
 export function buildApplyProgram(): Command {
   return new Command("tabtune apply")
     .description("Run an approved prepare_data.js on new data, in the sandbox with the same checks, writing Alpaca records.")
-    .requiredOption("--script <path>", "<output>/scripts/prepare_data.js of an approved run (its prepare_data.ctx.json is read too)")
+    .requiredOption("--script <path>", "<output>/run_<id>/scripts/prepare_data.js of an approved run (its prepare_data.ctx.json is read too)")
     .requiredOption("--csv <path>", "the new data, with the training file's columns and the target")
     .requiredOption("--out <path>", "where to write the records (a JSON array); the cleaned rows go next to it as <name>.cleaned.jsonl")
     .option("--policies <path>", "<run>/imputation/policies.json: fill missing values with that run's fitted imputers before rendering")
