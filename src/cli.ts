@@ -67,6 +67,8 @@ function report(outcome: RunOutcome, flags: CliFlags, output: string): number {
 }
 
 let stopping = false;
+/** The command that resumes the run this process drives, once a step of it has run. */
+let resumeHint: () => string | null = () => null;
 
 async function main(argv: string[]): Promise<number> {
   if (argv[2] === "apply") return applyMain(argv.slice(3));
@@ -88,6 +90,10 @@ async function main(argv: string[]): Promise<number> {
     acceptFailedChecks: flags.acceptFailedChecks,
   });
   const runId = typeof flags.resume === "string" ? flags.resume : null;
+  resumeHint = () => {
+    const id = activeRun();
+    return id ? resumeCommand(flags, output, id) : null;
+  };
   // Ctrl-C: the first stops at the next step boundary, a second stops now; both print how to resume.
   process.on("SIGINT", () => {
     if (stopping) {
@@ -113,11 +119,15 @@ async function main(argv: string[]): Promise<number> {
 
 main(process.argv).then(
   (code) => {
+    // A stopped run does not wait for the step LangGraph may have started after the last checkpoint.
+    if (code === INTERRUPTED) process.exit(code);
     process.exitCode = code;
   },
   (error: unknown) => {
     process.stderr.write(formatError(error) + "\n");
     if (process.env.TABTUNE_DEBUG && error instanceof Error) process.stderr.write(`${error.stack ?? ""}\n`);
+    const hint = resumeHint();
+    if (hint) process.stderr.write(`the run is kept as it was before that step; after fixing the cause, resume with: ${hint}\n`);
     process.exitCode = error instanceof TabtuneError ? error.exitCode : 1;
   },
 );

@@ -44,7 +44,10 @@ let stopRequested = false;
 export function requestStop(): void {
   stopRequested = true;
 }
-/** The run this process is driving now, for the resume command a hard stop prints. */
+/**
+ * The run this process drives, once it has a checkpoint worth resuming (a step finished, or
+ * the run existed before): for the resume command printed on a hard stop or an error.
+ */
 let activeRunId: string | null = null;
 export function activeRun(): string | null {
   return activeRunId;
@@ -109,11 +112,11 @@ function recordLatest(state: State): void {
 /** Runs until the graph ends, a review has no answer, or Ctrl-C asked to stop. */
 async function drive(graph: Graph, config: RunConfig, firstInput: unknown, answers: AnswerSource, show: (p: ReviewPayloadWithError) => void): Promise<RunOutcome> {
   const runId = config.configurable.thread_id;
-  activeRunId = runId;
   let input: unknown = firstInput;
   for (;;) {
     const stream = await graph.stream(input as never, { ...config, recursionLimit: RECURSION_LIMIT, durability: getConfig().checkpoints.durability, streamMode: "updates" });
     for await (const _update of stream) {
+      activeRunId = runId;
       if (stopRequested) return { status: "stopped", runId }; // leaving the loop ends the stream after this step's checkpoint
     }
     const snapshot = await graph.getState(config);
@@ -177,10 +180,10 @@ export async function resumeRun(args: { output: string; runId: string | null; an
   const config = { configurable: { thread_id: runId } };
   const { runDir } = await runState(graph, args.output, runId);
   return locked(runDir, runId, async () => {
+    activeRunId = runId;
     const snapshot = await graph.getState(config); // read again under the lock: another writer may just have finished
     const payload = pendingInterrupt(snapshot);
     if (payload) {
-      activeRunId = runId;
       args.show(payload);
       const next = afterAnswer(await answerTo(args.answers, payload), runId, payload);
       return next instanceof Command ? drive(graph, config, next, args.answers, args.show) : next;
@@ -246,6 +249,7 @@ export async function startFrom(args: {
     const config = { configurable: { thread_id: runId } };
     // A new thread whose first checkpoint is the parent's state, written as by the step before `entry`.
     await graph.updateState(config, { ...moved, runId, runDir, options, log: [...moved.log, forkLog] }, predecessor(args.from, parent));
+    activeRunId = runId;
     return drive(graph, config, null, args.answers, args.show);
   });
 }
