@@ -221,7 +221,8 @@ export async function* readRecords(path: string, hash?: Hash): AsyncGenerator<Re
   const decoder = new StringDecoder("utf8");
   let parser: Papa.Parser | null = null;
   let delimiter = ",";
-  let newline: Newline = "\n";
+  /** The line end papaparse splits on: "\n" (also for CRLF files, see below) or "\r". */
+  let newline: "\n" | "\r" = "\n";
   /** Set once a chunk held bytes that are not UTF-8 or NUL bytes; the first record showing them is reported. */
   const checks = { invalidUtf8: false, nul: false };
   let header: string[] | null = null;
@@ -250,7 +251,7 @@ export async function* readRecords(path: string, hash?: Hash): AsyncGenerator<Re
       partial = text.substring(out.cursor - baseIndex);
       baseIndex = out.cursor;
     }
-    const nl = newline === "\r" ? "\r" : "\n";
+    const nl = newline;
     const firstError = out.errors.find((e) => e.code === "MissingQuotes" || e.code === "InvalidQuotes");
     const records: string[][] = [];
     const lines: number[] = [];
@@ -305,6 +306,13 @@ export async function* readRecords(path: string, hash?: Hash): AsyncGenerator<Re
       const text = decoder.write(chunk);
       if (!checks.invalidUtf8 && text.includes("\uFFFD") && countChar(text, "\uFFFD") > literalReplacementChars(chunk)) checks.invalidUtf8 = true;
       if (!checks.nul && text.includes("\u0000")) checks.nul = true;
+      // A chunk without a line end cannot finish the open row: keep it without re-parsing
+      // the row (papaparse starts again at the row's start), so long rows cost linear time.
+      if (parser !== null && partial !== "" && !text.includes(newline)) {
+        partial += text;
+        if (partial.length > MAX_OPEN_ROW_CHARS) throw rowTooLong(path, line, partial, delimiter, newline);
+        continue;
+      }
       const batch = consume(partial + text, false);
       if (batch) yield batch;
     }
