@@ -30,17 +30,18 @@ describe("a kill at any moment", () => {
 
   // The moments the issue found lying resumes at (the start of plan, impute, evaluate), a kill
   // during a review's checkpoint and one mid-step by time.
-  const moments: [string, KillMoment][] = [
+  const moments: [string, { afterLine: RegExp } | { afterRunMs: number }][] = [
     ["at the start of plan", { afterLine: /^explore /m }],
     ["at the start of impute", { afterLine: /^split /m }],
     ["at review_prep", { afterLine: /review_prep: approved/ }],
     ["at the start of evaluate", { afterLine: /^predict /m }],
-    ["mid-run, by time", { afterMs: 6_000 }],
+    ["mid-run, 1.5 s after the run folder appeared", { afterRunMs: 1_500 }],
   ];
-  for (const [name, moment] of moments) {
+  for (const [name, when] of moments) {
     it(`${name}: --resume --yes finishes with the same train.json, test.json and results.json`, async () => {
       const output = join(tempDir(), "killed");
       const base = ["--csv", PENGUINS, "--output", output];
+      const moment: KillMoment = "afterRunMs" in when ? { afterRunMs: when.afterRunMs, output } : when;
       const killed = await runAndKill([...base, "--yes"], moment);
       const resumed = await resumeUntilDone(base, 1);
       const last = resumed.at(-1);

@@ -1,11 +1,27 @@
 /** Kills the CLI with SIGKILL at a chosen moment, then resumes it: the crash checks of issue 12. */
 import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { CLI, ROOT, runCliAsync, runDirs, type CliResult } from "./cli.js";
 
-/** When to kill: once stderr shows a line matching `afterLine`, or `afterMs` after the start. */
-export type KillMoment = { afterLine: RegExp } | { afterMs: number };
+/**
+ * When to kill: once stderr shows a line matching `afterLine`, `afterMs` after the start,
+ * or `afterRunMs` after the run's folder appeared in `output` (Node's start-up not counted).
+ */
+export type KillMoment = { afterLine: RegExp } | { afterMs: number } | { afterRunMs: number; output: string };
+
+/** Resolves when `output` holds a run folder (polled every 10 ms), or never. */
+function runFolderAppears(output: string, stop: () => boolean): Promise<void> {
+  return new Promise((resolve) => {
+    const poll = setInterval(() => {
+      if (stop()) return clearInterval(poll);
+      if (existsSync(output) && runDirs(output).length > 0) {
+        clearInterval(poll);
+        resolve();
+      }
+    }, 10);
+  });
+}
 
 /** Starts `tabtune args` and kills it with SIGKILL at `moment`; resolves true when the signal killed it. */
 export function runAndKill(args: string[], moment: KillMoment): Promise<boolean> {
@@ -20,6 +36,7 @@ export function runAndKill(args: string[], moment: KillMoment): Promise<boolean>
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
     };
     if ("afterMs" in moment) setTimeout(kill, moment.afterMs);
+    if ("afterRunMs" in moment) void runFolderAppears(moment.output, () => child.exitCode !== null || child.signalCode !== null).then(() => setTimeout(kill, moment.afterRunMs));
     child.stderr.on("data", (chunk: Buffer) => {
       seen += chunk.toString();
       if ("afterLine" in moment && moment.afterLine.test(seen)) kill();
@@ -34,7 +51,7 @@ export const SEALED_FILES = ["data/train.json", "data/test.json", "evaluation/re
 
 /** The newest run folder's bytes of SEALED_FILES (null where a file is missing). */
 export function sealedBytes(output: string): Record<string, string | null> {
-  const run = runDirs(output).at(-1);
+  const run = existsSync(output) ? runDirs(output).at(-1) : undefined;
   const out: Record<string, string | null> = {};
   for (const file of SEALED_FILES) {
     try {
