@@ -110,6 +110,13 @@ function writable(path: string): boolean {
   }
 }
 
+/** " (no write permission in <folder>)" when creating `path` is stopped by an existing folder above it, else "". */
+function blockedBy(syscall: string | undefined, path: string): string {
+  if (syscall !== "mkdir") return "";
+  const parent = nearestExisting(path);
+  return parent !== path && !writable(parent) ? ` (no write permission in ${parent})` : "";
+}
+
 const FS_CODES = new Set(["ENOSPC", "EDQUOT", "EACCES", "EPERM", "EEXIST", "EROFS", "ENOTDIR", "EISDIR", "ENOENT"]);
 
 /**
@@ -131,7 +138,7 @@ export function fsError(error: unknown, path?: string): TabtuneError | null {
       return make("disk_read_only", `${where} is on a read-only file system`, "choose an --output folder on a writable disk");
     case "EACCES":
     case "EPERM":
-      return make("disk_permission", `no permission to ${what} ${where}`, "choose an --output folder you can write to, or fix its permissions");
+      return make("disk_permission", `no permission to ${what} ${where}${blockedBy(error.syscall, where)}`, "choose an --output folder you can write to, or fix its permissions");
     case "EEXIST":
       return make("path_exists", `${where} already exists and is not a folder`, "remove or rename that file, or choose another --output folder");
     case "ENOTDIR": {
@@ -141,14 +148,12 @@ export function fsError(error: unknown, path?: string): TabtuneError | null {
     }
     case "EISDIR":
       return make("path_is_folder", `${where} is a folder, not a file`, "pass the path of a file");
-    default: {
+    default:
       // Creating a folder under one the user may not write to reports ENOENT on some
       // systems; say what really stops it.
-      const parent = nearestExisting(where);
-      if (error.syscall === "mkdir" && parent !== where && !writable(parent))
-        return make("disk_permission", `cannot create ${where}: no permission to write in ${parent}`, "choose an --output folder you can write to, or fix its permissions");
+      if (blockedBy(error.syscall, where) !== "")
+        return make("disk_permission", `no permission to create the folder ${where}${blockedBy(error.syscall, where)}`, "choose an --output folder you can write to, or fix its permissions");
       return make("path_missing", `${where} does not exist`, "check the path");
-    }
   }
 }
 
@@ -158,12 +163,16 @@ const SQLITE_CODES: Record<string, [string, string]> = {
   SQLITE_CANTOPEN: ["the checkpoint database (checkpoints.sqlite) cannot be opened", "choose an --output folder you can write to"],
 };
 
-/** better-sqlite3's errors carry an SQLITE_* code and no path. */
-function sqliteError(error: unknown): TabtuneError | null {
+/**
+ * better-sqlite3's errors carry an SQLITE_* code and no path: one line for the ones a
+ * disk causes, naming `path` (the database file) when the caller knows it; else null.
+ */
+export function sqliteError(error: unknown, path?: string): TabtuneError | null {
   if (!(error instanceof Error)) return null;
   const code: unknown = Reflect.get(error, "code");
   const known = typeof code === "string" ? SQLITE_CODES[code] : undefined;
-  return known ? new TabtuneError("checkpoint_disk", `${known[0]} (${error.message})`, { suggestion: known[1], cause: error }) : null;
+  const message = known && path ? known[0].replace("(checkpoints.sqlite)", path) : known?.[0];
+  return known ? new TabtuneError("checkpoint_disk", `${message} (${error.message})`, { suggestion: known[1], cause: error }) : null;
 }
 
 /** One line for the terminal: message, then what to do. */
