@@ -5,14 +5,11 @@
  * `lastReview.error` and the router sends the run back to the same review. Free text is
  * read by the model, shown back, and applied on approve (see reviewNode).
  *
- * Gates: a review may have blockers (failed blocking checks, a plan without features, a
- * prep script that failed beyond its rounds). An answer that moves the run past a blocker
- * is refused unless its origin may pass it: a person typing at the review, or a scripted
- * answer (--yes, --answers) with --accept-failed-checks for failed checks. The resume
- * value says which (ReviewResume); an accepted failed check is logged, by "user".
+ * Gates (gates.ts): an answer that moves the run past a review's blocker is refused
+ * unless its origin may pass it; the resume value says who answered (ReviewResume), and
+ * an accepted failed check is logged, by "user".
  */
 import { interrupt } from "@langchain/langgraph";
-import { z } from "zod";
 import { TabtuneError } from "../errors.js";
 import { describeAcceptedFeedback, parseFeedback, type FeedbackAction, type ReviewStep } from "../feedback/parse.js";
 import { validateOverrides } from "../finetune/keys.js";
@@ -21,55 +18,17 @@ import { answeredBy, feedbackValues, promptLimits } from "../llm/index.js";
 import { logEntry } from "../log.js";
 import { applyPlanEdits } from "../planning/plan-edits.js";
 import { balanceSummary, configSummary, planSummary, prepSummary } from "../report/summaries.js";
-import { ReviewAnswer, type ReviewPayload } from "../schemas.js";
+import type { ReviewPayload } from "../schemas.js";
 import { getConfig, getDecider } from "../runtime.js";
-import type { LogEntry, State, Update, VerifyCheck } from "../state.js";
+import type { LogEntry, State, Update } from "../state.js";
 import { policyFits, type ImputePolicy } from "../stats/imputation/policies.js";
 import { modelCallLog, requireOptions, requirePlan, requireProfile } from "./common.js";
-import { blockingFailures, describeCheck } from "./verify.js";
+import {
+  balanceBlockers, blockerLines, describeOrigin, mayPass, originOf, planBlockers, prepBlockers, refusalText, ReviewResume, usesTemplate, type AnswerOrigin, type Blocker,
+} from "./gates.js";
 
 /** Review answers that change the plan (and so send the run back to plan). */
 const PLAN_EDITS = new Set<FeedbackAction["kind"]>(["drop_features", "add_features", "keep_only_features", "instruction", "target_mapping", "plan_edit", "revise"]);
-
-/**
- * A resume value nobody typed at the review: --yes's approval, or a line of an --answers
- * file (written before the run's findings were known).
- */
-export const ScriptedAnswer = z.object({
-  text: ReviewAnswer,
-  by: z.enum(["--yes", "--answers"]),
-  /** --accept-failed-checks was given: failed blocking checks may be approved past. */
-  acceptFailedChecks: z.boolean(),
-});
-export type ScriptedAnswer = z.infer<typeof ScriptedAnswer>;
-
-/** The resume value of every review: the text a person typed there, or a scripted answer. */
-export const ReviewResume = z.union([ReviewAnswer, ScriptedAnswer]);
-export type ReviewResume = z.infer<typeof ReviewResume>;
-
-/** Who gave an answer: a person at the review, or a script. */
-export type AnswerOrigin = { kind: "person" } | ({ kind: "scripted" } & Omit<ScriptedAnswer, "text">);
-
-/** Something an answer that moves the run past this review must be allowed to pass. */
-export interface Blocker {
-  code: "failed_checks" | "no_features" | "prep_failed" | "prep_rounds_exhausted";
-  /** One line: what is wrong. */
-  message: string;
-  /** Who may still go past it: nobody; a person typing at the review; or also a scripted answer with --accept-failed-checks. */
-  passableBy: "nobody" | "person" | "person_or_flag";
-  /** What the user can do instead. */
-  suggestion: string;
-}
-
-/** Whether an answer from `origin` may move the run past `blocker`. */
-export function mayPass(blocker: Blocker, origin: AnswerOrigin): boolean {
-  if (blocker.passableBy === "nobody") return false;
-  if (origin.kind === "person") return true;
-  return blocker.passableBy === "person_or_flag" && origin.acceptFailedChecks;
-}
-
-/** The error kept at a review whose answer a blocker refused; the same blocker always gives the same text. */
-export const refusalText = (blocker: Blocker) => `not approved: ${blocker.message}`;
 
 export interface ReviewPayloadWithError extends ReviewPayload {
   /** Why the previous answer at this review was not accepted. */
@@ -91,25 +50,6 @@ interface ReviewSpec {
   movesOn: (actions: FeedbackAction[], state: State) => boolean;
   /** Turns valid actions into state edits; throws a TabtuneError for a semantic problem. */
   apply: (actions: FeedbackAction[], state: State, origin: AnswerOrigin) => Update;
-}
-
-const originOf = (resume: ReviewResume): AnswerOrigin =>
-  typeof resume === "string" ? { kind: "person" } : { kind: "scripted", by: resume.by, acceptFailedChecks: resume.acceptFailedChecks };
-
-const describeOrigin = (origin: AnswerOrigin) =>
-  origin.kind === "person" ? "a person at the review" : origin.acceptFailedChecks ? `${origin.by} with --accept-failed-checks` : origin.by;
-
-/** The blockers as rows under the summary. */
-function blockerLines(blockers: readonly Blocker[]): string[] {
-  const who = { nobody: "nobody can approve past this", person: "only a person at this review can approve past this", person_or_flag: "only a person at this review, or --accept-failed-checks, can approve past this" };
-  return blockers.flatMap((b) => [`${"BLOCKING:".padEnd(14)} ${b.message}`, `${"".padEnd(14)} ${who[b.passableBy]}; ${b.suggestion}`]);
-}
-
-/** Failed blocking checks as one blocker (none when every blocking check passed). */
-function checkBlockers(checks: readonly VerifyCheck[] | null, suggestion: string): Blocker[] {
-  const failed = blockingFailures(checks ?? []);
-  if (failed.length === 0) return [];
-  return [{ code: "failed_checks", message: `blocking checks failed: ${failed.map(describeCheck).join("; ")}`, passableBy: "person_or_flag", suggestion }];
 }
 
 /** The line shown above the summary while an interpretation of free text waits for approve. */
@@ -229,10 +169,7 @@ export const reviewPlan = reviewNode({
   title: "Review the data preparation plan",
   summary: (state) => planSummary(requirePlan(state), state),
   options: () => ["approve", "drop features: a, b", "keep only features: a, b", "change instruction to: …", "paste an edited plan (JSON or YAML)"],
-  blockers: (state) =>
-    requirePlan(state).features.length > 0
-      ? []
-      : [{ code: "no_features", message: "the plan keeps no feature column, so every record's input would be empty", passableBy: "nobody", suggestion: "add features: <columns> at this review (a terminal: --resume without --yes)" }],
+  blockers: planBlockers,
   movesOn: isApprove,
   apply: (actions, state) => {
     if (isApprove(actions)) return {};
@@ -283,41 +220,6 @@ export const reviewPrep = reviewNode({
   },
 });
 
-/** True when the heuristic template writes this run's next prep script (the heuristic provider, or the one fallback round). */
-function usesTemplate(state: State): boolean {
-  return state.prepTemplateFallback || getDecider(requireOptions(state)).provider === "heuristic";
-}
-
-/**
- * review_prep's blockers. After a success: the failed blocking checks of verify. After a
- * failure: no more rounds past codegen.maxRounds; and once the template has failed too,
- * only a person may start another round (a script's retry after a model's round gets the
- * template's round: apply).
- */
-function prepBlockers(state: State): Blocker[] {
-  const execution = state.execution;
-  if (!execution) return [];
-  if (execution.ok)
-    return checkBlockers(state.verification?.checks ?? null, "revise the plan here (e.g. drop features: <leaking column>) or approve it in a terminal (--resume without --yes), or resume with --yes --accept-failed-checks");
-  const { maxRounds, maxTries } = getConfig().codegen;
-  const error = execution.error?.message ?? "unknown error";
-  if (state.prepRounds >= maxRounds)
-    return [{
-      code: "prep_rounds_exhausted",
-      message: `prepare_data.js failed in all ${state.prepRounds} rounds of up to ${maxTries} tries this run allows (codegen.maxRounds): ${error}`,
-      passableBy: "nobody",
-      suggestion: "revise the plan or drop features at this review (a terminal: --resume without --yes), or raise codegen.maxRounds",
-    }];
-  if (usesTemplate(state))
-    return [{
-      code: "prep_failed",
-      message: `prepare_data.js from the heuristic template failed ${state.codeTries} times: ${error}`,
-      passableBy: "person",
-      suggestion: "revise the plan or drop features at this review (a terminal: --resume without --yes)",
-    }];
-  return [];
-}
-
 /** An override names a kept feature and a policy that fits its kind (mean of a category is refused). */
 function checkImputeOverride(action: Extract<FeedbackAction, { kind: "impute" }>, state: State): Record<string, ImputePolicy> {
   const plan = requirePlan(state);
@@ -342,8 +244,7 @@ export const reviewBalance = reviewNode({
   title: "Review the balanced training set",
   summary: balanceSummary,
   options: () => ["approve", "use undersample instead", "use oversample", "balance_strategy: none"],
-  blockers: (state) =>
-    checkBlockers(state.splitChecks, "approve it in a terminal (--resume without --yes), resume with --yes --accept-failed-checks, or change the plan with --start-from review_prep"),
+  blockers: balanceBlockers,
   // Another strategy balances again; anything else goes on to the configs.
   movesOn: (actions) => !actions.some((a) => a.kind === "balance"),
   apply: (actions) => {
