@@ -56,6 +56,7 @@ describe("--yes with a prep script that always fails", () => {
     const seconds = (Date.now() - started) / 1000;
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/^error: review_prep: prepare_data\.js from the heuristic template failed 3 times: clean returned the key "__proto__".* — revise the plan or drop features/m);
+    expect(result.stderr).toMatch(/resume with: tabtune --csv \S+ --output \S+ --resume run_\w+/);
     expect(seconds).toBeLessThan(60);
     expect(checkpointBytes(output)).toBeLessThan(50 * 1024 * 1024);
     const state = await storedState(output);
