@@ -69,12 +69,14 @@ async function readError(path: string): Promise<TabtuneError> {
 }
 
 describe("CSV diagnoses name the file, the line and the fix", () => {
-  it("a gzip file is told to gunzip, not to iconv", async () => {
+  it("a gzip file is told to gunzip, not to iconv; a ZIP (.xlsx) file is named as one", async () => {
     const e = await readError(file(gzipSync(Buffer.from("a,b\n1,2\n3,4\n"))));
     expect(e.code).toBe("csv_compressed");
     expect(e.message).toMatch(/is gzip-compressed/);
     expect(e.suggestion).toMatch(/gunzip it first/);
     expect(e.suggestion).not.toMatch(/latin1/);
+    const zip = await readError(file(Buffer.concat([Buffer.from([0x50, 0x4b, 0x03, 0x04]), Buffer.alloc(60)])));
+    expect(zip.message).toMatch(/is a ZIP archive/);
   });
 
   it("UTF-16 with a byte-order mark, either order, and without one, is told iconv -f UTF-16", async () => {

@@ -42,7 +42,7 @@ export function assertTextFile(path: string, chunk: Buffer): void {
   if (a === 0x1f && b === 0x8b)
     throw csvError("csv_compressed", `${path} is gzip-compressed (line 1 starts with the gzip bytes 1f 8b)`, `gunzip it first: gzip -dc ${path} > plain.csv`);
   if (a === 0x50 && b === 0x4b && c === 0x03 && d === 0x04)
-    throw csvError("csv_compressed", `${path} is a ZIP archive (an Excel .xlsx workbook is one), not a CSV`, "unzip it, or in Excel use Save As → CSV UTF-8");
+    throw csvError("csv_compressed", `${path} is a ZIP archive, not a CSV (line 1 starts with the ZIP bytes "PK"; an Excel .xlsx workbook is one)`, "unzip it, or in Excel use Save As → CSV UTF-8");
   if ((a === 0xff && b === 0xfe) || (a === 0xfe && b === 0xff))
     throw csvError("csv_encoding", `${path} is UTF-16 (line 1 starts with the UTF-16 byte-order mark ${a === 0xff ? "FF FE" : "FE FF"}); tabtune reads UTF-8`, `convert it: iconv -f UTF-16 -t UTF-8 ${path} > utf8.csv`);
   const order = utf16WithoutBom(chunk);
