@@ -4,7 +4,7 @@
  * left by a process that no longer exists on this host (kill -9, power loss) is stale and
  * taken over.
  */
-import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { z } from "zod";
 import { TabtuneError } from "../errors.js";
@@ -48,6 +48,7 @@ function staleReason(holder: LockFile | null): string | null {
 /** Takes the run's lock, or throws naming the process that holds it. */
 export function lockRun(runDir: string, runId: string): RunLock {
   const path = paths.lock(runDir);
+  mkdirSync(runDir, { recursive: true }); // a run killed before its folder was made still has its checkpoint
   const mine: LockFile = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), runId };
   for (let attempt = 0; attempt < 2; attempt++) {
     try {

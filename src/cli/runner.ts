@@ -155,9 +155,12 @@ export async function startRun(args: { options: RunOptions; answers: AnswerSourc
   const graph = compileGraph(openCheckpointer(args.options.output));
   const runId = newRunId();
   const runDir = paths.runDir(args.options.output, runId);
-  mkdirSync(runDir); // not recursive: an existing folder of that name is an error, never shared
+  if (existsSync(runDir)) throw new TabtuneError("run_exists", `${runDir} already exists`, { suggestion: "start the run again (run ids are timestamps)" });
   const config = { configurable: { thread_id: runId } };
-  return locked(runDir, runId, () => drive(graph, config, { runId, runDir, options: args.options }, args.answers, args.show));
+  // The run's input is checkpointed before its folder exists: a kill from here on leaves a run --resume knows.
+  await graph.updateState(config, { runId, runDir, options: args.options }, "__input__");
+  mkdirSync(runDir, { recursive: true });
+  return locked(runDir, runId, () => drive(graph, config, null, args.answers, args.show));
 }
 
 /** The run's state, or a clear error when the id is unknown or the run predates run folders. */
