@@ -55,6 +55,11 @@ const ratio = (value: string) => {
   return n;
 };
 
+/** Commander output settings that print a bad flag and the pointer to `help` on one line (use with .configureOutput). */
+export function oneLineErrors(help: string): { outputError: (text: string, write: (text: string) => void) => void } {
+  return { outputError: (text, write) => write(`${text.trimEnd()} (run ${help} for every flag)\n`) };
+}
+
 export function buildProgram(config: Config): Command {
   const t = config.training;
   return new Command("tabtune")
@@ -101,8 +106,7 @@ export function buildProgram(config: Config): Command {
     .option("--predict-endpoint <url>", "score a model served over an OpenAI-compatible API (…/v1) on the test records", url)
     .option("--predict-model <name>", "model name for --predict-endpoint (default: the first the server lists)")
     .option("--predict-concurrency <n>", "requests in flight against --predict-endpoint", integer("--predict-concurrency"), config.predict.concurrency)
-    // Commander's message and the pointer to --help on one line.
-    .configureOutput({ outputError: (text, write) => write(`${text.trimEnd()} (run tabtune --help for every flag)\n`) });
+    .configureOutput(oneLineErrors("tabtune --help"));
 }
 
 export interface CliFlags {
