@@ -86,5 +86,11 @@ export const RunOptions = z.object({
   distributed: DistributedOptions,
   /** Score a served model instead of (or besides) a local LlamaFactory prediction; null when not asked. */
   predictEndpoint: PredictEndpointOptions.nullable(),
+  /** Who answers the reviews (--approver; default git's user.name, else the OS user), named in the log and report. */
+  approver: z.string().trim().min(1, "--approver must not be empty").nullable().default(null),
+  /** Columns whose values split the test rows for the report's performance by subgroup (--subgroups a,b). */
+  subgroups: z.array(z.string().min(1)).default([]),
+  /** What the model is for, in the user's words (--intended-use), for the model card. */
+  intendedUse: z.string().trim().min(1).nullable().default(null),
 });
 export type RunOptions = z.infer<typeof RunOptions>;

@@ -1,4 +1,6 @@
 /** Commander flags → RunOptions, with config/default.yaml and `.env` as the fallbacks. */
+import { spawnSync } from "node:child_process";
+import { userInfo } from "node:os";
 import { basename, extname, join } from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
 import type { Config } from "../config.js";
@@ -49,6 +51,7 @@ const url = (value: string) => {
   if (!/^https?:\/\/[^\s]+$/.test(value)) throw new InvalidArgumentError(`--predict-endpoint must be an http(s) URL such as http://localhost:8000/v1, got "${value}"`);
   return value;
 };
+const list = (value: string) => value.split(",").map((v) => v.trim()).filter((v) => v !== "");
 const ratio = (value: string) => {
   const n = number("--test-ratio")(value);
   if (!(n > 0 && n < 1)) throw new InvalidArgumentError(`--test-ratio must be between 0 and 1 (exclusive), got "${value}"`);
@@ -106,6 +109,9 @@ export function buildProgram(config: Config): Command {
     .option("--predict-endpoint <url>", "score a model served over an OpenAI-compatible API (…/v1) on the test records", url)
     .option("--predict-model <name>", "model name for --predict-endpoint (default: the first the server lists)")
     .option("--predict-concurrency <n>", "requests in flight against --predict-endpoint", integer("--predict-concurrency"), config.predict.concurrency)
+    .option("--approver <name>", "who answers the reviews, named in the log, report and model card (default: git user.name, else the OS user)")
+    .option("--subgroups <columns>", "comma-separated columns to report test performance by (e.g. Sex,Island)", list)
+    .option("--intended-use <text>", "what the model is for, for the model card")
     .configureOutput(oneLineErrors("tabtune --help"));
 }
 
@@ -153,6 +159,21 @@ export interface CliFlags {
   predictEndpoint?: string;
   predictModel?: string;
   predictConcurrency: number;
+  approver?: string;
+  subgroups?: string[];
+  intendedUse?: string;
+}
+
+/** The approver when --approver is not given: git's user.name, else the OS user, else null. */
+export function defaultApprover(): string | null {
+  const git = spawnSync("git", ["config", "user.name"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"], timeout: 5000 });
+  const name = git.status === 0 ? git.stdout.trim() : "";
+  if (name) return name;
+  try {
+    return userInfo().username || null;
+  } catch {
+    return null; // no passwd entry for this uid (some containers)
+  }
 }
 
 export function defaultOutput(csv: string): string {
@@ -224,6 +245,9 @@ export function optionsFromFlags(flags: CliFlags, config: Config): RunOptions {
       deepspeed: flags.deepspeed ?? null,
     },
     predictEndpoint: flags.predictEndpoint ? { url: flags.predictEndpoint, model: flags.predictModel ?? null, concurrency: flags.predictConcurrency } : null,
+    approver: flags.approver ?? defaultApprover(),
+    subgroups: flags.subgroups ?? [],
+    intendedUse: flags.intendedUse ?? null,
   };
   const parsed = RunOptions.safeParse(input);
   if (!parsed.success)
@@ -276,6 +300,10 @@ export function mergeExplicitFlags(stored: RunOptions, fresh: RunOptions, explic
   ];
   for (const [flag, key] of distributed) if (explicit(flag)) Object.assign(next.distributed, { [key]: fresh.distributed[key] });
   if (explicit("predictEndpoint")) next.predictEndpoint = fresh.predictEndpoint;
+  // Runs stored before the report's flags existed get this command line's values.
+  if (explicit("approver") || !next.approver) next.approver = fresh.approver;
+  if (explicit("subgroups") || !next.subgroups) next.subgroups = fresh.subgroups;
+  if (explicit("intendedUse") || next.intendedUse === undefined) next.intendedUse = fresh.intendedUse;
   if (next.predictEndpoint && explicit("predictModel")) next.predictEndpoint.model = fresh.predictEndpoint?.model ?? null;
   if (next.predictEndpoint && explicit("predictConcurrency")) next.predictEndpoint.concurrency = fresh.predictEndpoint?.concurrency ?? next.predictEndpoint.concurrency;
   return next;

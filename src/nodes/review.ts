@@ -17,6 +17,7 @@ import { describeActions } from "../feedback/describe.js";
 import { answeredBy, feedbackValues, promptLimits } from "../llm/index.js";
 import { logEntry } from "../log.js";
 import { applyPlanEdits } from "../planning/plan-edits.js";
+import { withApprover } from "../report/approver.js";
 import { balanceSummary, configSummary, planSummary, prepSummary } from "../report/summaries.js";
 import type { ReviewPayload } from "../schemas.js";
 import { getConfig, getDecider } from "../runtime.js";
@@ -85,9 +86,11 @@ function reviewNode(spec: ReviewSpec) {
     const origin = originOf(resume);
     const by = origin.kind === "person" ? "" : ` (${origin.by})`;
     const started = Date.now();
+    // Every answer is signed with the run's --approver (default git user.name, else the OS user).
+    const approver = state.options?.approver ?? null;
     const rejected = (error: string, calls: LogEntry[] = []): Update => ({
       lastReview: { step: spec.step, answer, actions: [], error },
-      log: [...calls, logEntry(spec.step, `answer not accepted: ${error}`, started, { by: "user" })],
+      log: [...calls, logEntry(spec.step, withApprover(`answer not accepted: ${error}`, approver), started, { by: "user" })],
     });
     const accept = (actions: FeedbackAction[], decision: string): Update => {
       const passed = spec.movesOn(actions, state) ? blockers : [];
@@ -105,8 +108,8 @@ function reviewNode(spec: ReviewSpec) {
         ...edits,
         lastReview: { step: spec.step, answer, actions, error: null },
         log: [
-          logEntry(spec.step, `${decision}${by}`, started, { by: "user" }),
-          ...accepted.map((b) => logEntry(spec.step, `failed checks accepted by ${describeOrigin(origin)}: ${b.message}`, started, { by: "user" })),
+          logEntry(spec.step, withApprover(`${decision}${by}`, approver), started, { by: "user" }),
+          ...accepted.map((b) => logEntry(spec.step, withApprover(`failed checks accepted by ${describeOrigin(origin)}: ${b.message}`, approver), started, { by: "user" })),
         ],
       };
     };
