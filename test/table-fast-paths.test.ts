@@ -3,6 +3,8 @@
  * parseDecimal against Number(), sortNumbers against Float64Array.prototype.sort, and the
  * column builder's mode switches, missing tokens and decimal commas on small files.
  */
+import { toRawRow } from "../src/table/csv.js";
+import { sampleRowsText } from "../src/llm/profile-text.js";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -136,5 +138,15 @@ describe("column builder", () => {
     // Reference: rows whose text was seen before (every cell here is written one way only).
     expect(countDuplicateRows(t)).toBe(lines.length - new Set(lines).size);
     expect(countDuplicateRows(t)).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe("toRawRow", () => {
+  it("keeps a column named __proto__ as an own cell, which the LLM's sample-row text shows", () => {
+    const row = toRawRow(["age", "__proto__"], ["41", "yes"]);
+    expect(Object.getPrototypeOf(row)).toBe(Object.prototype);
+    expect(Object.keys(row)).toEqual(["age", "__proto__"]);
+    expect(Object.getOwnPropertyDescriptor(row, "__proto__")?.value).toBe("yes");
+    expect(sampleRowsText([row], { maxRows: 5, maxChars: 1000 })).toBe("age,__proto__\n41,yes");
   });
 });

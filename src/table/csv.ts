@@ -30,7 +30,12 @@ function toCells(width: number, record: string[], missing: ReadonlySet<string>, 
 /** Cells under `header` as a row object. */
 export function toRawRow(header: readonly string[], cells: readonly (string | null)[]): RawRow {
   const row: RawRow = {};
-  for (let c = 0; c < header.length; c++) row[header[c] ?? String(c)] = cells[c] ?? null;
+  for (let c = 0; c < header.length; c++) {
+    const key = header[c] ?? String(c);
+    // A column named __proto__ must be an own cell, not a write to the object's prototype.
+    if (key === "__proto__") Object.defineProperty(row, key, { value: cells[c] ?? null, enumerable: true, writable: true, configurable: true });
+    else row[key] = cells[c] ?? null;
+  }
   return row;
 }
 
