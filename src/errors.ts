@@ -1,4 +1,5 @@
 /** Errors a user can act on: a code, a one-line message, and what to do about it. */
+import { printableLines } from "./sandbox/printable.js";
 import { accessSync, constants, existsSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import { z } from "zod";
@@ -177,13 +178,18 @@ export function sqliteError(error: unknown, path?: string): TabtuneError | null 
 
 /** One line for the terminal: message, then what to do. */
 export function formatError(error: unknown): string {
+  // Messages can carry text from files, models and generated code: nothing in them may act on a terminal.
+  return printableLines(formatUnsafe(error));
+}
+
+function formatUnsafe(error: unknown): string {
   if (error instanceof TabtuneError) {
     return error.suggestion ? `error: ${error.message} — ${error.suggestion}` : `error: ${error.message}`;
   }
   const known = fsError(error) ?? sqliteError(error);
-  if (known) return formatError(known);
+  if (known) return formatUnsafe(known);
   if (error instanceof z.ZodError) return `error: ${zodIssuesLine(error)}`;
-  if (error instanceof Error && error.cause !== undefined && (fsError(error.cause) ?? sqliteError(error.cause))) return formatError(error.cause);
+  if (error instanceof Error && error.cause !== undefined && (fsError(error.cause) ?? sqliteError(error.cause))) return formatUnsafe(error.cause);
   if (error instanceof Error) return `error: ${error.message}`;
   return `error: ${String(error)}`;
 }

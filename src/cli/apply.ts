@@ -15,6 +15,7 @@ import { cleanCsv, openPrepCode } from "../nodes/execute.js";
 import { reapplyImputation, type Reapplied } from "../stats/imputation/reapply.js";
 import { verifyRecords } from "../nodes/verify.js";
 import { requireColumns } from "../table/alignment.js";
+import { oneLineErrors } from "./options.js";
 import { readCsvHeader } from "../table/csv.js";
 
 export interface ApplyArgs {
@@ -116,7 +117,7 @@ export function buildApplyProgram(): Command {
     .requiredOption("--csv <path>", "the new data, with the training file's columns and the target")
     .requiredOption("--out <path>", "where to write the records (a JSON array); the cleaned rows go next to it as <name>.cleaned.jsonl")
     .option("--policies <path>", "<run>/imputation/policies.json: fill missing values with that run's fitted imputers before rendering")
-    .showHelpAfterError("(run tabtune apply --help for every flag)");
+    .configureOutput(oneLineErrors("tabtune apply --help"));
 }
 
 /** Help text the main command shows for the subcommand. */

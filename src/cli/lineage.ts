@@ -6,6 +6,7 @@
 import { existsSync } from "node:fs";
 import { Command } from "commander";
 import { TabtuneError } from "../errors.js";
+import { oneLineErrors } from "./options.js";
 import { readLineages, verifyLineages, type RunLineage } from "../report/lineage.js";
 
 /** Help text the main command shows for the subcommand. */
@@ -31,7 +32,7 @@ export async function lineageMain(argv: string[]): Promise<number> {
     .description("Print the artifacts of every run in an output folder with their SHA-256 and inputs.")
     .argument("<dir>", "the --output folder of tabtune runs, or one run's run_<id> folder")
     .option("--verify", "re-hash every file; exit 1 naming any that changed or is missing", false)
-    .showHelpAfterError("(run tabtune lineage --help)");
+    .configureOutput(oneLineErrors("tabtune lineage --help"));
   program.parse(argv, { from: "user" });
   const [output] = program.args;
   const { verify } = program.opts<{ verify: boolean }>();

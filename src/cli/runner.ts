@@ -9,7 +9,7 @@ import Database from "better-sqlite3";
 import { Command } from "@langchain/langgraph";
 import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
 import { sha256File, writeFileAtomic } from "../artifacts.js";
-import { TabtuneError } from "../errors.js";
+import { sqliteError, TabtuneError } from "../errors.js";
 import { compileGraph } from "../graph.js";
 import { logEntry } from "../log.js";
 import { getConfig } from "../runtime.js";
@@ -72,7 +72,11 @@ function afterAnswer(answer: Answer | { kind: "stop" }, runId: string, payload: 
 
 export function openCheckpointer(output: string): SqliteSaver {
   mkdirSync(output, { recursive: true });
-  return SqliteSaver.fromConnString(paths.checkpoints(output));
+  try {
+    return SqliteSaver.fromConnString(paths.checkpoints(output));
+  } catch (error) {
+    throw sqliteError(error, paths.checkpoints(output)) ?? error;
+  }
 }
 
 /** The run whose checkpoint is newest in this output folder, or null. */

@@ -16,6 +16,7 @@ import { logEntry, stage } from "../log.js";
 import { paths } from "../paths.js";
 import { getConfig, getDecider } from "../runtime.js";
 import { PrepSandbox } from "../sandbox/sandbox.js";
+import { requireTestCsvColumns } from "../table/alignment.js";
 import type { LogEntry, State, Update } from "../state.js";
 import { modelCallLog, requireOptions, requirePlan, requireProfile, requireRunDir } from "./common.js";
 
@@ -39,6 +40,8 @@ export async function codegen(state: State): Promise<Update> {
   const options = requireOptions(state);
   const plan = requirePlan(state);
   const profile = requireProfile(state);
+  // The approved plan's kept features must all be in the test CSV before any code or data is written.
+  if (options.testCsv) await requireTestCsvColumns(options.testCsv, plan, profile.columns.map((c) => c.name));
   const attempt = state.codeTries + 1;
   const prepRounds = attempt === 1 ? state.prepRounds + 1 : state.prepRounds;
   // Feedback belongs to this round only: plan and review_prep reset codeTries to 0.

@@ -8,6 +8,7 @@ import * as vega from "vega";
 import * as vl from "vega-lite";
 import { parseTrainerLine } from "../finetune/train-log.js";
 import type { ClassificationMetrics, RegressionMetrics } from "../stats/metrics.js";
+import { fromSpreadsheetSafe } from "../table/csv-out.js";
 import type { RocPoint } from "./roc.js";
 import type { SnapshotRow } from "./snapshot.js";
 
@@ -16,9 +17,9 @@ export interface Plot {
   svg: string;
 }
 
-const WIDTH = 420;
+export const WIDTH = 420;
 
-async function render(title: string, spec: vl.TopLevelSpec): Promise<Plot> {
+export async function render(title: string, spec: vl.TopLevelSpec): Promise<Plot> {
   const compiled = vl.compile({ ...spec, config: { font: "sans-serif", ...(spec.config ?? {}) } } as vl.TopLevelSpec).spec;
   const svg = await new vega.View(vega.parse(compiled), { renderer: "none" }).toSVG();
   return { title, svg };
@@ -66,7 +67,7 @@ export function classPlot(before: Record<string, number>, after: Record<string, 
 export function rankingPlot(csvPath: string): Promise<Plot> | null {
   if (!existsSync(csvPath)) return null;
   const parsed = Papa.parse<Record<string, string>>(readFileSync(csvPath, "utf8"), { header: true, skipEmptyLines: true });
-  const values = parsed.data.map((r) => ({ column: r.column ?? "", averageRank: Number(r.average_rank), kept: r.kept === "true" ? "kept" : "dropped" }));
+  const values = parsed.data.map((r) => ({ column: fromSpreadsheetSafe(r.column ?? ""), averageRank: Number(r.average_rank), kept: r.kept === "true" ? "kept" : "dropped" }));
   if (values.length === 0) return null;
   return render("Feature ranking (average rank over the scorers; lower is better)", {
     data: { values },

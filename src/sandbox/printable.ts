@@ -31,3 +31,8 @@ function escapeChar(char: string): string {
 export function printable(text: string): string {
   return text.replace(UNSAFE, escapeChar);
 }
+
+/** `text` with its line breaks kept and every other unsafe character escaped, line by line (see printable). */
+export function printableLines(text: string): string {
+  return text.split("\n").map(printable).join("\n");
+}
