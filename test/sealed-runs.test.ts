@@ -150,7 +150,28 @@ describe("one writer per run", () => {
   });
 });
 
+/** util-linux `script` gives the CLI a real terminal, as a person at a prompt has. */
+const SCRIPT = ["/usr/bin/script", "/bin/script"].find((p) => existsSync(p));
+
 describe("Ctrl-C", () => {
+  it.skipIf(!SCRIPT)("at a review prompt in a terminal stops without a library error, prints the resume command and exits 130", async () => {
+    const output = join(tempDir(), "prompt");
+    const command = [process.execPath, "--no-node-snapshot", CLI, "--csv", PENGUINS, "--output", output].map((a) => `'${a}'`).join(" ");
+    const child = spawn(SCRIPT ?? "script", ["-qfec", command, "/dev/null"], { cwd: ROOT, env: { ...process.env, NO_COLOR: "1", npm_lifecycle_event: "" }, stdio: ["pipe", "pipe", "pipe"] });
+    let seen = "";
+    child.stdout.on("data", (c: Buffer) => {
+      seen += c.toString();
+      if (/review_plan — approve/.test(seen) && !child.stdin.writableEnded) child.stdin.end("\x03"); // Ctrl-C typed at the prompt
+    });
+    const code = await new Promise<number | null>((r) => child.on("exit", (c) => r(c)));
+    const run = runDirs(output)[0] ?? "";
+    expect(seen).toContain(`Stopped (Ctrl-C) after the last finished step of run ${run}. Resume with:`);
+    expect(seen).toContain(`--resume ${run}`);
+    expect(seen).not.toMatch(/ExitPromptError|User force closed|error:/);
+    expect(code).toBe(130);
+    expect(existsSync(join(output, run, ".lock"))).toBe(false);
+  });
+
   it("stops at the next step boundary, prints the resume command and exits 130; the command finishes the run", async () => {
     const output = join(tempDir(), "sigint");
     const base = ["--csv", PENGUINS, "--output", output];
