@@ -151,6 +151,18 @@ export const ConfigSchema = z.object({
     bedrockRegion: z.string().min(1).nullable(),
     bedrockEndpoint: z.url("bedrockEndpoint must be a URL such as https://bedrock-runtime.us-east-1.amazonaws.com").nullable(),
   }),
+  report: z.object({
+    /** Subgroups with fewer test rows than this are flagged small. */
+    subgroupMinRows: positiveInt,
+    /** PSI above which a feature's train/test drift is flagged. */
+    driftPsiThreshold: z.number().positive("report.driftPsiThreshold must be above 0"),
+    /** Training-quantile bins per numeric feature for the PSI. */
+    driftBins: positiveInt.min(2, "report.driftBins needs at least 2 bins"),
+    /** Equal-width bins of the calibration plot. */
+    calibrationBins: positiveInt.min(2, "report.calibrationBins needs at least 2 bins"),
+    /** Thresholds of the binary threshold table, each in [0, 1]. */
+    thresholds: z.array(z.number().min(0).max(1, "report.thresholds must be probabilities in [0, 1]")).min(1, "name at least one threshold"),
+  }),
   checkpoints: z.object({
     /** When LangGraph writes a step's checkpoint: "sync" (before the next step), "async" (while it runs), "exit" (only at the end). */
     durability: z.enum(["sync", "async", "exit"], { message: 'checkpoints.durability must be "sync", "async" or "exit"' }),

@@ -5,10 +5,12 @@
  * whose true label is outside the mapping stops the step with the rows named.
  */
 import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { artifactRef, readJsonLines, writeFileAtomic } from "../artifacts.js";
 import { TabtuneError } from "../errors.js";
 import { detail, logEntry, stage } from "../log.js";
 import { paths } from "../paths.js";
+import { assess } from "../report/assess.js";
 import { writeReport } from "../report/report.js";
 import { rocPoints, type RocPoint } from "../report/roc.js";
 import { getConfig } from "../runtime.js";
@@ -110,11 +112,16 @@ export async function evaluate(state: State): Promise<Update> {
   const extra: Record<string, unknown> = {};
   /** The baseline's ROC curve (binary only), for the report's plot. */
   let roc: RocPoint[] | null = null;
+  /** Truth and the baseline's prediction per test row (label text or number), for the assessment. */
+  let truthOut: string[] | number[] = [];
+  let predictedOut: string[] | number[] = [];
 
   if (plan.task === "regression") {
     const truth = test.map((r) => Number(r[plan.target]));
     const predicted = baseline.predictions.map(Number);
     baselineMetrics = { ...regressionMetrics(truth, predicted), ci: { level, ...regressionIntervals(truth, predicted, boot) } };
+    truthOut = truth;
+    predictedOut = predicted;
     if (hasPredictions) {
       const generated = (await readGenerations(predictionsPath, truth.length)).map((g) => firstNumber(g.predict));
       const unparsed = generated.filter((g) => !Number.isFinite(g)).length;
@@ -130,6 +137,8 @@ export async function evaluate(state: State): Promise<Update> {
     const labelTexts = rawLabels.map(labelText);
     const truth = test.map((r) => labelText(String(r[plan.target])));
     const predicted = (baseline.predictions as string[]).map(labelText);
+    truthOut = truth;
+    predictedOut = predicted;
     const auc = baseline.positiveScores && rawLabels.length === 2 && rawLabels[1] !== undefined
       ? rocAuc(test.map((r) => String(r[plan.target]) === rawLabels[1]), baseline.positiveScores)
       : null;
@@ -154,6 +163,26 @@ export async function evaluate(state: State): Promise<Update> {
     }
   }
 
+  const assessment = assess({
+    task: plan.task,
+    features,
+    labelTexts: rawLabels.map((raw) => plan.labels[raw] ?? raw),
+    baseline,
+    test,
+    truth: truthOut,
+    predicted: predictedOut,
+    splitTrain: state.splitResult ? await readRows(state.splitResult.train.path) : [],
+    splitTest: state.splitResult ? await readRows(state.splitResult.test.path) : [],
+    subgroups: options.subgroups ?? [],
+    boot,
+    settings: config.report,
+  });
+  // One line per test row: what the baseline said, so its Brier score and subgroup numbers can be rebuilt.
+  const baselinePredictionsPath = join(dirname(paths.results(runDir)), "baseline_predictions.jsonl");
+  writeFileAtomic(
+    baselinePredictionsPath,
+    truthOut.map((t, i) => JSON.stringify({ row: i + 1, truth: t, predicted: predictedOut[i] ?? null, ...(baseline.positiveScores ? { score: baseline.positiveScores[i] ?? null } : {}) })).join("\n") + "\n",
+  );
   const results = {
     task: plan.task,
     target: plan.target,
@@ -164,6 +193,7 @@ export async function evaluate(state: State): Promise<Update> {
     bootstrapResamples: boot.resamples,
     baseline: { model, ...baselineMetrics, ...(roc ? { roc } : {}) },
     llm: llmMetrics ? { source: llmSource, predictions: predictionsPath, ...llmMetrics, ...extra } : null,
+    assessment,
     llmStatus: llmMetrics ? `scored ${predictionsPath}` : "no LLM predictions in this run (run with --finetune where llamafactory-cli and a GPU exist, or --predict-endpoint URL)",
   };
   const resultsPath = paths.results(runDir);
@@ -176,9 +206,9 @@ export async function evaluate(state: State): Promise<Update> {
   }
   const entry = logEntry("evaluate", llmMetrics ? `baseline and LLM (${llmSource}) scored on the test split` : "baseline scored on the test split", started, {
     numbers,
-    artifacts: [resultsPath],
+    artifacts: [resultsPath, baselinePredictionsPath],
   });
-  await writeReport({ ...state, evaluation, log: [...state.log, entry] });
+  await writeReport({ ...state, evaluation, log: [...state.log, entry] }, assessment);
   stage("evaluate", `results in ${resultsPath}`);
   return { evaluation, log: [entry] };
 }

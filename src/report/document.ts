@@ -51,7 +51,11 @@ h1{font-size:1.6em}h2{font-size:1.25em;border-bottom:1px solid #ddd;padding-bott
 table{border-collapse:collapse;margin:.5em 0;font-size:.9em}th,td{border:1px solid #ddd;padding:.25em .6em;text-align:left;vertical-align:top}
 th{background:#f5f5f5}pre{background:#f7f7f7;padding:.8em;overflow-x:auto;font-size:.85em}
 figure{display:inline-block;margin:.5em 1.5em .5em 0;vertical-align:top}figcaption{font-weight:600;margin-bottom:.3em}
-.note{color:#666;font-style:italic}nav a{margin-right:.8em}`;
+.note{color:#666;font-style:italic}nav a{margin-right:.8em}
+@media print{@page{size:A4;margin:15mm}body{max-width:none;margin:0;font-size:10pt;color:#000}nav{display:none}
+h2{break-after:avoid;page-break-after:avoid}table,figure,pre{break-inside:avoid;page-break-inside:avoid}
+pre{white-space:pre-wrap;background:none;border:1px solid #ccc}a{color:#000;text-decoration:none}
+th{background:#eee;-webkit-print-color-adjust:exact;print-color-adjust:exact}svg{max-width:100%;height:auto}}`;
 
 export function renderHtml(title: string, sections: Section[], reportDir: string): string {
   const body: string[] = [`<h1>${escapeHtml(title)}</h1>`];

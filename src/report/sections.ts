@@ -11,6 +11,8 @@ import type { Block, Section } from "./document.js";
 import type { RunLineage } from "./lineage.js";
 import type { Plot } from "./plots.js";
 import type { RocPoint } from "./roc.js";
+import { splitApprover } from "./approver.js";
+import { perClassBlock } from "./assessment-sections.js";
 import { metricsTable } from "./metrics-table.js";
 import { describeSnapshot, type SnapshotRow } from "./snapshot.js";
 import { configSummary, planSummary } from "./summaries.js";
@@ -144,7 +146,11 @@ export function buildSections(state: State, snapshot: { rows: SnapshotRow[]; fin
   const reviews = state.log.filter((l) => l.by === "user" || l.step.startsWith("review_"));
   sections.push({
     title: "Review decisions",
-    blocks: [reviews.length === 0 ? { note: "no review answers" } : { table: { head: ["at", "review", "by", "answer and decision"], rows: reviews.map((l) => [l.at, l.step, l.by, l.decision]) } }],
+    blocks: [
+      reviews.length === 0
+        ? { note: "no review answers" }
+        : { table: { head: ["at", "review", "by", "approver", "answer and decision"], rows: reviews.map((l) => [l.at, l.step, l.by, splitApprover(l.decision).approver ?? "—", splitApprover(l.decision).decision]) } },
+    ],
   });
   const s = state.splitResult;
   if (s) {
@@ -214,6 +220,7 @@ export function buildSections(state: State, snapshot: { rows: SnapshotRow[]; fin
     blocks: e
       ? [
           { pre: metricsTable(e.baseline, e.llm) },
+          ...[perClassBlock(e.baseline, e.llm)].filter((b): b is Block => b !== null),
           { p: e.llm ? `LLM predictions from ${e.llmSource ?? "?"}.` : "No LLM predictions in this run: only the baseline is scored." },
           { link: { label: "results.json", path: resolve(e.results.path) } },
           ...(plots.metrics ? [{ plot: plots.metrics }] : []),

@@ -1,4 +1,5 @@
 /** The text each review shows: compact, aligned, readable in ten seconds. */
+import { differenceLines, planDifferences } from "./plan-applied.js";
 import type { Plan } from "../schemas.js";
 import type { State } from "../state.js";
 import { imputationLine } from "../stats/imputation/report.js";
@@ -85,7 +86,9 @@ export function balanceSummary(state: State): string {
   const b = state.balanceResult;
   if (!b) return "not balanced";
   const script = b.script ? [row("script", `${b.script.path} (written by ${b.writer ?? "heuristic"})`)] : [];
-  return [row("strategy", b.strategy), row("before", counts(b.before)), row("after", counts(b.after)), ...script, row("test set", "untouched"), ...imputationRows(state)].join("\n");
+  const diffs = differenceLines(planDifferences(state));
+  const applied = diffs.map((d, i) => (i === 0 ? row("plan→applied", d) : `${"".padEnd(15)}${d}`));
+  return [row("strategy", b.strategy), row("before", counts(b.before)), row("after", counts(b.after)), ...script, row("test set", "untouched"), ...imputationRows(state), ...applied].join("\n");
 }
 
 /** Estimated record lengths against cutoff_len, and the multi-GPU setup when there is one. */

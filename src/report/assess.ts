@@ -1,0 +1,110 @@
+/**
+ * What a model-risk reviewer asks of the baseline, computed once in evaluate and stored in
+ * results.json under "assessment": feature importance, calibration (Brier score and
+ * reliability bins), the precision-recall curve and a threshold table for binary tasks,
+ * performance by subgroup (--subgroups), and train/test drift per feature. Every number
+ * comes from the pure functions in src/stats/; this file only feeds them the run's rows.
+ */
+import type { BaselineResult } from "../stats/baseline.js";
+import { averagePrecision, brierScore, calibrationBins, precisionRecallPoints, thresholdTable, type CalibrationBin, type PrPoint, type ThresholdRow } from "../stats/calibration.js";
+import { categoricalDrift, numericDrift, type DriftResult } from "../stats/drift.js";
+import { classificationSubgroups, groupLabels, regressionSubgroups, type SubgroupRow } from "../stats/subgroups.js";
+
+type Row = Record<string, string | number | boolean | null>;
+
+export interface ReportSettings {
+  subgroupMinRows: number;
+  driftPsiThreshold: number;
+  driftBins: number;
+  calibrationBins: number;
+  thresholds: number[];
+}
+
+export interface SubgroupReport {
+  column: string;
+  /** Null when the column is not in the test rows (the plan dropped it). */
+  rows: SubgroupRow[] | null;
+  note: string | null;
+}
+
+export interface DriftRow extends DriftResult {
+  feature: string;
+  flagged: boolean;
+}
+
+export interface Assessment {
+  /** The forest's mean decrease in impurity per feature, summing to 1, highest first. */
+  featureImportance: { name: string; importance: number }[] | null;
+  /** Binary only: the positive class is the second label of the mapping. */
+  calibration: { positiveLabel: string; brier: number; bins: CalibrationBin[] } | null;
+  precisionRecall: { positiveLabel: string; averagePrecision: number; prevalence: number; points: PrPoint[] } | null;
+  thresholds: ThresholdRow[] | null;
+  subgroups: SubgroupReport[];
+  subgroupMinRows: number;
+  /** Test rows against training rows (both as split wrote them, before imputation). */
+  drift: DriftRow[];
+  driftPsiThreshold: number;
+}
+
+export interface AssessInput {
+  task: "binary" | "multiclass" | "regression";
+  features: { name: string; kind: "numeric" | "categorical" }[];
+  /** Label texts in mapping order (classification); the positive class of a binary task is the second. */
+  labelTexts: string[];
+  baseline: BaselineResult;
+  /** The test rows the baseline scored, in order, and their truth and prediction (label text or number). */
+  test: Row[];
+  truth: string[] | number[];
+  predicted: string[] | number[];
+  /** Training and test rows as split wrote them (before imputation and balancing), for drift. */
+  splitTrain: Row[];
+  splitTest: Row[];
+  subgroups: string[];
+  boot: { resamples: number; seed: number; level: number };
+  settings: ReportSettings;
+}
+
+export function assess(input: AssessInput): Assessment {
+  const { settings } = input;
+  let calibration: Assessment["calibration"] = null;
+  let precisionRecall: Assessment["precisionRecall"] = null;
+  let thresholds: Assessment["thresholds"] = null;
+  const scores = input.baseline.positiveScores;
+  const positiveLabel = input.labelTexts[1];
+  if (input.task === "binary" && scores && positiveLabel !== undefined && scores.length > 0) {
+    const positive = (input.truth as string[]).map((t) => t === positiveLabel);
+    calibration = { positiveLabel, brier: brierScore(positive, scores), bins: calibrationBins(positive, scores, settings.calibrationBins) };
+    const points = precisionRecallPoints(positive, scores);
+    if (points.length > 0) precisionRecall = { positiveLabel, averagePrecision: averagePrecision(positive, scores), prevalence: positive.filter(Boolean).length / positive.length, points };
+    thresholds = thresholdTable(positive, scores, settings.thresholds);
+  }
+  const subgroups = input.subgroups.map((column): SubgroupReport => {
+    if (input.test.length === 0 || !(column in (input.test[0] ?? {})))
+      return { column, rows: null, note: `${column} is not in the test rows (only the plan's features and target are): keep it as a feature to report by it` };
+    const groups = groupLabels(input.test.map((r) => r[column]));
+    const rows =
+      input.task === "regression"
+        ? regressionSubgroups(groups, input.truth as number[], input.predicted as number[], input.boot, settings.subgroupMinRows)
+        : classificationSubgroups(groups, input.truth as string[], input.predicted as string[], input.labelTexts, input.boot, settings.subgroupMinRows);
+    return { column, rows, note: null };
+  });
+  const drift: DriftRow[] =
+    input.splitTrain.length === 0 || input.splitTest.length === 0
+      ? []
+      : input.features.map((f) => {
+          const a = input.splitTrain.map((r) => r[f.name]);
+          const b = input.splitTest.map((r) => r[f.name]);
+          const d = f.kind === "numeric" ? numericDrift(a, b, settings.driftBins) : categoricalDrift(a, b);
+          return { feature: f.name, ...d, flagged: d.psi > settings.driftPsiThreshold };
+        });
+  return {
+    featureImportance: input.baseline.featureImportance,
+    calibration,
+    precisionRecall,
+    thresholds,
+    subgroups,
+    subgroupMinRows: settings.subgroupMinRows,
+    drift,
+    driftPsiThreshold: settings.driftPsiThreshold,
+  };
+}

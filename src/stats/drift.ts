@@ -1,0 +1,138 @@
+/**
+ * Train/test drift per feature: the population stability index (PSI) of the test rows
+ * against the training rows, on bins learned from the training rows, and the two-sample
+ * Kolmogorov–Smirnov statistic for numbers. Pure functions.
+ *
+ * PSI = Σ (aᵢ − eᵢ) · ln(aᵢ / eᵢ) over bins, e = training share, a = test share; a share
+ * below `PSI_FLOOR` is raised to it so an empty bin gives a large, finite value. Missing
+ * values (null, NaN, "") are a bin of their own in both kinds.
+ */
+import { quantileSorted } from "./metrics.js";
+
+/** The smallest share a bin counts with (empty bins would make ln(a / e) infinite). */
+export const PSI_FLOOR = 1e-4;
+
+export type DriftValue = string | number | boolean | null | undefined;
+
+const isMissing = (v: DriftValue) => v === null || v === undefined || v === "" || (typeof v === "number" && Number.isNaN(v));
+
+/** PSI of two share vectors of the same bins. @example psiFromShares([0.5, 0.5], [0.5, 0.5]) // 0 */
+export function psiFromShares(expected: number[], actual: number[]): number {
+  let sum = 0;
+  expected.forEach((e0, i) => {
+    const e = Math.max(e0, PSI_FLOOR);
+    const a = Math.max(actual[i] ?? 0, PSI_FLOOR);
+    sum += (a - e) * Math.log(a / e);
+  });
+  return sum;
+}
+
+/**
+ * Inner bin edges at the training quantiles k / bins (numpy's linear method), duplicates
+ * removed. A value v falls in bin #{edges < v} (np.searchsorted(edges, v, "left")).
+ * @example numericEdges([1, 2, 3, 4], 2) // [2.5]
+ */
+export function numericEdges(train: number[], bins: number): number[] {
+  const sorted = Float64Array.from(train.filter(Number.isFinite)).sort();
+  if (sorted.length === 0) return [];
+  const edges: number[] = [];
+  for (let k = 1; k < bins; k++) {
+    const q = quantileSorted(sorted, k / bins);
+    if (edges.length === 0 || q > edges[edges.length - 1]!) edges.push(q);
+  }
+  return edges;
+}
+
+const binOf = (edges: number[], v: number) => {
+  let lo = 0;
+  let hi = edges.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (edges[mid]! < v) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+};
+
+export interface DriftResult {
+  kind: "numeric" | "categorical";
+  psi: number;
+  /** Numbers only: the KS statistic (max distance of the empirical CDFs, missing left out); null otherwise. */
+  ks: number | null;
+  /** Bin labels and the share of training and test rows in each (the last bin "missing" when any). */
+  bins: { bin: string; train: number; test: number }[];
+}
+
+/**
+ * PSI of a numeric column on `bins` training-quantile bins (plus a missing bin when either
+ * side has missing values), and the KS statistic.
+ * @throws RangeError when either side has no rows.
+ */
+export function numericDrift(train: DriftValue[], test: DriftValue[], bins = 10): DriftResult {
+  if (train.length === 0 || test.length === 0) throw new RangeError("numericDrift: both sides need rows");
+  const num = (v: DriftValue) => (isMissing(v) ? Number.NaN : Number(v));
+  const a = train.map(num);
+  const b = test.map(num);
+  const edges = numericEdges(a, bins);
+  const k = edges.length + 1;
+  const count = (values: number[]) => {
+    const c = new Array<number>(k + 1).fill(0);
+    for (const v of values) c[Number.isNaN(v) ? k : binOf(edges, v)]! += 1;
+    return c.map((x) => x / values.length);
+  };
+  const e = count(a);
+  const t = count(b);
+  const labels = Array.from({ length: k }, (_, i) => (i === 0 ? `≤ ${fmt(edges[0] ?? Number.POSITIVE_INFINITY)}` : i === k - 1 ? `> ${fmt(edges[k - 2]!)}` : `(${fmt(edges[i - 1]!)}, ${fmt(edges[i]!)}]`));
+  if (k === 1) labels[0] = "all values";
+  const hasMissing = (e[k] as number) > 0 || (t[k] as number) > 0;
+  const useBins = hasMissing ? k + 1 : k;
+  const outBins = Array.from({ length: useBins }, (_, i) => ({ bin: i === k ? "missing" : (labels[i] as string), train: e[i] as number, test: t[i] as number }));
+  return { kind: "numeric", psi: psiFromShares(e.slice(0, useBins), t.slice(0, useBins)), ks: ksStatistic(a.filter((v) => !Number.isNaN(v)), b.filter((v) => !Number.isNaN(v))), bins: outBins };
+}
+
+/**
+ * PSI of a categorical column over the union of the values seen on both sides (a value
+ * only in the test rows gets the floor share in training), missing as "missing".
+ * @throws RangeError when either side has no rows.
+ * @example categoricalDrift(["a", "b"], ["a", "b"]).psi // 0
+ */
+export function categoricalDrift(train: DriftValue[], test: DriftValue[]): DriftResult {
+  if (train.length === 0 || test.length === 0) throw new RangeError("categoricalDrift: both sides need rows");
+  const key = (v: DriftValue) => (isMissing(v) ? "missing" : String(v));
+  const tally = (values: DriftValue[]) => {
+    const m = new Map<string, number>();
+    for (const v of values) m.set(key(v), (m.get(key(v)) ?? 0) + 1);
+    return m;
+  };
+  const e = tally(train);
+  const t = tally(test);
+  const levels = [...new Set([...e.keys(), ...t.keys()])].sort((x, y) => (x === "missing" ? 1 : y === "missing" ? -1 : x < y ? -1 : x > y ? 1 : 0));
+  const es = levels.map((l) => (e.get(l) ?? 0) / train.length);
+  const ts = levels.map((l) => (t.get(l) ?? 0) / test.length);
+  return { kind: "categorical", psi: psiFromShares(es, ts), ks: null, bins: levels.map((bin, i) => ({ bin, train: es[i] as number, test: ts[i] as number })) };
+}
+
+/**
+ * Two-sample Kolmogorov–Smirnov statistic: the largest distance between the empirical
+ * CDFs (scipy.stats.ks_2samp's statistic). NaN when either side is empty.
+ * @example ksStatistic([1, 2, 3], [1, 2, 3]) // 0
+ */
+export function ksStatistic(a: number[], b: number[]): number {
+  if (a.length === 0 || b.length === 0) return Number.NaN;
+  const x = Float64Array.from(a).sort();
+  const y = Float64Array.from(b).sort();
+  let i = 0;
+  let j = 0;
+  let d = 0;
+  while (i < x.length && j < y.length) {
+    const v = Math.min(x[i]!, y[j]!);
+    while (i < x.length && x[i]! <= v) i++;
+    while (j < y.length && y[j]! <= v) j++;
+    d = Math.max(d, Math.abs(i / x.length - j / y.length));
+  }
+  return d;
+}
+
+function fmt(x: number): string {
+  return Math.abs(x) >= 100 || Number.isInteger(x) ? x.toFixed(0) : x.toPrecision(3);
+}
