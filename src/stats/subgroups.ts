@@ -31,7 +31,7 @@ export function groupLabels(values: GroupValue[]): string[] {
   if (!allNumeric || new Set(numbers).size <= MAX_NUMERIC_GROUPS) return values.map((v) => (missing(v) ? "(missing)" : String(v)));
   const sorted = Float64Array.from(numbers).sort();
   const edges = [0.25, 0.5, 0.75].map((q) => quantileSorted(sorted, q));
-  const r = (x: number) => (Number.isInteger(x) ? String(x) : x.toPrecision(4));
+  const r = (x: number) => String(Number(x.toPrecision(4)));
   return values.map((v) => {
     if (missing(v)) return "(missing)";
     const x = Number(v);
