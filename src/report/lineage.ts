@@ -108,6 +108,8 @@ export async function buildLineage(state: State): Promise<RunLineage> {
   }
   const predictions = runDir && existsSync(paths.predictions(runDir, "test")) ? paths.predictions(runDir, "test") : null;
   fromRef(state.evaluation?.results, "evaluate", [bal?.trainRows.path, imp?.test.path, predictions]);
+  const results = state.evaluation?.results.path;
+  if (results) await fromDisk(join(dirname(results), "baseline_predictions.jsonl"), "evaluate", [bal?.trainRows.path, imp?.test.path], null, "the baseline's prediction and score per test row");
   return { format: "tabtune-lineage/1", runId: state.runId, runDir: runDir ? at(runDir) : null, writtenAt: new Date().toISOString(), artifacts };
 }
 
