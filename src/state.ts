@@ -251,6 +251,8 @@ export const StateAnnotation = Annotation.Root({
    * imputation and balancing), each detail starting with its file; null before it ran.
    */
   splitChecks: latest<VerifyCheck[] | null>(() => null),
+  /** The run this one was re-entered from (--start-from) and at which step; null for a run started from the CSV. */
+  parentRun: latest<{ runId: string; step: string } | null>(() => null),
   /** Append-only pipeline log. */
   log: Annotation<LogEntry[]>({ reducer: (old, next) => old.concat(next), default: () => [] }),
 });

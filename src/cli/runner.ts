@@ -207,6 +207,22 @@ export async function resumeRun(args: { output: string; runId: string | null; an
   });
 }
 
+/**
+ * The newest checkpoint of run `runId` just before `entry`. A run re-entered after that step
+ * (say at evaluate, asked now for predict) never passed it itself: its parent run did, so
+ * the search goes on up the runs it was re-entered from.
+ */
+async function stateBefore(graph: Graph, output: string, runId: string, entry: string): Promise<{ snapshot: Snapshot; runId: string; runDir: string }> {
+  for (let id: string | null = runId; id !== null; ) {
+    const { snapshot: latest, runDir } = await runState(graph, output, id);
+    for await (const snapshot of graph.getStateHistory({ configurable: { thread_id: id } })) {
+      if (snapshot.next.includes(entry)) return { snapshot, runId: id, runDir }; // newest first: the latest time it got there
+    }
+    id = (latest.values as State).parentRun?.runId ?? null;
+  }
+  throw new TabtuneError("step_not_reached", `run ${runId} never reached ${entry}`, { suggestion: `--resume it until it passes ${entry}, then use --start-from` });
+}
+
 /** The node whose edge leads into the re-entered step, so routing sends the fork there. */
 function predecessor(from: StartFrom, state: State): string {
   if (from === "review_prep") return state.execution?.ok ? "verify" : "execute";
@@ -229,20 +245,11 @@ export async function startFrom(args: {
   answers: AnswerSource;
   show: (p: ReviewPayloadWithError) => void;
 }): Promise<RunOutcome> {
-  const parentId = args.runId ? runIdFrom(args.runId) : latestRunId(args.output);
-  if (!parentId) throw new TabtuneError("nothing_to_restart", `no run in ${args.output} for --start-from`, { suggestion: "run the pipeline once without --start-from" });
+  const asked = args.runId ? runIdFrom(args.runId) : latestRunId(args.output);
+  if (!asked) throw new TabtuneError("nothing_to_restart", `no run in ${args.output} for --start-from`, { suggestion: "run the pipeline once without --start-from" });
   const graph = compileGraph(openCheckpointer(args.output));
-  const { runDir: parentDir } = await runState(graph, args.output, parentId);
   const entry = ENTRY[args.from];
-  let found: Snapshot | null = null;
-  for await (const snapshot of graph.getStateHistory({ configurable: { thread_id: parentId } })) {
-    if (snapshot.next.includes(entry)) {
-      found = snapshot;
-      break; // history is newest first: the latest time the run reached that step
-    }
-  }
-  if (!found)
-    throw new TabtuneError("step_not_reached", `run ${parentId} never reached ${entry}`, { suggestion: `--resume it until it passes ${entry}, then use --start-from` });
+  const { snapshot: found, runId: parentId, runDir: parentDir } = await stateBefore(graph, args.output, asked, entry);
   const parent = found.values as State;
   if (!parent.options) throw new TabtuneError("state_incomplete", `run ${parentId} has no stored options`);
   const runId = newRunId();
@@ -255,7 +262,7 @@ export async function startFrom(args: {
     const forkLog = logEntry(entry, `re-entered from run ${parentId} at ${entry} (--start-from ${args.from}); its artifacts were hash-checked and linked into this run`, started, { by: "user" });
     const config = { configurable: { thread_id: runId } };
     // A new thread whose first checkpoint is the parent's state, written as by the step before `entry`.
-    await graph.updateState(config, { ...moved, runId, runDir, options, log: [...moved.log, forkLog] }, predecessor(args.from, parent));
+    await graph.updateState(config, { ...moved, runId, runDir, options, parentRun: { runId: parentId, step: entry }, log: [...moved.log, forkLog] }, predecessor(args.from, parent));
     activeRunId = runId;
     return drive(graph, config, null, args.answers, args.show);
   });
