@@ -2,6 +2,7 @@
  * The report's sections, built from state, its pipeline log and the artifacts on disk:
  * every number shown is one a step logged or a file holds.
  */
+import { severityOf } from "../nodes/verify.js";
 import { resolve } from "node:path";
 import { existsSync, readFileSync } from "node:fs";
 import { z } from "zod";
@@ -138,7 +139,15 @@ export function buildSections(state: State, snapshot: { rows: SnapshotRow[]; fin
     title: "Verification",
     blocks: v
       ? [
-          { table: { head: ["check", "result", "detail"], rows: v.checks.map((c) => [c.name, c.ok ? "ok" : "FAILED", c.detail]) } },
+          {
+            table: {
+              head: ["records", "check", "severity", "result", "detail"],
+              rows: [
+                ...v.checks.map((c) => ["all_data.json (before split)", c.name, severityOf(c), c.ok ? "ok" : "FAILED", c.detail]),
+                ...(state.splitChecks ?? []).map((c) => ["train.json / test.json (shipped)", c.name, severityOf(c), c.ok ? "ok" : "FAILED", c.detail]),
+              ],
+            },
+          },
           ...(v.critique.length > 0 ? [{ list: v.critique.map((c) => `critique: ${c}`) }] : []),
         ]
       : [{ note: "not verified" }],

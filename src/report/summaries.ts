@@ -1,4 +1,5 @@
 /** The text each review shows: compact, aligned, readable in ten seconds. */
+import { severityOf } from "../nodes/verify.js";
 import { differenceLines, planDifferences } from "./plan-applied.js";
 import type { Plan } from "../schemas.js";
 import type { State } from "../state.js";
@@ -57,7 +58,7 @@ export function prepSummary(state: State): string {
   lines.push(row("dropped", plan.dropped.map((d) => d.column).join(", ") || "none"));
   if (state.verification) {
     if (plan.task !== "regression") lines.push(row("classes", counts(state.verification.classCounts)));
-    for (const check of state.verification.checks) lines.push(row(check.ok ? "ok" : "FAILED", `${check.name}: ${check.detail}`));
+    for (const check of state.verification.checks) lines.push(row(check.ok ? "ok" : severityOf(check) === "blocking" ? "FAILED (blocking)" : "FAILED", `${check.name}: ${check.detail}`));
     for (const note of state.verification.critique) lines.push(row("critique", note));
   }
   const overrides = Object.entries(state.imputeOverrides ?? {});
