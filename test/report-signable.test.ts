@@ -107,3 +107,14 @@ describe("tabtune --yes --approver --subgroups on the credit example", () => {
     expect(a.featureImportance.reduce((s, f) => s + f.importance, 0)).toBeCloseTo(1, 9);
   });
 });
+
+describe("--subgroups naming no column", () => {
+  it("is a one-line error with did-you-mean before anything is analysed", () => {
+    const output = join(tempDir(), "bad-subgroup");
+    const r = runCli(["--csv", join(ROOT, "test/fixtures/penguins.csv"), "--output", output, "--yes", "--subgroups", "island"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split("\n")).toEqual([
+      'error: --subgroups names "island" (did you mean "Island"?), not a column of ' + join(ROOT, "test/fixtures/penguins.csv") + " — name columns of the training CSV in --subgroups (names are case-sensitive)",
+    ]);
+  });
+});

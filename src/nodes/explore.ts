@@ -9,7 +9,7 @@ import { getConfig, getDecider } from "../runtime.js";
 import type { TableProfile, TargetChoice } from "../schemas.js";
 import type { LogEntry, State, Update } from "../state.js";
 import { columnValue, readTable, type Table } from "../table/columns.js";
-import { alignTestTable, requireColumns, type TestAlignment } from "../table/alignment.js";
+import { alignTestTable, describeMissing, missingColumns, requireColumns, type TestAlignment } from "../table/alignment.js";
 import { readTableSample, type CsvOptions } from "../table/csv.js";
 import { profileTable } from "../table/profile.js";
 import { findQualityIssues } from "../table/quality.js";
@@ -99,6 +99,12 @@ export async function explore(state: State, runConfig?: LangGraphRunnableConfig)
   const table = await readTable(options.csv, csvOptions);
   const sample = await readTableSample(options.csv, csvOptions, config.profile.sampleRows);
   const columnsProfile = profileTable(table, config.profile, sample);
+  // --subgroups names columns of this CSV; a typo is an error now, not an empty report section later.
+  const unknownSubgroups = missingColumns(columnsProfile.columns.map((c) => c.name), options.subgroups);
+  if (unknownSubgroups.length > 0)
+    throw new TabtuneError("subgroup_column_missing", `--subgroups names ${describeMissing(unknownSubgroups)}, not a column of ${options.csv}`, {
+      suggestion: "name columns of the training CSV in --subgroups (names are case-sensitive)",
+    });
   const { target, call } = await chooseTarget(columnsProfile, options.target, options, config);
   const calls: LogEntry[] = call ? modelCallLog("explore", call) : [];
   const findings = findQualityIssues(table, columnsProfile, target, config.quality, { seed: options.seed });
