@@ -5,28 +5,19 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Command } from "@langchain/langgraph";
-import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
 import { parse } from "yaml";
 import { beforeAll, describe, expect, it } from "vitest";
-import { optionsFromFlags, buildProgram, type CliFlags } from "../src/cli/options.js";
 import { compileGraph, graph } from "../src/graph.js";
 import { setQuiet } from "../src/log.js";
 import { paths } from "../src/paths.js";
 import { getConfig } from "../src/runtime.js";
 import type { State } from "../src/state.js";
-import { ROOT, tempDir } from "./helpers/cli.js";
+import { graphSetup } from "./helpers/graph.js";
+import { ROOT } from "./helpers/cli.js";
 
 beforeAll(() => setQuiet(true));
 
-function setup(csv: string, extra: string[] = []) {
-  const output = join(tempDir(), "out");
-  const program = buildProgram(getConfig());
-  program.parse(["node", "tabtune", "--csv", csv, "--output", output, ...extra]);
-  const options = optionsFromFlags(program.opts<CliFlags>(), getConfig());
-  const app = compileGraph(SqliteSaver.fromConnString(":memory:"));
-  const config = { configurable: { thread_id: "t1" }, recursionLimit: 200 };
-  return { app, config, options, output };
-}
+const setup = graphSetup;
 
 async function next(app: ReturnType<typeof compileGraph>, config: { configurable: { thread_id: string } }) {
   const snapshot = await app.getState(config);

@@ -7,20 +7,18 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
-import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
 import Papa from "papaparse";
 import { beforeAll, describe, expect, it } from "vitest";
-import { buildProgram, optionsFromFlags, type CliFlags } from "../src/cli/options.js";
 import { TabtuneError } from "../src/errors.js";
-import { compileGraph } from "../src/graph.js";
 import { setQuiet } from "../src/log.js";
 import { paths } from "../src/paths.js";
-import { getConfig } from "../src/runtime.js";
 import type { State } from "../src/state.js";
 import { readTable } from "../src/table/columns.js";
 import { csvCell, fromSpreadsheetSafe, spreadsheetSafe } from "../src/table/csv-out.js";
 import { streamCsvRows, type CsvOptions } from "../src/table/csv.js";
+import { graphSetup } from "./helpers/graph.js";
 import { ROOT, runCli, tempDir } from "./helpers/cli.js";
+import { readError as readErrorOf } from "./helpers/read-error.js";
 
 beforeAll(() => setQuiet(true));
 
@@ -56,13 +54,9 @@ describe("a bad flag value is one line naming the flag and what it accepts", () 
 
 const opts: CsvOptions = { missingTokens: ["", "NA"], batchRows: 100 };
 
+/** Every diagnosis names the file and a line. */
 async function readError(path: string): Promise<TabtuneError> {
-  const error: unknown = await readTable(path, opts).then(
-    () => null,
-    (e: unknown) => e,
-  );
-  if (!(error instanceof TabtuneError)) throw new Error(`expected a TabtuneError, got ${String(error)}`);
-  expect(error.message).not.toContain("\n");
+  const error = await readErrorOf(path, opts);
   expect(error.message).toContain(path);
   expect(error.message).toMatch(/line \d+/);
   return error;
@@ -164,12 +158,7 @@ describe("CSV files tabtune writes are safe to open in a spreadsheet (OWASP CSV 
     // The busiest pixels, so feature selection keeps them.
     for (const [k, name] of hostile.entries()) names[[20, 28, 36, 44][k] ?? 0] = name;
     const csv = file([names.join(","), ...rest].join("\n"), "hostile-digits.csv");
-    const output = join(tempDir(), "out");
-    const program = buildProgram(getConfig());
-    program.parse(["node", "tabtune", "--csv", csv, "--output", output]);
-    const options = optionsFromFlags(program.opts<CliFlags>(), getConfig());
-    const app = compileGraph(SqliteSaver.fromConnString(":memory:"));
-    const config = { configurable: { thread_id: "t1" }, recursionLimit: 200 };
+    const { app, config, options, output } = graphSetup(csv);
     await app.invoke({ runId: "t1", options }, config);
     const state = (await app.getState(config)).values as State;
     const runDir = join(output, "t1");

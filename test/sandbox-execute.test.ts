@@ -6,19 +6,16 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Command } from "@langchain/langgraph";
-import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { readJsonArrayLines, readJsonLines } from "../src/artifacts.js";
-import { buildProgram, optionsFromFlags, type CliFlags } from "../src/cli/options.js";
 import { heuristicCoder } from "../src/codegen/coder.js";
 import { readPrepSidecar } from "../src/codegen/sidecar.js";
-import { compileGraph } from "../src/graph.js";
 import { setQuiet } from "../src/log.js";
 import { CLEAN_RETURNED_NULL, TARGET_MISSING, cleanCsv } from "../src/nodes/execute.js";
 import { paths } from "../src/paths.js";
-import { getConfig } from "../src/runtime.js";
 import { PrepSandbox } from "../src/sandbox/sandbox.js";
 import type { State } from "../src/state.js";
+import { graphSetup } from "./helpers/graph.js";
 import { ROOT, tempDir } from "./helpers/cli.js";
 
 beforeAll(() => setQuiet(true));
@@ -126,15 +123,7 @@ describe("cleanCsv", () => {
 });
 
 /** A graph on a fresh output folder and an in-memory checkpointer, as in graph.test.ts. */
-function setup(csv: string) {
-  const output = join(tempDir(), "out");
-  const program = buildProgram(getConfig());
-  program.parse(["node", "tabtune", "--csv", csv, "--output", output]);
-  const options = optionsFromFlags(program.opts<CliFlags>(), getConfig());
-  const app = compileGraph(SqliteSaver.fromConnString(":memory:"));
-  const config = { configurable: { thread_id: "t1" }, recursionLimit: 200 };
-  return { app, config, options, output };
-}
+const setup = graphSetup;
 
 const PENGUINS = join(ROOT, "test/fixtures/penguins.csv");
 

@@ -7,6 +7,7 @@ import { TabtuneError } from "../src/errors.js";
 import { columnValue, decimalCommaToDot, readTable, type Column, type Table } from "../src/table/columns.js";
 import { readCsvHeader, readTableSample, streamCsvRows, type CsvOptions } from "../src/table/csv.js";
 import { guessDelimiter } from "../src/table/records.js";
+import { readError as readErrorOf } from "./helpers/read-error.js";
 
 const opts: CsvOptions = { missingTokens: ["", "NA", "?"], batchRows: 100 };
 const dir = mkdtempSync(join(tmpdir(), "tabtune-reading-"));
@@ -24,13 +25,9 @@ function column(table: Table, name: string): Column {
   return found;
 }
 
+/** Every error names the file and says what to do. */
 async function readError(path: string): Promise<TabtuneError> {
-  const error: unknown = await readTable(path, opts).then(
-    () => null,
-    (e: unknown) => e,
-  );
-  if (!(error instanceof TabtuneError)) throw new Error(`expected a TabtuneError, got ${String(error)}`);
-  expect(error.message).not.toContain("\n");
+  const error = await readErrorOf(path, opts);
   expect(error.message).toContain(path);
   expect(error.suggestion).toBeTruthy();
   return error;

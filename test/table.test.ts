@@ -8,6 +8,7 @@ import { TableProfile } from "../src/schemas.js";
 import { columnValue, parseNumber, readTable, type Column, type Table } from "../src/table/columns.js";
 import { readCsvHeader, readTableSample, streamCsvRows, type CsvOptions } from "../src/table/csv.js";
 import { profileTable } from "../src/table/profile.js";
+import { readError as readErrorOf } from "./helpers/read-error.js";
 
 const opts: CsvOptions = {
   missingTokens: ["", "NA", "N/A", "n/a", "na", "null", "NULL", "NaN", "nan", "?", "-", "."],
@@ -24,13 +25,9 @@ function csv(text: string): string {
   return path;
 }
 
+/** Every error says what to do. */
 async function readError(path: string): Promise<TabtuneError> {
-  const error: unknown = await readTable(path, opts).then(
-    () => null,
-    (e: unknown) => e,
-  );
-  if (!(error instanceof TabtuneError)) throw new Error(`expected a TabtuneError, got ${String(error)}`);
-  expect(error.message).not.toContain("\n");
+  const error = await readErrorOf(path, opts);
   expect(error.suggestion).toBeTruthy();
   return error;
 }
