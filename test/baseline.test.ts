@@ -109,6 +109,6 @@ describe("fitColumnEncoder", () => {
     expect(fitColumnEncoder("numeric", [1, null, 3, 10])(null)).toBe(3);
     expect(fitColumnEncoder("numeric", [1, "2", "x"])("4")).toBe(4);
     const cat = fitColumnEncoder("categorical", ["b", "a", null]);
-    expect([cat("a"), cat("b"), cat(null), cat("c")]).toEqual([1, 2, 0, -1]);
+    expect([cat("a"), cat("b"), cat(null), cat("c")]).toEqual([1, 2, 0, Number.NaN]); // unseen: the one "unseen" code (forest.ts sends it to the larger child)
   });
 });

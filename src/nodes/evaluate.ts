@@ -16,7 +16,7 @@ import { rocPoints, type RocPoint } from "../report/roc.js";
 import { getConfig } from "../runtime.js";
 import type { CleanRow } from "../sandbox/sandbox.js";
 import type { State, Update } from "../state.js";
-import { trainAndPredictBaseline, type FeatureSpec } from "../stats/baseline.js";
+import { chooseBaselineFeatures, trainAndPredictBaseline } from "../stats/baseline.js";
 import { matchLabel, stripThinking } from "../stats/label-match.js";
 import {
   classificationIntervals,
@@ -84,11 +84,10 @@ export async function evaluate(state: State): Promise<Update> {
   if (!state.balanceResult || !state.imputation) throw new Error("evaluate needs the balanced training rows");
   const train = await readRows(state.balanceResult.trainRows.path);
   const test = await readRows(state.imputation.test.path);
-  const kinds = new Map(profile.columns.map((c) => [c.name, c.kind]));
-  const features: FeatureSpec[] = plan.features.map((name) => ({
-    name,
-    kind: kinds.get(name) === "numeric" || kinds.get(name) === "integer" ? "numeric" : "categorical",
-  }));
+  // Dates become numbers; identifiers and near-unique strings stay out of the forest (logged).
+  const { features, excluded } = chooseBaselineFeatures(plan.features, profile.columns, profile.rows, config.profile.textDistinctRatio);
+  for (const e of excluded) detail(`baseline leaves out ${e.name}: ${e.reason}`);
+  const assessFeatures = plan.features.map((name) => ({ name, kind: features.find((f) => f.name === name)?.kind === "numeric" ? ("numeric" as const) : ("categorical" as const) }));
   const rawLabels = Object.keys(plan.labels);
   if (plan.task !== "regression") checkLabelsInMapping(test, plan.target, plan.labels);
   const baseline = trainAndPredictBaseline({
@@ -165,7 +164,7 @@ export async function evaluate(state: State): Promise<Update> {
 
   const assessment = assess({
     task: plan.task,
-    features,
+    features: assessFeatures,
     labelTexts: rawLabels.map((raw) => plan.labels[raw] ?? raw),
     baseline,
     test,
@@ -189,6 +188,8 @@ export async function evaluate(state: State): Promise<Update> {
     trainRows: train.length,
     testRows: test.length,
     features: plan.features,
+    /** Plan features the baseline forest did not see, and why (dates are in, as numbers). */
+    baselineExcluded: excluded,
     confidenceLevel: level,
     bootstrapResamples: boot.resamples,
     baseline: { model, ...baselineMetrics, ...(roc ? { roc } : {}) },

@@ -1,22 +1,21 @@
 /**
  * The classical baseline every run reports: a seeded random forest on the same split as
- * the fine-tuned model. Encoding is learned on the training rows only: numbers keep their
- * value (missing → the training median), categories become integer codes in sorted order
- * of their training values (missing is a category of its own; unseen in training → -1).
+ * the fine-tuned model, with scikit-learn's defaults for features tried per split (√p for
+ * classes, all p for regression). Features are prepared on the training rows only by
+ * baseline-features.ts (dates as numbers, unseen categories as one explicit code, near-unique
+ * strings left out by the caller through chooseBaselineFeatures).
  */
 import { TabtuneError } from "../errors.js";
+import { cellToNumber, fitFeatureEncoder, type Cell, type FeatureSpec } from "./baseline-features.js";
 import { fitForest, predictForest, type ForestTarget } from "./forest.js";
 import { createRng, sampleIndices } from "./random.js";
 
-export interface FeatureSpec {
-  name: string;
-  kind: "numeric" | "categorical";
-}
+export { cellToNumber, chooseBaselineFeatures, dateParts, fitColumnEncoder, type ExcludedFeature, type FeatureSpec } from "./baseline-features.js";
 export type BaselineRow = Record<string, string | number | boolean | null>;
 export interface BaselineOptions {
   trees: number;
   maxDepth: number;
-  /** Features tried per split: null → √p (classes) or p/3 (regression); ≤ 1 → fraction of p; > 1 → count. */
+  /** Features tried per split: null → scikit-learn's defaults (√p for classes, all p for regression); ≤ 1 → fraction of p; > 1 → count. */
   maxFeatures: number | null;
   /** Rows used to fit at most; beyond this a seeded sample of the training rows. */
   maxTrainRows: number;
@@ -27,49 +26,18 @@ export interface BaselineResult {
   predictions: string[] | number[];
   /** Binary only: the forest's probability of labels[1] per test row. */
   positiveScores: number[] | null;
-  /** Mean decrease in impurity, summing to 1, highest first (ties by name). */
+  /** Mean decrease in impurity per feature (a date's parts summed), summing to 1, highest first (ties by name). */
   featureImportance: { name: string; importance: number }[] | null;
 }
 
-type Cell = string | number | boolean | null | undefined;
-const MISSING_CATEGORY = "\u0000missing";
-
-/** A cell as a number: finite numbers, booleans as 0/1, numeric strings; anything else NaN. */
-export function cellToNumber(value: Cell): number {
-  if (typeof value === "number") return Number.isFinite(value) ? value : Number.NaN;
-  if (typeof value === "boolean") return value ? 1 : 0;
-  if (typeof value === "string" && value.trim() !== "") {
-    const parsed = Number(value.trim());
-    return Number.isFinite(parsed) ? parsed : Number.NaN;
-  }
-  return Number.NaN;
-}
-
 /**
- * Learns from training values how to turn one column into numbers, and returns the encoder.
- * @example fitColumnEncoder("numeric", [1, null, 3])(null) // 2 (the training median)
- * @example fitColumnEncoder("categorical", ["b", "a"])("b") // 1; unseen "c" → -1
+ * The forest's maxFeatures for a task: a configured value as is; null → scikit-learn's
+ * defaults, √p for classification (the forest's null) and all p (1) for regression, where the
+ * forest's own null (Breiman's p/3) tried 1 feature of 5 and lost R² (issue 15: 0.599 vs 0.675).
+ * @example baselineMaxFeatures(null, "regression") // 1
  */
-export function fitColumnEncoder(kind: FeatureSpec["kind"], trainValues: Cell[]): (value: Cell) => number {
-  if (kind === "numeric") {
-    const observed = trainValues.map(cellToNumber).filter((v) => !Number.isNaN(v));
-    const fill = observed.length === 0 ? 0 : medianOf(observed);
-    return (value) => {
-      const v = cellToNumber(value);
-      return Number.isNaN(v) ? fill : v;
-    };
-  }
-  const key = (value: Cell): string => (value === null || value === undefined ? MISSING_CATEGORY : String(value));
-  const levels = [...new Set(trainValues.map(key))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  const codes = new Map(levels.map((level, i) => [level, i]));
-  return (value) => codes.get(key(value)) ?? -1;
-}
-
-/** Median of a non-empty list (mean of the two middle values when even). */
-function medianOf(values: number[]): number {
-  const sorted = Float64Array.from(values).sort();
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+export function baselineMaxFeatures(maxFeatures: number | null, task: "binary" | "multiclass" | "regression"): number | null {
+  return maxFeatures ?? (task === "regression" ? 1 : null);
 }
 
 /**
@@ -102,19 +70,22 @@ export function trainAndPredictBaseline(args: {
       ? sampleIndices(args.train.length, options.maxTrainRows, createRng(options.seed)).map((i) => args.train[i] as BaselineRow)
       : args.train;
 
-  const encoders = features.map((f) => fitColumnEncoder(f.kind, train.map((row) => row[f.name])));
-  const encode = (rows: BaselineRow[]): Float64Array[] =>
-    features.map((f, j) => Float64Array.from(rows, (row) => (encoders[j] as (v: Cell) => number)(row[f.name])));
+  const encoders = features.map((f) => fitFeatureEncoder(f, train.map((row) => row[f.name])));
+  const encode = (rows: BaselineRow[]): Float64Array[] => features.flatMap((f, j) => encoders[j]!.encode(rows.map((row): Cell => row[f.name])));
   const trainX = encode(train);
   const testX = encode(test);
+  /** The feature each forest column came from (a date gives several). */
+  const owner = features.flatMap((_, j) => Array.from({ length: encoders[j]!.width }, () => j));
 
-  const forestOptions = { trees: options.trees, maxDepth: options.maxDepth, maxFeatures: options.maxFeatures, seed: options.seed };
+  const forestOptions = { trees: options.trees, maxDepth: options.maxDepth, maxFeatures: baselineMaxFeatures(options.maxFeatures, task), seed: options.seed };
   const forestTarget = encodeTarget(train, target, task, labels);
   const forest = fitForest(trainX, forestTarget, forestOptions);
   const output = predictForest(forest, testX);
 
+  const summed = new Array<number>(features.length).fill(0);
+  forest.importance.forEach((v, c) => (summed[owner[c]!]! += v));
   const featureImportance = features
-    .map((f, j) => ({ name: f.name, importance: forest.importance[j] as number }))
+    .map((f, j) => ({ name: f.name, importance: summed[j] as number }))
     .sort((a, b) => b.importance - a.importance || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 
   if (forestTarget.kind === "regression") {

@@ -10,8 +10,11 @@
  * with the first tree's label. This one sorts each candidate feature once per node
  * (native typed-array sort of packed rank keys): 100 trees on the credit data in ~1 s.
  *
- * Inputs are dense numeric columns without NaN (the caller imputes); categorical columns
- * arrive as integer codes and are split like ordered numbers.
+ * Training inputs are dense numeric columns without NaN (the caller imputes); categorical
+ * columns arrive as integer codes and are split like ordered numbers. At prediction a NaN
+ * (a value the training rows never had, such as an unseen category) follows, at every split
+ * on its feature, the child that held more training rows — what scikit-learn's trees
+ * (1.3+) do with a missing value when none was seen in training.
  */
 import { createRng, randomInt } from "./random.js";
 
@@ -26,8 +29,9 @@ export interface ForestOptions {
   maxDepth: number;
   /**
    * Features tried per split: null → √p for classes, p/3 for numbers (Breiman's and R
-   * randomForest's defaults; trying all p is 3× slower and no better on the Ames data);
-   * ≤ 1 → that fraction of p; > 1 → that many.
+   * randomForest's defaults, kept for the imputer's and the probes' many small forests;
+   * the baseline asks for scikit-learn's regressor default, all p, with 1 — see
+   * baselineMaxFeatures in baseline.ts); ≤ 1 → that fraction of p; > 1 → that many.
    */
   maxFeatures: number | null;
   seed: number;
@@ -43,6 +47,8 @@ interface Tree {
   right: number[];
   /** Leaf value: `classes` probabilities per node (classification) or one mean per node. */
   value: number[];
+  /** Per split node, 1 when its left child held at least as many training rows: where NaN goes at prediction. */
+  nanLeft: number[];
 }
 
 export interface Forest {
@@ -145,7 +151,7 @@ export function fitForest(columns: Float64Array[], target: ForestTarget, options
     const rng = createRng(Math.floor(master() * 4294967296));
     samples = new Int32Array(n);
     for (let i = 0; i < n; i++) samples[i] = randomInt(rng, n);
-    const tree: Tree = { feature: [], threshold: [], left: [], right: [], value: [] };
+    const tree: Tree = { feature: [], threshold: [], left: [], right: [], value: [], nanLeft: [] };
     treeImportance.fill(0);
 
     const grow = (start: number, end: number, depth: number): number => {
@@ -155,6 +161,7 @@ export function fitForest(columns: Float64Array[], target: ForestTarget, options
       tree.threshold.push(0);
       tree.left.push(-1);
       tree.right.push(-1);
+      tree.nanLeft.push(1);
 
       // Node value and the parent's score (Σcount²/m or (Σy)²/m; a split must beat it).
       let parentScore: number;
@@ -274,6 +281,7 @@ export function fitForest(columns: Float64Array[], target: ForestTarget, options
       if (threshold >= b) threshold = a;
       tree.feature[node] = bestFeature;
       tree.threshold[node] = threshold;
+      tree.nanLeft[node] = lo - start >= end - lo ? 1 : 0;
       treeImportance[bestFeature] = (treeImportance[bestFeature] as number) + decrease;
       tree.left[node] = grow(start, lo, depth + 1);
       tree.right[node] = grow(lo, end, depth + 1);
@@ -315,7 +323,8 @@ export function predictForest(forest: Forest, columns: Float64Array[]): Float64A
       let f = tree.feature[0] as number;
       while (f >= 0) {
         const x = (columns[f] as Float64Array)[i] as number;
-        node = (x <= (tree.threshold[node] as number) ? tree.left[node] : tree.right[node]) as number;
+        const goLeft = Number.isNaN(x) ? tree.nanLeft[node] === 1 : x <= (tree.threshold[node] as number);
+        node = (goLeft ? tree.left[node] : tree.right[node]) as number;
         f = tree.feature[node] as number;
       }
       // Every node pushed exactly `width` values when it was created.
