@@ -2,10 +2,12 @@
 /** tabtune's command line: parse flags, run or resume the graph, render reviews, print results. */
 import { existsSync } from "node:fs";
 import { getConfig, setAgentApiKey } from "./runtime.js";
-import { formatError, TabtuneError } from "./errors.js";
+import { formatError, fsError, sqliteError, TabtuneError } from "./errors.js";
 import { isInteractive } from "./env.js";
 import { answerSource, readAnswersFile } from "./cli/answers.js";
 import { buildProgram, defaultOutput, mergeExplicitFlags, optionsFromFlags, type CliFlags } from "./cli/options.js";
+import { claimStdoutForJson, jsonListener, progressBars, type JsonEmit } from "./cli/json-events.js";
+import type { RunListener } from "./events.js";
 import { activeRun, requestStop, resumeRun, startFrom, startRun, type RunOutcome } from "./cli/runner.js";
 import { APPLY_HELP, applyMain } from "./cli/apply.js";
 import { LINEAGE_HELP, lineageMain } from "./cli/lineage.js";
@@ -36,7 +38,24 @@ function resumeCommand(flags: CliFlags, output: string, runId: string): string {
 /** Exit code of a run stopped by Ctrl-C (128 + SIGINT), as shells expect. */
 const INTERRUPTED = 130;
 
+/** With --json: the run's end as events (human text, if any, is on stderr). */
+function reportJson(emit: JsonEmit, outcome: RunOutcome, flags: CliFlags, output: string): number {
+  if (outcome.status === "paused") {
+    emit({ event: "paused", runId: outcome.runId, step: outcome.payload.step, resumeCommand: `${resumeCommand(flags, output, outcome.runId)} --json --yes`, exitCode: 2 });
+    return 2;
+  }
+  if (outcome.status === "stopped") {
+    emit({ event: "stopped", runId: outcome.runId, resumeCommand: `${resumeCommand(flags, output, outcome.runId)} --json`, exitCode: INTERRUPTED });
+    return INTERRUPTED;
+  }
+  const s = outcome.state;
+  if (s.evaluation) emit({ event: "metrics", baseline: s.evaluation.baseline, llm: s.evaluation.llm });
+  emit({ event: "done", runId: s.runId, runDir: s.runDir ?? output, results: s.evaluation?.results.path ?? null, exitCode: 0 });
+  return 0;
+}
+
 function report(outcome: RunOutcome, flags: CliFlags, output: string): number {
+  if (json) return reportJson(json, outcome, flags, output);
   if (outcome.status === "paused") {
     process.stdout.write(`\nPaused at ${outcome.payload.step}: no terminal to answer at and neither --yes nor enough --answers.\n`);
     process.stdout.write(`Resume with:\n  ${resumeCommand(flags, output, outcome.runId)} --yes\n(or without --yes in a terminal, or with --answers FILE)\n`);
@@ -66,7 +85,17 @@ function report(outcome: RunOutcome, flags: CliFlags, output: string): number {
   return 0;
 }
 
+/** The error event of --json: the one-line message formatError prints, split into its parts. */
+function errorEvent(error: unknown, resumeCommand: string | null, exitCode: number): Extract<Parameters<JsonEmit>[0], { event: "error" }> {
+  const line = formatError(error).replace(/^error: /, "");
+  const known = error instanceof TabtuneError ? error : (fsError(error) ?? sqliteError(error));
+  if (known) return { event: "error", code: known.code, message: known.message, suggestion: known.suggestion ?? null, resumeCommand, exitCode };
+  return { event: "error", code: "error", message: line, suggestion: null, resumeCommand, exitCode };
+}
+
 let stopping = false;
+/** Set by --json: where the events go. */
+let json: JsonEmit | null = null;
 /** The command that resumes the run this process drives, once a step of it has run. */
 let resumeHint: () => string | null = () => null;
 
@@ -77,6 +106,7 @@ async function main(argv: string[]): Promise<number> {
   const program = buildProgram(config).addHelpText("after", APPLY_HELP + LINEAGE_HELP);
   program.parse(argv);
   const flags = program.opts<CliFlags>();
+  if (flags.json) json = claimStdoutForJson();
   if (!existsSync(flags.csv))
     throw new TabtuneError("csv_missing", `${flags.csv} does not exist`, { suggestion: "check the --csv path" });
   const options = optionsFromFlags(flags, config);
@@ -85,7 +115,7 @@ async function main(argv: string[]): Promise<number> {
   const answers = answerSource({
     answers: flags.answers ? readAnswersFile(flags.answers) : [],
     yes: flags.yes,
-    interactive: isInteractive(),
+    interactive: isInteractive() && !json, // --json is for scripts: a review without an answer pauses the run
     freeText: options.provider !== "heuristic",
     acceptFailedChecks: flags.acceptFailedChecks,
   });
@@ -105,14 +135,17 @@ async function main(argv: string[]): Promise<number> {
     requestStop();
     process.stderr.write("\nStopping after the current step (Ctrl-C again to stop now)…\n");
   });
+  const emit = json;
+  const listen: RunListener = emit ? jsonListener(emit, flags.csv) : progressBars();
+  const show = emit ? (payload: ReviewPayloadWithError) => emit({ event: "review_needed", step: payload.step, payload }) : showReview;
   let outcome: RunOutcome;
   if (flags.startFrom) {
     const explicit = (key: keyof CliFlags) => program.getOptionValueSource(key) === "cli";
-    outcome = await startFrom({ output, runId, from: flags.startFrom, options: (stored) => mergeExplicitFlags(stored, options, explicit), answers, show: showReview });
+    outcome = await startFrom({ output, runId, from: flags.startFrom, options: (stored) => mergeExplicitFlags(stored, options, explicit), answers, show, listen });
   } else if (flags.resume !== undefined) {
-    outcome = await resumeRun({ output, runId, answers, show: showReview });
+    outcome = await resumeRun({ output, runId, answers, show, listen });
   } else {
-    outcome = await startRun({ options, answers, show: showReview });
+    outcome = await startRun({ options, answers, show, listen });
   }
   return report(outcome, flags, output);
 }
@@ -129,5 +162,6 @@ main(process.argv).then(
     const hint = resumeHint();
     if (hint) process.stderr.write(`the run is kept as it was before that step; after fixing the cause, resume with: ${hint}\n`);
     process.exitCode = error instanceof TabtuneError ? error.exitCode : 1;
+    if (json) json(errorEvent(error, hint, process.exitCode));
   },
 );

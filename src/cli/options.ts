@@ -112,6 +112,7 @@ export function buildProgram(config: Config): Command {
     .option("--approver <name>", "who answers the reviews, named in the log, report and model card (default: git user.name, else the OS user)")
     .option("--subgroups <columns>", "comma-separated columns to report test performance by (e.g. Sex,Island)", list)
     .option("--intended-use <text>", "what the model is for, for the model card")
+    .option("--json", "print one JSON event per line on stdout (progress, reviews, metrics, the end); human text goes to stderr", false)
     .configureOutput(oneLineErrors("tabtune --help"));
 }
 
@@ -162,6 +163,8 @@ export interface CliFlags {
   approver?: string;
   subgroups?: string[];
   intendedUse?: string;
+  /** One JSON event per line on stdout (cli/json-events.ts); a presentation flag, not a run option. */
+  json: boolean;
 }
 
 /** The approver when --approver is not given: git's user.name, else the OS user, else null. */

@@ -6,10 +6,11 @@
  */
 import { existsSync, mkdirSync } from "node:fs";
 import Database from "better-sqlite3";
-import { Command } from "@langchain/langgraph";
+import { Command, type LangGraphRunnableConfig } from "@langchain/langgraph";
 import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
 import { sha256File, writeFileAtomic } from "../artifacts.js";
 import { sqliteError, TabtuneError } from "../errors.js";
+import type { RunListener } from "../events.js";
 import { compileGraph } from "../graph.js";
 import { logEntry } from "../log.js";
 import { getConfig } from "../runtime.js";
@@ -21,6 +22,7 @@ import type { Answer, AnswerSource } from "./answers.js";
 import { forkRunFolder } from "./fork.js";
 import type { StartFrom } from "./options.js";
 import { lockRun } from "./run-lock.js";
+import { watchSteps } from "./run-events.js";
 
 type Graph = ReturnType<typeof compileGraph>;
 type RunConfig = { configurable: { thread_id: string } };
@@ -113,13 +115,24 @@ function recordLatest(state: State): void {
   writeFileAtomic(paths.latest(state.options.output), JSON.stringify(latest, null, 2) + "\n");
 }
 
-/** Runs until the graph ends, a review has no answer, or Ctrl-C asked to stop. */
-async function drive(graph: Graph, config: RunConfig, firstInput: unknown, answers: AnswerSource, show: (p: ReviewPayloadWithError) => void): Promise<RunOutcome> {
+/**
+ * Runs until the graph ends, a review has no answer, or Ctrl-C asked to stop. `listen`
+ * hears steps start and finish and the nodes' progress (cli/run-events.ts).
+ */
+async function drive(graph: Graph, config: RunConfig, firstInput: unknown, answers: AnswerSource, show: (p: ReviewPayloadWithError) => void, listen: RunListener = () => {}): Promise<RunOutcome> {
   const runId = config.configurable.thread_id;
+  const steps = watchSteps(listen);
   let input: unknown = firstInput;
   for (;;) {
-    const stream = await graph.stream(input as never, { ...config, recursionLimit: RECURSION_LIMIT, durability: getConfig().checkpoints.durability, streamMode: "updates" });
-    for await (const _update of stream) {
+    // Our own writer: LangGraph keeps a writer given in the config (pregel `config.writer ??=`), and it hears nodes' chunks as they are written.
+    const withWriter: LangGraphRunnableConfig = { ...config, writer: steps.writer };
+    const durability = getConfig().checkpoints.durability;
+    const stream = await graph.stream(input as never, { ...withWriter, recursionLimit: RECURSION_LIMIT, durability, streamMode: ["updates", "tasks"] });
+    for await (const [mode, chunk] of stream) {
+      if (mode === "tasks") {
+        steps.task(chunk);
+        continue;
+      }
       activeRunId = runId;
       if (stopRequested) return { status: "stopped", runId }; // leaving the loop ends the stream after this step's checkpoint
     }
@@ -155,7 +168,7 @@ async function locked<T>(runDir: string, runId: string, body: () => Promise<T>):
   }
 }
 
-export async function startRun(args: { options: RunOptions; answers: AnswerSource; show: (p: ReviewPayloadWithError) => void }): Promise<RunOutcome> {
+export async function startRun(args: { options: RunOptions; answers: AnswerSource; show: (p: ReviewPayloadWithError) => void; listen?: RunListener }): Promise<RunOutcome> {
   const graph = compileGraph(openCheckpointer(args.options.output));
   const runId = newRunId();
   const runDir = paths.runDir(args.options.output, runId);
@@ -164,7 +177,8 @@ export async function startRun(args: { options: RunOptions; answers: AnswerSourc
   // The run's input is checkpointed before its folder exists: a kill from here on leaves a run --resume knows.
   await graph.updateState(config, { runId, runDir, options: args.options }, "__input__");
   mkdirSync(runDir, { recursive: true });
-  return locked(runDir, runId, () => drive(graph, config, null, args.answers, args.show));
+  args.listen?.({ event: "run_started", runId, runDir });
+  return locked(runDir, runId, () => drive(graph, config, null, args.answers, args.show, args.listen));
 }
 
 /** The run's state, or a clear error when the id is unknown or the run predates run folders. */
@@ -180,7 +194,7 @@ async function runState(graph: Graph, output: string, runId: string): Promise<{ 
   return { snapshot, runDir };
 }
 
-export async function resumeRun(args: { output: string; runId: string | null; answers: AnswerSource; show: (p: ReviewPayloadWithError) => void }): Promise<RunOutcome> {
+export async function resumeRun(args: { output: string; runId: string | null; answers: AnswerSource; show: (p: ReviewPayloadWithError) => void; listen?: RunListener }): Promise<RunOutcome> {
   const runId = args.runId ? runIdFrom(args.runId) : latestRunId(args.output);
   if (!runId) throw new TabtuneError("nothing_to_resume", `no run in ${args.output} to resume`, { suggestion: "start a run without --resume" });
   const graph = compileGraph(openCheckpointer(args.output));
@@ -188,12 +202,13 @@ export async function resumeRun(args: { output: string; runId: string | null; an
   const { runDir } = await runState(graph, args.output, runId);
   return locked(runDir, runId, async () => {
     activeRunId = runId;
+    args.listen?.({ event: "run_started", runId, runDir });
     const snapshot = await graph.getState(config); // read again under the lock: another writer may just have finished
     const payload = pendingInterrupt(snapshot);
     if (payload) {
       args.show(payload);
       const next = afterAnswer(await answerTo(args.answers, payload), runId, payload);
-      return next instanceof Command ? drive(graph, config, next, args.answers, args.show) : next;
+      return next instanceof Command ? drive(graph, config, next, args.answers, args.show, args.listen) : next;
     }
     if (await finished(snapshot)) return { status: "finished", state: snapshot.values as State };
     if (snapshot.next.length === 0 && snapshot.tasks.length === 0) {
@@ -203,7 +218,7 @@ export async function resumeRun(args: { output: string; runId: string | null; an
       });
     }
     // Interrupted mid-step (crash, kill, Ctrl-C): saved writes are applied, the rest re-run.
-    return drive(graph, config, null, args.answers, args.show);
+    return drive(graph, config, null, args.answers, args.show, args.listen);
   });
 }
 
@@ -244,6 +259,7 @@ export async function startFrom(args: {
   options: (stored: RunOptions) => RunOptions;
   answers: AnswerSource;
   show: (p: ReviewPayloadWithError) => void;
+  listen?: RunListener;
 }): Promise<RunOutcome> {
   const asked = args.runId ? runIdFrom(args.runId) : latestRunId(args.output);
   if (!asked) throw new TabtuneError("nothing_to_restart", `no run in ${args.output} for --start-from`, { suggestion: "run the pipeline once without --start-from" });
@@ -264,6 +280,7 @@ export async function startFrom(args: {
     // A new thread whose first checkpoint is the parent's state, written as by the step before `entry`.
     await graph.updateState(config, { ...moved, runId, runDir, options, parentRun: { runId: parentId, step: entry }, log: [...moved.log, forkLog] }, predecessor(args.from, parent));
     activeRunId = runId;
-    return drive(graph, config, null, args.answers, args.show);
+    args.listen?.({ event: "run_started", runId, runDir });
+    return drive(graph, config, null, args.answers, args.show, args.listen);
   });
 }
