@@ -5,10 +5,15 @@
  *   explain it);
  * - MCAR when they do not and Little's statistic for the column (its missingness indicator
  *   against the other numeric columns) does not reject at `mcarAlpha`;
- * - MNAR suspected when Little's statistic rejects MCAR but the observed columns predict
- *   the missingness poorly: it depends on something unobserved, possibly the value itself.
+ * - MNAR suspected when the other columns predict the missingness poorly and either
+ *   Little's statistic rejects MCAR (it depends on something unobserved), or the observed
+ *   values show a censoring signature (censoringEdge): they stop at a sharp edge with their
+ *   density high at it on one side while the other side tails off, as when every value
+ *   above (or below) a threshold goes missing. Self-masking unrelated to every other column
+ *   passes Little's test and the probe, so the edge is the only trace it leaves.
  *   This is a suspicion: no test on observed data can tell MNAR from MAR or MCAR for sure
- *   (a value missing because it is high, unrelated to every other column, looks MCAR).
+ *   (a column bounded by nature, such as a skewed amount starting near 0 or a capped score,
+ *   has an edge too; those two shapes are excluded, others may still raise a false alarm).
  */
 import { fitForest, predictForest } from "../forest.js";
 import { rocAuc } from "../metrics.js";
@@ -26,7 +31,32 @@ export interface ProbeSettings {
   marAuc: number;
   mcarAlpha: number;
   seed: number;
+  /** Censoring signature: the edge bin's density relative to the peak bin at least this (default 0.5)… */
+  edgeDensity?: number;
+  /** …while the opposite edge bin's is at most this (default 0.2). */
+  tailDensity?: number;
 }
+
+/** A hard edge of a column's observed values: evidence of self-masking beyond it. */
+export interface CensoringEdge {
+  side: "upper" | "lower";
+  /** The observed value the column stops at. */
+  edge: number;
+  /** Mean observed count of the two bins at the edge / the fullest bin's count. */
+  edgeDensity: number;
+  /** The same at the opposite end, where a natural tail thins out. */
+  otherDensity: number;
+  bins: number;
+}
+
+/** Observed values needed before a histogram's edges mean anything. */
+const MIN_OBSERVED_FOR_EDGE = 50;
+/** Fewer distinct observed values than this is a scale of levels, not a continuous measurement. */
+const MIN_DISTINCT_FOR_EDGE = 20;
+/** An edge value held by this share of observed cells or more is a stored bound (a cap), not a cut. */
+const MAX_TIES_AT_EDGE = 0.02;
+/** A lower edge at or above 0 within this share of the range from 0 is a natural zero bound. */
+const ZERO_BOUND_SHARE = 0.05;
 
 export interface ColumnMechanism {
   column: string;
@@ -86,6 +116,46 @@ export function probeMissingness(indicator: Uint8Array, features: Float64Array[]
   return { auc, importance: all.importance };
 }
 
+/**
+ * The censoring signature of a column's observed values (NaN = missing): a histogram of
+ * round(2·∛n) bins (8–30) from min to max whose two bins at one end hold on average at
+ * least `edgeDensity` of the fullest bin's count while the two at the other end hold at most
+ * `tailDensity` of it — a distribution cut off on one side, smooth on the other. Not
+ * flagged: fewer than 50 observed or 20 distinct values, an edge value repeated in ≥ 2% of
+ * cells (a cap stored as such), a lower edge at a natural zero (0 ≤ min ≤ 5% of the range).
+ * @example censoringEdge(normal values with every value above the 70th percentile NaN, 0.5, 0.2)
+ * // { side: "upper", edge: ≈0.52, edgeDensity: ≈0.9, otherDensity: ≈0.02, bins: 18 }
+ */
+export function censoringEdge(values: Float64Array, edgeDensity = 0.5, tailDensity = 0.2): CensoringEdge | null {
+  const observed = Float64Array.from(values.filter((v) => !Number.isNaN(v))).sort();
+  const n = observed.length;
+  if (n < MIN_OBSERVED_FOR_EDGE) return null;
+  let distinct = 1;
+  for (let i = 1; i < n; i++) if (observed[i] !== observed[i - 1]) distinct++;
+  if (distinct < MIN_DISTINCT_FOR_EDGE) return null;
+  const min = observed[0]!;
+  const max = observed[n - 1]!;
+  const range = max - min;
+  const bins = Math.min(30, Math.max(8, Math.round(2 * Math.cbrt(n))));
+  const counts = new Float64Array(bins);
+  for (const v of observed) counts[Math.min(bins - 1, Math.floor(((v - min) / range) * bins))]! += 1;
+  const peak = Math.max(...counts);
+  // The two outermost bins at each end, so one bin's noise does not decide.
+  const lower = (counts[0]! + counts[1]!) / 2 / peak;
+  const upper = (counts[bins - 1]! + counts[bins - 2]!) / 2 / peak;
+  const ties = (edge: number): number => observed.filter((v) => v === edge).length / n;
+  if (upper >= edgeDensity && lower <= tailDensity && ties(max) < MAX_TIES_AT_EDGE) return { side: "upper", edge: max, edgeDensity: upper, otherDensity: lower, bins };
+  const zeroBound = min >= 0 && min <= ZERO_BOUND_SHARE * range;
+  if (lower >= edgeDensity && upper <= tailDensity && ties(min) < MAX_TIES_AT_EDGE && !zeroBound) return { side: "lower", edge: min, edgeDensity: lower, otherDensity: upper, bins };
+  return null;
+}
+
+/** The evidence of an edge, for a reason a person reads. */
+function edgeText(e: CensoringEdge): string {
+  const pct = (v: number): string => `${Math.round(v * 100)}%`;
+  return `observed values stop at a sharp ${e.side} edge at ${Number(e.edge.toPrecision(4))} (its two outer bins hold ${pct(e.edgeDensity)} of the fullest bin's count, the ${e.side === "upper" ? "lower" : "upper"} tail thins to ${pct(e.otherDensity)}; ${e.bins} bins), as when every value ${e.side === "upper" ? "above" : "below"} a threshold goes missing`;
+}
+
 /** The mechanism of every column in `targets` (indices into frame.columns). */
 export function columnMechanisms(frame: Frame, targets: number[], settings: ProbeSettings): ColumnMechanism[] {
   return targets.map((j) => {
@@ -125,8 +195,13 @@ export function columnMechanisms(frame: Frame, targets: number[], settings: Prob
       return both >= 0.5 * missing;
     };
     const explainers = explainedBy.map((e) => (coMissing(e.column) ? `${e.column} (missing in the same rows)` : e.column)).join(", ");
-    if (probe.auc >= settings.marAuc)
-      return { ...base, mechanism: "MAR" as const, probeAuc: probe.auc, explainedBy, mcar, reason: `${aucText} ≥ ${settings.marAuc}: predicted by ${explainers || "the other columns"}; ${mcarText}` };
+    const edge = col.kind === "numeric" ? censoringEdge(col.values, settings.edgeDensity, settings.tailDensity) : null;
+    if (probe.auc >= settings.marAuc) {
+      const also = edge ? `; ${edgeText(edge)}: the value itself may matter too` : "";
+      return { ...base, mechanism: "MAR" as const, probeAuc: probe.auc, explainedBy, mcar, reason: `${aucText} ≥ ${settings.marAuc}: predicted by ${explainers || "the other columns"}; ${mcarText}${also}` };
+    }
+    if (edge)
+      return { ...base, mechanism: "MNAR (suspected)" as const, probeAuc: probe.auc, explainedBy, mcar, reason: `${edgeText(edge)}; the other columns do not explain it (${aucText} < ${settings.marAuc}); ${mcarText}` };
     if (mcar && mcar.pValue < settings.mcarAlpha)
       return { ...base, mechanism: "MNAR (suspected)" as const, probeAuc: probe.auc, explainedBy, mcar, reason: `${mcarText} rejects MCAR, yet the other columns predict it poorly (${aucText} < ${settings.marAuc}): it may depend on the missing value itself` };
     return { ...base, mechanism: "MCAR" as const, probeAuc: probe.auc, explainedBy, mcar, reason: `${aucText} < ${settings.marAuc}; ${mcarText}: consistent with MCAR` };
