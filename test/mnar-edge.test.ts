@@ -75,6 +75,7 @@ describe("censoringEdge", () => {
       if (censoringEdge(mcar(() => -Math.log(1 - rng())))) alarms++; // exponential: a natural zero bound
       if (censoringEdge(mcar(() => 10 * rng()))) alarms++; // uniform: both ends hard, a range rather than a cut
       if (censoringEdge(mcar(() => Math.min(1, g())))) alarms++; // capped at 1 and stored as 1: a cap, not missing values
+      if (censoringEdge(mcar(() => 1 + Math.exp(0.6 * g())))) alarms++; // shifted log-normal (min ≈ 1.2, no zero bound): piles up low, thins out above
     }
     expect(alarms).toBe(0);
   });

@@ -122,7 +122,8 @@ export function probeMissingness(indicator: Uint8Array, features: Float64Array[]
  * least `edgeDensity` of the fullest bin's count while the two at the other end hold at most
  * `tailDensity` of it — a distribution cut off on one side, smooth on the other. Not
  * flagged: fewer than 50 observed or 20 distinct values, an edge value repeated in ≥ 2% of
- * cells (a cap stored as such), a lower edge at a natural zero (0 ≤ min ≤ 5% of the range).
+ * cells (a cap stored as such), a lower edge at a natural zero (0 ≤ min ≤ 5% of the range)
+ * or of a positive column whose logarithm shows no lower edge (a right-skewed measurement).
  * @example censoringEdge(normal values with every value above the 70th percentile NaN, 0.5, 0.2)
  * // { side: "upper", edge: ≈0.52, edgeDensity: ≈0.9, otherDensity: ≈0.02, bins: 18 }
  */
@@ -146,8 +147,11 @@ export function censoringEdge(values: Float64Array, edgeDensity = 0.5, tailDensi
   const ties = (edge: number): number => observed.filter((v) => v === edge).length / n;
   if (upper >= edgeDensity && lower <= tailDensity && ties(max) < MAX_TIES_AT_EDGE) return { side: "upper", edge: max, edgeDensity: upper, otherDensity: lower, bins };
   const zeroBound = min >= 0 && min <= ZERO_BOUND_SHARE * range;
-  if (lower >= edgeDensity && upper <= tailDensity && ties(min) < MAX_TIES_AT_EDGE && !zeroBound) return { side: "lower", edge: min, edgeDensity: lower, otherDensity: upper, bins };
-  return null;
+  if (!(lower >= edgeDensity && upper <= tailDensity && ties(min) < MAX_TIES_AT_EDGE && !zeroBound)) return null;
+  // A positive, right-skewed measurement (sizes, errors, amounts) piles up at its low end yet
+  // has no edge on a log scale; a cut does.
+  if (min > 0 && censoringEdge(observed.map(Math.log), edgeDensity, tailDensity)?.side !== "lower") return null;
+  return { side: "lower", edge: min, edgeDensity: lower, otherDensity: upper, bins };
 }
 
 /** The evidence of an edge, for a reason a person reads. */
