@@ -11,6 +11,7 @@
  * role markers (≈ 20–30 tokens for Qwen's default system prompt).
  */
 import { createReadStream } from "node:fs";
+import type { OnProgress } from "../events.js";
 
 export interface TokenEstimateOptions {
   charsPerToken: number;
@@ -98,11 +99,12 @@ export async function forEachJsonArrayElement(path: string, onRecord: (value: Re
 }
 
 /** Token statistics of one Alpaca JSON file. */
-export async function splitTokenStats(path: string, cutoffLen: number, opts: TokenEstimateOptions): Promise<SplitTokenStats> {
+export async function splitTokenStats(path: string, cutoffLen: number, opts: TokenEstimateOptions, onRecord?: () => void): Promise<SplitTokenStats> {
   let maxTokens = 0;
   let total = 0;
   let overCutoff = 0;
   const records = await forEachJsonArrayElement(path, (record) => {
+    onRecord?.();
     const tokens = estimateTokens(record, opts);
     total += tokens;
     if (tokens > maxTokens) maxTokens = tokens;
@@ -112,9 +114,11 @@ export async function splitTokenStats(path: string, cutoffLen: number, opts: Tok
 }
 
 /** The estimate for a run's train.json and test.json against cutoff_len. */
-export async function checkTokenLengths(trainJson: string, testJson: string, cutoffLen: number, opts: TokenEstimateOptions): Promise<TokenCheck> {
-  const train = await splitTokenStats(trainJson, cutoffLen, opts);
-  const test = await splitTokenStats(testJson, cutoffLen, opts);
+export async function checkTokenLengths(trainJson: string, testJson: string, cutoffLen: number, opts: TokenEstimateOptions, onProgress?: OnProgress): Promise<TokenCheck> {
+  let done = 0;
+  const counted = onProgress ? () => onProgress(++done) : undefined;
+  const train = await splitTokenStats(trainJson, cutoffLen, opts, counted);
+  const test = await splitTokenStats(testJson, cutoffLen, opts, counted);
   const over = train.overCutoff + test.overCutoff;
   const longest = Math.max(train.maxTokens, test.maxTokens);
   const warning =

@@ -14,6 +14,8 @@ import type { Plan, TableProfile } from "../schemas.js";
 import type { CodeFeedback, DroppedRow, ExecutionError, ExecutionResult, State, Update } from "../state.js";
 import { streamCsvCells, toRawRow } from "../table/csv.js";
 import { requireOptions, requirePlan, requireProfile, requireRunDir, requireScript } from "./common.js";
+import type { LangGraphRunnableConfig } from "@langchain/langgraph";
+import { progressReporter, type OnProgress } from "../events.js";
 
 export { sandboxContext };
 
@@ -89,6 +91,8 @@ export async function cleanCsv(args: {
   sampleSize: number;
   /** Target column: rows dropped with it missing are counted as "target missing". */
   target?: string;
+  /** Rows cleaned so far, after each batch. */
+  onProgress?: OnProgress;
 }): Promise<CleanCsvResult> {
   const config = getConfig();
   const cleaned = new AtomicLineWriter(args.cleanedPath);
@@ -143,6 +147,7 @@ export async function cleanCsv(args: {
     }
     rowsIn += rows.length;
     rowsOut += kept;
+    args.onProgress?.(rowsIn);
     await cleaned.write(jsonLines(rows));
     if (rendered) {
       for (const record of outcome.rendered) {
@@ -184,7 +189,7 @@ function notRun(error: ExecutionError): ExecutionResult {
   return { ok: false, error, rowsIn: 0, rowsOut: 0, dropped: 0, dropReasons: {}, droppedSample: [], cleaned: null, allData: null, sample: [] };
 }
 
-export async function execute(state: State): Promise<Update> {
+export async function execute(state: State, runConfig?: LangGraphRunnableConfig): Promise<Update> {
   const started = Date.now();
   const options = requireOptions(state);
   const plan = requirePlan(state);
@@ -201,6 +206,7 @@ export async function execute(state: State): Promise<Update> {
     if (!opened.ok) {
       result = notRun({ message: opened.error, line: null, row: null });
     } else {
+      const cleaning = progressReporter(runConfig, "execute", "sandbox", "rows");
       try {
         const run = await cleanCsv({
           csv: options.csv,
@@ -209,7 +215,9 @@ export async function execute(state: State): Promise<Update> {
           renderedPath: paths.allData(runDir),
           sampleSize: 3,
           target: plan.target,
+          onProgress: (done) => cleaning.update(done, profile.rows),
         });
+        cleaning.finish(run.rowsIn);
         result = {
           ...run,
           cleaned: run.ok ? await artifactRef(paths.cleaned(runDir), run.rowsOut) : null,

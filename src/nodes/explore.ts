@@ -16,6 +16,7 @@ import { findQualityIssues } from "../table/quality.js";
 import { detectTarget } from "../table/target.js";
 import { modelCallLog, requireOptions, runFolder } from "./common.js";
 import type { LangGraphRunnableConfig } from "@langchain/langgraph";
+import { progressReporter } from "../events.js";
 
 function countTarget(table: Table, column: string): Record<string, number> {
   const col = table.columns.find((c) => c.name === column);
@@ -96,7 +97,9 @@ export async function explore(state: State, runConfig?: LangGraphRunnableConfig)
   if (!existsSync(options.csv))
     throw new TabtuneError("csv_missing", `${options.csv} does not exist`, { suggestion: "check the --csv path" });
   const csvOptions: CsvOptions = { missingTokens: config.csv.missingTokens, batchRows: config.csv.batchRows, decimalComma: config.csv.decimalComma };
-  const table = await readTable(options.csv, csvOptions);
+  const reading = progressReporter(runConfig, "explore", "reading CSV", "rows");
+  const table = await readTable(options.csv, csvOptions, reading.update);
+  reading.finish(table.rows);
   const sample = await readTableSample(options.csv, csvOptions, config.profile.sampleRows);
   const columnsProfile = profileTable(table, config.profile, sample);
   // --subgroups names columns of this CSV; a typo is an error now, not an empty report section later.

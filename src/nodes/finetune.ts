@@ -20,13 +20,15 @@ import { startProgress } from "../progress.js";
 import { getConfig } from "../runtime.js";
 import type { State, StepCommand, Update } from "../state.js";
 import { requireOptions, requireRunDir } from "./common.js";
+import type { LangGraphRunnableConfig } from "@langchain/langgraph";
+import { progressReporter } from "../events.js";
 
 /** LlamaFactory dataset names: letters, digits and underscores. */
 export function datasetName(csv: string): string {
   return basename(csv, extname(csv)).replace(/[^A-Za-z0-9_]+/g, "_").toLowerCase() || "dataset";
 }
 
-export async function finetuneConfig(state: State): Promise<Update> {
+export async function finetuneConfig(state: State, runConfig?: LangGraphRunnableConfig): Promise<Update> {
   const started = Date.now();
   const options = requireOptions(state);
   const runDir = requireRunDir(state);
@@ -44,7 +46,10 @@ export async function finetuneConfig(state: State): Promise<Update> {
   const coerced = coerceOverrides(state.configOverrides);
   const override = coerced.ok ? coerced.values.cutoff_len : undefined;
   const cutoffLen = typeof override === "number" ? override : options.training.cutoffLen;
-  const tokenCheck = await checkTokenLengths(paths.trainJson(runDir), paths.testJson(runDir), cutoffLen, config.evaluate);
+  const checking = progressReporter(runConfig, "finetune_config", "token check", "records");
+  const records = (state.balanceResult?.trainJson.rows ?? 0) + (state.balanceResult?.testJson.rows ?? 0);
+  const tokenCheck = await checkTokenLengths(paths.trainJson(runDir), paths.testJson(runDir), cutoffLen, config.evaluate, (done) => checking.update(done, records > 0 ? records : undefined));
+  checking.finish(tokenCheck.train.records + tokenCheck.test.records);
   stage("finetune_config", `${files.trainYaml}`);
   detail(`longest record ≈ ${Math.max(tokenCheck.train.maxTokens, tokenCheck.test.maxTokens)} tokens (cutoff_len ${cutoffLen}; ${tokenCheck.method})`);
   if (tokenCheck.warning) detail(`warning: ${tokenCheck.warning}`);
@@ -114,7 +119,7 @@ export async function finetune(state: State): Promise<Update> {
 }
 
 /** Scores the served model on test.json; the predictions land where LlamaFactory's would. */
-async function predictEndpoint(state: State): Promise<StepCommand> {
+async function predictEndpoint(state: State, runConfig: LangGraphRunnableConfig | undefined): Promise<StepCommand> {
   const options = requireOptions(state);
   const runDir = requireRunDir(state);
   const endpoint = options.predictEndpoint;
@@ -123,7 +128,8 @@ async function predictEndpoint(state: State): Promise<StepCommand> {
   await forEachJsonArrayElement(paths.testJson(runDir), (r) => records.push({ instruction: String(r.instruction ?? ""), input: String(r.input ?? ""), output: String(r.output ?? "") }));
   const out = paths.predictions(runDir, "test");
   const p = getConfig().predict;
-  const bar = startProgress("predict", records.length, "records");
+  const bar = progressReporter(runConfig, "predict", "endpoint", "records");
+  bar.update(0, records.length);
   try {
     const result = await predictWithEndpoint(records, out, {
       url: endpoint.url,
@@ -135,18 +141,18 @@ async function predictEndpoint(state: State): Promise<StepCommand> {
       maxBackoffMs: p.maxBackoffMs,
       timeoutMs: p.timeoutMs,
       maxTokens: p.maxTokens,
-      onAnswer: (done) => bar.update(done),
+      onAnswer: (done) => bar.update(done, records.length),
     });
-    bar.stop();
+    bar.finish();
     detail(`${result.records} test records answered by ${result.model} at ${endpoint.url} (${result.retries} retries, ${result.empty} empty answers)`);
   } catch (error) {
-    bar.stop();
+    bar.finish(); // closes the CLI's bar; the error says how far it got
     throw error;
   }
   return { argv: ["POST", endpoint.url], ran: true, exitCode: 0, logFile: null };
 }
 
-export async function predict(state: State): Promise<Update> {
+export async function predict(state: State, runConfig?: LangGraphRunnableConfig): Promise<Update> {
   const started = Date.now();
   if (!state.configFiles) throw new Error("predict needs configs");
   const options = requireOptions(state);
@@ -156,7 +162,7 @@ export async function predict(state: State): Promise<Update> {
   const trained = state.trainRun?.ran === true || existsSync(join(runDir, "sft", "adapter_config.json"));
   const results: StepCommand[] = [];
   if (options.predictEndpoint) {
-    results.push(await predictEndpoint(state));
+    results.push(await predictEndpoint(state, runConfig));
     stage("predict", `test records scored by ${options.predictEndpoint.url}`);
     return {
       predictRuns: results,

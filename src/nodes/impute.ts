@@ -23,6 +23,8 @@ import { imputationReport } from "../stats/imputation/report.js";
 import { readColumns, writeImputed, type Cell } from "../stats/imputation/rows-io.js";
 import { mnarSensitivity, scoreColumns, type DownstreamTarget, type ProbeCells, type ScoringSettings } from "../stats/imputation/scoring.js";
 import { requireOptions, requirePlan, requireProfile, requireRunDir } from "./common.js";
+import type { LangGraphRunnableConfig } from "@langchain/langgraph";
+import { progressReporter } from "../events.js";
 
 type Family = "numeric" | "categorical" | "other";
 
@@ -35,7 +37,7 @@ function describeValue(policy: ImputePolicy, engine: FittedEngine | undefined, j
   return value === null || value === undefined ? "no observed training value" : typeof value === "number" ? Number(value.toPrecision(6)) : value;
 }
 
-export async function impute(state: State): Promise<Update> {
+export async function impute(state: State, runConfig?: LangGraphRunnableConfig): Promise<Update> {
   const started = Date.now();
   const options = requireOptions(state);
   const plan = requirePlan(state);
@@ -105,7 +107,9 @@ export async function impute(state: State): Promise<Update> {
   const llm = createLlmImputer(getDecider(options), options, config);
   const llmColumns = llm ? needs.filter((j) => train.columns[j]!.kind === "categorical") : [];
   const probe = llm && llmColumns.length > 0 ? { columns: llmColumns, maxCells: cfg.llm.maxScoredCells, examples: llm.exampleRows } : null;
-  const scored = needs.length > 0 ? scoreColumns(analysis, needs, target, scoring, probe) : { columns: [], downstream: null, probes: new Map<number, ProbeCells[]>() };
+  const scoringProgress = progressReporter(runConfig, "impute", "scoring imputations", "fits");
+  const scored = needs.length > 0 ? scoreColumns(analysis, needs, target, scoring, probe, scoringProgress.update) : { columns: [], downstream: null, probes: new Map<number, ProbeCells[]>() };
+  if (needs.length > 0) scoringProgress.finish();
   const llmScores = new Map<number, LlmScore | null>();
   if (llm) for (const j of llmColumns) llmScores.set(j, await llm.score(j, scored.probes.get(j) ?? []));
 

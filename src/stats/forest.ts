@@ -37,6 +37,8 @@ export interface ForestOptions {
   seed: number;
   /** Fewest rows a leaf may hold (scikit-learn's min_samples_leaf); default 1. */
   minLeaf?: number;
+  /** Called after each tree with the trees grown so far and the total (progress). */
+  onTree?: (done: number, total: number) => void;
 }
 
 interface Tree {
@@ -293,6 +295,7 @@ export function fitForest(columns: Float64Array[], target: ForestTarget, options
     let total = 0;
     for (const v of treeImportance) total += v;
     if (total > 0) for (let j = 0; j < p; j++) importance[j]! += (treeImportance[j] as number) / total;
+    options.onTree?.(t + 1, options.trees);
   }
 
   const sum = importance.reduce((s, v) => s + v, 0);

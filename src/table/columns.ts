@@ -7,6 +7,7 @@ import { createHash } from "node:crypto";
 import { statSync } from "node:fs";
 import type { CsvOptions } from "./csv.js";
 import { readRecords } from "./records.js";
+import type { OnProgress } from "../events.js";
 
 export interface NumericColumn {
   name: string;
@@ -329,7 +330,7 @@ function fit<T extends Int32Array<ArrayBuffer> | Float64Array<ArrayBuffer>>(arra
  * with no non-missing cell is categorical with an empty dictionary.
  * @throws TabtuneError for a missing, empty, header-only or malformed file.
  */
-export async function readTable(path: string, opts: CsvOptions): Promise<Table> {
+export async function readTable(path: string, opts: CsvOptions, onProgress?: OnProgress): Promise<Table> {
   const hash = createHash("sha256");
   let builders: ColumnBuilder[] = [];
   let header: string[] = [];
@@ -352,6 +353,7 @@ export async function readTable(path: string, opts: CsvOptions): Promise<Table> 
       for (let c = 0; c < builders.length; c++) builders[c]?.add(record[c] ?? "");
     }
     rows += batch.records.length;
+    onProgress?.(rows);
   }
   const columns = builders.map((b, i) => b.finish(header[i] ?? `column_${i + 1}`, i));
   return { path, sha256: hash.digest("hex"), rows, columns };

@@ -20,6 +20,7 @@ import { createRng, sampleIndices, shuffleInPlace } from "../random.js";
 import { combine, ENGINES, engineOf, fitEngine, type Engine, type EngineSettings } from "./engines.js";
 import { isMissing, maskCells, observedMoments, takeRows, type Frame } from "./frame.js";
 import { SCORED_POLICIES, type ImputePolicy } from "./policies.js";
+import type { OnProgress } from "../../events.js";
 
 export interface ScoringSettings {
   fractions: number[];
@@ -186,7 +187,13 @@ export function scoreColumns(
   target: DownstreamTarget | null,
   settings: ScoringSettings,
   probe: ProbeRequest | null = null,
+  /** Engine fits done so far, of the total (one per masked fraction and engine, plus the downstream fits). */
+  onProgress?: OnProgress,
 ): { columns: ColumnScores[]; downstream: DownstreamSummary | null; probes: Map<number, ProbeCells[]> } {
+  const withDownstream = target !== null && settings.weights.downstream > 0 && frame.rows >= 20;
+  const fits = settings.fractions.length * ENGINES.length + (withDownstream ? ENGINES.length + 1 : 0);
+  let fitted = 0;
+  const fitDone = () => onProgress?.(++fitted, fits);
   const sds = frame.columns.map((c) => (c.kind === "numeric" ? observedMoments(c.values).sd : 1));
   const errors = new Map<string, (number | null)[]>(); // `${j}:${engine}` → per fraction
   const probes = new Map<number, ProbeCells[]>();
@@ -203,13 +210,14 @@ export function scoreColumns(
       }
       for (const [j, { index, probe: cells }] of picked)
         for (const policy of SCORED_POLICIES.categorical) if (engineOf(policy) === engine) cells.errors[policy] = maskedError(frame, filled, j, index, 1)!;
+      fitDone();
     }
     for (const [j, { probe: cells }] of picked) probes.set(j, [...(probes.get(j) ?? []), cells]);
   });
 
   let downstream: DownstreamSummary | null = null;
   const downstreamLosses: Record<string, number> = {};
-  if (target && settings.weights.downstream > 0 && frame.rows >= 20) {
+  if (target && withDownstream) {
     const split = innerSplit(frame.rows, settings.downstream.validationRatio, settings.seed);
     const fit = takeRows(frame, split.fit);
     const validation = takeRows(frame, split.validation);
@@ -220,8 +228,10 @@ export function scoreColumns(
       const r = baselineOnValidation(fitted.trainFilled, fitted.apply(validation), split, target, settings);
       byPolicy[engine] = r.value;
       losses[engine] = r.loss;
+      fitDone();
     }
     const none = baselineOnValidation(fit, validation, split, target, settings);
+    fitDone();
     byPolicy.unknown = none.value;
     losses.unknown = none.loss;
     downstream = { metric: target.task === "regression" ? "RMSE" : "accuracy", byPolicy, fitRows: split.fit.length, validationRows: split.validation.length };
