@@ -28,6 +28,8 @@ import {
   type RegressionMetrics,
 } from "../stats/metrics.js";
 import { requireOptions, requirePlan, requireProfile, requireRunDir } from "./common.js";
+import type { LangGraphRunnableConfig } from "@langchain/langgraph";
+import { progressReporter } from "../events.js";
 
 async function readRows(path: string): Promise<CleanRow[]> {
   const rows: CleanRow[] = [];
@@ -74,7 +76,7 @@ function checkLabelsInMapping(test: CleanRow[], target: string, mapping: Record<
     });
 }
 
-export async function evaluate(state: State): Promise<Update> {
+export async function evaluate(state: State, runConfig?: LangGraphRunnableConfig): Promise<Update> {
   const started = Date.now();
   const options = requireOptions(state);
   const plan = requirePlan(state);
@@ -90,6 +92,7 @@ export async function evaluate(state: State): Promise<Update> {
   const assessFeatures = plan.features.map((name) => ({ name, kind: features.find((f) => f.name === name)?.kind === "numeric" ? ("numeric" as const) : ("categorical" as const) }));
   const rawLabels = Object.keys(plan.labels);
   if (plan.task !== "regression") checkLabelsInMapping(test, plan.target, plan.labels);
+  const growing = progressReporter(runConfig, "evaluate", "baseline forest", "trees");
   const baseline = trainAndPredictBaseline({
     features,
     target: plan.target,
@@ -98,7 +101,9 @@ export async function evaluate(state: State): Promise<Update> {
     train,
     test,
     options: { ...config.baseline, seed: options.seed },
+    onTree: growing.update,
   });
+  growing.finish();
 
   const boot = { resamples: config.evaluate.bootstrapResamples, seed: options.seed, level: config.evaluate.confidenceLevel };
   const level = config.evaluate.confidenceLevel;

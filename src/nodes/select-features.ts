@@ -8,6 +8,8 @@ import { rankFeatures, type FeatureRanking } from "../stats/selection.js";
 import { readTable } from "../table/columns.js";
 import { csvCell, spreadsheetSafe } from "../table/csv-out.js";
 import { requireOptions, requireProfile, requireRunDir } from "./common.js";
+import type { LangGraphRunnableConfig } from "@langchain/langgraph";
+import { progressReporter } from "../events.js";
 
 function rankingsCsv(rankings: FeatureRanking[]): string {
   const header = ["rank", "column", "kind", "variance", "abs_correlation", "mutual_information", "forest_importance", "average_rank", "kept", "reason"];
@@ -17,7 +19,7 @@ function rankingsCsv(rankings: FeatureRanking[]): string {
   return [header.join(","), ...lines].join("\n") + "\n";
 }
 
-export async function selectFeatures(state: State): Promise<Update> {
+export async function selectFeatures(state: State, runConfig?: LangGraphRunnableConfig): Promise<Update> {
   const started = Date.now();
   const options = requireOptions(state);
   const runDir = requireRunDir(state);
@@ -26,7 +28,9 @@ export async function selectFeatures(state: State): Promise<Update> {
   if (!target) throw new Error("select_features needs a target");
   const config = getConfig();
   const fs = config.featureSelection;
-  const table = await readTable(options.csv, { missingTokens: config.csv.missingTokens, batchRows: config.csv.batchRows, decimalComma: config.csv.decimalComma });
+  const reading = progressReporter(runConfig, "select_features", "reading CSV", "rows");
+  const table = await readTable(options.csv, { missingTokens: config.csv.missingTokens, batchRows: config.csv.batchRows, decimalComma: config.csv.decimalComma }, (done) => reading.update(done, profile.rows));
+  reading.finish(table.rows);
   const skip = new Set(profile.columns.filter((c) => c.kind === "identifier" || c.kind === "text").map((c) => c.name));
   skip.add(target.column);
   const column = (name: string) => {
@@ -36,6 +40,7 @@ export async function selectFeatures(state: State): Promise<Update> {
   };
   // Typed columns go in as they are: no per-row objects or cell arrays (50,000 × 200 stays ~80 MB).
   const candidates = table.columns.filter((c) => !skip.has(c.name));
+  const growing = progressReporter(runConfig, "select_features", "forest", "trees");
   const rankings = rankFeatures({
     columns: candidates,
     target: column(target.column),
@@ -47,7 +52,9 @@ export async function selectFeatures(state: State): Promise<Update> {
     forestMaxRows: fs.forestMaxRows,
     forestMaxColumns: fs.forestMaxColumns,
     seed: options.seed,
+    onTree: growing.update,
   });
+  growing.finish();
   const selected = rankings.filter((r) => r.kept).map((r) => r.column);
   writeFileAtomic(paths.rankings(runDir), rankingsCsv(rankings));
   writeFileAtomic(paths.selected(runDir), selected.map(spreadsheetSafe).join("\n") + "\n");

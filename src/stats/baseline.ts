@@ -53,6 +53,8 @@ export function trainAndPredictBaseline(args: {
   train: BaselineRow[];
   test: BaselineRow[];
   options: BaselineOptions;
+  /** Trees grown so far, of the total (progress). */
+  onTree?: (done: number, total: number) => void;
 }): BaselineResult {
   const { features, target, task, labels, test, options } = args;
   if (features.length === 0) {
@@ -79,7 +81,7 @@ export function trainAndPredictBaseline(args: {
 
   const forestOptions = { trees: options.trees, maxDepth: options.maxDepth, maxFeatures: baselineMaxFeatures(options.maxFeatures, task), seed: options.seed };
   const forestTarget = encodeTarget(train, target, task, labels);
-  const forest = fitForest(trainX, forestTarget, forestOptions);
+  const forest = fitForest(trainX, forestTarget, { ...forestOptions, onTree: args.onTree });
   const output = predictForest(forest, testX);
 
   const summed = new Array<number>(features.length).fill(0);

@@ -116,6 +116,8 @@ export function rankFeatures(args: {
   /** Columns the forest ranks at most (default: all). */
   forestMaxColumns?: number;
   seed: number;
+  /** Forest trees grown so far, of the total (progress). */
+  onTree?: (done: number, total: number) => void;
 }): FeatureRanking[] {
   const { columns, task, miBins } = args;
   const targetLength = Array.isArray(args.target) ? args.target.length : lengthOf(args.target);
@@ -201,7 +203,7 @@ export function rankFeatures(args: {
       task === "regression"
         ? { kind: "regression", y: Float64Array.from(take, (r) => yNumbers?.[r] ?? 0) }
         : { kind: "classification", classes: Math.max(...yLevels) + 1, y: Int32Array.from(take, (r) => yLevels[r] ?? 0) };
-    const forest = fitForest(X, target, { trees: args.forestTrees, maxDepth: 16, maxFeatures: null, seed: args.seed });
+    const forest = fitForest(X, target, { trees: args.forestTrees, maxDepth: 16, maxFeatures: null, seed: args.seed, onTree: args.onTree });
     eligible.forEach((j, k) => (importance[j] = forest.importance[k] as number));
   }
 
