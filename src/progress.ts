@@ -27,7 +27,8 @@ export function startProgress(label: string, total: number, unit = "rows"): Prog
   if (!progressEnabled()) return SILENT;
   const bar = new cliProgress.SingleBar(
     {
-      format: `${label.padEnd(16)} {bar} {value}/{total} ${unit} | {rate} ${unit}/s | eta {eta_formatted} {note}`,
+      // A total of 0 is "not known yet" (a CSV being read): the count and the rate, no bar.
+      format: total > 0 ? `${label.padEnd(16)} {bar} {value}/{total} ${unit} | {rate} ${unit}/s | eta {eta_formatted} {note}` : `${label.padEnd(16)} {value} ${unit} | {rate} ${unit}/s {note}`,
       stream: process.stderr,
       hideCursor: true,
       clearOnComplete: false,
