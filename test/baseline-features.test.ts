@@ -18,6 +18,13 @@ const SKLEARN_DIABETES_R2 = 0.4231;
 const SKLEARN_SEATTLE_DATE_PARTS = 0.8567;
 /** Same, the date dropped: 0.8259; the date as a sorted code with unseen → −1 (tabtune before): 0.8020. */
 const SKLEARN_SEATTLE_DATE_DROPPED = 0.8259;
+/*
+ * End to end, `tabtune --csv test/fixtures/seattle_weather.csv --yes` (seed 42; its own stratified
+ * split, 1169 train / 292 test rows): the baseline scored 0.7671 with the date as codes (before),
+ * 0.8664 with its parts (after); sklearn 1.2.1 RandomForestClassifier(100 trees, random_state=42)
+ * on that run's data/train_rows.jsonl and imputed_test.jsonl: 0.8664 with the parts (seeds 0–3
+ * 0.8562–0.8664), 0.8425 with the date dropped.
+ */
 
 function readCsv(path: string): BaselineRow[] {
   const [head = "", ...lines] = readFileSync(path, "utf8").trim().split("\n");
