@@ -7,6 +7,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
+import { progressBars } from "../src/cli/json-events.js";
 import { ProgressEvent, throttledProgress } from "../src/events.js";
 import { ROOT, runCli, tempDir } from "./helpers/cli.js";
 
@@ -120,5 +121,30 @@ describe("progress throttle", () => {
     progress.update(500);
     progress.finish(800);
     expect(sent.map((e) => [e.done, e.total, e.final])).toEqual([[500, null, false], [800, 800, true]]);
+  });
+});
+
+describe("progress bars", () => {
+  it("one bar per step and label, updated with done/total, closed by its final event or its step's end", () => {
+    const log: string[] = [];
+    const render = progressBars((label, total, unit) => {
+      log.push(`start ${label} ${total} ${unit}`);
+      return { update: (v, o) => log.push(`${label} ${v}/${o?.total ?? "?"}`), increment: () => {}, stop: () => log.push(`stop ${label}`) };
+    });
+    const p = (step: string, label: string, done: number, total: number | null, final = false): ProgressEvent => ({ event: "progress", step, label, done, total, unit: "rows", final });
+    render({ event: "step_started", step: "explore" });
+    render(p("explore", "reading CSV", 100, null));
+    render(p("explore", "reading CSV", 344, 344, true));
+    render(p("evaluate", "baseline forest", 10, 100));
+    render({ event: "step_finished", step: "evaluate", durationMs: 5 });
+    expect(log).toEqual([
+      "start explore: reading CSV 0 rows",
+      "explore: reading CSV 100/?",
+      "explore: reading CSV 344/344",
+      "stop explore: reading CSV",
+      "start evaluate: baseline forest 100 rows",
+      "evaluate: baseline forest 10/100",
+      "stop evaluate: baseline forest",
+    ]);
   });
 });
