@@ -131,5 +131,7 @@ describe("which plan columns the baseline uses", () => {
     // title: 80 distinct of 120 (67% > 50%): free text the plan keeps for the records but the forest does not see.
     expect(results.baselineExcluded.map((e) => e.name)).toEqual(["title"]);
     expect(result.stderr).toMatch(/baseline leaves out title: free text or names: 80 distinct of 120 values/);
+    // The report says it too, beside the importances.
+    expect(readFileSync(join(output, runDirs(output)[0] ?? "", "report.md"), "utf8")).toMatch(/left out of the baseline: title — free text or names: 80 distinct of 120 values/);
   });
 });

@@ -172,6 +172,7 @@ export async function evaluate(state: State, runConfig?: LangGraphRunnableConfig
     features: assessFeatures,
     labelTexts: rawLabels.map((raw) => plan.labels[raw] ?? raw),
     baseline,
+    baselineExcluded: excluded,
     test,
     truth: truthOut,
     predicted: predictedOut,

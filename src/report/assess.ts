@@ -35,6 +35,8 @@ export interface DriftRow extends DriftResult {
 export interface Assessment {
   /** The forest's mean decrease in impurity per feature, summing to 1, highest first. */
   featureImportance: { name: string; importance: number }[] | null;
+  /** Plan features left out of the baseline forest (identifiers, near-unique text), with the reason. */
+  baselineExcluded: { name: string; reason: string }[];
   /** Binary only: the positive class is the second label of the mapping. */
   calibration: { positiveLabel: string; brier: number; bins: CalibrationBin[] } | null;
   precisionRecall: { positiveLabel: string; averagePrecision: number; prevalence: number; points: PrPoint[] } | null;
@@ -52,6 +54,8 @@ export interface AssessInput {
   /** Label texts in mapping order (classification); the positive class of a binary task is the second. */
   labelTexts: string[];
   baseline: BaselineResult;
+  /** Plan features the baseline forest did not see, and why. */
+  baselineExcluded: { name: string; reason: string }[];
   /** The test rows the baseline scored, in order, and their truth and prediction (label text or number). */
   test: Row[];
   truth: string[] | number[];
@@ -99,6 +103,7 @@ export function assess(input: AssessInput): Assessment {
         });
   return {
     featureImportance: input.baseline.featureImportance,
+    baselineExcluded: input.baselineExcluded,
     calibration,
     precisionRecall,
     thresholds,

@@ -73,6 +73,7 @@ export function assessmentSections(state: State, a: Assessment | null, plots: As
           { p: "Mean decrease in impurity of the baseline random forest, normalised to sum to 1 (it favours features with many distinct values; read it as a ranking, not an effect size)." },
           { table: { head: ["feature", "importance"], rows: a.featureImportance.map((f) => [f.name, `${(f.importance * 100).toFixed(1)}%`]) } },
           ...(plots.importance ? [{ plot: plots.importance }] : []),
+          ...(a.baselineExcluded.length > 0 ? [{ list: a.baselineExcluded.map((e) => `left out of the baseline: ${e.name} — ${e.reason}`) }] : []),
         ]
       : [{ note: "no feature importance (no baseline)" }],
   });
