@@ -1,5 +1,5 @@
 /** Errors a user can act on: a code, a one-line message, and what to do about it. */
-import { printableLines } from "./sandbox/printable.js";
+import { printableLines } from "./printable.js";
 import { accessSync, constants, existsSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import { z } from "zod";
@@ -149,12 +149,13 @@ export function fsError(error: unknown, path?: string): TabtuneError | null {
     }
     case "EISDIR":
       return make("path_is_folder", `${where} is a folder, not a file`, "pass the path of a file");
-    default:
+    default: {
       // Creating a folder under one the user may not write to reports ENOENT on some
       // systems; say what really stops it.
-      if (blockedBy(error.syscall, where) !== "")
-        return make("disk_permission", `no permission to create the folder ${where}${blockedBy(error.syscall, where)}`, "choose an --output folder you can write to, or fix its permissions");
+      const blocked = blockedBy(error.syscall, where);
+      if (blocked !== "") return make("disk_permission", `no permission to create the folder ${where}${blocked}`, "choose an --output folder you can write to, or fix its permissions");
       return make("path_missing", `${where} does not exist`, "check the path");
+    }
   }
 }
 
@@ -189,7 +190,8 @@ function formatUnsafe(error: unknown): string {
   const known = fsError(error) ?? sqliteError(error);
   if (known) return formatUnsafe(known);
   if (error instanceof z.ZodError) return `error: ${zodIssuesLine(error)}`;
-  if (error instanceof Error && error.cause !== undefined && (fsError(error.cause) ?? sqliteError(error.cause))) return formatUnsafe(error.cause);
+  const knownCause = error instanceof Error && error.cause !== undefined ? (fsError(error.cause) ?? sqliteError(error.cause)) : null;
+  if (knownCause) return formatUnsafe(knownCause);
   if (error instanceof Error) return `error: ${error.message}`;
   return `error: ${String(error)}`;
 }

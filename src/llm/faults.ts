@@ -7,7 +7,8 @@
  */
 import type { Config } from "../config.js";
 import type { DecisionSpec } from "./decisions.js";
-import { escapeControl, scrubSecrets, type FaultKind, type RequestFailure } from "./provider-errors.js";
+import { printable } from "../printable.js";
+import { scrubSecrets, type FaultKind, type RequestFailure } from "./provider-errors.js";
 import type { ChatClient } from "./providers.js";
 
 /** Where the console lines go: one line each, without its newline. */
@@ -51,7 +52,7 @@ export function providerFaults(llm: Llm, secrets: readonly (string | null)[], no
       }
       if (shown.has(shownKey)) return;
       shown.add(shownKey);
-      notify(escapeControl(scrubSecrets(consoleLine(client, spec, failure, llm), secrets)));
+      notify(printable(scrubSecrets(consoleLine(client, spec, failure, llm), secrets)));
     },
   };
 }

@@ -47,7 +47,7 @@ export {
   type PromptLimits,
   type VerifyInput,
 } from "./prompt-values.js";
-export { escapeControl, scrubSecrets, type FaultKind } from "./provider-errors.js";
+export { scrubSecrets, type FaultKind } from "./provider-errors.js";
 export { consoleLine, stderrNotify, type Notify } from "./faults.js";
 
 export interface Decider {

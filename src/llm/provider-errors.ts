@@ -3,6 +3,7 @@
  * may help (timeouts, 429, 5xx, dropped connections), and secrets scrubbed from it.
  * SDK errors are read field by field; nothing here throws.
  */
+import { printable } from "../printable.js";
 
 /**
  * What kind of trouble ended a decision, for the console line and the log:
@@ -59,7 +60,7 @@ export function describeFailure(error: unknown, timedOut: boolean, timeoutMs: nu
   const retryable =
     (status !== null && (status === 408 || status === 429 || status >= 500)) ||
     (status === null && ((code !== undefined && RETRYABLE_CODES.has(code)) || RETRYABLE_NAMES.test(name) || /fetch failed|socket hang up|network/i.test(message)));
-  const line = escapeControl(message);
+  const line = printable(message);
   return { message: line.length > 500 ? `${line.slice(0, 500)} …` : line, retryable, status, kind: faultKind(status, name, retryable) };
 }
 
@@ -70,15 +71,6 @@ function faultKind(status: number | null, name: string, retryable: boolean): Fau
   if (status === 408) return "timeout";
   if (status !== null) return "rejected";
   return retryable ? "unreachable" : "rejected";
-}
-
-/**
- * `text` on one line with every control character (newlines, ESC, BEL, C1) written as
- * \\n or \\xNN, so that text from a server cannot move the cursor or restyle a terminal.
- * @example escapeControl("bad\x1b[2Jkey\n") // "bad\\x1b[2Jkey\\n"
- */
-export function escapeControl(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => (c === "\n" ? "\\n" : c === "\t" ? " " : `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`));
 }
 
 /**

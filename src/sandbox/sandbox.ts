@@ -11,7 +11,7 @@
 import ivm from "isolated-vm";
 import { toRawRow } from "../table/csv.js";
 import { BIND_SOURCE, DEFAULT_SANDBOX_CLOCK_MS, DEFAULT_SANDBOX_SEED, MAX_ROW_CHARS, PRELUDE_SOURCE } from "./harness.js";
-import { printable } from "./printable.js";
+import { printable } from "../printable.js";
 import { checkCleanBatch, checkCleanResult, checkRenderBatch, checkRenderResult, isRecord, type Checked } from "./validate.js";
 
 /** Resources one sandbox may use. */

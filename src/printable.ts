@@ -1,6 +1,7 @@
 /**
- * Text that generated code can choose (what it throws, keys it returns, values echoed in
- * a message) made safe for a terminal or a log line before it leaves the sandbox.
+ * Text someone else chose (what generated code throws or returns, what an LLM server
+ * answers, a value read from a file) made safe for a terminal or a log line: the sandbox,
+ * the provider errors and every CLI error line pass through here.
  */
 
 /**
