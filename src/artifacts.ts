@@ -1,6 +1,6 @@
 /** Files written by steps: atomic writes, hashes, line-by-line reading. */
 import { createHash } from "node:crypto";
-import { createReadStream, createWriteStream, mkdirSync, renameSync, rmSync, statSync, writeFileSync, type WriteStream } from "node:fs";
+import { createReadStream, createWriteStream, existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync, type WriteStream } from "node:fs";
 import { dirname } from "node:path";
 import { finished } from "node:stream/promises";
 import { createInterface } from "node:readline";
@@ -11,6 +11,11 @@ export async function sha256File(path: string): Promise<string> {
   const hash = createHash("sha256");
   for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
   return hash.digest("hex");
+}
+
+/** The SHA-256 of the file at `path` as it is now, or null when there is none: for checking a recorded hash. */
+export async function currentSha256(path: string): Promise<string | null> {
+  return existsSync(path) ? sha256File(path) : null;
 }
 
 export async function artifactRef(path: string, rows: number | null): Promise<ArtifactRef> {

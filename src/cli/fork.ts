@@ -8,7 +8,7 @@
  */
 import { copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
-import { sha256File, writeFileAtomic } from "../artifacts.js";
+import { currentSha256, sha256File, writeFileAtomic } from "../artifacts.js";
 import { sidecarPath } from "../codegen/sidecar.js";
 import { TabtuneError } from "../errors.js";
 import type { ArtifactRef, State } from "../state.js";
@@ -81,7 +81,7 @@ export async function forkRunFolder(state: State, parentDir: string, childDir: s
   if (state.script) wanted.add(resolve(sidecarPath(state.script.path)));
   for (const dir of extraDirs) wanted.add(resolve(parentDir, dir));
   for (const [path, sha256] of recorded) {
-    const actual = existsSync(path) ? await sha256File(path) : null;
+    const actual = await currentSha256(path);
     if (actual !== sha256)
       throw new TabtuneError("parent_artifact_changed", `${path} ${actual === null ? "is missing" : "changed"} since its run recorded it`, {
         suggestion: "restore it, or re-enter at an earlier step (--start-from review_prep or split) so it is written again",

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import Database from "better-sqlite3";
 import { Command, type LangGraphRunnableConfig } from "@langchain/langgraph";
 import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
-import { sha256File, writeFileAtomic } from "../artifacts.js";
+import { currentSha256, writeFileAtomic } from "../artifacts.js";
 import { sqliteError, TabtuneError } from "../errors.js";
 import type { RunListener } from "../events.js";
 import { compileGraph } from "../graph.js";
@@ -105,7 +105,7 @@ function pendingInterrupt(snapshot: Snapshot): ReviewPayloadWithError | null {
 async function finished(snapshot: Snapshot): Promise<boolean> {
   if (snapshot.next.length > 0 || snapshot.tasks.length > 0) return false;
   const results = (snapshot.values as State).evaluation?.results;
-  return !!results && existsSync(results.path) && (await sha256File(results.path)) === results.sha256;
+  return !!results && (await currentSha256(results.path)) === results.sha256;
 }
 
 /** `<output>/latest.json`: which run finished last (a pointer, never a copy of its files). */

@@ -1,7 +1,7 @@
 /** Small accessors every node uses: they turn a missing earlier step into a clear error. */
-import { existsSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import type { LangGraphRunnableConfig } from "@langchain/langgraph";
-import { sha256File } from "../artifacts.js";
+import { currentSha256 } from "../artifacts.js";
 import { TabtuneError } from "../errors.js";
 import { paths } from "../paths.js";
 import { callLogEntry, type CallRecord } from "../llm/index.js";
@@ -47,9 +47,9 @@ export function runFolder(state: State, config?: LangGraphRunnableConfig): { run
  */
 export async function requireArtifact(ref: ArtifactRef | null | undefined, what: string): Promise<string> {
   if (!ref) return missing(what);
-  if (!existsSync(ref.path))
+  const actual = await currentSha256(ref.path);
+  if (actual === null)
     throw new TabtuneError("artifact_missing", `${ref.path} (${what}) is gone`, { suggestion: "start the run again; a run folder's files must not be removed" });
-  const actual = await sha256File(ref.path);
   if (actual !== ref.sha256)
     throw new TabtuneError("artifact_changed", `${ref.path} (${what}) changed since this run wrote it (sha256 ${actual.slice(0, 12)}…, recorded ${ref.sha256.slice(0, 12)}…)`, {
       suggestion: "restore it, or re-enter the run with --start-from at the step that writes it",

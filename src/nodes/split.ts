@@ -29,7 +29,7 @@ export async function split(state: State): Promise<Update> {
   const started = Date.now();
   const options = requireOptions(state);
   const plan = requirePlan(state);
-  const cleaned = { path: await requireArtifact(state.execution?.cleaned, "the cleaned table") };
+  const cleanedPath = await requireArtifact(state.execution?.cleaned, "the cleaned table");
   const runDir = requireRunDir(state);
   mkdirSync(paths.runData(runDir), { recursive: true });
   const regression = plan.task === "regression";
@@ -37,11 +37,11 @@ export async function split(state: State): Promise<Update> {
   const testPath = paths.splitTest(runDir);
   let testDropped = 0;
 
-  // Refused before a row is written: a test CSV lacking a kept feature (rule shared with apply).
-  if (options.testCsv) await requireTestCsvColumns(options.testCsv, plan, requireProfile(state).columns.map((c) => c.name));
   if (options.testCsv) {
+    // Refused before a row is written: a test CSV lacking a kept feature (rule shared with apply).
+    await requireTestCsvColumns(options.testCsv, plan, requireProfile(state).columns.map((c) => c.name));
     const train = new AtomicLineWriter(trainPath);
-    for await (const row of readJsonLines<CleanRow>(cleaned.path)) await train.write(JSON.stringify(row) + "\n");
+    for await (const row of readJsonLines<CleanRow>(cleanedPath)) await train.write(JSON.stringify(row) + "\n");
     await train.commit();
     const opened = await openPrepSandbox(await requireScript(state), plan, requireProfile(state));
     if (!opened.ok) throw new TabtuneError("prep_script_broken", `prepare_data.js no longer compiles: ${opened.error}`);
@@ -57,13 +57,13 @@ export async function split(state: State): Promise<Update> {
     }
   } else {
     const labels: string[] = [];
-    for await (const row of readJsonLines<CleanRow>(cleaned.path)) labels.push(String(row[plan.target]));
+    for await (const row of readJsonLines<CleanRow>(cleanedPath)) labels.push(String(row[plan.target]));
     requireTrainRows(labels, options.testRatio, regression, getConfig().split); // too few training rows: refused before writing
     const mask = testMask(labels, options.testRatio, options.seed, !regression);
     const train = new AtomicLineWriter(trainPath);
     const test = new AtomicLineWriter(testPath);
     let i = 0;
-    for await (const row of readJsonLines<CleanRow>(cleaned.path)) await (mask[i++] ? test : train).write(JSON.stringify(row) + "\n");
+    for await (const row of readJsonLines<CleanRow>(cleanedPath)) await (mask[i++] ? test : train).write(JSON.stringify(row) + "\n");
     await train.commit();
     await test.commit();
   }

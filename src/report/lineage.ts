@@ -6,7 +6,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { z } from "zod";
-import { sha256File, writeFileAtomic } from "../artifacts.js";
+import { currentSha256, sha256File, writeFileAtomic } from "../artifacts.js";
 import { sidecarPath } from "../codegen/sidecar.js";
 import { paths } from "../paths.js";
 import type { ArtifactRef, State } from "../state.js";
@@ -157,7 +157,7 @@ export async function verifyLineages(output: string, runs: RunLineage[]): Promis
   const outcome: VerifyOutcome = { checked: 0, problems: [] };
   const hashes = new Map<string, string | null>();
   const current = async (path: string) => {
-    if (!hashes.has(path)) hashes.set(path, existsSync(path) ? await sha256File(path) : null);
+    if (!hashes.has(path)) hashes.set(path, await currentSha256(path));
     return hashes.get(path) ?? null;
   };
   for (const run of runs) {
