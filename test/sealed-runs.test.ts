@@ -157,7 +157,7 @@ describe("Ctrl-C", () => {
   it.skipIf(!SCRIPT)("at a review prompt in a terminal stops without a library error, prints the resume command and exits 130", async () => {
     const output = join(tempDir(), "prompt");
     const command = [process.execPath, "--no-node-snapshot", CLI, "--csv", PENGUINS, "--output", output].map((a) => `'${a}'`).join(" ");
-    const child = spawn(SCRIPT ?? "script", ["-qfec", command, "/dev/null"], { cwd: ROOT, env: { ...process.env, NO_COLOR: "1", npm_lifecycle_event: "" }, stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn(SCRIPT ?? "script", ["-qfec", command, "/dev/null"], { cwd: ROOT, env: { ...process.env, CI: "", NO_COLOR: "1", npm_lifecycle_event: "" }, stdio: ["pipe", "pipe", "pipe"] });
     let seen = "";
     child.stdout.on("data", (c: Buffer) => {
       seen += c.toString();
