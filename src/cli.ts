@@ -1,6 +1,7 @@
 #!/usr/bin/env -S node --no-node-snapshot
 /** tabtune's command line: parse flags, run or resume the graph, render reviews, print results. */
 import { existsSync } from "node:fs";
+import { CommanderError } from "commander";
 import { getConfig, setAgentApiKey } from "./runtime.js";
 import { formatError, fsError, sqliteError, TabtuneError } from "./errors.js";
 import { isInteractive } from "./env.js";
@@ -104,9 +105,22 @@ async function main(argv: string[]): Promise<number> {
   if (argv[2] === "lineage") return lineageMain(argv.slice(3));
   const config = getConfig();
   const program = buildProgram(config).addHelpText("after", APPLY_HELP + LINEAGE_HELP);
-  program.parse(argv);
+  // With --json a bad flag is an error event too: commander throws instead of exiting (it has
+  // already printed the one-line message on stderr).
+  const wantsJson = argv.includes("--json");
+  if (wantsJson) {
+    json = claimStdoutForJson();
+    program.exitOverride();
+  }
+  try {
+    program.parse(argv);
+  } catch (error) {
+    if (!(error instanceof CommanderError)) throw error;
+    if (error.exitCode !== 0) json?.({ event: "error", code: "bad_flag", message: error.message.replace(/^error: /, ""), suggestion: "run tabtune --help for every flag", resumeCommand: null, exitCode: error.exitCode });
+    return error.exitCode;
+  }
   const flags = program.opts<CliFlags>();
-  if (flags.json) json = claimStdoutForJson();
+  if (flags.json && !json) json = claimStdoutForJson();
   if (!existsSync(flags.csv))
     throw new TabtuneError("csv_missing", `${flags.csv} does not exist`, { suggestion: "check the --csv path" });
   const options = optionsFromFlags(flags, config);

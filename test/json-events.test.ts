@@ -93,6 +93,16 @@ describe("tabtune --json", () => {
     expect(String(all.at(-1)?.message)).toContain(csv);
     expect(result.stderr).toMatch(/^error: .*header line but no data rows/m);
   });
+
+  it("a bad flag is an error event too: one JSON line on stdout, the one-line message on stderr, exit 1", () => {
+    const result = runCli(["--csv", PENGUINS, "--json", "--test-ratio", "7"]);
+    expect(result.code).toBe(1);
+    const all = events(result.stdout);
+    expect(all).toHaveLength(1);
+    expect(all[0]).toMatchObject({ event: "error", code: "bad_flag", exitCode: 1, resumeCommand: null, suggestion: "run tabtune --help for every flag" });
+    expect(String(all[0]?.message)).toContain("--test-ratio must be between 0 and 1");
+    expect(result.stderr).toMatch(/^error: option '--test-ratio <ratio>' argument '7' is invalid/m);
+  });
 });
 
 describe("progress throttle", () => {
