@@ -30,6 +30,7 @@ import {
 import { requireOptions, requirePlan, requireProfile, requireRunDir } from "./common.js";
 import type { LangGraphRunnableConfig } from "@langchain/langgraph";
 import { progressReporter } from "../events.js";
+import { saveBaselineModel } from "../predictor/baseline-model.js";
 
 async function readRows(path: string): Promise<CleanRow[]> {
   const rows: CleanRow[] = [];
@@ -104,6 +105,8 @@ export async function evaluate(state: State, runConfig?: LangGraphRunnableConfig
     onTree: growing.update,
   });
   growing.finish();
+  const saved = saveBaselineModel(runDir, { features, target: plan.target, task: plan.task, labels: rawLabels, labelTexts: plan.labels, train, test, options: { ...config.baseline, seed: options.seed } }, baseline);
+  if (saved.path === null) detail(`warning: the baseline model was not saved (${saved.reason}); tabtune predict cannot use it`);
 
   const boot = { resamples: config.evaluate.bootstrapResamples, seed: options.seed, level: config.evaluate.confidenceLevel };
   const level = config.evaluate.confidenceLevel;

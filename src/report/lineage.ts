@@ -9,6 +9,7 @@ import { z } from "zod";
 import { currentSha256, sha256File, writeFileAtomic } from "../artifacts.js";
 import { sidecarPath } from "../codegen/sidecar.js";
 import { paths } from "../paths.js";
+import { baselineModelPath } from "../predictor/baseline-model.js";
 import type { ArtifactRef, State } from "../state.js";
 
 /** One file of a run: where it is (relative to the output folder when inside it), its hash, and its inputs. */
@@ -110,6 +111,7 @@ export async function buildLineage(state: State): Promise<RunLineage> {
   fromRef(state.evaluation?.results, "evaluate", [bal?.trainRows.path, imp?.test.path, predictions]);
   const results = state.evaluation?.results.path;
   if (results) await fromDisk(join(dirname(results), "baseline_predictions.jsonl"), "evaluate", [bal?.trainRows.path, imp?.test.path], null, "the baseline's prediction and score per test row");
+  if (runDir) await fromDisk(baselineModelPath(runDir), "evaluate", [bal?.trainRows.path], null, "the baseline model tabtune predict loads");
   return { format: "tabtune-lineage/1", runId: state.runId, runDir: runDir ? at(runDir) : null, writtenAt: new Date().toISOString(), artifacts };
 }
 
