@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { sandboxContext, writePrepSidecar } from "../src/codegen/sidecar.js";
 import { runBalanceScript, type BalanceContext } from "../src/sandbox/balance-sandbox.js";
-import { DEFAULT_SANDBOX_CLOCK_MS } from "../src/sandbox/harness.js";
+import { DEFAULT_SANDBOX_CLOCK_MS } from "../src/sandbox/isolate-globals.js";
 import { printable } from "../src/printable.js";
 import { PrepSandbox, type AlpacaRecord, type RawRow, type SandboxLimits } from "../src/sandbox/sandbox.js";
 import type { ColumnProfile, Plan } from "../src/schemas.js";

@@ -7,11 +7,12 @@
  * objects, the target under `ctx.target`) and a deep-frozen `ctx`; it returns an array
  * of row indices. A row listed k times is written k times (0 times: dropped). The test
  * rows never reach it. Inside, `Math.random` is seeded with `ctx.seed` and the clock is
- * fixed (HARDEN_SOURCE in harness.ts); messages leave as one printable line.
+ * fixed (HARDEN_SOURCE in isolate-globals.ts); messages leave as one printable line.
  */
 import ivm from "isolated-vm";
-import { ISOLATE_COMMON_SOURCE } from "./harness.js";
-import { clip, describeFailure, errorText, outward, sandboxSetting, type CleanRow, type SandboxLimits } from "./sandbox.js";
+import { ISOLATE_COMMON_SOURCE } from "./isolate-globals.js";
+import type { CleanRow } from "../rows.js";
+import { clip, describeFailure, errorText, outward, sandboxSetting, type SandboxLimits } from "./limits.js";
 
 /** What a balance script may read besides the rows. */
 export interface BalanceContext {

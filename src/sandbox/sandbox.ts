@@ -6,42 +6,18 @@
  * Failures of the script are returned as values, never thrown, and every message in them
  * is passed through `printable` (one line, no control characters) before it leaves.
  * Inside, there is no WebAssembly, `Math.random` is seeded and the clock is fixed (see
- * HARDEN_SOURCE in harness.ts).
+ * HARDEN_SOURCE in isolate-globals.ts).
  */
 import ivm from "isolated-vm";
-import { toRawRow } from "../table/csv.js";
-import { BIND_SOURCE, DEFAULT_SANDBOX_CLOCK_MS, DEFAULT_SANDBOX_SEED, MAX_ROW_CHARS, PRELUDE_SOURCE } from "./harness.js";
-import { printable } from "../printable.js";
-import { checkCleanBatch, checkCleanResult, checkRenderBatch, checkRenderResult, isRecord, type Checked } from "./validate.js";
+import type { AlpacaRecord, CleanRow, RawRow } from "../rows.js";
+import { BIND_SOURCE, PRELUDE_SOURCE } from "./harness.js";
+import { describeFailure, errorText, outward, sandboxSetting, type SandboxLimits } from "./limits.js";
+import { checkCleanBatch, checkCleanResult, checkRenderBatch, checkRenderResult } from "./validate.js";
+import { cellBatch, objectBatch, parseEnvelope, type EncodedBatch, type Envelope, type FailedEnvelope } from "./wire.js";
 
-/** Resources one sandbox may use. */
-export interface SandboxLimits {
-  /** Heap limit of the isolate, in MB (isolated-vm's minimum is 8). */
-  memoryLimitMb: number;
-  /** Wall-clock limit for loading the script and for each batch, in ms. */
-  batchTimeoutMs: number;
-  /**
-   * Seed of `Math.random` inside the isolate (an integer; DEFAULT_SANDBOX_SEED when
-   * absent). The balance sandbox uses its ctx's seed instead.
-   */
-  seed?: number;
-  /** The instant `Date.now()` / `new Date()` show inside, in ms since the epoch (DEFAULT_SANDBOX_CLOCK_MS when absent). */
-  clockMs?: number;
-}
-
-/** A row as read from the CSV: header → cell text, null when missing. */
-export type RawRow = Record<string, string | null>;
-/** One value of a cleaned row. */
-export type CleanValue = string | number | boolean | null;
-/** A row after `clean`: flat, JSON-safe values only. */
-export type CleanRow = Record<string, CleanValue>;
-
-/** One fine-tuning example, as `render` writes it. */
-export interface AlpacaRecord {
-  instruction: string;
-  input: string;
-  output: string;
-}
+export type { SandboxLimits } from "./limits.js";
+/** The row types live in rows.ts; re-exported for the modules that still import them from here. */
+export type { AlpacaRecord, CleanRow, CleanValue, RawRow } from "../rows.js";
 
 /** Result of running code over one batch; failures are values, never thrown. */
 export type BatchOutcome<T> =
@@ -77,36 +53,6 @@ export type OpenOutcome = { ok: true; sandbox: PrepSandbox } | { ok: false; erro
 /** The isolate's entry function; see harness.ts for the protocol. */
 type Entry = ivm.Reference<(op: string, payload: unknown, extra?: unknown) => string>;
 
-/** Longest error message passed on from the isolate, in characters. */
-const MAX_ERROR_CHARS = 2000;
-
-/** Text from the isolate as one printable line, shortened so a hostile message cannot flood logs or prompts. */
-export function clip(text: string): string {
-  const line = printable(text);
-  return line.length > MAX_ERROR_CHARS ? `${line.slice(0, MAX_ERROR_CHARS)}… (${text.length} characters)` : line;
-}
-
-/**
- * The seed and clock an isolate is configured with, checked on the host: why not, when
- * they are not an integer seed and a finite instant.
- */
-export function sandboxSetting(seed: number | undefined, clockMs: number | undefined): { ok: true; seed: number; clockMs: number } | { ok: false; error: string } {
-  const s = seed ?? DEFAULT_SANDBOX_SEED;
-  const c = clockMs ?? DEFAULT_SANDBOX_CLOCK_MS;
-  if (!Number.isSafeInteger(s)) return { ok: false, error: `the sandbox seed must be an integer, not ${String(s)}` };
-  if (!Number.isFinite(c) || Math.abs(c) > 8.64e15) return { ok: false, error: `the sandbox clock must be a valid time in ms, not ${String(c)}` };
-  return { ok: true, seed: s, clockMs: c };
-}
-
-/**
- * A failure message as it leaves the sandbox module: one printable line, with a hint
- * when the script reached for something the sandbox removes on purpose.
- */
-export function outward(error: string): string {
-  const line = printable(error);
-  const removed = /\b(WebAssembly|SharedArrayBuffer|WeakRef|FinalizationRegistry) is not defined\b/.exec(line);
-  return removed === null ? line : `${line} (${removed[1] ?? "it"} is not available in the tabtune sandbox: its memory or timing escapes the limits)`;
-}
 
 function outwardBatch<T>(outcome: BatchOutcome<T>): BatchOutcome<T> {
   return outcome.ok ? outcome : { ...outcome, error: outward(outcome.error) };
@@ -114,11 +60,6 @@ function outwardBatch<T>(outcome: BatchOutcome<T>): BatchOutcome<T> {
 
 function outwardPrep(outcome: PrepOutcome): PrepOutcome {
   return outcome.ok ? outcome : { ...outcome, error: outward(outcome.error) };
-}
-
-/** "Name: message" of something thrown on the host by isolated-vm. */
-export function errorText(error: unknown): string {
-  return clip(error instanceof Error ? `${error.name}: ${error.message}` : String(error));
 }
 
 /** A generated data-prep script loaded in its own isolate. */
@@ -349,138 +290,4 @@ export class PrepSandbox {
     const envelope = parseEnvelope(text, rows.size);
     return envelope.ok ? { ok: true, envelope: envelope.value } : { ok: false, error: envelope.error };
   }
-}
-
-/** A failure the harness reported for one row (or the batch). */
-interface FailedEnvelope {
-  kind: "failed";
-  op: "clean" | "render" | undefined;
-  rowIndex: number | null;
-  error: string | undefined;
-  /** A result of the wrong shape (unsupported values tagged), for the host to name. */
-  invalid: unknown;
-  /** For a render failure in `prep`: the cleaned row it was given. */
-  cleaned: unknown;
-}
-
-/** What the harness answers for a batch, once checked; `shapes` are the key lists of cleaned rows. */
-type Envelope = { kind: "rows"; shapes: unknown[]; rows: unknown[] } | { kind: "prep"; shapes: unknown[]; clean: unknown[]; render: unknown[] } | FailedEnvelope;
-
-/** A batch ready to cross: its JSON text, its row count, and each input row (for messages). */
-interface EncodedBatch {
-  payload: string;
-  size: number;
-  row(index: number): unknown;
-}
-
-/**
- * A batch of row objects as the harness reads it: `{"shapes":[[key, …]],"rows":[[shape, value, …]]}`
- * (see harness.ts). Rows with the same keys in the same order share a shape.
- */
-export function encodeBatch(rows: readonly unknown[]): string {
-  const shapes: string[][] = [];
-  const encoded: unknown[][] = new Array<unknown[]>(rows.length);
-  let last: string[] | null = null;
-  for (let i = 0; i < rows.length; i++) {
-    const row = rows[i];
-    const record: Record<string, unknown> = isRecord(row) ? row : {};
-    const keys = Object.keys(record);
-    if (last === null || keys.length !== last.length || keys.some((key, k) => key !== last?.[k])) {
-      last = keys;
-      shapes.push(keys);
-    }
-    const values: unknown[] = new Array<unknown>(keys.length + 1);
-    values[0] = shapes.length - 1;
-    for (let k = 0; k < keys.length; k++) values[k + 1] = record[keys[k] ?? ""];
-    encoded[i] = values;
-  }
-  return JSON.stringify({ shapes, rows: encoded });
-}
-
-function objectBatch(rows: readonly unknown[]): EncodedBatch {
-  return { payload: encodeBatch(rows), size: rows.length, row: (index) => rows[index] ?? null };
-}
-
-/**
- * CSV cells under one header as a batch (one shape), encoded without building row
- * objects; a row object is built only when a message needs one.
- */
-function cellBatch(header: readonly string[], cells: readonly (string | null)[][]): EncodedBatch {
-  const rows: (number | string | null)[][] = new Array<(number | string | null)[]>(cells.length);
-  for (let i = 0; i < cells.length; i++) {
-    const values = cells[i] ?? [];
-    const row: (number | string | null)[] = new Array<number | string | null>(values.length + 1);
-    row[0] = 0;
-    for (let k = 0; k < values.length; k++) row[k + 1] = values[k] ?? null;
-    rows[i] = row;
-  }
-  // One JSON.stringify for the whole batch: ~30% faster than joining per-row texts.
-  const payload = JSON.stringify({ shapes: [header], rows });
-  return {
-    payload,
-    size: cells.length,
-    row: (index) => {
-      const values = cells[index];
-      return values === undefined ? null : toRawRow(header, values);
-    },
-  };
-}
-
-/** Parses and checks the harness's answer; it is untrusted text. */
-function parseEnvelope(text: unknown, rowCount: number): Checked<Envelope> {
-  const broken = (why: string): Checked<Envelope> => ({ ok: false, error: `the sandbox answered ${why}` });
-  if (typeof text !== "string") return broken("something other than text");
-  if (text.length > (2 * rowCount + 1) * (MAX_ROW_CHARS + 64)) return broken(`${text.length} characters, more than allowed`);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    return broken("text that is not JSON");
-  }
-  if (!isRecord(parsed)) return broken("JSON that is not an object");
-  const shapes: unknown[] = Array.isArray(parsed.shapes) ? parsed.shapes : [];
-  if (parsed.ok === true && Array.isArray(parsed.rows)) {
-    if (parsed.rows.length !== rowCount) return broken(`${parsed.rows.length} results for ${rowCount} rows`);
-    return { ok: true, value: { kind: "rows", shapes, rows: parsed.rows } };
-  }
-  if (parsed.ok === true && Array.isArray(parsed.clean) && Array.isArray(parsed.render)) {
-    if (parsed.clean.length !== rowCount) return broken(`${parsed.clean.length} results for ${rowCount} rows`);
-    return { ok: true, value: { kind: "prep", shapes, clean: parsed.clean, render: parsed.render } };
-  }
-  const { rowIndex, error, op } = parsed;
-  const indexOk = rowIndex === null || (typeof rowIndex === "number" && Number.isInteger(rowIndex) && rowIndex >= 0 && rowIndex < rowCount);
-  const opOk = op === undefined || op === "clean" || op === "render";
-  const hasInvalid = Object.hasOwn(parsed, "invalid");
-  if (parsed.ok === false && indexOk && opOk && (typeof error === "string" || (hasInvalid && rowIndex !== null))) {
-    return {
-      ok: true,
-      value: {
-        kind: "failed",
-        op,
-        rowIndex,
-        error: typeof error === "string" ? clip(error) : undefined,
-        invalid: hasInvalid ? parsed.invalid : undefined,
-        cleaned: Object.hasOwn(parsed, "cleaned") ? parsed.cleaned : undefined,
-      },
-    };
-  }
-  return broken("an envelope of the wrong shape");
-}
-
-/**
- * Names a failure thrown by isolated-vm as a verb phrase ("timed out after 5000 ms in
- * batch of 100 rows"): the memory limit, the time limit, or anything else.
- */
-export function describeFailure(error: unknown, isolate: ivm.Isolate, limits: SandboxLimits, during: string): string {
-  const text = errorText(error);
-  if (isolate.isDisposed && /memory limit/i.test(text)) {
-    return `exceeded the ${limits.memoryLimitMb} MB memory limit ${during}`;
-  }
-  if (/timed out/i.test(text)) {
-    return `timed out after ${limits.batchTimeoutMs} ms ${during}; look for an endless loop or very slow code`;
-  }
-  if (isolate.isDisposed) return `stopped and was disposed ${during} (${text})`;
-  // isolated-vm fails the whole call this way when import() is left unhandled.
-  if (text === "Error: Not supported") return `failed ${during}: ${text} (dynamic import() is not available in the sandbox)`;
-  return `failed ${during}: ${text}`;
 }

@@ -5,7 +5,7 @@
  * objects. Messages name the offending key so codegen can fix the script.
  */
 import { UNSUPPORTED_TAG } from "./harness.js";
-import type { AlpacaRecord, CleanRow, CleanValue } from "./sandbox.js";
+import type { AlpacaRecord, CleanRow, CleanValue } from "../rows.js";
 
 /** A checked value, or why it was rejected. */
 export type Checked<T> = { ok: true; value: T } | { ok: false; error: string };
