@@ -12,7 +12,9 @@ import type { RunListener } from "./events.js";
 import { activeRun, requestStop, resumeRun, startFrom, startRun, type RunOutcome } from "./cli/runner.js";
 import { APPLY_HELP, applyMain } from "./cli/apply.js";
 import { LINEAGE_HELP, lineageMain } from "./cli/lineage.js";
-import type { ReviewPayloadWithError } from "./nodes/review.js";
+import { PREDICT_HELP, predictMain } from "./cli/predict.js";
+import { EXPORT_HELP, exportMain } from "./cli/export.js";
+import type { ReviewPayloadWithError } from "./review/protocol.js";
 import { metricsTable } from "./report/report.js";
 import { paths } from "./paths.js";
 
@@ -103,8 +105,10 @@ let resumeHint: () => string | null = () => null;
 async function main(argv: string[]): Promise<number> {
   if (argv[2] === "apply") return applyMain(argv.slice(3));
   if (argv[2] === "lineage") return lineageMain(argv.slice(3));
+  if (argv[2] === "predict") return predictMain(argv.slice(3));
+  if (argv[2] === "export") return exportMain(argv.slice(3));
   const config = getConfig();
-  const program = buildProgram(config).addHelpText("after", APPLY_HELP + LINEAGE_HELP);
+  const program = buildProgram(config).addHelpText("after", APPLY_HELP + LINEAGE_HELP + PREDICT_HELP + EXPORT_HELP);
   // With --json a bad flag is an error event too: commander throws instead of exiting (it has
   // already printed the one-line message on stderr).
   const wantsJson = argv.includes("--json");

@@ -15,8 +15,9 @@ import { buildProgram, optionsFromFlags, type CliFlags } from "../src/cli/option
 import { latestRunId } from "../src/cli/runner.js";
 import { compileGraph } from "../src/graph.js";
 import { setQuiet } from "../src/log.js";
-import type { ReviewPayloadWithError } from "../src/nodes/review.js";
-import { blockingFailures, CHECK, rowAccountingCheck, severityOf, verifyRecords, verifySplit } from "../src/nodes/verify.js";
+import { verifySplit } from "../src/nodes/verify.js";
+import { blockingFailures, CHECK, rowAccountingCheck, severityOf, verifyRecords } from "../src/prep/checks.js";
+import type { ReviewPayloadWithError } from "../src/review/protocol.js";
 import { paths } from "../src/paths.js";
 import { getConfig } from "../src/runtime.js";
 import type { Plan } from "../src/schemas.js";

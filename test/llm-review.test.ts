@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildProgram, optionsFromFlags, type CliFlags } from "../src/cli/options.js";
 import { compileGraph } from "../src/graph.js";
 import { setQuiet } from "../src/log.js";
-import type { ReviewPayloadWithError } from "../src/nodes/review.js";
+import type { ReviewPayloadWithError } from "../src/review/protocol.js";
 import { getConfig, setAgentApiKey } from "../src/runtime.js";
 import type { State } from "../src/state.js";
 import { startChatServer, type ChatServer } from "./helpers/chat-server.js";

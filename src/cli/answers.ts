@@ -8,8 +8,7 @@ import { readFileSync } from "node:fs";
 import { editor, input } from "@inquirer/prompts";
 import { TabtuneError } from "../errors.js";
 import { parseFeedback, type ReviewStep } from "../feedback/parse.js";
-import { mayPass, type AnswerOrigin, type Blocker, type ReviewResume } from "../nodes/gates.js";
-import type { ReviewPayloadWithError } from "../nodes/review.js";
+import { mayPass, type AnswerOrigin, type Blocker, type ReviewPayloadWithError, type ReviewResume } from "../review/protocol.js";
 
 /** `text` is the resume value: what a person typed, or a scripted answer marked as one. */
 export type Answer = { kind: "answer"; text: ReviewResume } | { kind: "pause" };

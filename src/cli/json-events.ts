@@ -4,7 +4,7 @@
  * bars with rows/s on a terminal (progress.ts) and nothing without one.
  */
 import type { RunEvent, RunListener } from "../events.js";
-import type { ReviewPayloadWithError } from "../nodes/review.js";
+import type { ReviewPayloadWithError } from "../review/protocol.js";
 import { startProgress, type Progress } from "../progress.js";
 
 /** What `--json` prints beyond the driver's RunEvents: the csv on run_started, reviews, metrics and the run's end. */

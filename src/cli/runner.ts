@@ -14,7 +14,7 @@ import type { RunListener } from "../events.js";
 import { compileGraph } from "../graph.js";
 import { logEntry } from "../log.js";
 import { getConfig } from "../runtime.js";
-import type { ReviewPayloadWithError } from "../nodes/review.js";
+import type { ReviewPayloadWithError } from "../review/protocol.js";
 import type { RunOptions } from "../options.js";
 import { newRunId, paths, runIdFrom } from "../paths.js";
 import type { State } from "../state.js";
