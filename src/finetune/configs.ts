@@ -4,42 +4,22 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import type { Config } from "../config.js";
 import { TabtuneError } from "../errors.js";
-import { coerceOverrides, SHARED_KEYS, TRAINING_ONLY_KEYS } from "./keys.js";
+import { coerceOverrides, overrideTargets } from "./keys.js";
 import type { ConfigOverrides } from "./keys.js";
 import { toLlamaFactoryYaml } from "./llamafactory-yaml.js";
-import { chatTemplateFor } from "./template.js";
-import { writeDeepspeedConfig } from "./distributed.js";
-import type { DistributedOptions } from "../options.js";
+import { llamafactoryRuleViolations } from "./parser-rules.js";
+import type { YamlConfig } from "./parser-rules.js";
+import { resolveTemplate } from "./template.js";
+import type { TemplateChoice } from "./template.js";
+import { usesTorchrun, writeDeepspeedConfig } from "./distributed.js";
+import type { DistributedOptions, TrainingOptions as RunTrainingOptions } from "../options.js";
 
-/** Everything a run's configs are built from (config.training plus the run's seed). */
-export interface TrainingOptions {
-  model: string;
-  loraRank: number;
-  loraAlpha: number;
-  loraDropout: number;
-  loraTarget: string;
-  useDora: boolean;
-  cutoffLen: number;
-  epochs: number;
-  learningRate: number;
-  lrSchedulerType: string;
-  warmupRatio: number;
-  batchSize: number;
-  evalBatchSize: number;
-  gradAccumulation: number;
-  loggingSteps: number;
-  saveSteps: number;
-  precision: "bf16" | "fp16";
-  flashAttn: "auto" | "fa2" | "disabled";
-  quantizationBit: 4 | 8 | null;
-  maxNewTokens: number;
-  preprocessingWorkers: number;
-  seed: number;
+/** Everything a run's configs are built from: the run's training options (src/options.ts). */
+export type TrainingOptions = RunTrainingOptions & {
   /** Written as `trust_remote_code: true` only when the user asked for it. */
   trustRemoteCode?: boolean;
-}
+};
 
 /** Absolute paths of the files `writeLlamaFactoryConfigs` wrote. */
 export interface ConfigFiles {
@@ -49,9 +29,11 @@ export interface ConfigFiles {
   datasetInfoJson: string;
   /** configs/ds_z2_config.json or ds_z3_config.json when --deepspeed was given (train.yaml points at it). */
   deepspeedJson?: string | null;
+  /** The chat template written and where it came from (--template, LlamaFactory's registry, or a guess). */
+  template?: TemplateChoice;
 }
 
-/** Keys we write that are not user overrides (the fake CLI in tests allows exactly these plus the overridable ones). */
+/** Keys tabtune writes that are not user overrides (all of them LlamaFactory arguments: see registry.ts). */
 export const STRUCTURAL_KEYS: readonly string[] = [
   "model_name_or_path",
   "trust_remote_code",
@@ -66,7 +48,6 @@ export const STRUCTURAL_KEYS: readonly string[] = [
   "eval_dataset",
   "overwrite_cache",
   "output_dir",
-  "overwrite_output_dir",
   "eval_strategy",
   "do_sample",
   "max_new_tokens",
@@ -78,13 +59,6 @@ export const STRUCTURAL_KEYS: readonly string[] = [
 const SAVE_TOTAL_LIMIT = 3;
 /** LlamaFactory's example value: long enough for slow multi-node tokenization. */
 const DDP_TIMEOUT = 180_000_000;
-
-type YamlConfig = Record<string, string | number | boolean>;
-
-/** Training options from the validated config; the seed is the run's seed. */
-export function trainingOptionsFromConfig(config: Config): TrainingOptions {
-  return { ...config.training, quantizationBit: null, seed: config.seed };
-}
 
 /**
  * Writes dataset_info.json into `dataDir` (merged with entries already there) and the
@@ -99,6 +73,8 @@ export function writeLlamaFactoryConfigs(args: {
   overrides: ConfigOverrides;
   /** With a `deepspeed` stage, its JSON goes next to the YAML and train.yaml points at it. */
   distributed?: DistributedOptions;
+  /** `--template NAME`; without it, LlamaFactory's registry (or a family guess) decides. */
+  template?: string | null;
 }): ConfigFiles {
   const coerced = coerceOverrides(args.overrides);
   if (!coerced.ok) {
@@ -106,30 +82,46 @@ export function writeLlamaFactoryConfigs(args: {
       suggestion: "Fix the key or value at config review (for example `lora_rank: 32`).",
     });
   }
+  const template = resolveTemplate(args.options.model, args.template);
   const runDir = resolve(args.runDir);
   const dataDir = resolve(args.dataDir);
   const configDir = join(runDir, "configs");
-  mkdirSync(configDir, { recursive: true });
-  mkdirSync(dataDir, { recursive: true });
 
   const trainName = `${args.datasetName}_train`;
   const testName = `${args.datasetName}_test`;
+  const ctx = { runDir, dataDir, options: args.options, overrides: coerced.values, template: template.template };
+  const train = trainConfig(ctx, trainName);
+  const predictTrain = predictConfig(ctx, trainName, "predict_train");
+  const predictTest = predictConfig(ctx, testName, "predict_test");
+  // The combinations LlamaFactory's parser refuses, refused here before anything is written or run.
+  const stage = args.distributed?.deepspeed ?? null;
+  const distributed = args.distributed ? usesTorchrun(args.distributed) || stage !== null : false;
+  const violations = [
+    ...llamafactoryRuleViolations(train, { file: "train", deepspeed: stage, distributed }),
+    ...llamafactoryRuleViolations(predictTest, { file: "predict", deepspeed: stage, distributed }),
+  ];
+  if (violations.length > 0) {
+    throw new TabtuneError("config_rejected", `LlamaFactory would refuse this configuration: ${[...new Set(violations)].join("; ")}`, {
+      suggestion: "change the override at config review (or the --deepspeed / --quantization choice) and approve again",
+    });
+  }
+
+  mkdirSync(configDir, { recursive: true });
+  mkdirSync(dataDir, { recursive: true });
   const files: ConfigFiles = {
     trainYaml: join(configDir, "train.yaml"),
     predictTrainYaml: join(configDir, "predict_train.yaml"),
     predictTestYaml: join(configDir, "predict_test.yaml"),
     datasetInfoJson: join(dataDir, "dataset_info.json"),
-    deepspeedJson: args.distributed?.deepspeed ? writeDeepspeedConfig(configDir, args.distributed.deepspeed) : null,
+    deepspeedJson: stage ? writeDeepspeedConfig(configDir, stage) : null,
+    template,
   };
-
   writeDatasetInfo(files.datasetInfoJson, { [trainName]: "train.json", [testName]: "test.json" });
-  const ctx = { runDir, dataDir, options: args.options, overrides: coerced.values };
-  const train = trainConfig(ctx, trainName);
   // Training only: LlamaFactory refuses predict_with_generate under ZeRO-3, and prediction runs as one process.
   if (files.deepspeedJson) train.deepspeed = files.deepspeedJson;
   writeFileSync(files.trainYaml, toLlamaFactoryYaml(train));
-  writeFileSync(files.predictTrainYaml, toLlamaFactoryYaml(predictConfig(ctx, trainName, "predict_train")));
-  writeFileSync(files.predictTestYaml, toLlamaFactoryYaml(predictConfig(ctx, testName, "predict_test")));
+  writeFileSync(files.predictTrainYaml, toLlamaFactoryYaml(predictTrain));
+  writeFileSync(files.predictTestYaml, toLlamaFactoryYaml(predictTest));
   return files;
 }
 
@@ -138,6 +130,8 @@ interface BuildContext {
   dataDir: string;
   options: TrainingOptions;
   overrides: ConfigOverrides;
+  /** The chat template every config uses. */
+  template: string;
 }
 
 /** Adds or replaces this project's entries, keeping any others a user put there. */
@@ -166,11 +160,11 @@ function quantizationKeys(o: TrainingOptions): YamlConfig {
   return o.quantizationBit === null ? {} : { quantization_bit: o.quantizationBit };
 }
 
-/** Applies the overrides allowed in this file; a precision switched on switches the other off. */
-function applyOverrides(config: YamlConfig, overrides: ConfigOverrides, allowed: readonly string[]): YamlConfig {
+/** Applies the overrides that belong in this file (keys.ts overrideTargets); a precision switched on switches the other off. */
+function applyOverrides(config: YamlConfig, overrides: ConfigOverrides, file: "train" | "predict"): YamlConfig {
   const out = { ...config };
   for (const [key, value] of Object.entries(overrides)) {
-    if (allowed.includes(key)) out[key] = value;
+    if (overrideTargets(key)[file]) out[key] = value;
   }
   if (overrides.fp16 === true && overrides.bf16 === undefined) out.bf16 = false;
   if (overrides.bf16 === true && overrides.fp16 === undefined) out.fp16 = false;
@@ -196,12 +190,13 @@ function trainConfig(ctx: BuildContext, datasetName: string): YamlConfig {
     ...quantizationKeys(o),
     dataset_dir: ctx.dataDir,
     dataset: datasetName,
-    template: chatTemplateFor(o.model),
+    template: ctx.template,
     cutoff_len: o.cutoffLen,
     overwrite_cache: true,
     preprocessing_num_workers: o.preprocessingWorkers,
+    // No overwrite_output_dir: LlamaFactory then resumes from the last checkpoint-* in output_dir
+    // (hparams/parser.py:612-628), so a training that died continues where it was saved.
     output_dir: join(ctx.runDir, "sft"),
-    overwrite_output_dir: true,
     logging_steps: o.loggingSteps,
     save_strategy: "steps",
     save_steps: o.saveSteps,
@@ -224,7 +219,7 @@ function trainConfig(ctx: BuildContext, datasetName: string): YamlConfig {
     per_device_eval_batch_size: o.evalBatchSize,
     eval_steps: o.saveSteps,
   };
-  const config = applyOverrides(base, ctx.overrides, [...TRAINING_ONLY_KEYS, ...SHARED_KEYS]);
+  const config = applyOverrides(base, ctx.overrides, "train");
   // Evaluate only when there is a validation split to evaluate on.
   config.eval_strategy = typeof config.val_size === "number" && config.val_size > 0 ? "steps" : "no";
   return config;
@@ -242,12 +237,12 @@ function predictConfig(ctx: BuildContext, evalDataset: string, outputName: strin
     ...quantizationKeys(o),
     dataset_dir: ctx.dataDir,
     eval_dataset: evalDataset,
-    template: chatTemplateFor(o.model),
+    template: ctx.template,
     cutoff_len: o.cutoffLen,
     overwrite_cache: true,
     preprocessing_num_workers: o.preprocessingWorkers,
+    // Prediction does not train, so LlamaFactory neither resumes nor refuses an existing output_dir here.
     output_dir: join(ctx.runDir, outputName),
-    overwrite_output_dir: true,
     // transformers < 5 reports to every installed tracker by default (wandb would prompt).
     report_to: "none",
     per_device_eval_batch_size: o.evalBatchSize,
@@ -259,5 +254,5 @@ function predictConfig(ctx: BuildContext, evalDataset: string, outputName: strin
     flash_attn: o.flashAttn,
     seed: o.seed,
   };
-  return applyOverrides(base, ctx.overrides, SHARED_KEYS);
+  return applyOverrides(base, ctx.overrides, "predict");
 }

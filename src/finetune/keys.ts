@@ -1,123 +1,111 @@
 /**
- * The LlamaFactory keys a user may override at config review, and their types.
- * LlamaFactory rejects unknown YAML keys, so every key here is a real LlamaFactory /
- * transformers argument, and every one of them is written to train.yaml.
+ * The LlamaFactory keys a user may set at config review, typed from LlamaFactory's own argument
+ * dataclasses (registry.ts), and which YAML each one goes to. Every argument `llamafactory-cli train`
+ * accepts is accepted here, except the few tabtune itself owns (the model, the data, the output
+ * folders), which have their own flags.
  */
-
-/** Keys that only mean something while training; never written to a predict config. */
-export const TRAINING_ONLY_KEYS: readonly string[] = [
-  "lora_rank",
-  "lora_alpha",
-  "lora_dropout",
-  "lora_target",
-  "use_dora",
-  "num_train_epochs",
-  "learning_rate",
-  "lr_scheduler_type",
-  "warmup_ratio",
-  "per_device_train_batch_size",
-  "gradient_accumulation_steps",
-  "save_steps",
-  "save_strategy",
-  "save_total_limit",
-  "logging_steps",
-  "val_size",
-  "eval_steps",
-  "plot_loss",
-  "report_to",
-  "ddp_timeout",
-];
-
-/** Keys written to the training and both prediction configs. */
-export const SHARED_KEYS: readonly string[] = [
-  "cutoff_len",
-  "bf16",
-  "fp16",
-  "flash_attn",
-  "quantization_bit",
-  "per_device_eval_batch_size",
-  "preprocessing_num_workers",
-  "template",
-];
+import { llamafactoryArgument, REGISTERED_TEMPLATES, TRAIN_ARGUMENT_NAMES } from "./registry.js";
 
 /** Key → value a user asked for at config review ("lora_rank: 32, num_train_epochs: 5"). */
 export type ConfigOverrides = Record<string, string | number | boolean>;
 
-type KeyType =
-  | { kind: "int"; min: number }
-  | { kind: "number"; min: number; max?: number; maxExclusive?: boolean; minExclusive?: boolean }
-  | { kind: "boolean" }
-  | { kind: "string"; choices?: readonly string[] };
-
-const positiveInt: KeyType = { kind: "int", min: 1 };
-
-/** transformers' SchedulerType values. */
-const LR_SCHEDULERS = [
-  "linear",
-  "cosine",
-  "cosine_with_restarts",
-  "polynomial",
-  "constant",
-  "constant_with_warmup",
-  "inverse_sqrt",
-  "reduce_lr_on_plateau",
-  "cosine_with_min_lr",
-  "warmup_stable_decay",
-] as const;
-
-const KEY_TYPES: Record<string, KeyType> = {
-  lora_rank: positiveInt,
-  lora_alpha: positiveInt,
-  lora_dropout: { kind: "number", min: 0, max: 1, maxExclusive: true },
-  lora_target: { kind: "string" },
-  use_dora: { kind: "boolean" },
-  num_train_epochs: { kind: "number", min: 0, minExclusive: true },
-  learning_rate: { kind: "number", min: 0, minExclusive: true },
-  lr_scheduler_type: { kind: "string", choices: LR_SCHEDULERS },
-  warmup_ratio: { kind: "number", min: 0, max: 1, maxExclusive: true },
-  per_device_train_batch_size: positiveInt,
-  gradient_accumulation_steps: positiveInt,
-  save_steps: positiveInt,
-  save_strategy: { kind: "string", choices: ["no", "steps", "epoch", "best"] },
-  save_total_limit: positiveInt,
-  logging_steps: positiveInt,
-  // LlamaFactory reads val_size < 1 as a fraction of the training set, ≥ 1 as a row count.
-  val_size: { kind: "number", min: 0 },
-  eval_steps: positiveInt,
-  plot_loss: { kind: "boolean" },
-  report_to: { kind: "string" },
-  ddp_timeout: positiveInt,
-  cutoff_len: positiveInt,
-  bf16: { kind: "boolean" },
-  fp16: { kind: "boolean" },
-  flash_attn: { kind: "string", choices: ["auto", "disabled", "sdpa", "fa2"] },
-  quantization_bit: { kind: "int", min: 2 },
-  per_device_eval_batch_size: positiveInt,
-  preprocessing_num_workers: positiveInt,
-  template: { kind: "string" },
+/** Keys tabtune writes itself, each with what to do instead of overriding it. */
+export const TABTUNE_OWNED_KEYS: Readonly<Record<string, string>> = {
+  model_name_or_path: "choose the model with --model",
+  adapter_name_or_path: "the run's own adapter (sft/) is used",
+  stage: "tabtune runs supervised fine-tuning (sft)",
+  do_train: "set per config file by tabtune",
+  do_eval: "set val_size to evaluate while training",
+  do_predict: "set per config file by tabtune",
+  predict_with_generate: "set per config file by tabtune",
+  dataset: "tabtune writes the run's dataset",
+  eval_dataset: "tabtune writes the run's dataset",
+  dataset_dir: "tabtune writes the run's dataset",
+  output_dir: "each run writes into its own run folder",
+  overwrite_output_dir: "tabtune never overwrites a training output, so an interrupted training resumes",
+  resume_from_checkpoint: "--resume continues from the run's last checkpoint-*",
+  eval_strategy: "follows val_size (steps when val_size > 0)",
+  deepspeed: "choose ZeRO with --deepspeed z2|z3",
+  infer_backend: "the predict step picks vLLM when it is installed (LlamaFactory refuses it in `train`: hparams/parser.py:529)",
 };
 
-/** Every key a user may override. */
-export const OVERRIDABLE_KEYS: readonly string[] = [...TRAINING_ONLY_KEYS, ...SHARED_KEYS];
+/** Training arguments that also shape prediction (the rest of TrainingArguments only mean something while training). */
+const PREDICT_TRAINING_KEYS = new Set(["bf16", "fp16", "tf32", "per_device_eval_batch_size", "seed", "report_to", "ddp_timeout"]);
+/** Data arguments that shape a prompt or its tokens; val_size, max_samples, packing… would change what is predicted. */
+const PREDICT_DATA_KEYS = new Set(["template", "cutoff_len", "preprocessing_num_workers", "preprocessing_batch_size", "default_system", "enable_thinking", "preserve_thinking", "tool_format", "overwrite_cache"]);
+
+/**
+ * Where an override is written: train.yaml, the two predict YAMLs, or both.
+ * Model arguments go to both (a quantized or flash-attention model is loaded the same way to predict),
+ * generation arguments to predict only, training and fine-tuning arguments to train only.
+ */
+export function overrideTargets(key: string): { train: boolean; predict: boolean } {
+  const spec = llamafactoryArgument(key);
+  if (!spec) return { train: false, predict: false };
+  switch (spec.dataclass) {
+    case "ModelArguments":
+      return { train: true, predict: true };
+    case "GeneratingArguments":
+      return { train: false, predict: true };
+    case "DataArguments":
+      return { train: true, predict: PREDICT_DATA_KEYS.has(key) };
+    case "TrainingArguments":
+      return { train: true, predict: PREDICT_TRAINING_KEYS.has(key) };
+    default:
+      return { train: true, predict: false };
+  }
+}
 
 type Coerced = { ok: true; values: ConfigOverrides } | { ok: false; error: string };
+
+/** Bounds LlamaFactory leaves to a crash later (a rank of 0, a dropout of 1); checked here first. */
+const RANGES: Record<string, { min?: number; max?: number; minExclusive?: boolean; maxExclusive?: boolean }> = {
+  lora_rank: { min: 1 },
+  lora_alpha: { min: 1 },
+  lora_dropout: { min: 0, max: 1, maxExclusive: true },
+  num_train_epochs: { min: 0, minExclusive: true },
+  learning_rate: { min: 0, minExclusive: true },
+  warmup_ratio: { min: 0, max: 1, maxExclusive: true },
+  weight_decay: { min: 0 },
+  per_device_train_batch_size: { min: 1 },
+  per_device_eval_batch_size: { min: 1 },
+  gradient_accumulation_steps: { min: 1 },
+  save_steps: { min: 0, minExclusive: true },
+  save_total_limit: { min: 1 },
+  logging_steps: { min: 0, minExclusive: true },
+  eval_steps: { min: 0, minExclusive: true },
+  // LlamaFactory reads val_size < 1 as a fraction of the training set, ≥ 1 as a row count.
+  val_size: { min: 0 },
+  cutoff_len: { min: 1 },
+  max_samples: { min: 1 },
+  max_new_tokens: { min: 1 },
+  preprocessing_num_workers: { min: 1 },
+  ddp_timeout: { min: 1 },
+};
 
 /**
  * Checks override keys and values, and returns them with canonical keys
  * ("Lora-Rank" → "lora_rank") and typed values ("32" → 32, "false" → false).
- * Unknown keys name the closest valid key; bad values say what the key takes.
+ * Unknown keys name the closest LlamaFactory argument; bad values say what the key takes.
  */
 export function coerceOverrides(values: ConfigOverrides): Coerced {
   const out: ConfigOverrides = {};
   const errors: string[] = [];
   for (const [rawKey, rawValue] of Object.entries(values)) {
     const key = rawKey.trim().toLowerCase().replace(/[-\s]+/g, "_");
-    const type = KEY_TYPES[key];
-    if (!type) {
+    const owned = TABTUNE_OWNED_KEYS[key];
+    if (owned !== undefined) {
+      errors.push(`${key} is set by tabtune (${owned})`);
+      continue;
+    }
+    const spec = llamafactoryArgument(key);
+    if (!spec || !spec.parsers.includes("train")) {
       errors.push(`unknown key "${rawKey}"; did you mean "${closestKey(key)}"?`);
       continue;
     }
-    const result = coerceValue(key, type, rawValue);
+    // `template` is a free string to LlamaFactory's parser, but only its registered names load.
+    const choices = key === "template" ? REGISTERED_TEMPLATES : spec.choices;
+    const result = coerceValue(key, key === "template" ? "choice" : spec.type, choices, rawValue);
     if (typeof result === "string") errors.push(result);
     else out[key] = result.value;
   }
@@ -132,10 +120,15 @@ export function validateOverrides(values: ConfigOverrides): { ok: true } | { ok:
 }
 
 /** A typed value, or a message saying what the key takes. */
-function coerceValue(key: string, type: KeyType, raw: string | number | boolean): { value: string | number | boolean } | string {
+function coerceValue(
+  key: string,
+  type: "bool" | "int" | "float" | "str" | "choice" | "object",
+  choices: readonly string[] | undefined,
+  raw: string | number | boolean,
+): { value: string | number | boolean } | string {
   const shown = typeof raw === "string" ? JSON.stringify(raw) : String(raw);
-  switch (type.kind) {
-    case "boolean": {
+  switch (type) {
+    case "bool": {
       if (typeof raw === "boolean") return { value: raw };
       const text = String(raw).trim().toLowerCase();
       if (text === "true") return { value: true };
@@ -143,27 +136,27 @@ function coerceValue(key: string, type: KeyType, raw: string | number | boolean)
       return `${key} must be true or false, got ${shown}`;
     }
     case "int":
-    case "number": {
+    case "float": {
       const num = typeof raw === "number" ? raw : typeof raw === "string" && raw.trim() !== "" ? Number(raw.trim()) : NaN;
       if (!Number.isFinite(num)) return `${key} must be a number, got ${shown}`;
-      if (type.kind === "int") {
-        if (!Number.isInteger(num)) return `${key} must be a whole number, got ${shown}`;
-        if (num < type.min) return `${key} must be at least ${type.min}, got ${shown}`;
-        if (key === "quantization_bit" && num !== 4 && num !== 8) return `quantization_bit must be 4 or 8, got ${shown}`;
-        return { value: num };
+      if (type === "int" && !Number.isInteger(num)) return `${key} must be a whole number, got ${shown}`;
+      const range = RANGES[key];
+      if (range?.min !== undefined && (range.minExclusive ? num <= range.min : num < range.min)) {
+        return `${key} must be ${range.minExclusive ? "greater than" : "at least"} ${range.min}, got ${shown}`;
       }
-      if (type.minExclusive ? num <= type.min : num < type.min) {
-        return `${key} must be ${type.minExclusive ? "greater than" : "at least"} ${type.min}, got ${shown}`;
-      }
-      if (type.max !== undefined && (type.maxExclusive ? num >= type.max : num > type.max)) {
-        return `${key} must be ${type.maxExclusive ? "less than" : "at most"} ${type.max}, got ${shown}`;
+      if (range?.max !== undefined && (range.maxExclusive ? num >= range.max : num > range.max)) {
+        return `${key} must be ${range.maxExclusive ? "less than" : "at most"} ${range.max}, got ${shown}`;
       }
       return { value: num };
     }
-    case "string": {
-      if (typeof raw !== "string" || raw.trim() === "") return `${key} must be a non-empty text value, got ${shown}`;
-      const text = raw.trim();
-      if (type.choices && !type.choices.includes(text)) return `${key} must be one of ${type.choices.join(", ")}, got ${shown}`;
+    case "choice":
+    case "str":
+    case "object": {
+      const text = typeof raw === "string" ? raw.trim() : String(raw);
+      if (text === "") return `${key} must be a non-empty value, got ${shown}`;
+      if (type === "choice" && choices && !choices.includes(text)) {
+        return choices.length > 12 ? `${key} "${text}" is not one LlamaFactory knows; did you mean "${closestKey(text, choices)}"?` : `${key} must be one of ${choices.join(", ")}, got ${shown}`;
+      }
       return { value: text };
     }
   }
@@ -187,24 +180,28 @@ const KEY_ALIASES: Record<string, string> = {
 };
 
 /**
- * The overridable key a mistyped `key` most likely meant: a known alias, else the key
- * that contains it ("epochs" → "num_train_epochs"), else the nearest by edit distance.
+ * The name a mistyped `key` most likely meant, among `candidates` (LlamaFactory's train arguments
+ * by default): a known alias, else the candidate that contains it ("epochs" → "num_train_epochs"),
+ * else the nearest by edit distance.
+ * @example closestKey("weight_decy") // "weight_decay"
  */
-export function closestKey(key: string): string {
+export function closestKey(key: string, candidates: readonly string[] = TRAIN_ARGUMENT_NAMES): string {
   const alias = KEY_ALIASES[key];
-  if (alias) return alias;
-  if (key.length >= 4) {
-    const containing = OVERRIDABLE_KEYS.find((candidate) => candidate.includes(key));
-    if (containing) return containing;
-  }
-  let best = OVERRIDABLE_KEYS[0] ?? "";
+  if (alias && candidates.includes(alias)) return alias;
+  let best = candidates[0] ?? "";
   let bestDistance = Infinity;
-  for (const candidate of OVERRIDABLE_KEYS) {
+  for (const candidate of candidates) {
     const d = editDistance(key, candidate);
     if (d < bestDistance) {
       best = candidate;
       bestDistance = d;
     }
+  }
+  // A close spelling beats a containing name ("lora_rnak" → "lora_rank", not "lora_rank_pattern"…).
+  if (bestDistance <= Math.max(2, Math.floor(key.length / 4))) return best;
+  if (key.length >= 4) {
+    const containing = candidates.filter((candidate) => candidate.includes(key)).sort((a, b) => a.length - b.length)[0];
+    if (containing) return containing;
   }
   return best;
 }
