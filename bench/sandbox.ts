@@ -11,7 +11,7 @@ import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { prepCodeFromPlan } from "../src/codegen/template.js";
 import { sandboxContext } from "../src/codegen/sidecar.js";
-import { cleanCsv } from "../src/nodes/execute.js";
+import { cleanCsv } from "../src/prep/clean-csv.js";
 import { getConfig } from "../src/runtime.js";
 import { PrepSandbox, type PrepOutcome, type RawRow } from "../src/sandbox/sandbox.js";
 import type { ColumnProfile, Plan, TableProfile } from "../src/schemas.js";

@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import { parse } from "yaml";
 import { z } from "zod";
 import { TabtuneError } from "./errors.js";
+import { DistributedOptions, TrainingOptions } from "./options.js";
 
 const positiveInt = z.number().int().positive();
 const ratio = z.number().gt(0).lt(1);
@@ -21,6 +22,8 @@ export const ConfigSchema = z.object({
     maxClassCardinality: positiveInt.min(2, "maxClassCardinality must allow at least two classes"),
     textDistinctRatio: ratio,
     sampleRows: positiveInt.max(50, "state keeps at most 50 sample rows"),
+    /** Target candidates whose scores differ by less than this are a close call, said in the log, terminal and report. */
+    targetCloseMargin: z.number().nonnegative(),
   }),
   featureSelection: z.object({
     minColumns: positiveInt,
@@ -71,32 +74,10 @@ export const ConfigSchema = z.object({
     sandboxTimeoutMs: positiveInt,
     maxGrowth: z.number().min(1, "maxGrowth must let a balance script keep every row (at least 1)"),
   }),
-  training: z.object({
-    model: z.string().min(1),
-    loraRank: positiveInt,
-    loraAlpha: positiveInt,
-    loraDropout: z.number().min(0).lt(1),
-    loraTarget: z.string().min(1),
-    useDora: z.boolean(),
-    cutoffLen: positiveInt,
-    epochs: z.number().positive(),
-    learningRate: z.number().positive(),
-    lrSchedulerType: z.string().min(1),
-    warmupRatio: z.number().min(0).lt(1),
-    batchSize: positiveInt,
-    evalBatchSize: positiveInt,
-    gradAccumulation: positiveInt,
-    loggingSteps: positiveInt,
-    saveSteps: positiveInt,
-    precision: z.enum(["bf16", "fp16"]),
-    flashAttn: z.enum(["auto", "fa2", "disabled"]),
-    maxNewTokens: positiveInt,
-    preprocessingWorkers: positiveInt,
-  }),
-  distributed: z.object({
-    masterAddr: z.string().min(1),
-    masterPort: z.number().int().min(1).max(65535),
-  }),
+  /** Defaults of the training options (src/options.ts declares them; the seed is the run's). */
+  training: TrainingOptions.omit({ quantizationBit: true, seed: true }),
+  /** Defaults of rank 0's address and port for multi-node training. */
+  distributed: DistributedOptions.pick({ masterAddr: true, masterPort: true }),
   predict: z.object({
     /** Requests in flight at once against --predict-endpoint. */
     concurrency: positiveInt,
@@ -121,6 +102,10 @@ export const ConfigSchema = z.object({
     maxFeatures: z.number().gt(0).max(1).nullable(),
     maxDepth: positiveInt,
     maxTrainRows: positiveInt,
+    /** The linear baseline: logistic regression's C, ridge's alpha, L-BFGS iterations. */
+    linear: z.object({ C: z.number().positive("baseline.linear.C must be above 0"), alpha: z.number().positive("baseline.linear.alpha must be above 0"), maxIterations: positiveInt }),
+    /** Training rows held out to choose between the forest and the linear model. */
+    validationRatio: z.number().gt(0).lt(1, "baseline.validationRatio must be between 0 and 1"),
   }),
   imputation: z.object({
     maxAnalysisRows: positiveInt.min(100, "imputation needs at least 100 analysis rows"),

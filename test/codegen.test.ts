@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { sandboxContext } from "../src/codegen/sidecar.js";
 import { prepCodeFromPlan } from "../src/codegen/template.js";
-import { rowAccountingCheck } from "../src/nodes/verify.js";
+import { rowAccountingCheck } from "../src/prep/checks.js";
 import { PrepSandbox } from "../src/sandbox/sandbox.js";
 import type { ColumnProfile, Plan } from "../src/schemas.js";
 

@@ -11,7 +11,7 @@ import { readJsonArrayLines, readJsonLines } from "../src/artifacts.js";
 import { heuristicCoder } from "../src/codegen/coder.js";
 import { readPrepSidecar } from "../src/codegen/sidecar.js";
 import { setQuiet } from "../src/log.js";
-import { CLEAN_RETURNED_NULL, TARGET_MISSING, cleanCsv } from "../src/nodes/execute.js";
+import { CLEAN_RETURNED_NULL, TARGET_MISSING, cleanCsv } from "../src/prep/clean-csv.js";
 import { paths } from "../src/paths.js";
 import { PrepSandbox } from "../src/sandbox/sandbox.js";
 import type { State } from "../src/state.js";

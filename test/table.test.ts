@@ -14,7 +14,7 @@ const opts: CsvOptions = {
   missingTokens: ["", "NA", "N/A", "n/a", "na", "null", "NULL", "NaN", "nan", "?", "-", "."],
   batchRows: 3,
 };
-const profileCfg = { topValues: 5, maxClassCardinality: 20, textDistinctRatio: 0.5, sampleRows: 20 };
+const profileCfg = { topValues: 5, maxClassCardinality: 20, textDistinctRatio: 0.5, sampleRows: 20, targetCloseMargin: 5 };
 const dir = mkdtempSync(join(tmpdir(), "tabtune-table-"));
 let fileNo = 0;
 

@@ -141,7 +141,8 @@ describe("heuristic", () => {
   });
 
   it("prefers the last column without name cues and gives reasons", async () => {
-    const rows = Array.from({ length: 30 }, (_, i) => `${(i * 0.37).toFixed(2)},${i % 4},${i % 2 ? "up" : "down"}`);
+    // Two measured columns, so neither is "the only measurement among factors": position decides.
+    const rows = Array.from({ length: 30 }, (_, i) => `${(i * 0.37).toFixed(2)},${((i * 7) % 30) / 3},${i % 2 ? "up" : "down"}`);
     const t = detectTarget(await profileOf(csv("plain.csv", `a,b,c\n${rows.join("\n")}\n`)), config.profile);
     expect(t).toMatchObject({ column: "c", task: "binary", labels: { down: "down", up: "up" } });
     expect(t.reasons).toContain("it is the last column");

@@ -11,7 +11,7 @@
  * node's first progress can arrive before its task-created chunk: a step starts at
  * whichever comes first, once.
  */
-import { describeCheck, severityOf } from "../nodes/verify.js";
+import { describeCheck, severityOf } from "../prep/checks.js";
 import { ProgressEvent, type RunListener } from "../events.js";
 import type { VerifyCheck } from "../state.js";
 

@@ -4,40 +4,18 @@
  * configured, else the heuristic template), then renders train.json and test.json with
  * the approved prep script's `render`.
  */
-import { AtomicLineWriter, JsonArrayWriter, artifactRef, readJsonLines, writeFileAtomic } from "../artifacts.js";
+import { AtomicLineWriter, artifactRef, readJsonLines, writeFileAtomic } from "../artifacts.js";
 import { writeAndRunBalance, type BalanceScript } from "../codegen/balance-coder.js";
 import { TabtuneError } from "../errors.js";
 import { callLogEntry } from "../llm/index.js";
 import { logEntry, stage } from "../log.js";
 import { paths } from "../paths.js";
-import type { CleanRow, PrepSandbox } from "../sandbox/sandbox.js";
+import { openPrepSandbox } from "../prep/open.js";
+import { renderRows } from "../prep/render.js";
+import type { CleanRow } from "../rows.js";
 import type { ArtifactRef, LogEntry, State, Update } from "../state.js";
 import { getConfig, getDecider } from "../runtime.js";
-import { openPrepSandbox } from "./execute.js";
 import { requireOptions, requirePlan, requireProfile, requireRunDir, requireScript } from "./common.js";
-
-/** Renders the cleaned rows of `from` (JSON lines) into the Alpaca array `to` with the prep script's `render`. */
-export async function renderRows(sandbox: PrepSandbox, from: string, to: string): Promise<number> {
-  const batchRows = getConfig().sandbox.batchRows;
-  const out = new JsonArrayWriter(to);
-  let batch: CleanRow[] = [];
-  const flush = async () => {
-    const result = await sandbox.render(batch);
-    if (!result.ok) {
-      await out.abort();
-      throw new TabtuneError("render_failed", `render failed on ${from}: ${result.error}`, { suggestion: "revise the plan at review_prep" });
-    }
-    for (const record of result.rows) await out.push(record);
-    batch = [];
-  };
-  for await (const row of readJsonLines<CleanRow>(from)) {
-    batch.push(row);
-    if (batch.length >= batchRows) await flush();
-  }
-  if (batch.length > 0) await flush();
-  await out.commit();
-  return out.count;
-}
 
 /** Rows per class, each row counted `copies(i)` times. */
 function countBy(labels: readonly string[], copies: (i: number) => number): Record<string, number> {

@@ -5,9 +5,9 @@
  * `lastReview.error` and the router sends the run back to the same review. Free text is
  * read by the model, shown back, and applied on approve (see reviewNode).
  *
- * Gates (gates.ts): an answer that moves the run past a review's blocker is refused
- * unless its origin may pass it; the resume value says who answered (ReviewResume), and
- * an accepted failed check is logged, by "user".
+ * Gates (gates.ts, review/protocol.ts): an answer that moves the run past a review's
+ * blocker is refused unless its origin may pass it; the resume value says who answered
+ * (ReviewResume), and an accepted failed check is logged, by "user".
  */
 import { interrupt } from "@langchain/langgraph";
 import { TabtuneError } from "../errors.js";
@@ -18,27 +18,19 @@ import { answeredBy, feedbackValues, promptLimits } from "../llm/index.js";
 import { logEntry } from "../log.js";
 import { applyPlanEdits } from "../planning/plan-edits.js";
 import { withApprover } from "../report/approver.js";
+import {
+  blockerLines, describeOrigin, mayPass, originOf, refusalText, ReviewResume, type AnswerOrigin, type Blocker, type ReviewPayloadWithError,
+} from "../review/protocol.js";
 import { balanceSummary, configSummary, planSummary, prepSummary } from "../report/summaries.js";
 import type { ReviewPayload } from "../schemas.js";
 import { getConfig, getDecider } from "../runtime.js";
 import type { LogEntry, State, Update } from "../state.js";
 import { policyFits, type ImputePolicy } from "../stats/imputation/policies.js";
 import { modelCallLog, requireOptions, requirePlan, requireProfile } from "./common.js";
-import {
-  balanceBlockers, blockerLines, describeOrigin, mayPass, originOf, planBlockers, prepBlockers, refusalText, ReviewResume, usesTemplate, type AnswerOrigin, type Blocker,
-} from "./gates.js";
+import { balanceBlockers, planBlockers, prepBlockers, usesTemplate } from "./gates.js";
 
 /** Review answers that change the plan (and so send the run back to plan). */
 const PLAN_EDITS = new Set<FeedbackAction["kind"]>(["drop_features", "add_features", "keep_only_features", "instruction", "target_mapping", "plan_edit", "revise"]);
-
-export interface ReviewPayloadWithError extends ReviewPayload {
-  /** Why the previous answer at this review was not accepted. */
-  error: string | null;
-  /** What an answer moving past this review must be allowed to pass (absent in payloads stored before gates existed). */
-  blockers?: Blocker[];
-  /** The blocker whose refusal `error` is, or null when the error is about the answer itself. */
-  refusedBy?: Blocker["code"] | null;
-}
 
 interface ReviewSpec {
   step: ReviewStep;

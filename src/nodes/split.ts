@@ -4,12 +4,13 @@ import { AtomicLineWriter, artifactRef, readJsonLines } from "../artifacts.js";
 import { TabtuneError } from "../errors.js";
 import { logEntry, stage } from "../log.js";
 import { paths } from "../paths.js";
-import type { CleanRow } from "../sandbox/sandbox.js";
+import { cleanCsv } from "../prep/clean-csv.js";
+import { openPrepSandbox } from "../prep/open.js";
+import type { CleanRow } from "../rows.js";
 import type { State, Update } from "../state.js";
 import { getConfig } from "../runtime.js";
 import { requireTrainRows, testMask } from "../stats/split.js";
 import { requireTestCsvColumns } from "../table/alignment.js";
-import { cleanCsv, openPrepSandbox } from "./execute.js";
 import { requireArtifact, requireOptions, requirePlan, requireProfile, requireRunDir, requireScript } from "./common.js";
 
 function classCounts(rows: Iterable<string>): Record<string, number> {

@@ -2,7 +2,7 @@
  * The report's sections, built from state, its pipeline log and the artifacts on disk:
  * every number shown is one a step logged or a file holds.
  */
-import { severityOf } from "../nodes/verify.js";
+import { severityOf } from "../prep/checks.js";
 import { resolve } from "node:path";
 import { existsSync, readFileSync } from "node:fs";
 import { z } from "zod";

@@ -1,5 +1,5 @@
 /** The text each review shows: compact, aligned, readable in ten seconds. */
-import { severityOf } from "../nodes/verify.js";
+import { severityOf } from "../prep/checks.js";
 import { differenceLines, planDifferences } from "./plan-applied.js";
 import type { Plan } from "../schemas.js";
 import type { State } from "../state.js";

@@ -9,47 +9,130 @@ import type { ColumnProfile, LabelMapping, TableProfile, TargetChoice, TaskType 
 import { nameTokens } from "./kinds.js";
 import { compareNatural } from "./profile.js";
 
-/** Name cues and their weight; a cue matching one word of a longer name counts half. */
-const NAME_CUES: { score: number; names: string[] }[] = [
-  { score: 100, names: ["target", "label", "class", "y", "outcome", "response", "ground_truth"] },
+/**
+ * Name cues and their weight; a cue matching one word of a longer name counts half. A cue
+ * counts only where the column's type fits it: `any` cues for every column, `class` cues
+ * for columns that read as class labels, `quantity` cues for measured quantities.
+ */
+const NAME_CUES: { score: number; fits: "any" | "class" | "quantity"; names: string[] }[] = [
+  { score: 100, fits: "any", names: ["target", "label", "y", "outcome", "response", "ground_truth"] },
+  { score: 100, fits: "class", names: ["class"] },
   {
     score: 60,
+    fits: "class",
     names: [
-      "status", "species", "diagnosis", "churn", "churned", "default", "survived", "result", "sale_price",
-      "saleprice", "fraud", "is_fraud", "exited", "attrition", "disease", "heart_disease", "loan_status", "grade",
-      "quality",
+      "status", "species", "diagnosis", "churn", "churned", "default", "survived", "result", "fraud", "is_fraud", "exited",
+      "attrition", "disease", "heart_disease", "loan_status", "grade", "quality",
     ],
   },
-  { score: 30, names: ["price", "cost", "salary", "revenue", "sales", "rating", "score", "value", "income"] },
+  { score: 60, fits: "quantity", names: ["sale_price", "saleprice"] },
+  { score: 30, fits: "quantity", names: ["price", "cost", "salary", "wage", "wages", "earnings", "revenue", "sales", "rating", "score", "rate"] },
 ];
-const FIRST_COLUMN_BONUS = 15;
-const LAST_COLUMN_BONUS = 20;
-const CLASSIFICATION_BONUS = 10;
-const MISSING_PENALTY = 40;
+/** Columns that say where, when or who a row is about: context of the observation, rarely its outcome. */
+const CONTEXT_NAMES = new Set([
+  "region", "state", "country", "nation", "city", "county", "province", "district", "location", "site", "zip", "zipcode",
+  "address", "neighborhood", "origin", "destination", "continent", "latitude", "longitude", "lat", "lon", "long", "lng",
+  "sex", "gender", "race", "ethnicity", "age", "nationality", "religion", "language",
+]);
+/** Calendar fields and the range their values must fall in to be read as such. */
+const CALENDAR_FIELDS: Record<string, [number, number]> = {
+  year: [1000, 2200], month: [1, 12], day: [1, 31], weekday: [0, 7], dow: [0, 7], week: [0, 53], hour: [0, 24], minute: [0, 59], quarter: [1, 4],
+};
+const CALENDAR_WORDS = new Set(["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec", "mon", "tue", "wed", "thu", "fri", "sat", "sun"]);
+/** Values that mark a row's split (train/test), never an outcome. */
+const SPLIT_VALUES = new Set(["train", "training", "test", "testing", "valid", "validation", "val", "holdout"]);
+/** Names of an exported row index (R's row names, pandas' unnamed index). */
+const ROW_INDEX_NAMES = new Set(["rownames", "row", "rowname", "row_names", "index", "obs", "x", "unnamed_0"]);
+
+const POSITION_BONUS = 20;
+const SHAPE_BONUS = 5;
+const SOLE_MEASUREMENT_BONUS = 15;
+const BALANCED_DESIGN_PENALTY = 15;
+const CONTEXT_PENALTY = 20;
+/** Rows without a target are dropped anyway, so missing target values cost little. */
+const MISSING_PENALTY = 5;
 const NEVER_TARGET = new Set(["identifier", "datetime", "text"]);
 
-/** The strongest name cue of a column: its score and the words that matched. */
-function nameCue(name: string): { score: number; cue: string; whole: boolean } | null {
+/** What a column is, as far as choosing a target goes. */
+type Role =
+  /** Row names, ids, dates, calendar fields, split markers: they index rows; never targets, no position. */
+  | { key: string }
+  | { key: null; task: TaskType | null; shape: "label" | "measurement" | "levels" };
+
+/** The strongest name cue of a column whose type fits it: its score and the words that matched. */
+function nameCue(name: string, fits: (kind: "any" | "class" | "quantity") => boolean): { score: number; cue: string; whole: boolean } | null {
   const joined = nameTokens(name).join("_");
   // Words for partial matches split on separators only: "MS_SubClass" does not contain "class".
   const tokens = name.toLowerCase().split(/[^a-z0-9]+/);
-  for (const tier of NAME_CUES) {
+  const tiers = NAME_CUES.filter((t) => fits(t.fits));
+  for (const tier of tiers) {
     const exact = tier.names.find((n) => n === joined);
     if (exact) return { score: tier.score, cue: exact, whole: true };
   }
-  for (const tier of NAME_CUES) {
+  for (const tier of tiers) {
     const part = tier.names.find((n) => tokens.includes(n));
     if (part) return { score: tier.score / 2, cue: part, whole: false };
   }
   return null;
 }
 
+const nonMissing = (column: ColumnProfile, rows: number) => rows - column.missing;
+
+/** An integer column whose values fit a short run of codes (0–4, 1–7), not a count or amount. */
+function integerCodes(column: ColumnProfile, cfg: Config["profile"]): boolean {
+  const range = column.numeric ? column.numeric.max - column.numeric.min + 1 : Infinity;
+  return column.distinct <= cfg.maxClassCardinality && range <= cfg.maxClassCardinality;
+}
+
 /** The task a column implies, or null when it has too many text classes to be a label. */
 function taskOf(column: ColumnProfile, cfg: Config["profile"]): TaskType | null {
   if (column.distinct === 2) return "binary";
   if (column.kind === "numeric") return "regression";
-  if (column.kind === "integer") return column.distinct > cfg.maxClassCardinality ? "regression" : "multiclass";
+  if (column.kind === "integer") return integerCodes(column, cfg) ? "multiclass" : "regression";
   return column.distinct <= cfg.maxClassCardinality ? "multiclass" : null;
+}
+
+/** Why a column indexes the rows rather than describing them, or null. */
+function keyReason(column: ColumnProfile, position: number, rows: number): string | null {
+  if (column.kind === "identifier") return `"${column.name}" is an identifier`;
+  if (column.kind === "datetime") return `"${column.name}" is a date`;
+  const present = nonMissing(column, rows);
+  const words = nameTokens(column.name);
+  const joined = words.join("_");
+  const values = column.topValues.map((t) => t.value.toLowerCase());
+  const isText = column.kind === "categorical" || column.kind === "text" || column.kind === "boolean";
+  // A first column of unique values, or named like an exported row index, labels the rows.
+  if (position === 0 && present >= 5 && column.distinct === present && (isText || ROW_INDEX_NAMES.has(joined) || joined === ""))
+    return `"${column.name}" holds a different value in every row (row names)`;
+  if (position === 0 && column.kind === "text") return `"${column.name}" is free text naming the rows`;
+  const field = words.length === 1 ? CALENDAR_FIELDS[joined] : undefined;
+  if (field && column.numeric && column.numeric.min >= field[0] && column.numeric.max <= field[1]) return `"${column.name}" is a calendar field`;
+  if (field && isText && values.length > 0 && values.every((v) => CALENDAR_WORDS.has(v.slice(0, 3)))) return `"${column.name}" is a calendar field`;
+  if (isText && column.distinct <= 4 && values.length === column.distinct && values.every((v) => SPLIT_VALUES.has(v)))
+    return `"${column.name}" marks a train/test split`;
+  return null;
+}
+
+function roleOf(column: ColumnProfile, position: number, rows: number, cfg: Config["profile"]): Role {
+  const key = keyReason(column, position, rows);
+  if (key) return { key };
+  const task = NEVER_TARGET.has(column.kind) || column.distinct <= 1 ? null : taskOf(column, cfg);
+  const textLabels = column.kind === "categorical" || (column.kind === "boolean" && column.topValues.some((t) => Number.isNaN(Number(t.value))));
+  // Many distinct values for the rows there are (small tables have few rows to differ in),
+  // or integers spread wider than class codes: a measured quantity or count.
+  const manyValues = column.distinct > Math.min(cfg.maxClassCardinality, nonMissing(column, rows) / 2);
+  const measurement = (column.kind === "numeric" && manyValues) || (column.kind === "integer" && (manyValues || task === "regression"));
+  return { key: null, task, shape: textLabels ? "label" : measurement ? "measurement" : "levels" };
+}
+
+/**
+ * Three or more levels with exactly the same count: groups assigned by a design, not an
+ * observed outcome. (Two equal classes may be an outcome sampled case-control, so they are not.)
+ */
+function balancedDesign(column: ColumnProfile, cfg: Config["profile"]): boolean {
+  if (column.distinct < 3 || column.distinct > cfg.maxClassCardinality || column.topValues.length !== column.distinct) return false;
+  const counts = column.topValues.map((t) => t.count);
+  return counts.every((c) => c === counts[0]) && (counts[0] ?? 0) >= 2;
 }
 
 /** Raw value → label text (the same text), in natural order (numbers numerically). */
@@ -115,40 +198,107 @@ function explicitTarget(profile: TableProfile, cfg: Config["profile"], name: str
   return choice(column, task, [`"${name}" chosen with --target`]);
 }
 
-interface Candidate {
-  column: ColumnProfile;
+/** A column that could be the target, with its score and the reasons behind it. */
+export interface TargetCandidate {
+  column: string;
   task: TaskType;
   score: number;
   reasons: string[];
 }
 
-function scoreColumn(column: ColumnProfile, position: number, count: number, cfg: Config["profile"]): Candidate | null {
-  if (NEVER_TARGET.has(column.kind) || column.distinct <= 1) return null;
-  const task = taskOf(column, cfg);
-  if (task === null) return null;
-  let score = 0;
-  const reasons: string[] = [];
-  const cue = nameCue(column.name);
-  if (cue) {
-    score += cue.score;
-    reasons.push(cue.whole ? `"${column.name}" is named like a target` : `"${column.name}" has "${cue.cue}" in its name`);
-  }
-  if (position === count - 1) {
-    score += LAST_COLUMN_BONUS;
-    reasons.push("it is the last column");
-  } else if (position === 0) {
-    score += FIRST_COLUMN_BONUS;
-    reasons.push("it is the first column");
-  }
-  if (task !== "regression") score += CLASSIFICATION_BONUS;
-  score -= MISSING_PENALTY * column.missingRate;
-  if (column.missing > 0) reasons.push(`${(100 * column.missingRate).toFixed(1)}% of its values are missing`);
-  return { column, task, score, reasons };
+interface Scored extends TargetCandidate {
+  profile: ColumnProfile;
+}
+
+/**
+ * Scores every column that could be the target, best first (ties: the later column, as the
+ * last column is the commonest place for a target). The reasons read as a data scientist's:
+ * a name that says target (where the type fits), the first or last place among the columns
+ * that describe rows (row names, ids, dates and calendar fields index them and take no
+ * place), class labels or a measured quantity, the one measurement among factors; against:
+ * groups of exactly equal size (a design), where/when/who columns (context).
+ * @example rankTargets(profile, cfg)[0] // { column: "mpg", task: "regression", score: 25, reasons: [...] }
+ */
+export function rankTargets(profile: TableProfile, cfg: Config["profile"]): TargetCandidate[] {
+  const roles = profile.columns.map((c, i) => roleOf(c, i, profile.rows, cfg));
+  const described = profile.columns.map((_, i) => i).filter((i) => roles[i]?.key === null);
+  const first = described[0];
+  const last = profile.columns.length - 1;
+  const measurements = described.filter((i) => {
+    const role = roles[i];
+    return role?.key === null && role.shape === "measurement";
+  });
+  const soleMeasurement = measurements.length === 1 && described.length >= 2 ? measurements[0] : undefined;
+  const scored: Scored[] = [];
+  profile.columns.forEach((column, i) => {
+    const role = roles[i];
+    if (!role || role.key !== null || role.task === null) return;
+    const classLike = role.shape === "label" || role.task !== "regression";
+    const reasons: string[] = [];
+    let score = 0;
+    const cue = nameCue(column.name, (fits) => fits === "any" || (fits === "class" ? classLike : role.shape === "measurement"));
+    if (cue) {
+      score += cue.score;
+      reasons.push(cue.whole ? `"${column.name}" is named like a target` : `"${column.name}" has "${cue.cue}" in its name`);
+    }
+    if (i === last) {
+      score += POSITION_BONUS;
+      reasons.push("it is the last column");
+    } else if (i === first) {
+      score += POSITION_BONUS;
+      reasons.push(i === 0 ? "it is the first column" : "it is the first column after the row labels");
+    }
+    if (role.shape === "label") {
+      score += SHAPE_BONUS;
+      reasons.push(`its values are ${column.distinct} class labels`);
+    } else if (role.shape === "measurement") {
+      score += SHAPE_BONUS;
+      reasons.push("it is a measured quantity");
+    }
+    if (i === soleMeasurement) {
+      score += SOLE_MEASUREMENT_BONUS;
+      reasons.push("it is the only measured quantity; the other columns are factors");
+    }
+    if (balancedDesign(column, cfg)) {
+      score -= BALANCED_DESIGN_PENALTY;
+      reasons.push(`its ${column.distinct} groups are exactly the same size, like a design's groups`);
+    }
+    if (nameTokens(column.name).some((t) => CONTEXT_NAMES.has(t))) {
+      score -= CONTEXT_PENALTY;
+      reasons.push(`"${column.name}" says where or who a row is about (context, rarely the outcome)`);
+    }
+    if (column.missing > 0) {
+      score -= MISSING_PENALTY * column.missingRate;
+      reasons.push(`${(100 * column.missingRate).toFixed(1)}% of its values are missing (those rows are dropped)`);
+    }
+    scored.push({ column: column.name, task: role.task, score: Math.round(score * 10) / 10, reasons, profile: column });
+  });
+  scored.sort((a, b) => b.score - a.score || b.profile.index - a.profile.index);
+  return scored.map(({ profile: _profile, ...candidate }) => candidate);
+}
+
+/** Whether the best two candidates are within `margin` points: a close call the user should check. */
+export function closeCall(candidates: readonly TargetCandidate[], margin: number): { first: TargetCandidate; second: TargetCandidate } | null {
+  const [first, second] = candidates;
+  return first && second && first.score - second.score < margin ? { first, second } : null;
+}
+
+/** One line per candidate: `"mpg" (regression, score 25): reasons`. */
+export function describeCandidates(candidates: readonly TargetCandidate[]): string[] {
+  return candidates.map((c, i) => `${i + 1}. "${c.column}" (${c.task}, score ${c.score}): ${c.reasons.join("; ")}`);
+}
+
+/** The line saying the choice was a close call, or null. */
+export function closeCallLine(candidates: readonly TargetCandidate[], margin: number): string | null {
+  const close = closeCall(candidates, margin);
+  if (!close) return null;
+  const gap = Math.round((close.first.score - close.second.score) * 10) / 10;
+  return `close call: "${close.first.column}" leads "${close.second.column}" by ${gap} points (under profile.targetCloseMargin ${margin}); check the target (--target, or target: <column> at review_plan)`;
 }
 
 /**
  * The target column, task and labels. `explicit` (from --target) is validated; otherwise
- * the best-scoring column wins (ties: the later column).
+ * the best candidate of rankTargets wins.
  * @throws TabtuneError when the explicit column is unusable or no column can be a target.
  */
 export function detectTarget(profile: TableProfile, cfg: Config["profile"], explicit?: string): TargetChoice {
@@ -158,16 +308,15 @@ export function detectTarget(profile: TableProfile, cfg: Config["profile"], expl
     });
   if (explicit !== undefined) return explicitTarget(profile, cfg, explicit);
 
-  const candidates = profile.columns
-    .map((c, i) => scoreColumn(c, i, profile.columns.length, cfg))
-    .filter((c): c is Candidate => c !== null)
-    .sort((a, b) => b.score - a.score || b.column.index - a.column.index);
+  const candidates = rankTargets(profile, cfg);
   const best = candidates[0];
-  if (!best)
+  const column = best ? profile.columns.find((c) => c.name === best.column) : undefined;
+  if (!best || !column)
     throw new TabtuneError("target_not_found", `no column of ${profile.file} can be a target (all are identifiers, dates, free text or constant)`, {
       suggestion: "name the column to predict with --target",
     });
-  const others = candidates.slice(1, 4).map((c) => `"${c.column.name}"`);
+  const others = candidates.slice(1, 3).map((c) => `"${c.column}" (${c.task}, score ${c.score})`);
   const runnersUp = others.length > 0 ? [`next candidates: ${others.join(", ")} (use --target to pick another)`] : [];
-  return choice(best.column, best.task, [...best.reasons, ...runnersUp]);
+  const close = closeCallLine(candidates, cfg.targetCloseMargin);
+  return choice(column, best.task, [...best.reasons, ...runnersUp, ...(close ? [close] : [])]);
 }

@@ -1,0 +1,130 @@
+/**
+ * The record checks: what verify, verify_split and `tabtune apply` check on an Alpaca
+ * JSON array (shape, non-empty and varied inputs, output in the label mapping, target
+ * not leaked), row accounting, and each check's severity. A failed blocking check means
+ * the records cannot train what the plan says; warnings never stop a run.
+ */
+import { readJsonArrayLines } from "../artifacts.js";
+import type { AlpacaRecord } from "../rows.js";
+import type { Plan } from "../schemas.js";
+import type { ExecutionResult, VerifyCheck } from "../state.js";
+
+const ALPACA_KEYS = ["input", "instruction", "output"];
+
+/** The name of every check, as stored in VerifyCheck.name. */
+export const CHECK = {
+  records: "records",
+  features: "features in the plan",
+  shape: "alpaca shape",
+  nonEmpty: "non-empty input",
+  varied: "inputs differ across records",
+  mapping: "output in label mapping",
+  numeric: "numeric output",
+  leak: "target not in input",
+  rows: "rows in vs out",
+} as const;
+
+export type Severity = "blocking" | "warning";
+
+/** Checks whose failure blocks a scripted approval; every other check is a warning. */
+const BLOCKING = new Set<string>([CHECK.records, CHECK.features, CHECK.shape, CHECK.nonEmpty, CHECK.varied, CHECK.mapping, CHECK.numeric, CHECK.leak]);
+
+/** A check's severity, from its name (row accounting and anything unknown are warnings). */
+export function severityOf(check: Pick<VerifyCheck, "name">): Severity {
+  return BLOCKING.has(check.name) ? "blocking" : "warning";
+}
+
+/** The failed checks that block a scripted approval, in order. */
+export function blockingFailures(checks: readonly VerifyCheck[]): VerifyCheck[] {
+  return checks.filter((c) => !c.ok && severityOf(c) === "blocking");
+}
+
+/** One line for a failed check: "<name> — <detail>". */
+export const describeCheck = (check: VerifyCheck) => `${check.name} — ${check.detail}`;
+
+/** Phrases that would put the answer into the question. */
+function leakPatterns(plan: Plan): RegExp[] {
+  const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const name = escape(plan.target);
+  return [new RegExp(`\\bThe ${name} is\\b`, "i"), new RegExp(`(^|\\n)${name}:`, "i")];
+}
+
+/**
+ * The record checks of one Alpaca JSON array, streamed. With `variedInputs` the inputs
+ * must not all be the same (training and test records; a record set where every input is
+ * identical lost every planned feature); `apply` may score one record many times.
+ */
+export async function verifyRecords(path: string, plan: Plan, options: { variedInputs?: boolean } = {}) {
+  const allowed = new Set(Object.values(plan.labels));
+  const patterns = leakPatterns(plan);
+  const classCounts: Record<string, number> = {};
+  let n = 0;
+  let badShape = 0;
+  let emptyInput = 0;
+  let outsideMapping = 0;
+  let leaked = 0;
+  let inputChars = 0;
+  let firstInput: string | null = null;
+  let distinctInputs = 0;
+  const firstBad: Record<string, number> = {};
+  for await (const record of readJsonArrayLines<AlpacaRecord>(path)) {
+    n += 1;
+    const keys = Object.keys(record).sort();
+    const note = (what: string) => (firstBad[what] ??= n);
+    if (keys.join() !== ALPACA_KEYS.join() || ![record.instruction, record.input, record.output].every((v) => typeof v === "string")) {
+      badShape += 1;
+      note("shape");
+      continue;
+    }
+    if (record.input.trim() === "") (emptyInput += 1), note("empty");
+    if (plan.task !== "regression" && !allowed.has(record.output)) (outsideMapping += 1), note("mapping");
+    if (plan.task === "regression" && !Number.isFinite(Number(record.output))) (outsideMapping += 1), note("mapping");
+    if (patterns.some((p) => p.test(record.input))) (leaked += 1), note("leak");
+    // Two distinct inputs are enough to know the inputs vary.
+    if (firstInput === null) (firstInput = record.input), (distinctInputs = 1);
+    else if (distinctInputs === 1 && record.input !== firstInput) distinctInputs = 2;
+    inputChars += record.input.length;
+    if (plan.task !== "regression") classCounts[record.output] = (classCounts[record.output] ?? 0) + 1;
+  }
+  const at = (what: string) => (firstBad[what] ? ` (first: record ${firstBad[what]})` : "");
+  const shown = (text: string) => JSON.stringify(text.length > 80 ? `${text.slice(0, 80)}…` : text);
+  const wellShaped = n - badShape;
+  const checks: VerifyCheck[] = [
+    { name: CHECK.records, ok: n > 0, detail: `${n} records` },
+    { name: CHECK.features, ok: plan.features.length > 0, detail: plan.features.length > 0 ? `${plan.features.length} features` : "the plan keeps no feature column, so every input is empty of data" },
+    { name: CHECK.shape, ok: badShape === 0, detail: `${badShape} records without exactly instruction/input/output strings${at("shape")}` },
+    { name: CHECK.nonEmpty, ok: emptyInput === 0, detail: `${emptyInput} empty inputs${at("empty")}` },
+    {
+      name: plan.task === "regression" ? CHECK.numeric : CHECK.mapping,
+      ok: outsideMapping === 0,
+      detail: `${outsideMapping} outputs outside ${plan.task === "regression" ? "numbers" : "the mapping"}${at("mapping")}`,
+    },
+    { name: CHECK.leak, ok: leaked === 0, detail: `${leaked} inputs mention "${plan.target}"${at("leak")}` },
+  ];
+  if (options.variedInputs) {
+    const constant = wellShaped >= 2 && distinctInputs === 1;
+    checks.push({
+      name: CHECK.varied,
+      ok: !constant,
+      detail: constant ? `all ${wellShaped} inputs are the same text ${shown(firstInput ?? "")}: the planned features were lost` : wellShaped < 2 ? "fewer than 2 records" : "inputs vary",
+    });
+  }
+  return { checks, classCounts, records: n, meanInputChars: n > 0 ? inputChars / n : 0 };
+}
+
+/**
+ * Rows in vs rows out: every input row is either a record or a counted drop, and the
+ * file holds exactly the records execute counted.
+ */
+export function rowAccountingCheck(execution: Pick<ExecutionResult, "rowsIn" | "rowsOut" | "dropped" | "dropReasons">, records: number): VerifyCheck {
+  const reasons = Object.entries(execution.dropReasons ?? {})
+    .map(([reason, n]) => `${reason} ${n}`)
+    .join(", ");
+  const balanced = execution.rowsIn === execution.rowsOut + execution.dropped && records === execution.rowsOut;
+  const droppedText = execution.dropped === 0 ? "none dropped" : `${execution.dropped} dropped${reasons ? ` (${reasons})` : ""}`;
+  return {
+    name: CHECK.rows,
+    ok: balanced,
+    detail: `${execution.rowsIn} rows in → ${records} records, ${droppedText}${balanced ? "" : `; execute counted ${execution.rowsOut} out`}`,
+  };
+}

@@ -1,0 +1,167 @@
+/**
+ * The row pipeline over a CSV: every row through the prep script's `clean` (and, when
+ * asked, `render`) in the sandbox, one isolate crossing per batch, with the cleaned
+ * table and the records written only when every row succeeded. execute, split (a test
+ * CSV), `tabtune apply` and the benches share it.
+ */
+import { AtomicLineWriter } from "../artifacts.js";
+import type { OnProgress } from "../events.js";
+import type { AlpacaRecord, CleanRow } from "../rows.js";
+import { getConfig } from "../runtime.js";
+import type { PrepOutcome, PrepSandbox } from "../sandbox/sandbox.js";
+import type { DroppedRow, ExecutionError, ExecutionResult } from "../state.js";
+import { streamCsvCells, toRawRow } from "../table/csv.js";
+
+/** Dropped rows kept with their values for review_prep. */
+const DROPPED_SAMPLE = 5;
+/** Reason recorded when clean drops a row whose target cell is missing. */
+export const TARGET_MISSING = "target missing";
+/** Reason recorded for any other row clean returned null for. */
+export const CLEAN_RETURNED_NULL = "clean returned null";
+
+/** What cleanCsv reports: rows in and out, why rows were dropped, the first records. */
+export type CleanCsvResult = Omit<ExecutionResult, "cleaned" | "allData">;
+
+/**
+ * Writes a JSON array one record per line (the JsonArrayWriter format, so
+ * readJsonArrayLines reads it), one write per batch.
+ */
+class BatchJsonArrayWriter {
+  readonly #out: AtomicLineWriter;
+  count = 0;
+
+  constructor(path: string) {
+    this.#out = new AtomicLineWriter(path);
+  }
+
+  async pushAll(records: readonly AlpacaRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    let text = "";
+    for (const record of records) text += (this.count++ === 0 ? "[\n" : ",\n") + JSON.stringify(record);
+    await this.#out.write(text);
+  }
+
+  async commit(): Promise<void> {
+    await this.#out.write(this.count === 0 ? "[]\n" : "\n]\n");
+    await this.#out.commit();
+  }
+
+  abort(): Promise<void> {
+    return this.#out.abort();
+  }
+}
+
+/** The cleaned rows of a batch as JSON lines, in one string. */
+function jsonLines(rows: readonly (CleanRow | null)[]): string {
+  let text = "";
+  for (const row of rows) if (row !== null) text += JSON.stringify(row) + "\n";
+  return text;
+}
+
+/**
+ * Cleans (and, with `renderedPath`, renders) every row of a CSV, one isolate crossing
+ * per batch; the next batch is read and started while the previous one's results are
+ * checked and written. Output files appear only when every row succeeded: a failed
+ * attempt never leaves files that look like output. A failure names the CSV line, the
+ * data row and the row's values.
+ */
+export async function cleanCsv(args: {
+  csv: string;
+  sandbox: PrepSandbox;
+  cleanedPath: string;
+  renderedPath: string | null;
+  sampleSize: number;
+  /** Target column: rows dropped with it missing are counted as "target missing". */
+  target?: string;
+  /** Rows cleaned so far, after each batch. */
+  onProgress?: OnProgress;
+}): Promise<CleanCsvResult> {
+  const config = getConfig();
+  const cleaned = new AtomicLineWriter(args.cleanedPath);
+  const rendered = args.renderedPath ? new BatchJsonArrayWriter(args.renderedPath) : null;
+  const sample: AlpacaRecord[] = [];
+  const dropReasons: Record<string, number> = {};
+  const droppedSample: DroppedRow[] = [];
+  let rowsIn = 0;
+  let rowsOut = 0;
+  const summary = () => ({ rowsIn, rowsOut, dropped: rowsIn - rowsOut, dropReasons, droppedSample, sample });
+  const fail = async (error: ExecutionError): Promise<CleanCsvResult> => {
+    await cleaned.abort();
+    await rendered?.abort();
+    return { ok: false, error, ...summary() };
+  };
+
+  // Rows go to the sandbox as cells under the header; a row object is built only for a message.
+  type Pending = { header: string[]; cells: (string | null)[][]; firstLine: number; outcome: Promise<PrepOutcome> };
+  const start = (header: string[], cells: (string | null)[][], firstLine: number): Pending => ({
+    header,
+    cells,
+    firstLine,
+    outcome: rendered ? args.sandbox.prepCells(header, cells) : cleanOnly(args.sandbox, header, cells),
+  });
+
+  /** Checks and writes one finished batch; an ExecutionError when it failed. */
+  const finish = async (pending: Pending): Promise<ExecutionError | null> => {
+    const outcome = await pending.outcome;
+    if (!outcome.ok) {
+      const at = outcome.rowIndex;
+      const values = at === null ? undefined : pending.cells[at];
+      const input = values === undefined ? null : toRawRow(pending.header, values);
+      return {
+        message: outcome.op !== null && !outcome.error.startsWith(outcome.op) ? `${outcome.op}: ${outcome.error}` : outcome.error,
+        line: at === null ? null : pending.firstLine + at,
+        dataRow: at === null ? null : rowsIn + at + 1,
+        row: outcome.op === "render" && outcome.cleaned !== null ? outcome.cleaned : input,
+      };
+    }
+    const rows = outcome.cleaned;
+    const targetAt = args.target === undefined ? -1 : pending.header.indexOf(args.target);
+    let kept = 0;
+    for (let i = 0; i < rows.length; i++) {
+      if (rows[i] !== null) {
+        kept += 1;
+        continue;
+      }
+      const values = pending.cells[i] ?? [];
+      const reason = targetAt >= 0 && (values[targetAt] ?? null) === null ? TARGET_MISSING : CLEAN_RETURNED_NULL;
+      dropReasons[reason] = (dropReasons[reason] ?? 0) + 1;
+      if (droppedSample.length < DROPPED_SAMPLE) droppedSample.push({ dataRow: rowsIn + i + 1, reason, row: toRawRow(pending.header, values) });
+    }
+    rowsIn += rows.length;
+    rowsOut += kept;
+    args.onProgress?.(rowsIn);
+    await cleaned.write(jsonLines(rows));
+    if (rendered) {
+      for (const record of outcome.rendered) {
+        if (sample.length >= args.sampleSize) break;
+        sample.push(record);
+      }
+      await rendered.pushAll(outcome.rendered);
+    }
+    return null;
+  };
+
+  let pending: Pending | null = null;
+  for await (const batch of streamCsvCells(args.csv, { ...config.csv, batchRows: config.sandbox.batchRows })) {
+    const next = start(batch.header, batch.cells, batch.firstLine);
+    if (pending) {
+      const error = await finish(pending);
+      if (error) return fail(error);
+    }
+    pending = next;
+  }
+  if (pending) {
+    const error = await finish(pending);
+    if (error) return fail(error);
+  }
+  await cleaned.commit();
+  await rendered?.commit();
+  return { ok: true, error: null, ...summary() };
+}
+
+/** `clean` alone (no render), in the shape of a prep outcome. */
+async function cleanOnly(sandbox: PrepSandbox, header: string[], cells: (string | null)[][]): Promise<PrepOutcome> {
+  const outcome = await sandbox.cleanCells(header, cells);
+  if (outcome.ok) return { ok: true, cleaned: outcome.rows, rendered: [] };
+  return { ok: false, op: outcome.rowIndex === null ? null : "clean", error: outcome.error, rowIndex: outcome.rowIndex, row: outcome.row, cleaned: null };
+}
