@@ -23,6 +23,8 @@ export const FeedbackAction = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("add_features"), columns }),
   z.object({ kind: z.literal("keep_only_features"), columns }),
   z.object({ kind: z.literal("test_ratio"), value: z.number().gt(0, "test_ratio must be above 0").lt(1, "test_ratio must be below 1") }),
+  /** review_plan: predict another column; task, labels and plan are derived again. */
+  z.object({ kind: z.literal("target"), column: z.string().trim().min(1, "name the target column") }),
   /** Raw target value → label text. */
   z.object({ kind: z.literal("target_mapping"), mapping: z.record(z.string(), z.string().min(1)) }),
   z.object({ kind: z.literal("instruction"), text: z.string().trim().min(1, "the instruction must not be empty") }),
@@ -48,6 +50,7 @@ export const FEEDBACK_KINDS: readonly FeedbackKind[] = [
   "add_features",
   "keep_only_features",
   "test_ratio",
+  "target",
   "target_mapping",
   "instruction",
   "config_overrides",
@@ -57,7 +60,7 @@ export const FEEDBACK_KINDS: readonly FeedbackKind[] = [
 
 /** Which actions each review accepts (DESIGN §5). */
 export const ACCEPTED: Record<ReviewStep, readonly FeedbackKind[]> = {
-  review_plan: ["approve", "drop_features", "add_features", "keep_only_features", "instruction", "target_mapping", "balance", "plan_edit"],
+  review_plan: ["approve", "target", "drop_features", "add_features", "keep_only_features", "instruction", "target_mapping", "balance", "plan_edit"],
   review_prep: [
     "approve",
     "revise",
@@ -93,6 +96,8 @@ function helpLine(kind: FeedbackKind, step: ReviewStep): string {
       return "keep only features: a, b, c";
     case "test_ratio":
       return "test_ratio: 0.3              (between 0 and 1)";
+    case "target":
+      return "target: <column>             predict another column (task, labels and plan follow)";
     case "target_mapping":
       return "change target mapping: 0: No, 1: Yes";
     case "instruction":

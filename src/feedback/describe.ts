@@ -29,6 +29,8 @@ export function describeAction(action: FeedbackAction): string {
       return `keep only features: ${action.columns.join(", ")}`;
     case "test_ratio":
       return `test_ratio: ${action.value}`;
+    case "target":
+      return `target: ${action.column}`;
     case "target_mapping":
       return `change target mapping: ${pairs(action.mapping)}`;
     case "instruction":

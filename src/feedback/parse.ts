@@ -35,6 +35,8 @@ const FEATURES = /^(drop|remove|add|keep\s+only)\s+(?:the\s+)?(?:features?|colum
 const TEST_RATIO = /^test[\s_-]?ratio\s*[:=]?\s*(\S+)$/i;
 const MAPPING = /^(?:(?:change|set)\s+)?(?:the\s+)?(?:target|label)s?\s+mapping(?:\s+to)?\s*:(.*)$/is;
 const INSTRUCTION = /^(?:(?:change|set)\s+(?:the\s+)?instruction\s+to|instruction)\s*:(.*)$/is;
+/** "target: Price", "set target to: Price", "change the target column to Price". */
+const TARGET = /^(?:(?:change|set)\s+(?:the\s+)?)?target(?:\s+column)?(?:\s*[:=]|\s+to\s*:?)\s*(.*)$/is;
 const IMPUTE = /^impute\s+(.+?)\s*:\s*([A-Za-z-]+)$/is;
 const CONFIG_PAIR = /^\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*[:=](.*)$/s;
 /** Keys a person may try at the config review that belong to another step. */
@@ -140,6 +142,11 @@ function readSegment(segment: string): Reading {
   if (ratio) return readTestRatio(ratio[1] ?? "");
   const mapping = MAPPING.exec(segment);
   if (mapping) return readMapping(mapping[1] ?? "");
+  const target = TARGET.exec(segment);
+  if (target) {
+    const column = unquote(target[1] ?? "");
+    return column === "" ? { problem: "name the column to predict: target: <column>" } : { action: { kind: "target", column } };
+  }
   const impute = IMPUTE.exec(segment);
   if (impute) return readImpute(impute[1] ?? "", impute[2] ?? "");
   const instruction = INSTRUCTION.exec(segment);

@@ -8,7 +8,7 @@ import { TabtuneError } from "../errors.js";
 import type { FeedbackAction } from "../feedback/parse.js";
 import { answeredBy, planValues, promptLimits, type CallRecord } from "../llm/index.js";
 import { logEntry, stage } from "../log.js";
-import { applyPlanEdits } from "../planning/plan-edits.js";
+import { applyPlanEdits, reviewTarget } from "../planning/plan-edits.js";
 import { heuristicPlan, imputationHints } from "../planning/heuristic-plan.js";
 import type { Plan, TableProfile, TargetChoice } from "../schemas.js";
 import { getConfig, getDecider } from "../runtime.js";
@@ -40,6 +40,33 @@ export function withUnmentionedDropped(plan: Plan, profile: TableProfile): Plan 
   const mentioned = new Set([plan.target, ...plan.features, ...plan.dropped.map((d) => d.column)]);
   const unmentioned = profile.columns.filter((c) => !mentioned.has(c.name)).map((c) => ({ column: c.name, reason: "not mentioned by the model's plan" }));
   return unmentioned.length === 0 ? plan : { ...plan, dropped: [...plan.dropped, ...unmentioned] };
+}
+
+/** Rows per raw value of a class target, from the profile (it keeps every value of a column that may be a label). */
+function countsFromProfile(profile: TableProfile, target: TargetChoice): Record<string, number> {
+  if (target.task === "regression") return {};
+  const column = profile.columns.find((c) => c.name === target.column);
+  return Object.fromEntries((column?.topValues ?? []).map((t) => [t.value, t.count]));
+}
+
+/**
+ * `target: <column>` at review_plan: the target, its counts and a new first plan for it;
+ * the answer's other edits, and columns dropped at earlier reviews, are applied on top.
+ * Leakage findings were computed for the old target, so they are left out (not re-run).
+ */
+async function retarget(state: State, column: string, edits: FeedbackAction[], profile: TableProfile, config: Config): Promise<{ update: Update; plan: Plan; calls: LogEntry[]; note: string }> {
+  const previous = state.prepPlan?.target ?? state.target?.column ?? "";
+  const target = reviewTarget(column, profile, config.profile, previous);
+  const cleared: TableProfile = { ...profile, findings: profile.findings.filter((f) => f.check !== "target_leakage") };
+  const targetCounts = countsFromProfile(profile, target);
+  const first = await firstPlan({ ...state, target, targetCounts, profile: cleared }, cleared, target, config);
+  const earlierDrops = (state.prepPlan?.dropped ?? []).filter((d) => d.reason.endsWith("at review") && d.column !== target.column).map((d) => d.column);
+  const others = edits.filter((e) => e.kind !== "target");
+  const carried: FeedbackAction[] = earlierDrops.length > 0 ? [{ kind: "drop_features", columns: earlierDrops }, ...others] : others;
+  const plan = applyPlanEdits(first.plan, carried, cleared, config.profile);
+  const left = profile.findings.length - cleared.findings.length;
+  const note = `target "${previous}" → "${target.column}" (${target.task})${left > 0 ? `; ${left} leakage finding(s) of the old target set aside (not re-run)` : ""}`;
+  return { update: { target, targetCounts, profile: cleared }, plan, calls: modelCallLog("plan", first.call), note };
 }
 
 /** Notes the planner should weigh: high-severity findings and select_features' choice. */
@@ -74,9 +101,18 @@ export async function plan(state: State): Promise<Update> {
   let next: Plan;
   let calls: LogEntry[] = [];
   let by = "heuristic";
-  if (state.prepPlan) {
+  let retargeted: Update = {};
+  let note = "";
+  const newTarget = edits.filter((e): e is Extract<FeedbackAction, { kind: "target" }> => e.kind === "target").pop();
+  if (newTarget) {
+    const changed = await retarget(state, newTarget.column, edits, profile, config);
+    next = withDerivedHints(changed.plan, edits, profile);
+    calls = changed.calls;
+    retargeted = changed.update;
+    note = `; ${changed.note}`;
+  } else if (state.prepPlan) {
     // A plan exists after the first pass: later passes apply the review's edits to it (none for a bare "revise").
-    next = withDerivedHints(applyPlanEdits(state.prepPlan, edits, profile), edits, profile);
+    next = withDerivedHints(applyPlanEdits(state.prepPlan, edits, profile, config.profile), edits, profile);
   } else {
     const first = await firstPlan(state, profile, state.target, config);
     next = first.plan;
@@ -84,9 +120,10 @@ export async function plan(state: State): Promise<Update> {
     if (calls.length > 0) by = answeredBy(first.call);
   }
   const version = state.planVersion + 1;
-  stage("plan", `v${version}: ${next.features.length} features, ${next.dropped.length} dropped${edits.length ? ` (${edits.length} review edits)` : ""}`);
-  const what = edits.length ? `revised with ${edits.map((e) => e.kind).join(", ")}` : by === "heuristic" ? "heuristic plan" : `plan by ${by}`;
+  stage("plan", `v${version}: ${next.features.length} features, ${next.dropped.length} dropped${edits.length ? ` (${edits.length} review edits)` : ""}${note}`);
+  const what = `${edits.length ? `revised with ${edits.map((e) => e.kind).join(", ")}` : by === "heuristic" ? "heuristic plan" : `plan by ${by}`}${note}`;
   return {
+    ...retargeted,
     prepPlan: next,
     planVersion: version,
     pendingEdits: [],

@@ -17,6 +17,7 @@ import { describeActions } from "../feedback/describe.js";
 import { answeredBy, feedbackValues, promptLimits } from "../llm/index.js";
 import { logEntry } from "../log.js";
 import { applyPlanEdits } from "../planning/plan-edits.js";
+import { closeCallLine, describeCandidates, rankTargets } from "../table/target.js";
 import { withApprover } from "../report/approver.js";
 import {
   blockerLines, describeOrigin, mayPass, originOf, refusalText, ReviewResume, type AnswerOrigin, type Blocker, type ReviewPayloadWithError,
@@ -30,7 +31,7 @@ import { modelCallLog, requireOptions, requirePlan, requireProfile } from "./com
 import { balanceBlockers, planBlockers, prepBlockers, usesTemplate } from "./gates.js";
 
 /** Review answers that change the plan (and so send the run back to plan). */
-const PLAN_EDITS = new Set<FeedbackAction["kind"]>(["drop_features", "add_features", "keep_only_features", "instruction", "target_mapping", "plan_edit", "revise"]);
+const PLAN_EDITS = new Set<FeedbackAction["kind"]>(["target", "drop_features", "add_features", "keep_only_features", "instruction", "target_mapping", "plan_edit", "revise"]);
 
 interface ReviewSpec {
   step: ReviewStep;
@@ -159,17 +160,28 @@ async function interpretFreeText(
 
 const isApprove = (actions: FeedbackAction[]) => actions.every((a) => a.kind === "approve");
 
+/** The top three target candidates with their reasons, and a close-call line, for the plan review. */
+export function targetCandidateLines(state: State): string[] {
+  const profile = state.profile;
+  if (!profile) return [];
+  const cfg = getConfig().profile;
+  const candidates = rankTargets(profile, cfg).slice(0, 3);
+  if (candidates.length === 0) return [];
+  const close = closeCallLine(candidates, cfg.targetCloseMargin);
+  return ["target candidates (type target: <column> to predict another):", ...describeCandidates(candidates).map((l) => `  ${l}`), ...(close ? [`  ${close}`] : [])];
+}
+
 export const reviewPlan = reviewNode({
   step: "review_plan",
   title: "Review the data preparation plan",
-  summary: (state) => planSummary(requirePlan(state), state),
-  options: () => ["approve", "drop features: a, b", "keep only features: a, b", "change instruction to: …", "paste an edited plan (JSON or YAML)"],
+  summary: (state) => [planSummary(requirePlan(state), state), ...targetCandidateLines(state)].join("\n"),
+  options: () => ["approve", "target: <column>", "drop features: a, b", "keep only features: a, b", "change instruction to: …", "paste an edited plan (JSON or YAML)"],
   blockers: planBlockers,
   movesOn: isApprove,
   apply: (actions, state) => {
     if (isApprove(actions)) return {};
     // Validate now so a typo is shown at this review, not after a re-plan.
-    applyPlanEdits(requirePlan(state), actions, requireProfile(state));
+    applyPlanEdits(requirePlan(state), actions, requireProfile(state), getConfig().profile);
     return { pendingEdits: actions };
   },
 });
@@ -193,7 +205,7 @@ export const reviewPrep = reviewNode({
       });
     const update: Update = {};
     const edits = planEdits.filter((a) => a.kind !== "revise");
-    if (edits.length > 0) applyPlanEdits(requirePlan(state), edits, requireProfile(state));
+    if (edits.length > 0) applyPlanEdits(requirePlan(state), edits, requireProfile(state), getConfig().profile);
     if (planEdits.length > 0) update.pendingEdits = edits;
     if (!state.execution?.ok && isApprove(actions)) {
       update.codeTries = 0; // a new round of tries

@@ -2,9 +2,51 @@
  * Applies review edits (typed feedback or a pasted plan) to a plan. Every edit is
  * checked against the table first, so a typo gets a message instead of a silent no-op.
  */
+import type { Config } from "../config.js";
 import { TabtuneError } from "../errors.js";
 import type { FeedbackAction } from "../feedback/parse.js";
-import { Plan, type TableProfile } from "../schemas.js";
+import { Plan, type TableProfile, type TargetChoice } from "../schemas.js";
+import { closestName } from "../table/alignment.js";
+import { detectTarget } from "../table/target.js";
+
+/**
+ * The target typed at review (`target: <column>`), checked as --target is: it exists (else
+ * the closest names), varies, is not an identifier and has few enough classes.
+ * @throws TabtuneError naming the column and what to type instead.
+ */
+export function reviewTarget(column: string, profile: TableProfile, cfg: Config["profile"], previous: string): TargetChoice {
+  const names = profile.columns.map((c) => c.name);
+  if (!names.includes(column)) {
+    const near = closestName(column, names);
+    throw new TabtuneError("unknown_target", `target: "${column}" is not a column of ${profile.file}`, {
+      suggestion: near ? `did you mean "${near}"? (type target: ${near})` : `type one of: ${names.slice(0, 12).join(", ")}${names.length > 12 ? ", …" : ""}`,
+    });
+  }
+  let choice: TargetChoice;
+  try {
+    choice = detectTarget(profile, cfg, column);
+  } catch (error) {
+    if (error instanceof TabtuneError)
+      throw new TabtuneError(error.code, error.message.replace(/^--target /, "target: "), { suggestion: error.suggestion?.replace(/--target/g, "target:") ?? "choose another column" });
+    throw error;
+  }
+  const reasons = choice.reasons.filter((r) => !r.includes("chosen with --target"));
+  return { ...choice, reasons: [`"${column}" chosen at review_plan (instead of "${previous}")`, ...reasons] };
+}
+
+/** The plan's target swapped: the new target leaves the features, the old one is listed as dropped until re-planned. */
+function withTarget(plan: Plan, target: TargetChoice): Plan {
+  const dropped = plan.dropped.filter((d) => d.column !== target.column && d.column !== plan.target);
+  if (plan.target !== target.column) dropped.push({ column: plan.target, reason: "the previous target" });
+  return {
+    ...plan,
+    target: target.column,
+    task: target.task,
+    labels: target.labels,
+    features: plan.features.filter((f) => f !== target.column),
+    dropped,
+  };
+}
 
 function unknownColumns(columns: string[], profile: TableProfile): string[] {
   const names = new Set(profile.columns.map((c) => c.name));
@@ -28,10 +70,13 @@ function checkColumns(columns: string[], profile: TableProfile, plan: Plan): voi
 }
 
 /** Returns the edited plan; throws a TabtuneError naming the bad column or field. */
-export function applyPlanEdits(plan: Plan, edits: FeedbackAction[], profile: TableProfile): Plan {
+export function applyPlanEdits(plan: Plan, edits: FeedbackAction[], profile: TableProfile, cfg: Config["profile"]): Plan {
   let next: Plan = structuredClone(plan);
   for (const edit of edits) {
     switch (edit.kind) {
+      case "target":
+        next = withTarget(next, reviewTarget(edit.column, profile, cfg, next.target));
+        break;
       case "drop_features": {
         checkColumns(edit.columns, profile, next);
         const drop = new Set(edit.columns);
@@ -83,9 +128,9 @@ export function applyPlanEdits(plan: Plan, edits: FeedbackAction[], profile: Tab
             suggestion: "fix that field and paste the plan again",
           });
         }
-        if (merged.data.target !== plan.target)
+        if (merged.data.target !== next.target)
           throw new TabtuneError("plan_target_changed", "the edited plan changes the target", {
-            suggestion: "start a new run with --target to change the target",
+            suggestion: `type target: ${merged.data.target} to change the target (task, labels and plan follow)`,
           });
         checkColumns(merged.data.features, profile, merged.data);
         next = merged.data;
