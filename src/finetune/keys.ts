@@ -4,6 +4,7 @@
  * accepts is accepted here, except the few tabtune itself owns (the model, the data, the output
  * folders), which have their own flags.
  */
+import { llamafactoryRuleViolations, type YamlConfig } from "./parser-rules.js";
 import { llamafactoryArgument, REGISTERED_TEMPLATES, TRAIN_ARGUMENT_NAMES } from "./registry.js";
 
 /** Key → value a user asked for at config review ("lora_rank: 32, num_train_epochs: 5"). */
@@ -51,6 +52,9 @@ export function overrideTargets(key: string): { train: boolean; predict: boolean
       return { train: true, predict: PREDICT_DATA_KEYS.has(key) };
     case "TrainingArguments":
       return { train: true, predict: PREDICT_TRAINING_KEYS.has(key) };
+    case "FinetuningArguments":
+      // How the trained weights are loaded back to predict (LoRA adapter or not).
+      return { train: true, predict: key === "finetuning_type" };
     default:
       return { train: true, predict: false };
   }
@@ -113,10 +117,35 @@ export function coerceOverrides(values: ConfigOverrides): Coerced {
   return { ok: true, values: out };
 }
 
-/** Whether config-review overrides can be written (see `coerceOverrides`). */
-export function validateOverrides(values: ConfigOverrides): { ok: true } | { ok: false; error: string } {
+/** What else decides whether LlamaFactory accepts the overrides: the run's --deepspeed, torchrun and --quantization-bit. */
+export interface OverrideContext {
+  deepspeed: "z2" | "z3" | null;
+  distributed: boolean;
+  quantizationBit: 4 | 8 | null;
+}
+
+/**
+ * Whether config-review overrides can be written (see `coerceOverrides`) and, given the run's
+ * context, whether LlamaFactory's parser would accept them (parser-rules.ts) — so a refused
+ * combination is answered at the review, before any GPU time.
+ */
+export function validateOverrides(values: ConfigOverrides, context?: OverrideContext): { ok: true } | { ok: false; error: string } {
   const result = coerceOverrides(values);
-  return result.ok ? { ok: true } : { ok: false, error: result.error };
+  if (!result.ok) return { ok: false, error: result.error };
+  if (!context) return { ok: true };
+  // The keys tabtune itself writes that the rules read, then the overrides on top.
+  const base: YamlConfig = { stage: "sft", finetuning_type: "lora", ...(context.quantizationBit === null ? {} : { quantization_bit: context.quantizationBit }) };
+  const train = { ...base, do_train: true, ...pick(result.values, "train") };
+  const predict = { ...base, do_predict: true, predict_with_generate: true, adapter_name_or_path: "sft", eval_dataset: "test", ...pick(result.values, "predict") };
+  const violations = [
+    ...llamafactoryRuleViolations(train, { file: "train", deepspeed: context.deepspeed, distributed: context.distributed }),
+    ...llamafactoryRuleViolations(predict, { file: "predict", deepspeed: context.deepspeed, distributed: context.distributed }),
+  ];
+  return violations.length === 0 ? { ok: true } : { ok: false, error: `LlamaFactory would refuse this: ${[...new Set(violations)].join("; ")}` };
+}
+
+function pick(values: ConfigOverrides, file: "train" | "predict"): YamlConfig {
+  return Object.fromEntries(Object.entries(values).filter(([key]) => overrideTargets(key)[file]));
 }
 
 /** A typed value, or a message saying what the key takes. */

@@ -60,9 +60,10 @@ export function llamafactoryArgument(name: string): LlamaFactoryArgument | undef
 const byHub = new Map<string, RegisteredModel>();
 const byLastSegment = new Map<string, RegisteredModel[]>();
 for (const model of registry.models) {
-  for (const id of [model.hub, ...Object.values(model.mirrors)]) {
-    byHub.set(id.toLowerCase(), model);
-    const last = lastSegment(id);
+  for (const id of [model.hub, ...Object.values(model.mirrors)]) byHub.set(id.toLowerCase(), model);
+  // A folder or id is also matched by its last segment against hub names and LlamaFactory's own name
+  // ("meta-llama/Llama-3.1-8B-Instruct", registered as Llama-3.1-8B-Instruct → Meta-Llama-3.1-8B-Instruct).
+  for (const last of new Set([model.hub, ...Object.values(model.mirrors), model.name].map(lastSegment))) {
     byLastSegment.set(last, [...(byLastSegment.get(last) ?? []), model]);
   }
 }
@@ -75,8 +76,8 @@ function lastSegment(id: string): string {
 
 /**
  * The registered model a Hugging Face id, ModelScope id or local folder names: the id itself
- * (case-insensitive), else the folder's last path segment when every registered model with that
- * name uses one template ("/models/Qwen2.5-7B-Instruct" → Qwen/Qwen2.5-7B-Instruct). Undefined otherwise.
+ * (case-insensitive), else its last path segment matched against registered ids and LlamaFactory's
+ * model names, when every registered model with that name uses one template ("/models/Qwen2.5-7B-Instruct" → Qwen/Qwen2.5-7B-Instruct). Undefined otherwise.
  * @example registeredModel("openai/gpt-oss-20b")?.template // "gpt_oss"
  */
 export function registeredModel(modelId: string): RegisteredModel | undefined {

@@ -13,6 +13,8 @@ import { coerceOverrides } from "../finetune/keys.js";
 import { endpointApiKey, predictWithEndpoint, type EndpointRecord } from "../finetune/predict-endpoint.js";
 import { checkTokenLengths, forEachJsonArrayElement } from "../finetune/token-check.js";
 import { parseTrainerLine } from "../finetune/train-log.js";
+import { choosePredictBackend, predictEnv, vllmInferArgv, type PredictBackend } from "../finetune/predict-backend.js";
+import { lastCheckpoint } from "../finetune/resume.js";
 import { TabtuneError } from "../errors.js";
 import { detail, logEntry, stage } from "../log.js";
 import { paths } from "../paths.js";
@@ -70,11 +72,11 @@ export async function finetuneConfig(state: State, runConfig?: LangGraphRunnable
   };
 }
 
-/** Runs one llamafactory-cli command, or prints it (with its environment) when it cannot or should not run. */
+/** Runs one llamafactory-cli (or vllm_infer.py) command, or prints it (with its environment) when it cannot or should not run. */
 async function runOrPrint(state: State, argv: string[], name: string, env: Record<string, string>): Promise<StepCommand> {
   const options = requireOptions(state);
   const runDir = requireRunDir(state);
-  const cli = findExecutable("llamafactory-cli");
+  const cli = argv[0] === "llamafactory-cli" ? findExecutable("llamafactory-cli") : (argv[0] ?? null);
   const printed = `${Object.keys(env).length ? `${formatEnv(env)} ` : ""}${formatCommand(argv)}`;
   if (!options.finetune || !cli) {
     const why = !options.finetune ? "--finetune not given" : "llamafactory-cli is not on PATH";
@@ -110,11 +112,15 @@ export async function finetune(state: State): Promise<Update> {
   const started = Date.now();
   if (!state.configFiles) throw new Error("finetune needs configs");
   const distributed = requireOptions(state).distributed ?? SINGLE_PROCESS;
+  // A training that died left checkpoint-* in sft/: LlamaFactory resumes from the last one (no overwrite_output_dir).
+  const resumeFrom = lastCheckpoint(join(requireRunDir(state), "sft"));
+  if (resumeFrom) detail(`resuming training from ${resumeFrom.path} (step ${resumeFrom.step}; LlamaFactory continues from the last checkpoint in output_dir)`);
   const command = await runOrPrint(state, llamafactoryCommands(state.configFiles).train, "train", torchrunEnv(distributed));
-  stage("finetune", command.ran ? "training finished" : "not run (commands printed)");
+  stage("finetune", command.ran ? `training finished${resumeFrom ? ` (resumed from checkpoint-${resumeFrom.step})` : ""}` : "not run (commands printed)");
+  const what = command.ran ? `llamafactory-cli train${resumeFrom ? `, resumed from ${resumeFrom.path}` : ""}` : "printed train command";
   return {
     trainRun: command,
-    log: [logEntry("finetune", command.ran ? "llamafactory-cli train" : "printed train command", started, { artifacts: command.logFile ? [command.logFile] : [] })],
+    log: [logEntry("finetune", what, started, { artifacts: command.logFile ? [command.logFile] : [], ...(resumeFrom ? { numbers: { resumedFromStep: resumeFrom.step } } : {}) })],
   };
 }
 
@@ -169,14 +175,20 @@ export async function predict(state: State, runConfig?: LangGraphRunnableConfig)
       log: [logEntry("predict", `served model at ${options.predictEndpoint.url} on the test records`, started, { artifacts: [paths.predictions(runDir, "test")] })],
     };
   }
-  for (const [argv, name] of [[commands.predictTrain, "predict_train"], [commands.predictTest, "predict_test"]] as const) {
+  // One process either way (finetune/predict-backend.ts): vLLM's batch script when vllm is installed, else HF generate on one GPU.
+  const backend: PredictBackend = trained && options.finetune ? choosePredictBackend(state.configFiles.predictTestYaml) : { kind: "hf", reason: "commands printed" };
+  if (trained && options.finetune) detail(backend.kind === "vllm" ? `predicting with vLLM (${backend.script}): ${backend.reason}` : `predicting with HF generate (llamafactory-cli): ${backend.reason}`);
+  const env = backend.kind === "vllm" ? {} : predictEnv();
+  for (const [argv, name, yaml] of [[commands.predictTrain, "predict_train", state.configFiles.predictTrainYaml], [commands.predictTest, "predict_test", state.configFiles.predictTestYaml]] as const) {
+    const command = backend.kind === "vllm" ? vllmInferArgv(backend, yaml) : argv;
     // Without a trained adapter there is nothing to predict with; print the command instead.
-    results.push(trained ? await runOrPrint(state, argv, name, {}) : { argv, ran: false, exitCode: null, logFile: null });
-    if (!trained) process.stdout.write(`    ${formatCommand(argv)}\n`);
+    results.push(trained ? await runOrPrint(state, command, name, env) : { argv: command, ran: false, exitCode: null, logFile: null });
+    if (!trained) process.stdout.write(`    ${formatEnv(env)} ${formatCommand(command)}\n`);
   }
-  stage("predict", trained ? "predictions written" : "not run (no fine-tuned adapter in this run)");
+  const engine = backend.kind === "vllm" ? "vLLM (scripts/vllm_infer.py)" : "HF generate (llamafactory-cli)";
+  stage("predict", trained ? `predictions written by ${engine}` : "not run (no fine-tuned adapter in this run)");
   return {
     predictRuns: results,
-    log: [logEntry("predict", trained ? "llamafactory-cli predictions" : "printed predict commands", started)],
+    log: [logEntry("predict", trained ? `predictions by ${engine}: ${backend.reason}` : "printed predict commands", started)],
   };
 }
