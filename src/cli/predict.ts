@@ -4,8 +4,7 @@
  */
 import { basename, dirname, extname, join } from "node:path";
 import { Command, InvalidArgumentError } from "commander";
-import { rememberApiKey } from "../finetune/predict-endpoint.js";
-import { getConfig } from "../runtime.js";
+import { getConfig, setAgentApiKey } from "../runtime.js";
 import { predictCsv } from "../predictor/score.js";
 import { oneLineErrors } from "./options.js";
 
@@ -62,7 +61,7 @@ export async function predictMain(argv: string[]): Promise<number> {
   const program = buildPredictProgram(getConfig().predict.concurrency);
   program.parse(argv, { from: "user" });
   const flags = program.opts<PredictFlags>();
-  rememberApiKey(flags.agentApiKey);
+  setAgentApiKey(flags.agentApiKey); // in memory for --predict-endpoint only
   const outcome = await predictCsv({
     run: flags.run,
     csv: flags.csv,
