@@ -15,7 +15,7 @@ import { renderRows } from "../prep/render.js";
 import type { CleanRow } from "../rows.js";
 import type { ArtifactRef, LogEntry, State, Update } from "../state.js";
 import { getConfig, getDecider } from "../runtime.js";
-import { requireOptions, requirePlan, requireProfile, requireRunDir, requireScript } from "./common.js";
+import { requireOptions, requirePlan, requireProfile, requireRunDir, requireScript, requireState } from "./common.js";
 
 /** Rows per class, each row counted `copies(i)` times. */
 function countBy(labels: readonly string[], copies: (i: number) => number): Record<string, number> {
@@ -30,8 +30,7 @@ export async function balance(state: State): Promise<Update> {
   const plan = requirePlan(state);
   const profile = requireProfile(state);
   const runDir = requireRunDir(state);
-  const imputed = state.imputation;
-  if (!imputed) throw new Error("balance needs the imputed rows");
+  const imputed = requireState(state.imputation, "imputed rows", "balance");
   const task = plan.task === "regression" ? null : plan.task;
   const strategy = task === null ? "none" : state.balanceStrategy;
 

@@ -29,6 +29,15 @@ export function requireRunDir(state: State): string {
 }
 
 /**
+ * A state field an earlier step sets, or the same clear error as the accessors above,
+ * naming what is missing and the step that needs it.
+ * @example requireState(state.imputation, "imputed rows", "balance") // throws "this run has no imputed rows yet (balance needs it)"
+ */
+export function requireState<T>(value: T | null | undefined, what: string, step: string): T {
+  return value ?? missing(`${what} (${step} needs it)`);
+}
+
+/**
  * The run's id and folder. The CLI sets both when it starts a run (the folder name is the
  * thread id); a graph driven another way (an SDK, a test) gets them from its thread id here.
  */

@@ -21,7 +21,7 @@ import { paths } from "../paths.js";
 import { startProgress } from "../progress.js";
 import { getConfig } from "../runtime.js";
 import type { State, StepCommand, Update } from "../state.js";
-import { requireOptions, requireRunDir } from "./common.js";
+import { requireOptions, requireRunDir, requireState } from "./common.js";
 import type { LangGraphRunnableConfig } from "@langchain/langgraph";
 import { progressReporter } from "../events.js";
 
@@ -43,6 +43,10 @@ export async function finetuneConfig(state: State, runConfig?: LangGraphRunnable
     overrides: state.configOverrides,
     distributed: options.distributed ?? SINGLE_PROCESS,
   });
+  // The chat template: LlamaFactory's registry, --template, or a guess that the review must see.
+  const template = files.template;
+  if (template) detail(`chat template ${template.template} (${template.source === "registry" ? "LlamaFactory's registry" : template.source === "flag" ? "--template" : "guessed"})`);
+  if (template?.warning) detail(`warning: ${template.warning}`);
 
   // The cutoff_len in effect is the override when there is one (already validated by the write above).
   const coerced = coerceOverrides(state.configOverrides);
@@ -59,7 +63,7 @@ export async function finetuneConfig(state: State, runConfig?: LangGraphRunnable
     configFiles: files,
     tokenCheck,
     log: [
-      logEntry("finetune_config", `LlamaFactory configs${Object.keys(state.configOverrides).length ? " with overrides" : ""}${tokenCheck.warning ? `; ${tokenCheck.warning}` : ""}`, started, {
+      logEntry("finetune_config", `LlamaFactory configs${Object.keys(state.configOverrides).length ? " with overrides" : ""}, template ${template?.template ?? "?"}${template?.warning ? `; ${template.warning}` : ""}${tokenCheck.warning ? `; ${tokenCheck.warning}` : ""}`, started, {
         numbers: {
           overrides: Object.keys(state.configOverrides).length,
           cutoffLen,
@@ -110,12 +114,12 @@ async function runOrPrint(state: State, argv: string[], name: string, env: Recor
 
 export async function finetune(state: State): Promise<Update> {
   const started = Date.now();
-  if (!state.configFiles) throw new Error("finetune needs configs");
+  const configFiles = requireState(state.configFiles, "LlamaFactory configs", "finetune");
   const distributed = requireOptions(state).distributed ?? SINGLE_PROCESS;
   // A training that died left checkpoint-* in sft/: LlamaFactory resumes from the last one (no overwrite_output_dir).
   const resumeFrom = lastCheckpoint(join(requireRunDir(state), "sft"));
   if (resumeFrom) detail(`resuming training from ${resumeFrom.path} (step ${resumeFrom.step}; LlamaFactory continues from the last checkpoint in output_dir)`);
-  const command = await runOrPrint(state, llamafactoryCommands(state.configFiles).train, "train", torchrunEnv(distributed));
+  const command = await runOrPrint(state, llamafactoryCommands(configFiles).train, "train", torchrunEnv(distributed));
   stage("finetune", command.ran ? `training finished${resumeFrom ? ` (resumed from checkpoint-${resumeFrom.step})` : ""}` : "not run (commands printed)");
   const what = command.ran ? `llamafactory-cli train${resumeFrom ? `, resumed from ${resumeFrom.path}` : ""}` : "printed train command";
   return {
@@ -128,8 +132,7 @@ export async function finetune(state: State): Promise<Update> {
 async function predictEndpoint(state: State, runConfig: LangGraphRunnableConfig | undefined): Promise<StepCommand> {
   const options = requireOptions(state);
   const runDir = requireRunDir(state);
-  const endpoint = options.predictEndpoint;
-  if (!endpoint) throw new Error("predictEndpoint needs --predict-endpoint");
+  const endpoint = requireState(options.predictEndpoint, "--predict-endpoint", "predict");
   const records: EndpointRecord[] = [];
   await forEachJsonArrayElement(paths.testJson(runDir), (r) => records.push({ instruction: String(r.instruction ?? ""), input: String(r.input ?? ""), output: String(r.output ?? "") }));
   const out = paths.predictions(runDir, "test");
@@ -160,9 +163,9 @@ async function predictEndpoint(state: State, runConfig: LangGraphRunnableConfig 
 
 export async function predict(state: State, runConfig?: LangGraphRunnableConfig): Promise<Update> {
   const started = Date.now();
-  if (!state.configFiles) throw new Error("predict needs configs");
+  const configFiles = requireState(state.configFiles, "LlamaFactory configs", "predict");
   const options = requireOptions(state);
-  const commands = llamafactoryCommands(state.configFiles);
+  const commands = llamafactoryCommands(configFiles);
   const runDir = requireRunDir(state);
   // An adapter trained here, or by the printed command before `--start-from predict`.
   const trained = state.trainRun?.ran === true || existsSync(join(runDir, "sft", "adapter_config.json"));
@@ -176,10 +179,10 @@ export async function predict(state: State, runConfig?: LangGraphRunnableConfig)
     };
   }
   // One process either way (finetune/predict-backend.ts): vLLM's batch script when vllm is installed, else HF generate on one GPU.
-  const backend: PredictBackend = trained && options.finetune ? choosePredictBackend(state.configFiles.predictTestYaml) : { kind: "hf", reason: "commands printed" };
+  const backend: PredictBackend = trained && options.finetune ? choosePredictBackend(configFiles.predictTestYaml) : { kind: "hf", reason: "commands printed" };
   if (trained && options.finetune) detail(backend.kind === "vllm" ? `predicting with vLLM (${backend.script}): ${backend.reason}` : `predicting with HF generate (llamafactory-cli): ${backend.reason}`);
   const env = backend.kind === "vllm" ? {} : predictEnv();
-  for (const [argv, name, yaml] of [[commands.predictTrain, "predict_train", state.configFiles.predictTrainYaml], [commands.predictTest, "predict_test", state.configFiles.predictTestYaml]] as const) {
+  for (const [argv, name, yaml] of [[commands.predictTrain, "predict_train", configFiles.predictTrainYaml], [commands.predictTest, "predict_test", configFiles.predictTestYaml]] as const) {
     const command = backend.kind === "vllm" ? vllmInferArgv(backend, yaml) : argv;
     // Without a trained adapter there is nothing to predict with; print the command instead.
     results.push(trained ? await runOrPrint(state, command, name, env) : { argv: command, ran: false, exitCode: null, logFile: null });

@@ -1,5 +1,6 @@
 /** select_features: wide tables are ranked by four scores and cut to the configured size. */
 import { writeFileAtomic, artifactRef } from "../artifacts.js";
+import { TabtuneError } from "../errors.js";
 import { logEntry, stage } from "../log.js";
 import { paths } from "../paths.js";
 import { getConfig } from "../runtime.js";
@@ -7,7 +8,7 @@ import type { State, Update } from "../state.js";
 import { rankFeatures, type FeatureRanking } from "../stats/selection.js";
 import { readTable } from "../table/columns.js";
 import { csvCell, spreadsheetSafe } from "../table/csv-out.js";
-import { requireOptions, requireProfile, requireRunDir } from "./common.js";
+import { requireOptions, requireProfile, requireRunDir, requireState } from "./common.js";
 import type { LangGraphRunnableConfig } from "@langchain/langgraph";
 import { progressReporter } from "../events.js";
 
@@ -24,8 +25,7 @@ export async function selectFeatures(state: State, runConfig?: LangGraphRunnable
   const options = requireOptions(state);
   const runDir = requireRunDir(state);
   const profile = requireProfile(state);
-  const target = state.target;
-  if (!target) throw new Error("select_features needs a target");
+  const target = requireState(state.target, "target", "select_features");
   const config = getConfig();
   const fs = config.featureSelection;
   const reading = progressReporter(runConfig, "select_features", "reading CSV", "rows");
@@ -35,7 +35,8 @@ export async function selectFeatures(state: State, runConfig?: LangGraphRunnable
   skip.add(target.column);
   const column = (name: string) => {
     const col = table.columns.find((c) => c.name === name);
-    if (!col) throw new Error(`column ${name} vanished between explore and select_features`);
+    if (!col)
+      throw new TabtuneError("csv_changed", `column ${name} is not in ${options.csv} any more (explore profiled it there)`, { suggestion: "start the run again on the CSV as it is now" });
     return col;
   };
   // Typed columns go in as they are: no per-row objects or cell arrays (50,000 × 200 stays ~80 MB).

@@ -18,7 +18,7 @@ import type { AlpacaRecord } from "../rows.js";
 import { getConfig, getDecider } from "../runtime.js";
 import { createRng } from "../stats/random.js";
 import type { LogEntry, State, Update, VerifyCheck } from "../state.js";
-import { modelCallLog, requireOptions, requirePlan } from "./common.js";
+import { modelCallLog, requireOptions, requirePlan, requireState } from "./common.js";
 
 /** graph.ts routes on blockingFailures; it lives in prep/checks.ts with the checks. */
 export { blockingFailures };
@@ -69,9 +69,8 @@ function outcomeLine(checks: readonly VerifyCheck[], records: string): string {
 export async function verify(state: State): Promise<Update> {
   const started = Date.now();
   const plan = requirePlan(state);
-  const execution = state.execution;
-  const allData = execution?.allData;
-  if (!execution || !allData) throw new Error("verify runs only after a successful execute");
+  const execution = requireState(state.execution, "prep result", "verify");
+  const allData = requireState(execution.allData, "all_data.json from a successful execute", "verify");
   const result = await verifyRecords(allData.path, plan, { variedInputs: true });
   result.checks.push(rowAccountingCheck(execution, result.records));
   const critique: string[] = [];
@@ -113,8 +112,7 @@ export async function verify(state: State): Promise<Update> {
 export async function verifySplit(state: State): Promise<Update> {
   const started = Date.now();
   const plan = requirePlan(state);
-  const balanced = state.balanceResult;
-  if (!balanced) throw new Error("verify_split runs after balance");
+  const balanced = requireState(state.balanceResult, "balanced train.json and test.json", "verify_split");
   const checks: VerifyCheck[] = [];
   const files = [["train.json", balanced.trainJson.path], ["test.json", balanced.testJson.path]] as const;
   for (const [file, path] of files) {
