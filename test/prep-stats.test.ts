@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { fitMedian, fitMode } from "../src/stats/impute.js";
 import { testMask } from "../src/stats/split.js";
 
 describe("testMask", () => {
@@ -26,17 +25,5 @@ describe("testMask", () => {
   it("ignores labels when not stratified", () => {
     const mask = testMask(labels, 0.25, 3, false);
     expect(mask.reduce((a, b) => a + b, 0)).toBe(25);
-  });
-});
-
-describe("imputers", () => {
-  it("median of observed values", () => {
-    expect(fitMedian([3, null, 1, 2])).toBe(2);
-    expect(fitMedian([null, null])).toBeNull();
-  });
-  it("mode with a deterministic tie-break", () => {
-    expect(fitMode(["b", "a", null, "b", "a"])).toBe("a");
-    expect(fitMode(["z", "z", "a"])).toBe("z");
-    expect(fitMode([null])).toBeNull();
   });
 });
