@@ -80,7 +80,7 @@ export function trainAndPredictBaseline(args: {
   const owner = features.flatMap((_, j) => Array.from({ length: encoders[j]!.width }, () => j));
 
   const forestOptions = { trees: options.trees, maxDepth: options.maxDepth, maxFeatures: baselineMaxFeatures(options.maxFeatures, task), seed: options.seed };
-  const forestTarget = encodeTarget(train, target, task, labels);
+  const forestTarget = encodeBaselineTarget(train, target, task, labels);
   const forest = fitForest(trainX, forestTarget, { ...forestOptions, onTree: args.onTree });
   const output = predictForest(forest, testX);
 
@@ -104,8 +104,11 @@ export function trainAndPredictBaseline(args: {
   return { predictions, positiveScores, featureImportance };
 }
 
-/** The training target as class codes (index in `labels`) or numbers. */
-function encodeTarget(rows: BaselineRow[], target: string, task: "binary" | "multiclass" | "regression", labels: string[]): ForestTarget {
+/**
+ * The training target as class codes (index in `labels`) or numbers.
+ * @throws TabtuneError when a target is missing, outside `labels`, or not a number (regression).
+ */
+export function encodeBaselineTarget(rows: BaselineRow[], target: string, task: "binary" | "multiclass" | "regression", labels: string[]): ForestTarget {
   rows.forEach((row, i) => {
     const value = row[target];
     if (value === null || value === undefined || (typeof value === "string" && value.trim() === "")) {

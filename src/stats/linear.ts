@@ -1,0 +1,424 @@
+/**
+ * The regularized linear baseline beside the forest, as scikit-learn fits it in a pipeline of
+ * StandardScaler and OneHotEncoder(handle_unknown="ignore"):
+ * - features are prepared by baseline-features.ts (numbers and date parts with missing →
+ *   the training median; categories as codes of their sorted training values, missing a
+ *   level of its own), then numbers and date parts are standardized with the training mean
+ *   and population sd (sd 0 → 1), and every category becomes one 0/1 column per training
+ *   level; a level never seen in training is all zeros;
+ * - classification: logistic regression with an L2 penalty, C·Σ log-loss + ½‖W‖² with the
+ *   intercepts unpenalized (LogisticRegression(C=1.0), solver lbfgs): one coefficient vector
+ *   and a sigmoid for two classes, one per class and a softmax (multinomial) for more;
+ * - regression: ridge, ‖y − Xw − b‖² + α‖w‖² (Ridge(alpha=1.0)), solved exactly from the
+ *   normal equations (Cholesky) up to `exactUpTo` design columns, by L-BFGS beyond.
+ * Category columns stay sparse (one code per row), so a wide one-hot design costs no memory.
+ */
+import { DATE_PARTS, fitFeatureEncoder, type Cell, type FeatureSpec } from "./baseline-features.js";
+import type { BaselineResult, BaselineRow } from "./baseline.js";
+import { minimizeLbfgs } from "./lbfgs.js";
+
+export interface LinearOptions {
+  /** Inverse L2 strength of the logistic regression (scikit-learn's C). */
+  C: number;
+  /** L2 strength of the ridge regression (scikit-learn's alpha). */
+  alpha: number;
+  /** L-BFGS iterations at most. */
+  maxIterations: number;
+  /** Ridge is solved exactly (Cholesky) up to this many design columns; default 1000. */
+  exactUpTo?: number;
+}
+
+/** A standardized, one-hot design matrix with the categories kept as codes. */
+export interface Design {
+  rows: number;
+  /** Standardized columns: numbers and date parts, in feature order. */
+  dense: Float64Array[];
+  /** Per category feature, the training level of each row (-1: a level training never had). */
+  codes: Int32Array[];
+  /** The design column of each category's level 0 (after the dense columns). */
+  offsets: number[];
+  width: number;
+}
+
+export interface LinearEncoder {
+  /** Design column names: a number, a date part ("date.month"), then one per level ("Island=Dream"). */
+  columns: string[];
+  encode(rows: BaselineRow[]): Design;
+}
+
+/** Gradient tolerance of the L-BFGS fits (the objective is a mean over rows, so O(1) at the start). */
+const GRADIENT_TOLERANCE = 1e-9;
+
+/**
+ * Learns, on training rows only, how to turn the features into a design matrix.
+ * @example fitLinearEncoder([{ name: "g", kind: "categorical" }], [{ g: "b" }, { g: "a" }]).columns // ["g=a", "g=b"]
+ */
+export function fitLinearEncoder(features: FeatureSpec[], train: BaselineRow[]): LinearEncoder {
+  const scaled: { spec: FeatureSpec; encoder: ReturnType<typeof fitFeatureEncoder>; means: number[]; scales: number[] }[] = [];
+  const onehot: { spec: FeatureSpec; encoder: ReturnType<typeof fitFeatureEncoder>; levels: string[] }[] = [];
+  for (const spec of features) {
+    const values = train.map((row): Cell => row[spec.name]);
+    const encoder = fitFeatureEncoder(spec, values);
+    const columns = encoder.encode(values);
+    if (spec.kind === "categorical") {
+      const levels: string[] = [];
+      (columns[0] as Float64Array).forEach((code, i) => {
+        const v = values[i];
+        levels[code] ??= v === null || v === undefined ? "(missing)" : String(v);
+      });
+      onehot.push({ spec, encoder, levels });
+    } else {
+      const stats = columns.map((col) => meanAndScale(col));
+      scaled.push({ spec, encoder, means: stats.map((s) => s.mean), scales: stats.map((s) => s.scale) });
+    }
+  }
+  const columns = [
+    ...scaled.flatMap(({ spec }) => (spec.kind === "datetime" ? DATE_PARTS.map((part) => `${spec.name}.${part}`) : [spec.name])),
+    ...onehot.flatMap(({ spec, levels }) => levels.map((level) => `${spec.name}=${level}`)),
+  ];
+  const denseWidth = scaled.reduce((w, s) => w + s.means.length, 0);
+  const offsets: number[] = [];
+  let at = denseWidth;
+  for (const o of onehot) {
+    offsets.push(at);
+    at += o.levels.length;
+  }
+  return {
+    columns,
+    encode: (rows) => ({
+      rows: rows.length,
+      dense: scaled.flatMap(({ spec, encoder, means, scales }) =>
+        encoder.encode(rows.map((row) => row[spec.name])).map((col, k) => Float64Array.from(col, (v) => (v - (means[k] as number)) / (scales[k] as number))),
+      ),
+      codes: onehot.map(({ spec, encoder }) => Int32Array.from((encoder.encode(rows.map((row) => row[spec.name]))[0] as Float64Array), (c) => (Number.isNaN(c) ? -1 : c))),
+      offsets,
+      width: at,
+    }),
+  };
+}
+
+/** Mean and population sd (scikit-learn's StandardScaler; a constant column gets scale 1). */
+function meanAndScale(col: Float64Array): { mean: number; scale: number } {
+  const n = col.length;
+  if (n === 0) return { mean: 0, scale: 1 };
+  let mean = 0;
+  for (const v of col) mean += v;
+  mean /= n;
+  let ss = 0;
+  for (const v of col) ss += (v - mean) ** 2;
+  const sd = Math.sqrt(ss / n);
+  return { mean, scale: sd > 1e-12 * Math.max(1, Math.abs(mean)) ? sd : 1 };
+}
+
+/** out[i·m + k] += Σ_c X[i][c]·W[c·m + k]  (W: width × m, row-major). */
+function project(X: Design, W: Float64Array, m: number, out: Float64Array): void {
+  X.dense.forEach((col, c) => {
+    for (let i = 0; i < X.rows; i++) {
+      const x = col[i] as number;
+      for (let k = 0; k < m; k++) out[i * m + k]! += x * (W[c * m + k] as number);
+    }
+  });
+  X.codes.forEach((codes, b) => {
+    const offset = X.offsets[b] as number;
+    for (let i = 0; i < X.rows; i++) {
+      const code = codes[i] as number;
+      if (code < 0) continue;
+      for (let k = 0; k < m; k++) out[i * m + k]! += W[(offset + code) * m + k] as number;
+    }
+  });
+}
+
+/** G[c·m + k] = Σ_i X[i][c]·R[i·m + k]  (Xᵀ R). */
+function projectBack(X: Design, R: Float64Array, m: number, G: Float64Array): void {
+  G.fill(0);
+  X.dense.forEach((col, c) => {
+    for (let i = 0; i < X.rows; i++) {
+      const x = col[i] as number;
+      for (let k = 0; k < m; k++) G[c * m + k]! += x * (R[i * m + k] as number);
+    }
+  });
+  X.codes.forEach((codes, b) => {
+    const offset = X.offsets[b] as number;
+    for (let i = 0; i < X.rows; i++) {
+      const code = codes[i] as number;
+      if (code < 0) continue;
+      for (let k = 0; k < m; k++) G[(offset + code) * m + k]! += R[i * m + k] as number;
+    }
+  });
+}
+
+export interface LogisticModel {
+  classes: number;
+  /** Coefficient vectors: 1 (sigmoid, two classes) or `classes` (softmax). */
+  outputs: number;
+  /** width × outputs, row-major. */
+  coef: Float64Array;
+  intercept: Float64Array;
+  iterations: number;
+  converged: boolean;
+}
+
+const softplus = (z: number): number => (z > 0 ? z + Math.log1p(Math.exp(-z)) : Math.log1p(Math.exp(z)));
+const sigmoid = (z: number): number => (z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z)));
+
+/**
+ * L2-regularized logistic regression on class codes 0..classes-1 (scikit-learn's objective,
+ * divided by C·n: mean log-loss + ‖W‖²/(2·C·n)).
+ * @throws RangeError with fewer than two classes or no rows.
+ */
+export function fitLogistic(X: Design, y: Int32Array, classes: number, C: number, maxIterations: number): LogisticModel {
+  if (classes < 2) throw new RangeError("logistic regression needs at least two classes");
+  if (X.rows === 0 || y.length !== X.rows) throw new RangeError("logistic regression needs one class code per design row");
+  const n = X.rows;
+  const d = X.width;
+  const m = classes === 2 ? 1 : classes;
+  const reg = 1 / (C * n);
+  const S = new Float64Array(n * m);
+  const R = new Float64Array(n * m);
+  const G = new Float64Array(d * m);
+  const objective = (theta: Float64Array, grad: Float64Array): number => {
+    const W = theta.subarray(0, d * m);
+    S.fill(0);
+    project(X, W, m, S);
+    let loss = 0;
+    const gradB = grad.subarray(d * m);
+    gradB.fill(0);
+    for (let i = 0; i < n; i++) {
+      const yi = y[i] as number;
+      if (m === 1) {
+        const z = (S[i] as number) + (theta[d] as number);
+        const t = yi === 1 ? 1 : 0;
+        loss += softplus(z) - t * z;
+        R[i] = sigmoid(z) - t;
+        gradB[0]! += R[i] as number;
+        continue;
+      }
+      let zmax = -Infinity;
+      for (let k = 0; k < m; k++) zmax = Math.max(zmax, (S[i * m + k] as number) + (theta[d * m + k] as number));
+      let sum = 0;
+      for (let k = 0; k < m; k++) {
+        const e = Math.exp((S[i * m + k] as number) + (theta[d * m + k] as number) - zmax);
+        R[i * m + k] = e;
+        sum += e;
+      }
+      loss += Math.log(sum) + zmax - ((S[i * m + yi] as number) + (theta[d * m + yi] as number));
+      for (let k = 0; k < m; k++) {
+        const r = (R[i * m + k] as number) / sum - (k === yi ? 1 : 0);
+        R[i * m + k] = r;
+        gradB[k]! += r;
+      }
+    }
+    projectBack(X, R, m, G);
+    let penalty = 0;
+    for (let c = 0; c < d * m; c++) {
+      const w = W[c] as number;
+      penalty += w * w;
+      grad[c] = (G[c] as number) / n + reg * w;
+    }
+    for (let k = 0; k < m; k++) gradB[k]! /= n;
+    return loss / n + 0.5 * reg * penalty;
+  };
+  const fit = minimizeLbfgs(objective, new Float64Array(d * m + m), { maxIterations, gradientTolerance: GRADIENT_TOLERANCE });
+  return { classes, outputs: m, coef: fit.x.slice(0, d * m), intercept: fit.x.slice(d * m), iterations: fit.iterations, converged: fit.converged };
+}
+
+/** Class probabilities per row: rows × classes, row-major. */
+export function predictLogistic(model: LogisticModel, X: Design): Float64Array {
+  const m = model.outputs;
+  const S = new Float64Array(X.rows * m);
+  project(X, model.coef, m, S);
+  const out = new Float64Array(X.rows * model.classes);
+  for (let i = 0; i < X.rows; i++) {
+    if (m === 1) {
+      const p = sigmoid((S[i] as number) + (model.intercept[0] as number));
+      out[2 * i] = 1 - p;
+      out[2 * i + 1] = p;
+      continue;
+    }
+    let zmax = -Infinity;
+    for (let k = 0; k < m; k++) zmax = Math.max(zmax, (S[i * m + k] as number) + (model.intercept[k] as number));
+    let sum = 0;
+    for (let k = 0; k < m; k++) sum += out[i * m + k] = Math.exp((S[i * m + k] as number) + (model.intercept[k] as number) - zmax);
+    for (let k = 0; k < m; k++) out[i * m + k]! /= sum;
+  }
+  return out;
+}
+
+export interface RidgeModel {
+  coef: Float64Array;
+  intercept: number;
+  solver: "cholesky" | "lbfgs";
+  /** L-BFGS iterations (0 for Cholesky) and whether it met its tolerance (always true for Cholesky). */
+  iterations: number;
+  converged: boolean;
+}
+
+/**
+ * Ridge regression with an unpenalized intercept: minimizes ‖y − Xw − b‖² + α‖w‖².
+ * @throws RangeError with no rows or a target of another length.
+ */
+export function fitRidge(X: Design, y: Float64Array, alpha: number, options: { exactUpTo?: number; maxIterations: number }): RidgeModel {
+  const n = X.rows;
+  const d = X.width;
+  if (n === 0 || y.length !== n) throw new RangeError("ridge regression needs one target per design row");
+  let yMean = 0;
+  for (const v of y) yMean += v;
+  yMean /= n;
+  const means = new Float64Array(d);
+  projectBack(X, new Float64Array(n).fill(1 / n), 1, means);
+  if (d <= (options.exactUpTo ?? 1000)) {
+    // Centered normal equations (XᵀX − n·μμᵀ + αI) w = Xᵀy − n·μ·ȳ, from each row's nonzeros.
+    const A = new Float64Array(d * d);
+    const rhs = new Float64Array(d);
+    const idx = new Int32Array(X.dense.length + X.codes.length);
+    const val = new Float64Array(idx.length);
+    for (let i = 0; i < n; i++) {
+      let nnz = 0;
+      X.dense.forEach((col, c) => {
+        idx[nnz] = c;
+        val[nnz++] = col[i] as number;
+      });
+      X.codes.forEach((codes, b) => {
+        const code = codes[i] as number;
+        if (code < 0) return;
+        idx[nnz] = (X.offsets[b] as number) + code;
+        val[nnz++] = 1;
+      });
+      const yi = y[i] as number;
+      for (let a = 0; a < nnz; a++) {
+        const ia = idx[a] as number;
+        const va = val[a] as number;
+        rhs[ia]! += va * yi;
+        for (let b = a; b < nnz; b++) A[ia * d + (idx[b] as number)]! += va * (val[b] as number);
+      }
+    }
+    for (let a = 0; a < d; a++) {
+      rhs[a]! -= n * (means[a] as number) * yMean;
+      for (let b = a; b < d; b++) A[a * d + b]! -= n * (means[a] as number) * (means[b] as number);
+      A[a * d + a]! += alpha;
+    }
+    const coef = solveCholesky(A, rhs, d);
+    let intercept = yMean;
+    for (let c = 0; c < d; c++) intercept -= (means[c] as number) * (coef[c] as number);
+    return { coef, intercept, solver: "cholesky", iterations: 0, converged: true };
+  }
+  // Very wide: L-BFGS on the same objective, with the target standardized so the tolerance means the same on every scale.
+  let ss = 0;
+  for (const v of y) ss += (v - yMean) ** 2;
+  const ySd = Math.sqrt(ss / n) || 1;
+  const z = Float64Array.from(y, (v) => (v - yMean) / ySd);
+  const S = new Float64Array(n);
+  const R = new Float64Array(n);
+  const G = new Float64Array(d);
+  const objective = (theta: Float64Array, grad: Float64Array): number => {
+    const W = theta.subarray(0, d);
+    const b = theta[d] as number;
+    S.fill(0);
+    project(X, W, 1, S);
+    let loss = 0;
+    let gradB = 0;
+    for (let i = 0; i < n; i++) {
+      const r = (S[i] as number) + b - (z[i] as number);
+      R[i] = r;
+      loss += r * r;
+      gradB += r;
+    }
+    projectBack(X, R, 1, G);
+    let penalty = 0;
+    for (let c = 0; c < d; c++) {
+      const w = W[c] as number;
+      penalty += w * w;
+      grad[c] = ((G[c] as number) + alpha * w) / n;
+    }
+    grad[d] = gradB / n;
+    return (loss + alpha * penalty) / (2 * n);
+  };
+  const fit = minimizeLbfgs(objective, new Float64Array(d + 1), { maxIterations: options.maxIterations, gradientTolerance: GRADIENT_TOLERANCE });
+  return {
+    coef: Float64Array.from(fit.x.subarray(0, d), (w) => w * ySd),
+    intercept: yMean + (fit.x[d] as number) * ySd,
+    solver: "lbfgs",
+    iterations: fit.iterations,
+    converged: fit.converged,
+  };
+}
+
+/** Predicted numbers per row. */
+export function predictRidge(model: RidgeModel, X: Design): Float64Array {
+  const out = new Float64Array(X.rows).fill(model.intercept);
+  project(X, model.coef, 1, out);
+  return out;
+}
+
+/** Solves A x = b for symmetric positive definite A (upper triangle read, d × d row-major). */
+function solveCholesky(A: Float64Array, b: Float64Array, d: number): Float64Array {
+  // Lower factor L (row-major) with A = L Lᵀ, from A's upper triangle.
+  const L = new Float64Array(d * d);
+  for (let j = 0; j < d; j++) {
+    let diag = A[j * d + j] as number;
+    for (let k = 0; k < j; k++) diag -= (L[j * d + k] as number) ** 2;
+    if (!(diag > 0)) throw new RangeError("ridge normal equations are not positive definite (alpha must be above 0)");
+    const ljj = Math.sqrt(diag);
+    L[j * d + j] = ljj;
+    for (let i = j + 1; i < d; i++) {
+      let s = A[j * d + i] as number;
+      for (let k = 0; k < j; k++) s -= (L[i * d + k] as number) * (L[j * d + k] as number);
+      L[i * d + j] = s / ljj;
+    }
+  }
+  const x = Float64Array.from(b);
+  for (let i = 0; i < d; i++) {
+    let s = x[i] as number;
+    for (let k = 0; k < i; k++) s -= (L[i * d + k] as number) * (x[k] as number);
+    x[i] = s / (L[i * d + i] as number);
+  }
+  for (let i = d - 1; i >= 0; i--) {
+    let s = x[i] as number;
+    for (let k = i + 1; k < d; k++) s -= (L[k * d + i] as number) * (x[k] as number);
+    x[i] = s / (L[i * d + i] as number);
+  }
+  return x;
+}
+
+export interface LinearResult extends BaselineResult {
+  /** "logistic regression (L2, C = 1)" or "ridge regression (α = 1)". */
+  model: string;
+  designColumns: number;
+  iterations: number;
+  converged: boolean;
+}
+
+/**
+ * Fits the linear baseline on `train` and predicts `test`: `y` is the training target as
+ * class codes (index in `labels`) or numbers (encodeBaselineTarget in baseline.ts).
+ */
+export function trainAndPredictLinear(args: {
+  features: FeatureSpec[];
+  labels: string[];
+  task: "binary" | "multiclass" | "regression";
+  train: BaselineRow[];
+  y: { kind: "classification"; classes: number; y: Int32Array } | { kind: "regression"; y: Float64Array };
+  test: BaselineRow[];
+  options: LinearOptions;
+}): LinearResult {
+  const { labels, task, y, options } = args;
+  const encoder = fitLinearEncoder(args.features, args.train);
+  const trainX = encoder.encode(args.train);
+  const testX = encoder.encode(args.test);
+  const common = { designColumns: trainX.width, featureImportance: null };
+  if (y.kind === "regression") {
+    const ridge = fitRidge(trainX, y.y, options.alpha, { exactUpTo: options.exactUpTo, maxIterations: options.maxIterations });
+    return { ...common, model: `ridge regression (α = ${options.alpha})`, predictions: Array.from(predictRidge(ridge, testX)), positiveScores: null, iterations: ridge.iterations, converged: ridge.converged };
+  }
+  const logistic = fitLogistic(trainX, y.y, y.classes, options.C, options.maxIterations);
+  const probabilities = predictLogistic(logistic, testX);
+  const w = y.classes;
+  const predictions: string[] = [];
+  for (let i = 0; i < args.test.length; i++) {
+    let best = 0;
+    for (let c = 1; c < w; c++) if ((probabilities[i * w + c] as number) > (probabilities[i * w + best] as number)) best = c;
+    predictions.push(labels[best] as string);
+  }
+  const positiveScores = task === "binary" ? Array.from({ length: args.test.length }, (_, i) => probabilities[i * w + 1] as number) : null;
+  return { ...common, model: `logistic regression (L2, C = ${options.C}${w > 2 ? ", multinomial" : ""})`, predictions, positiveScores, iterations: logistic.iterations, converged: logistic.converged };
+}

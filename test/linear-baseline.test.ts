@@ -1,0 +1,239 @@
+/**
+ * The linear baseline against scikit-learn, and the validation-fold choice between it and the forest.
+ *
+ * Reference figures: test/fixtures/reference/linear-reference.json, written by
+ * `/usr/bin/python3 test/fixtures/reference/linear-reference.py > test/fixtures/reference/linear-reference.json`
+ * with scikit-learn 1.2.1 / numpy 1.24.2 (Debian bookworm python3-sklearn): LogisticRegression(C=1.0)
+ * — multinomial for penguins' 3 classes — fitted by an exact Newton solver (newton-cholesky for
+ * binary, newton-cg for multinomial: "coef", "intercept", …) and by lbfgs (tol=1e-10, under
+ * "lbfgs"; scipy stops it on a relative decrease of 64 ε, which on credit_data leaves one-hot
+ * coefficients up to 2e-3 from the optimum, so it is asserted more loosely), and
+ * Ridge(alpha=1.0), on the design the script builds as linear.ts does (training medians,
+ * StandardScaler, OneHotEncoder with sorted training levels, handle_unknown="ignore"); test rows
+ * are those at 0-based index i % 5 == 0. The headline figures are repeated inline below.
+ */
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { encodeBaselineTarget, type BaselineRow, type FeatureSpec } from "../src/stats/baseline.js";
+import { compareBaselines } from "../src/stats/baseline-choice.js";
+import { minimizeLbfgs } from "../src/stats/lbfgs.js";
+import { fitLinearEncoder, fitLogistic, fitRidge, predictLogistic, predictRidge, trainAndPredictLinear } from "../src/stats/linear.js";
+import { regressionMetrics } from "../src/stats/metrics.js";
+import { createRng } from "../src/stats/random.js";
+
+interface LogisticFit {
+  solver: string;
+  coef: number[][];
+  intercept: number[];
+  testAccuracy: number;
+  testProbabilities: number[][];
+}
+interface ClassificationReference extends LogisticFit {
+  path: string;
+  target: string;
+  features: [string, FeatureSpec["kind"]][];
+  labels: string[];
+  columns: string[];
+  trainRows: number;
+  testRows: number;
+  lbfgs: LogisticFit;
+}
+interface RegressionReference {
+  path: string;
+  target: string;
+  features: [string, FeatureSpec["kind"]][];
+  columns: string[];
+  trainRows: number;
+  testRows: number;
+  coef: number[];
+  intercept: number;
+  testR2: number;
+  testPredictions: number[];
+}
+const reference = JSON.parse(readFileSync(new URL("fixtures/reference/linear-reference.json", import.meta.url), "utf8")) as {
+  tool: string;
+  penguins: ClassificationReference;
+  credit: ClassificationReference;
+  seattle: RegressionReference;
+  diabetes: RegressionReference;
+};
+
+/** Reads a clean fixture CSV (no quoted commas) as the reference script does: "" → null, numeric text → number. */
+function readCsv(path: string): BaselineRow[] {
+  const lines = readFileSync(new URL(`../${path}`, import.meta.url), "utf8").trim().split("\n");
+  const header = (lines[0] ?? "").split(",");
+  return lines.slice(1).map((line) => {
+    const cells = line.split(",");
+    const row: BaselineRow = {};
+    header.forEach((h, j) => {
+      const v = cells[j] ?? "";
+      row[h] = v === "" ? null : Number.isNaN(Number(v)) ? v : Number(v);
+    });
+    return row;
+  });
+}
+
+/** The reference split: rows with a target; index % 5 == 0 is a test row. */
+function load(ref: { path: string; target: string; features: [string, FeatureSpec["kind"]][] }) {
+  const rows = readCsv(ref.path).filter((r) => r[ref.target] !== null);
+  return {
+    train: rows.filter((_, i) => i % 5 !== 0),
+    test: rows.filter((_, i) => i % 5 === 0),
+    features: ref.features.map(([name, kind]): FeatureSpec => ({ name, kind })),
+  };
+}
+
+const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
+  expect(a.length).toBe(b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs((a[i] as number) - (b[i] as number)));
+  return m;
+};
+
+describe("logistic regression against scikit-learn 1.2.1 LogisticRegression(C=1.0, lbfgs)", () => {
+  for (const [name, accuracy] of [["penguins", 1.0], ["credit", 0.7901234567901234]] as const) {
+    it(`${name}: same design columns, coefficients, probabilities and test accuracy (${accuracy})`, () => {
+      const ref = reference[name];
+      expect(ref.testAccuracy).toBe(accuracy);
+      const { train, test, features } = load(ref);
+      expect([train.length, test.length]).toEqual([ref.trainRows, ref.testRows]);
+      const encoder = fitLinearEncoder(features, train);
+      expect(encoder.columns).toEqual(ref.columns);
+      const y = encodeBaselineTarget(train, ref.target, ref.labels.length === 2 ? "binary" : "multiclass", ref.labels);
+      if (y.kind !== "classification") throw new Error("expected class codes");
+      const model = fitLogistic(encoder.encode(train), y.y, y.classes, 1.0, 1000);
+      expect(model.converged).toBe(true);
+      const probabilities = predictLogistic(model, encoder.encode(test.slice(0, 5)));
+      for (const [fit, tolerance] of [[ref as LogisticFit, 1e-5], [ref.lbfgs, 5e-3]] as const) {
+        // sklearn's coef_ is outputs × columns; ours columns × outputs.
+        expect([fit.coef.length, fit.coef[0]?.length]).toEqual([model.outputs, ref.columns.length]);
+        const transposed = ref.columns.flatMap((_, c) => fit.coef.map((row) => row[c] as number));
+        expect(maxAbsDiff(model.coef, transposed), fit.solver).toBeLessThan(tolerance);
+        // Multinomial intercepts are defined up to a shared constant: compare them centered.
+        const centered = (v: ArrayLike<number>) => Array.from(v, (x) => x - (v.length > 1 ? Array.from(v).reduce((s, t) => s + t, 0) / v.length : 0));
+        expect(maxAbsDiff(centered(model.intercept), centered(fit.intercept)), fit.solver).toBeLessThan(tolerance);
+        expect(maxAbsDiff(probabilities, fit.testProbabilities.flat()), fit.solver).toBeLessThan(tolerance);
+        expect(fit.testAccuracy).toBe(accuracy);
+      }
+
+      const result = trainAndPredictLinear({ features, labels: ref.labels, task: ref.labels.length === 2 ? "binary" : "multiclass", train, y, test, options: { C: 1, alpha: 1, maxIterations: 1000 } });
+      const correct = (result.predictions as string[]).filter((p, i) => p === String(test[i]?.[ref.target])).length;
+      expect(correct / test.length).toBeCloseTo(ref.testAccuracy, 12);
+      if (ref.labels.length === 2) expect(result.positiveScores?.slice(0, 5)).toEqual(Array.from({ length: 5 }, (_, i) => probabilities[2 * i + 1]));
+    });
+  }
+});
+
+describe("ridge regression against scikit-learn 1.2.1 Ridge(alpha=1.0)", () => {
+  for (const [name, r2] of [["seattle", 0.8500865628368108], ["diabetes", 0.5199616564554251]] as const) {
+    it(`${name}: coefficients, intercept and test R² (${r2.toFixed(4)}), by Cholesky and by L-BFGS`, () => {
+      const ref = reference[name];
+      expect(ref.testR2).toBe(r2);
+      const { train, test, features } = load(ref);
+      const encoder = fitLinearEncoder(features, train);
+      expect(encoder.columns).toEqual(ref.columns);
+      const y = Float64Array.from(train, (r) => Number(r[ref.target]));
+      const X = encoder.encode(train);
+      const exact = fitRidge(X, y, 1.0, { maxIterations: 1000 });
+      expect(exact.solver).toBe("cholesky");
+      expect(maxAbsDiff(exact.coef, ref.coef)).toBeLessThan(1e-8 * Math.max(1, ...ref.coef.map(Math.abs)));
+      expect(exact.intercept).toBeCloseTo(ref.intercept, 8);
+      const predicted = Array.from(predictRidge(exact, encoder.encode(test)));
+      expect(maxAbsDiff(predicted.slice(0, 5), ref.testPredictions)).toBeLessThan(1e-8 * Math.max(1, Math.abs(ref.intercept)));
+      expect(regressionMetrics(test.map((r) => Number(r[ref.target])), predicted).r2).toBeCloseTo(ref.testR2, 10);
+
+      // The wide-design path (forced here) reaches the same optimum.
+      const iterative = fitRidge(X, y, 1.0, { exactUpTo: 0, maxIterations: 5000 });
+      expect(iterative.solver).toBe("lbfgs");
+      expect(iterative.converged).toBe(true);
+      expect(maxAbsDiff(iterative.coef, ref.coef)).toBeLessThan(1e-5 * Math.max(1, ...ref.coef.map(Math.abs)));
+    });
+  }
+
+  it("a category level never seen in training is all zeros (handle_unknown='ignore'), not an error", () => {
+    const train: BaselineRow[] = Array.from({ length: 40 }, (_, i) => ({ g: i % 2 === 0 ? "a" : "b", x: i, y: (i % 2 === 0 ? 10 : 20) + i }));
+    const features: FeatureSpec[] = [{ name: "g", kind: "categorical" }, { name: "x", kind: "numeric" }];
+    const encoder = fitLinearEncoder(features, train);
+    const X = encoder.encode([{ g: "zzz", x: 3 }]);
+    expect(X.codes[0]?.[0]).toBe(-1);
+    const model = fitRidge(encoder.encode(train), Float64Array.from(train, (r) => Number(r.y)), 1, { maxIterations: 100 });
+    const [unseen] = predictRidge(model, X);
+    const [a] = predictRidge(model, encoder.encode([{ g: "a", x: 3 }]));
+    const [b] = predictRidge(model, encoder.encode([{ g: "b", x: 3 }]));
+    expect(unseen).toBeGreaterThan(a as number);
+    expect(unseen).toBeLessThan(b as number);
+  });
+});
+
+describe("L-BFGS", () => {
+  it("finds the Rosenbrock minimum at (1, 1)", () => {
+    const fit = minimizeLbfgs(
+      (x, g) => {
+        const [a, b] = [x[0] as number, x[1] as number];
+        g[0] = -2 * (1 - a) - 400 * a * (b - a * a);
+        g[1] = 200 * (b - a * a);
+        return (1 - a) ** 2 + 100 * (b - a * a) ** 2;
+      },
+      Float64Array.from([-1.2, 1]),
+      { maxIterations: 500, gradientTolerance: 1e-10 },
+    );
+    expect(fit.converged).toBe(true);
+    expect(fit.x[0]).toBeCloseTo(1, 6);
+    expect(fit.x[1]).toBeCloseTo(1, 6);
+  });
+});
+
+describe("compareBaselines: the stronger on a validation fold of the training rows is the baseline", () => {
+  const options = { trees: 50, maxDepth: 20, maxFeatures: null, maxTrainRows: 20000, seed: 42, linear: { C: 1, alpha: 1, maxIterations: 1000 }, validationRatio: 0.2 };
+  const rng = createRng(7);
+  const noise = () => rng() - 0.5;
+
+  it("picks ridge when the target is linear in many features (forests extrapolate poorly), and says why", () => {
+    const rows: BaselineRow[] = Array.from({ length: 150 }, () => {
+      const row: BaselineRow = {};
+      let y = 0;
+      for (let j = 0; j < 8; j++) {
+        const x = rng() * 10;
+        row[`x${j}`] = x;
+        y += (j + 1) * x;
+      }
+      row.y = y + noise();
+      return row;
+    });
+    const features: FeatureSpec[] = Array.from({ length: 8 }, (_, j) => ({ name: `x${j}`, kind: "numeric" }));
+    const result = compareBaselines({ features, target: "y", task: "regression", labels: [], validationSource: rows.slice(0, 120), train: rows.slice(0, 120), test: rows.slice(120), options });
+    expect(result.chosen).toBe("linear");
+    expect(result.metric).toBe("r2");
+    expect([result.fitRows, result.validationRows]).toEqual([96, 24]);
+    const [lin, rf] = [result.linear.validation, result.forest.validation];
+    if (!("r2" in lin) || !("r2" in rf)) throw new Error("expected R²");
+    expect(lin.r2).toBeGreaterThan(0.99);
+    expect(lin.r2).toBeGreaterThan(rf.r2);
+    expect(result.reason).toBe(`ridge regression (α = 1) chosen: R² on a validation fold of 24 training rows (each fitted on the other 96) ${lin.r2.toFixed(4)} against ${rf.r2.toFixed(4)} for the forest`);
+    expect(result.linear.predictions).toHaveLength(30);
+    expect(result.forest.featureImportance).not.toBeNull();
+  });
+
+  it("picks the forest on an interaction no linear model can draw (XOR), stratifying the fold by class", () => {
+    const rows: BaselineRow[] = Array.from({ length: 300 }, () => {
+      const a = rng() * 2 - 1;
+      const b = rng() * 2 - 1;
+      return { a, b, label: a * b > 0 ? "same" : "different" };
+    });
+    const features: FeatureSpec[] = [{ name: "a", kind: "numeric" }, { name: "b", kind: "numeric" }];
+    const train = rows.slice(0, 250);
+    const result = compareBaselines({ features, target: "label", task: "binary", labels: ["different", "same"], validationSource: train, train, test: rows.slice(250), options });
+    expect(result.chosen).toBe("random_forest");
+    const [lin, rf] = [result.linear.validation, result.forest.validation];
+    if (!("accuracy" in lin) || !("accuracy" in rf)) throw new Error("expected accuracy");
+    expect(rf.accuracy).toBeGreaterThan(0.85);
+    expect(lin.accuracy).toBeLessThan(0.7);
+    expect(result.validationRows).toBe(50);
+    expect(result.reason).toMatch(/^random forest \(50 trees\) chosen: accuracy on a validation fold of 50 training rows/);
+    expect(result.linear.positiveScores).toHaveLength(50);
+    // Seeded: the same inputs give the same choice and predictions.
+    const again = compareBaselines({ features, target: "label", task: "binary", labels: ["different", "same"], validationSource: train, train, test: rows.slice(250), options });
+    expect(again.forest.predictions).toEqual(result.forest.predictions);
+    expect(again.linear.positiveScores).toEqual(result.linear.positiveScores);
+  });
+});
