@@ -177,6 +177,56 @@ export function sqliteError(error: unknown, path?: string): TabtuneError | null 
   return known ? new TabtuneError("checkpoint_disk", `${message} (${error.message})`, { suggestion: known[1], cause: error }) : null;
 }
 
+/** A code from node-postgres: a SQLSTATE from the server, or a socket errno (an AggregateError's first error when it tried several addresses). */
+function postgresCode(error: Error): string | null {
+  const code: unknown = Reflect.get(error, "code");
+  if (typeof code === "string") return code;
+  const first: unknown = error instanceof AggregateError ? error.errors[0] : undefined;
+  return first instanceof Error ? postgresCode(first) : null;
+}
+
+/**
+ * node-postgres's failures to reach or use the checkpoint database as one line naming the
+ * host, or null when `error` is not one. `where` is the database's URL without its password
+ * (checkpointer.ts), never the URL as given.
+ */
+export function postgresError(error: unknown, where: string): TabtuneError | null {
+  if (!(error instanceof Error)) return null;
+  const code = postgresCode(error);
+  const url = new URL(where);
+  const host = url.host;
+  const user = decodeURIComponent(url.username) || "(default user)";
+  const database = decodeURIComponent(url.pathname.replace(/^\//, "")) || user;
+  const make = (message: string, suggestion: string) => new TabtuneError("checkpoint_database", message, { suggestion, cause: error });
+  const fix = "fix --checkpointer (or TABTUNE_CHECKPOINTER), or leave it out to checkpoint in <output>/checkpoints.sqlite";
+  switch (code) {
+    case "ECONNREFUSED":
+      return make(`no PostgreSQL server answers at ${host} (connection refused)`, `start the server, or ${fix}`);
+    case "ENOTFOUND":
+    case "EAI_AGAIN":
+      return make(`the checkpoint database's host ${url.hostname} is not known (DNS)`, fix);
+    case "ETIMEDOUT":
+    case "EHOSTUNREACH":
+    case "ENETUNREACH":
+    case "ECONNRESET":
+      return make(`PostgreSQL at ${host} cannot be reached (${code})`, `check the network and the server, or ${fix}`);
+    case "28P01":
+      return make(`PostgreSQL at ${host} refused the password of user "${user}"`, "check the user and password in --checkpointer (percent-encode @, / and : in the password)");
+    case "28000":
+      return make(`PostgreSQL at ${host} refused user "${user}" (${error.message})`, "ask the database's administrator for access, or fix the user in --checkpointer");
+    case "3D000":
+      return make(`database "${database}" does not exist on ${host}`, `create it (createdb -h ${url.hostname} ${database}), or ${fix}`);
+    case "42501":
+      return make(`user "${user}" may not create or use tabtune's checkpoint tables in ${where} (${error.message})`, "grant it CREATE and USAGE on the database's schema, or use a database it owns");
+    default:
+      // node-postgres's client-side SASL check: the server asked for a password the URL does not have.
+      if (/SASL.*password/i.test(error.message))
+        return make(`PostgreSQL at ${host} asks user "${user}" for a password and --checkpointer has none`, `write it as postgres://${user}:PASSWORD@${host}/${database}`);
+      if (code !== null && /^[0-9A-Z]{5}$/.test(code)) return make(`the checkpoint database ${where} failed: ${error.message} (SQLSTATE ${code})`, "check the database, then run again (--resume continues the run)");
+      return null;
+  }
+}
+
 /** One line for the terminal: message, then what to do. */
 export function formatError(error: unknown): string {
   // Messages can carry text from files, models and generated code: nothing in them may act on a terminal.

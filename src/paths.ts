@@ -11,6 +11,8 @@ export const paths = {
   latest: (output: string) => join(output, "latest.json"),
   /** The folder of run `runId` (the thread id is the folder name). */
   runDir: (output: string, runId: string) => join(output, runId),
+  /** `<run>/run.json`: the run's id and where it is checkpointed (no password). */
+  runRecord: (runDir: string) => join(runDir, "run.json"),
   /** The run's writer lock (one process per run). */
   lock: (runDir: string) => join(runDir, ".lock"),
   runData: (runDir: string) => join(runDir, "data"),

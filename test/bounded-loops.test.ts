@@ -42,7 +42,7 @@ function checkpointBytes(output: string): number {
 }
 
 async function storedState(output: string): Promise<State> {
-  const runId = latestRunId(output);
+  const runId = await latestRunId(output);
   expect(runId).not.toBeNull();
   const app = compileGraph(SqliteSaver.fromConnString(join(output, "checkpoints.sqlite")));
   return (await app.getState({ configurable: { thread_id: runId ?? "" } })).values as State;

@@ -201,7 +201,7 @@ function filesNamed(dir: string, name: string): string[] {
 
 async function storedState(output: string): Promise<State> {
   const app = compileGraph(SqliteSaver.fromConnString(join(output, "checkpoints.sqlite")));
-  return (await app.getState({ configurable: { thread_id: latestRunId(output) ?? "" } })).values as State;
+  return (await app.getState({ configurable: { thread_id: (await latestRunId(output)) ?? "" } })).values as State;
 }
 
 describe("tabtune --yes at a gate (CLI)", () => {

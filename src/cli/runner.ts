@@ -5,11 +5,11 @@
  * checkpoint has no pending task and its evaluation results are on disk as recorded.
  */
 import { existsSync, mkdirSync } from "node:fs";
-import Database from "better-sqlite3";
+import { dirname, resolve } from "node:path";
 import { Command, type LangGraphRunnableConfig } from "@langchain/langgraph";
-import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
 import { currentSha256, writeFileAtomic } from "../artifacts.js";
-import { sqliteError, TabtuneError } from "../errors.js";
+import { checkpointedElsewhere, chooseCheckpointer, hasRun, latestRun, openCheckpointer, recordCheckpointer, withCheckpointer, type Checkpointer } from "../checkpointer.js";
+import { TabtuneError } from "../errors.js";
 import type { RunListener } from "../events.js";
 import { compileGraph } from "../graph.js";
 import { logEntry } from "../log.js";
@@ -72,28 +72,12 @@ function afterAnswer(answer: Answer | { kind: "stop" }, runId: string, payload: 
   return new Command({ resume: answer.text });
 }
 
-export function openCheckpointer(output: string): SqliteSaver {
-  mkdirSync(output, { recursive: true });
-  try {
-    return SqliteSaver.fromConnString(paths.checkpoints(output));
-  } catch (error) {
-    throw sqliteError(error, paths.checkpoints(output)) ?? error;
-  }
-}
-
-/** The run whose checkpoint is newest in this output folder, or null. */
-export function latestRunId(output: string): string | null {
-  const file = paths.checkpoints(output);
-  if (!existsSync(file)) return null;
-  const db = new Database(file, { readonly: true, fileMustExist: true });
-  try {
-    const row = db.prepare("SELECT thread_id FROM checkpoints ORDER BY checkpoint_id DESC LIMIT 1").get() as { thread_id: string } | undefined;
-    return row?.thread_id ?? null;
-  } catch {
-    return null;
-  } finally {
-    db.close();
-  }
+/**
+ * The run whose checkpoint is newest in this output folder, or null; `checkpointer` is a
+ * --checkpointer value (default: the output folder's SQLite file).
+ */
+export async function latestRunId(output: string, checkpointer?: string | null): Promise<string | null> {
+  return withCheckpointer(chooseCheckpointer(checkpointer), output, { create: false }, (opened) => latestRun(opened, output));
 }
 
 function pendingInterrupt(snapshot: Snapshot): ReviewPayloadWithError | null {
@@ -168,38 +152,59 @@ async function locked<T>(runDir: string, runId: string, body: () => Promise<T>):
   }
 }
 
-export async function startRun(args: { options: RunOptions; answers: AnswerSource; show: (p: ReviewPayloadWithError) => void; listen?: RunListener }): Promise<RunOutcome> {
-  const graph = compileGraph(openCheckpointer(args.options.output));
-  const runId = newRunId();
-  const runDir = paths.runDir(args.options.output, runId);
-  if (existsSync(runDir)) throw new TabtuneError("run_exists", `${runDir} already exists`, { suggestion: "start the run again (run ids are timestamps)" });
-  const config = { configurable: { thread_id: runId } };
-  // The run's input is checkpointed before its folder exists: a kill from here on leaves a run --resume knows.
-  await graph.updateState(config, { runId, runDir, options: args.options }, "__input__");
-  mkdirSync(runDir, { recursive: true });
-  args.listen?.({ event: "run_started", runId, runDir });
-  return locked(runDir, runId, () => drive(graph, config, null, args.answers, args.show, args.listen));
+/** `checkpointer`: a --checkpointer value (cli.ts), absent or null for the output folder's SQLite file. */
+export async function startRun(args: { options: RunOptions; answers: AnswerSource; show: (p: ReviewPayloadWithError) => void; listen?: RunListener; checkpointer?: string | null }): Promise<RunOutcome> {
+  const checkpointer = await openCheckpointer(chooseCheckpointer(args.checkpointer), args.options.output);
+  try {
+    const graph = compileGraph(checkpointer.saver);
+    const runId = newRunId();
+    const runDir = paths.runDir(args.options.output, runId);
+    if (existsSync(runDir)) throw new TabtuneError("run_exists", `${runDir} already exists`, { suggestion: "start the run again (run ids are timestamps)" });
+    if (await hasRun(checkpointer, runId))
+      throw new TabtuneError("run_exists", `run ${runId} is already in ${checkpointer.record.where} (another output folder's run)`, { suggestion: "start the run again (run ids are timestamps)" });
+    const config = { configurable: { thread_id: runId } };
+    // The folder, recording its checkpointer, comes before the first checkpoint: every checkpointed run has one (the run lookup starts from them).
+    mkdirSync(runDir, { recursive: true });
+    recordCheckpointer(runDir, runId, checkpointer.record);
+    await graph.updateState(config, { runId, runDir, options: args.options }, "__input__");
+    args.listen?.({ event: "run_started", runId, runDir });
+    return await locked(runDir, runId, () => drive(graph, config, null, args.answers, args.show, args.listen));
+  } finally {
+    await checkpointer.close();
+  }
 }
 
-/** The run's state, or a clear error when the id is unknown or the run predates run folders. */
-async function runState(graph: Graph, output: string, runId: string): Promise<{ snapshot: Snapshot; runDir: string }> {
+/**
+ * The run's state, or a clear error when the id is unknown (naming the checkpointer its
+ * folder records, if another), is another output folder's, or predates run folders.
+ */
+async function runState(graph: Graph, output: string, runId: string, checkpointer: Checkpointer): Promise<{ snapshot: Snapshot; runDir: string }> {
   const snapshot = await graph.getState({ configurable: { thread_id: runId } });
   if (!snapshot.values || Object.keys(snapshot.values).length === 0)
-    throw new TabtuneError("unknown_run", `run ${runId} is not in ${paths.checkpoints(output)}`, { suggestion: "omit the id to resume the latest run, or check --output" });
+    throw checkpointedElsewhere(output, runId, checkpointer.record) ??
+      new TabtuneError("unknown_run", `run ${runId} is not in ${checkpointer.record.where}`, { suggestion: "omit the id to resume the latest run, or check --output and --checkpointer" });
   const runDir = (snapshot.values as State).runDir;
   if (!runDir)
     throw new TabtuneError("legacy_run", `run ${runId} was made by an earlier tabtune whose runs shared files; it cannot be continued safely`, {
       suggestion: "start the run again without --resume",
     });
+  // One database holds the runs of many output folders: a run is continued only from its own.
+  const own = paths.runDir(output, runId);
+  if (!existsSync(own) && resolve(runDir) !== resolve(own))
+    throw new TabtuneError("other_output", `run ${runId} belongs to the output folder ${dirname(runDir)}, not ${output}`, { suggestion: `pass --output ${dirname(runDir)}` });
   return { snapshot, runDir };
 }
 
-export async function resumeRun(args: { output: string; runId: string | null; answers: AnswerSource; show: (p: ReviewPayloadWithError) => void; listen?: RunListener }): Promise<RunOutcome> {
-  const runId = args.runId ? runIdFrom(args.runId) : latestRunId(args.output);
-  if (!runId) throw new TabtuneError("nothing_to_resume", `no run in ${args.output} to resume`, { suggestion: "start a run without --resume" });
-  const graph = compileGraph(openCheckpointer(args.output));
+export async function resumeRun(args: { output: string; runId: string | null; answers: AnswerSource; show: (p: ReviewPayloadWithError) => void; listen?: RunListener; checkpointer?: string | null }): Promise<RunOutcome> {
+  return withCheckpointer(chooseCheckpointer(args.checkpointer), args.output, { create: false }, (checkpointer) => resumeWith(checkpointer, args));
+}
+
+async function resumeWith(checkpointer: Checkpointer, args: { output: string; runId: string | null; answers: AnswerSource; show: (p: ReviewPayloadWithError) => void; listen?: RunListener }): Promise<RunOutcome> {
+  const runId = args.runId ? runIdFrom(args.runId) : await latestRun(checkpointer, args.output);
+  if (!runId) throw new TabtuneError("nothing_to_resume", `no run in ${args.output} to resume (checkpoints: ${checkpointer.record.where})`, { suggestion: "start a run without --resume" });
+  const graph = compileGraph(checkpointer.saver);
   const config = { configurable: { thread_id: runId } };
-  const { runDir } = await runState(graph, args.output, runId);
+  const { runDir } = await runState(graph, args.output, runId, checkpointer);
   return locked(runDir, runId, async () => {
     activeRunId = runId;
     args.listen?.({ event: "run_started", runId, runDir });
@@ -227,9 +232,9 @@ export async function resumeRun(args: { output: string; runId: string | null; an
  * (say at evaluate, asked now for predict) never passed it itself: its parent run did, so
  * the search goes on up the runs it was re-entered from.
  */
-async function stateBefore(graph: Graph, output: string, runId: string, entry: string): Promise<{ snapshot: Snapshot; runId: string; runDir: string }> {
+async function stateBefore(graph: Graph, checkpointer: Checkpointer, output: string, runId: string, entry: string): Promise<{ snapshot: Snapshot; runId: string; runDir: string }> {
   for (let id: string | null = runId; id !== null; ) {
-    const { snapshot: latest, runDir } = await runState(graph, output, id);
+    const { snapshot: latest, runDir } = await runState(graph, output, id, checkpointer);
     for await (const snapshot of graph.getStateHistory({ configurable: { thread_id: id } })) {
       if (snapshot.next.includes(entry)) return { snapshot, runId: id, runDir }; // newest first: the latest time it got there
     }
@@ -260,17 +265,26 @@ export async function startFrom(args: {
   answers: AnswerSource;
   show: (p: ReviewPayloadWithError) => void;
   listen?: RunListener;
+  /** A --checkpointer value; absent or null for the output folder's SQLite file. */
+  checkpointer?: string | null;
 }): Promise<RunOutcome> {
-  const asked = args.runId ? runIdFrom(args.runId) : latestRunId(args.output);
-  if (!asked) throw new TabtuneError("nothing_to_restart", `no run in ${args.output} for --start-from`, { suggestion: "run the pipeline once without --start-from" });
-  const graph = compileGraph(openCheckpointer(args.output));
+  return withCheckpointer(chooseCheckpointer(args.checkpointer), args.output, { create: false }, (checkpointer) => startFromWith(checkpointer, args));
+}
+
+async function startFromWith(checkpointer: Checkpointer, args: Parameters<typeof startFrom>[0]): Promise<RunOutcome> {
+  const asked = args.runId ? runIdFrom(args.runId) : await latestRun(checkpointer, args.output);
+  if (!asked) throw new TabtuneError("nothing_to_restart", `no run in ${args.output} for --start-from (checkpoints: ${checkpointer.record.where})`, { suggestion: "run the pipeline once without --start-from" });
+  const graph = compileGraph(checkpointer.saver);
   const entry = ENTRY[args.from];
-  const { snapshot: found, runId: parentId, runDir: parentDir } = await stateBefore(graph, args.output, asked, entry);
+  const { snapshot: found, runId: parentId, runDir: parentDir } = await stateBefore(graph, checkpointer, args.output, asked, entry);
   const parent = found.values as State;
   if (!parent.options) throw new TabtuneError("state_incomplete", `run ${parentId} has no stored options`);
   const runId = newRunId();
   const runDir = paths.runDir(args.output, runId);
+  if (await hasRun(checkpointer, runId))
+    throw new TabtuneError("run_exists", `run ${runId} is already in ${checkpointer.record.where} (another output folder's run)`, { suggestion: "run the command again (run ids are timestamps)" });
   mkdirSync(runDir);
+  recordCheckpointer(runDir, runId, checkpointer.record);
   return locked(runDir, runId, async () => {
     const started = Date.now();
     const moved = await forkRunFolder(parent, parentDir, runDir, EXTRA_DIRS[args.from]);
