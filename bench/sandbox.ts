@@ -13,7 +13,8 @@ import { prepCodeFromPlan } from "../src/codegen/template.js";
 import { sandboxContext } from "../src/codegen/sidecar.js";
 import { cleanCsv } from "../src/prep/clean-csv.js";
 import { getConfig } from "../src/runtime.js";
-import { PrepSandbox, type PrepOutcome, type RawRow } from "../src/sandbox/sandbox.js";
+import type { RawRow } from "../src/rows.js";
+import { PrepSandbox, type PrepOutcome } from "../src/sandbox/sandbox.js";
 import type { ColumnProfile, Plan, TableProfile } from "../src/schemas.js";
 
 const ROWS = Number(process.env.BENCH_SANDBOX_ROWS ?? 1_000_000);

@@ -9,7 +9,7 @@ import type { TokenCheck } from "./finetune/token-check.js";
 import type { ClassificationMetrics, RegressionMetrics } from "./stats/metrics.js";
 import type { Mechanism } from "./stats/imputation/mechanism.js";
 import type { ImputePolicy } from "./stats/imputation/policies.js";
-import type { AlpacaRecord } from "./sandbox/sandbox.js";
+import type { AlpacaRecord } from "./rows.js";
 import type { RunOptions } from "./options.js";
 import type { BalanceStrategy, Plan, ReviewPayload, TableProfile, TargetChoice } from "./schemas.js";
 

@@ -9,7 +9,7 @@ import { writeAndRunBalance } from "../src/codegen/balance-coder.js";
 import { loadConfig } from "../src/config.js";
 import { createDecider } from "../src/llm/index.js";
 import { runBalanceScript, type BalanceContext } from "../src/sandbox/balance-sandbox.js";
-import type { CleanRow } from "../src/sandbox/sandbox.js";
+import type { CleanRow } from "../src/rows.js";
 import { readTable } from "../src/table/columns.js";
 import { profileTable } from "../src/table/profile.js";
 import { heuristicPlan } from "../src/planning/heuristic-plan.js";

@@ -12,7 +12,8 @@ import { sandboxContext, writePrepSidecar } from "../src/codegen/sidecar.js";
 import { runBalanceScript, type BalanceContext } from "../src/sandbox/balance-sandbox.js";
 import { DEFAULT_SANDBOX_CLOCK_MS } from "../src/sandbox/isolate-globals.js";
 import { printable } from "../src/printable.js";
-import { PrepSandbox, type AlpacaRecord, type RawRow, type SandboxLimits } from "../src/sandbox/sandbox.js";
+import type { AlpacaRecord, RawRow } from "../src/rows.js";
+import { PrepSandbox, type SandboxLimits } from "../src/sandbox/sandbox.js";
 import type { ColumnProfile, Plan } from "../src/schemas.js";
 import { runCli, tempDir } from "./helpers/cli.js";
 

@@ -4,7 +4,8 @@
  * batch, odd key names, and a host that rejects a malformed answer instead of trusting it.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { PrepSandbox, type RawRow } from "../src/sandbox/sandbox.js";
+import type { RawRow } from "../src/rows.js";
+import { PrepSandbox } from "../src/sandbox/sandbox.js";
 import { checkCleanBatch, checkRenderBatch } from "../src/sandbox/validate.js";
 
 const opened: PrepSandbox[] = [];

@@ -9,7 +9,7 @@ import type { Config } from "../config.js";
 import { TabtuneError } from "../errors.js";
 import { balanceValues, codeWriter, promptLimits, type CallRecord, type Decider } from "../llm/index.js";
 import { runBalanceScript, type BalanceContext } from "../sandbox/balance-sandbox.js";
-import type { CleanRow } from "../sandbox/sandbox.js";
+import type { CleanRow } from "../rows.js";
 import type { Plan, TableProfile } from "../schemas.js";
 import { balanceHeader, balanceTemplate } from "./balance-template.js";
 

@@ -1,8 +1,10 @@
 /**
- * evaluate: a random-forest baseline on the same split, always; the LLM's predictions when
- * this run has them (LlamaFactory's predict_test, or a served model via --predict-endpoint),
- * side by side with bootstrap intervals. Unmatched generations count as wrong; a test row
- * whose true label is outside the mapping stops the step with the rows named.
+ * evaluate: a classical baseline on the same split, always: a random forest and a regularized
+ * linear model, each scored on a seeded validation fold of the training rows, the stronger
+ * there being "the baseline" (both models' test metrics are kept in results.json); the LLM's
+ * predictions when this run has them (LlamaFactory's predict_test, or a served model via
+ * --predict-endpoint), side by side with bootstrap intervals. Unmatched generations count as
+ * wrong; a test row whose true label is outside the mapping stops the step with the rows named.
  */
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -14,9 +16,10 @@ import { assess } from "../report/assess.js";
 import { writeReport } from "../report/report.js";
 import { rocPoints, type RocPoint } from "../report/roc.js";
 import { getConfig } from "../runtime.js";
-import type { CleanRow } from "../sandbox/sandbox.js";
+import type { CleanRow } from "../rows.js";
 import type { State, Update } from "../state.js";
-import { chooseBaselineFeatures, trainAndPredictBaseline } from "../stats/baseline.js";
+import { chooseBaselineFeatures, type BaselineResult } from "../stats/baseline.js";
+import { compareBaselines, type BaselineComparison } from "../stats/baseline-choice.js";
 import { matchLabel, stripThinking } from "../stats/label-match.js";
 import {
   classificationIntervals,
@@ -77,6 +80,64 @@ function checkLabelsInMapping(test: CleanRow[], target: string, mapping: Record<
     });
 }
 
+/** A baseline's metrics on the test rows, its ROC curve (binary) and its prediction per row (label text or number). */
+function scoreBaseline(
+  result: BaselineResult,
+  test: CleanRow[],
+  plan: { task: "binary" | "multiclass" | "regression"; target: string; labels: Record<string, string> },
+  boot: { resamples: number; seed: number; level: number },
+): { metrics: ClassificationMetrics | RegressionMetrics; roc: RocPoint[] | null; truth: string[] | number[]; predicted: string[] | number[] } {
+  const level = boot.level;
+  if (plan.task === "regression") {
+    const truth = test.map((r) => Number(r[plan.target]));
+    const predicted = result.predictions.map(Number);
+    return { metrics: { ...regressionMetrics(truth, predicted), ci: { level, ...regressionIntervals(truth, predicted, boot) } }, roc: null, truth, predicted };
+  }
+  const rawLabels = Object.keys(plan.labels);
+  const labelText = (raw: string) => plan.labels[raw] ?? raw;
+  const labelTexts = rawLabels.map(labelText);
+  const truth = test.map((r) => labelText(String(r[plan.target])));
+  const predicted = (result.predictions as string[]).map(labelText);
+  const positive = rawLabels.length === 2 && rawLabels[1] !== undefined ? test.map((r) => String(r[plan.target]) === rawLabels[1]) : null;
+  const auc = result.positiveScores && positive ? rocAuc(positive, result.positiveScores) : null;
+  const roc = auc !== null && result.positiveScores && positive ? rocPoints(positive, result.positiveScores) : null;
+  const metrics: ClassificationMetrics = {
+    ...classificationMetrics(truth, predicted, labelTexts),
+    ci: { level, ...classificationIntervals(truth, predicted, labelTexts, boot) },
+    rocAuc: auc === null || Number.isNaN(auc) ? null : auc,
+  };
+  return { metrics, roc, truth, predicted };
+}
+
+/** results.json's `baselineChoice`: both candidates, their validation and test scores, and why one was chosen. */
+function choiceRecord(comparison: BaselineComparison, scored: { forest: ClassificationMetrics | RegressionMetrics; linear: ClassificationMetrics | RegressionMetrics }, validationRatio: number) {
+  const { forest, linear } = comparison;
+  return {
+    chosen: comparison.chosen,
+    model: comparison.chosen === "linear" ? linear.model : forest.model,
+    reason: comparison.reason,
+    metric: comparison.metric,
+    validationRatio,
+    fitRows: comparison.fitRows,
+    validationRows: comparison.validationRows,
+    candidates: [
+      { kind: "random_forest", model: forest.model, chosen: comparison.chosen === "random_forest", validation: forest.validation, test: scored.forest },
+      {
+        kind: "linear",
+        model: linear.model,
+        chosen: comparison.chosen === "linear",
+        validation: linear.validation,
+        test: scored.linear,
+        designColumns: linear.designColumns,
+        iterations: linear.iterations,
+        converged: linear.converged,
+      },
+    ],
+    /** baseline/model.json (tabtune predict) holds the forest whichever is chosen. */
+    savedModel: "random_forest",
+  };
+}
+
 export async function evaluate(state: State, runConfig?: LangGraphRunnableConfig): Promise<Update> {
   const started = Date.now();
   const options = requireOptions(state);
@@ -87,25 +148,36 @@ export async function evaluate(state: State, runConfig?: LangGraphRunnableConfig
   if (!state.balanceResult || !state.imputation) throw new Error("evaluate needs the balanced training rows");
   const train = await readRows(state.balanceResult.trainRows.path);
   const test = await readRows(state.imputation.test.path);
+  // The validation fold comes from the training rows before balancing: a resampled copy of a row never sits on both sides.
+  const unbalancedTrain = state.balanceResult.strategy === "none" ? train : await readRows(state.imputation.train.path);
   // Dates become numbers; identifiers and near-unique strings stay out of the forest (logged).
   const { features, excluded } = chooseBaselineFeatures(plan.features, profile.columns, profile.rows, config.profile.textDistinctRatio);
   for (const e of excluded) detail(`baseline leaves out ${e.name}: ${e.reason}`);
   const assessFeatures = plan.features.map((name) => ({ name, kind: features.find((f) => f.name === name)?.kind === "numeric" ? ("numeric" as const) : ("categorical" as const) }));
   const rawLabels = Object.keys(plan.labels);
   if (plan.task !== "regression") checkLabelsInMapping(test, plan.target, plan.labels);
-  const growing = progressReporter(runConfig, "evaluate", "baseline forest", "trees");
-  const baseline = trainAndPredictBaseline({
+  const growing = {
+    validation: progressReporter(runConfig, "evaluate", "baseline forest (validation fold)", "trees"),
+    final: progressReporter(runConfig, "evaluate", "baseline forest", "trees"),
+  };
+  const comparison = compareBaselines({
     features,
     target: plan.target,
     task: plan.task,
     labels: rawLabels,
+    validationSource: unbalancedTrain,
     train,
     test,
     options: { ...config.baseline, seed: options.seed },
-    onTree: growing.update,
+    onTree: (phase, done, total) => growing[phase].update(done, total),
   });
-  growing.finish();
-  const saved = saveBaselineModel(runDir, { features, target: plan.target, task: plan.task, labels: rawLabels, labelTexts: plan.labels, train, test, options: { ...config.baseline, seed: options.seed } }, baseline);
+  growing.validation.finish();
+  growing.final.finish();
+  detail(`baseline: ${comparison.reason}`);
+  if (!comparison.linear.converged) detail(`warning: the linear model stopped after ${comparison.linear.iterations} L-BFGS iterations before its tolerance (baseline.linear.maxIterations)`);
+  // The chosen model's predictions and scores; importance stays the forest's (the report says so).
+  const baseline: BaselineResult = comparison.chosen === "linear" ? { ...comparison.linear, featureImportance: comparison.forest.featureImportance } : comparison.forest;
+  const saved = saveBaselineModel(runDir, { features, target: plan.target, task: plan.task, labels: rawLabels, labelTexts: plan.labels, train, test, options: { ...config.baseline, seed: options.seed } }, comparison.forest);
   if (saved.path === null) detail(`warning: the baseline model was not saved (${saved.reason}); tabtune predict cannot use it`);
 
   const boot = { resamples: config.evaluate.bootstrapResamples, seed: options.seed, level: config.evaluate.confidenceLevel };
@@ -113,22 +185,21 @@ export async function evaluate(state: State, runConfig?: LangGraphRunnableConfig
   const predictionsPath = paths.predictions(runDir, "test");
   const hasPredictions = existsSync(predictionsPath);
   const llmSource = !hasPredictions ? null : options.predictEndpoint ? options.predictEndpoint.url : "llamafactory-cli";
-  const model = `random forest (${config.baseline.trees} trees)`;
-  let baselineMetrics: ClassificationMetrics | RegressionMetrics;
+  const model = comparison.chosen === "linear" ? comparison.linear.model : comparison.forest.model;
+  const scoredForest = scoreBaseline(comparison.forest, test, plan, boot);
+  const scoredLinear = scoreBaseline(comparison.linear, test, plan, boot);
+  const chosen = comparison.chosen === "linear" ? scoredLinear : scoredForest;
+  const baselineMetrics: ClassificationMetrics | RegressionMetrics = chosen.metrics;
   let llmMetrics: ClassificationMetrics | RegressionMetrics | null = null;
   const extra: Record<string, unknown> = {};
   /** The baseline's ROC curve (binary only), for the report's plot. */
-  let roc: RocPoint[] | null = null;
+  const roc: RocPoint[] | null = chosen.roc;
   /** Truth and the baseline's prediction per test row (label text or number), for the assessment. */
-  let truthOut: string[] | number[] = [];
-  let predictedOut: string[] | number[] = [];
+  const truthOut: string[] | number[] = chosen.truth;
+  const predictedOut: string[] | number[] = chosen.predicted;
 
   if (plan.task === "regression") {
-    const truth = test.map((r) => Number(r[plan.target]));
-    const predicted = baseline.predictions.map(Number);
-    baselineMetrics = { ...regressionMetrics(truth, predicted), ci: { level, ...regressionIntervals(truth, predicted, boot) } };
-    truthOut = truth;
-    predictedOut = predicted;
+    const truth = truthOut as number[];
     if (hasPredictions) {
       const generated = (await readGenerations(predictionsPath, truth.length)).map((g) => firstNumber(g.predict));
       const unparsed = generated.filter((g) => !Number.isFinite(g)).length;
@@ -140,21 +211,8 @@ export async function evaluate(state: State, runConfig?: LangGraphRunnableConfig
       extra.unparsed = unparsed;
     }
   } else {
-    const labelText = (raw: string) => plan.labels[raw] ?? raw;
-    const labelTexts = rawLabels.map(labelText);
-    const truth = test.map((r) => labelText(String(r[plan.target])));
-    const predicted = (baseline.predictions as string[]).map(labelText);
-    truthOut = truth;
-    predictedOut = predicted;
-    const auc = baseline.positiveScores && rawLabels.length === 2 && rawLabels[1] !== undefined
-      ? rocAuc(test.map((r) => String(r[plan.target]) === rawLabels[1]), baseline.positiveScores)
-      : null;
-    if (auc !== null && baseline.positiveScores) roc = rocPoints(test.map((r) => String(r[plan.target]) === rawLabels[1]), baseline.positiveScores);
-    baselineMetrics = {
-      ...classificationMetrics(truth, predicted, labelTexts),
-      ci: { level, ...classificationIntervals(truth, predicted, labelTexts, boot) },
-      rocAuc: auc === null || Number.isNaN(auc) ? null : auc,
-    };
+    const labelTexts = rawLabels.map((raw) => plan.labels[raw] ?? raw);
+    const truth = truthOut as string[];
     if (hasPredictions) {
       const generations = await readGenerations(predictionsPath, truth.length);
       const matched = generations.map((g) => matchLabel(g.predict, labelTexts));
@@ -197,11 +255,13 @@ export async function evaluate(state: State, runConfig?: LangGraphRunnableConfig
     trainRows: train.length,
     testRows: test.length,
     features: plan.features,
-    /** Plan features the baseline forest did not see, and why (dates are in, as numbers). */
+    /** Plan features the baseline models did not see, and why (dates are in, as numbers). */
     baselineExcluded: excluded,
     confidenceLevel: level,
     bootstrapResamples: boot.resamples,
+    /** The chosen model (baselineChoice says which and why): the one the LLM is compared with. */
     baseline: { model, ...baselineMetrics, ...(roc ? { roc } : {}) },
+    baselineChoice: choiceRecord(comparison, { forest: scoredForest.metrics, linear: scoredLinear.metrics }, config.baseline.validationRatio),
     llm: llmMetrics ? { source: llmSource, predictions: predictionsPath, ...llmMetrics, ...extra } : null,
     assessment,
     llmStatus: llmMetrics ? `scored ${predictionsPath}` : "no LLM predictions in this run (run with --finetune where llamafactory-cli and a GPU exist, or --predict-endpoint URL)",
@@ -210,11 +270,13 @@ export async function evaluate(state: State, runConfig?: LangGraphRunnableConfig
   writeFileAtomic(resultsPath, JSON.stringify(results, null, 2) + "\n");
   const evaluation = { results: await artifactRef(resultsPath, null), baseline: baselineMetrics, llm: llmMetrics, llmSource };
   const numbers: Record<string, number> = "accuracy" in baselineMetrics ? { accuracy: baselineMetrics.accuracy, macroF1: baselineMetrics.macroF1 } : { rmse: baselineMetrics.rmse, r2: baselineMetrics.r2 };
+  const validationScore = (v: BaselineComparison["forest"]["validation"]) => ("accuracy" in v ? v.accuracy : v.r2);
+  Object.assign(numbers, { validationForest: validationScore(comparison.forest.validation), validationLinear: validationScore(comparison.linear.validation), linearChosen: comparison.chosen === "linear" ? 1 : 0 });
   if (llmMetrics) {
     if ("accuracy" in llmMetrics) Object.assign(numbers, { llmAccuracy: llmMetrics.accuracy, llmMacroF1: llmMetrics.macroF1, llmUnmatched: llmMetrics.unmatched });
     else Object.assign(numbers, { llmRmse: llmMetrics.rmse, llmR2: llmMetrics.r2 });
   }
-  const entry = logEntry("evaluate", llmMetrics ? `baseline and LLM (${llmSource}) scored on the test split` : "baseline scored on the test split", started, {
+  const entry = logEntry("evaluate", `${llmMetrics ? `baseline and LLM (${llmSource}) scored on the test split` : "baseline scored on the test split"}; ${comparison.reason}`, started, {
     numbers,
     artifacts: [resultsPath, baselinePredictionsPath],
   });

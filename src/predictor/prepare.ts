@@ -17,7 +17,7 @@ import { renderRows } from "../prep/render.js";
 import { openPrepCode } from "../prep/open.js";
 import type { OnProgress } from "../events.js";
 import { getConfig } from "../runtime.js";
-import type { AlpacaRecord, CleanRow } from "../sandbox/sandbox.js";
+import type { AlpacaRecord, CleanRow } from "../rows.js";
 import { reapplyImputation, type Reapplied } from "../stats/imputation/reapply.js";
 import { requireColumns } from "../table/alignment.js";
 import { readCsvHeader, streamCsvCells, toRawRow } from "../table/csv.js";

@@ -8,7 +8,7 @@ import { existsSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { readJsonLines } from "../artifacts.js";
 import { getConfig } from "../runtime.js";
-import type { CleanRow } from "../sandbox/sandbox.js";
+import type { CleanRow } from "../rows.js";
 import { categoricalDrift, numericDrift } from "../stats/drift.js";
 import type { Assessment } from "./assess.js";
 import { distributionPlot, driftPlot, calibrationPlot, importancePlot, precisionRecallPlot, subgroupPlot } from "./assessment-plots.js";

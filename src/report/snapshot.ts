@@ -4,7 +4,7 @@
  * so a reader sees what the treatment changed.
  */
 import { readJsonLines } from "../artifacts.js";
-import type { CleanRow } from "../sandbox/sandbox.js";
+import type { CleanRow } from "../rows.js";
 import type { TableProfile } from "../schemas.js";
 
 /** One column's missing rate and distribution, in one shape for both tables. */

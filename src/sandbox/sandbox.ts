@@ -16,8 +16,6 @@ import { checkCleanBatch, checkCleanResult, checkRenderBatch, checkRenderResult 
 import { cellBatch, objectBatch, parseEnvelope, type EncodedBatch, type Envelope, type FailedEnvelope } from "./wire.js";
 
 export type { SandboxLimits } from "./limits.js";
-/** The row types live in rows.ts; re-exported for the modules that still import them from here. */
-export type { AlpacaRecord, CleanRow, CleanValue, RawRow } from "../rows.js";
 
 /** Result of running code over one batch; failures are values, never thrown. */
 export type BatchOutcome<T> =

@@ -4,7 +4,7 @@
  * from an imputed frame, each in the row's own type.
  */
 import { AtomicLineWriter, readJsonLines } from "../../artifacts.js";
-import type { CleanRow } from "../../sandbox/sandbox.js";
+import type { CleanRow } from "../../rows.js";
 import { isMissing, type Frame } from "./frame.js";
 
 export type Cell = string | number | boolean | null;
