@@ -9,7 +9,7 @@ if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then
 fi
 pg_version=$(ls /usr/lib/postgresql | sort -V | tail -n 1)
 # The package makes the "main" cluster; a container that skipped that gets one now.
-pg_lsclusters -h | awk -v v="$pg_version" '$1 == v && $2 == "main"' | grep -q . || pg_createcluster "$pg_version" main >/dev/null
+[ -n "$(pg_lsclusters -h | awk -v v="$pg_version" '$1 == v && $2 == "main"')" ] || pg_createcluster "$pg_version" main >/dev/null
 pg_ctlcluster "$pg_version" main status >/dev/null 2>&1 || pg_ctlcluster "$pg_version" main start
 pg_port=$(pg_lsclusters -h | awk -v v="$pg_version" '$1 == v && $2 == "main" { print $3 }')
 (cd / && runuser -u postgres -- psql -q -v ON_ERROR_STOP=1 -p "$pg_port" <<'SQL'
