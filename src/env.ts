@@ -29,6 +29,24 @@ export function readLlmEnv(): LlmEnv {
   };
 }
 
+/** The --agent-api-key of this process: the one holder of a typed key, read by the provider clients and the endpoint. */
+let flagApiKey: string | null = null;
+
+/** Keeps `--agent-api-key` in memory for this process (never written anywhere); blank clears it. */
+export function setAgentApiKey(key: string | null | undefined): void {
+  flagApiKey = key !== undefined && key !== null && key.trim() !== "" ? key.trim() : null;
+}
+
+/** The typed key, or null when none was typed (then `.env` / the environment decide). */
+export function agentApiKeyFlag(): string | null {
+  return flagApiKey;
+}
+
+/** The API key to send: `--agent-api-key`, else `.env` auth_key / OPENAI_API_KEY. */
+export function agentApiKey(): string | null {
+  return flagApiKey ?? readLlmEnv().apiKey;
+}
+
 /**
  * TABTUNE_CONFIG: another YAML in config/default.yaml's format (every key), for one run
  * (tests use it for short LLM timeouts); null for the default file.

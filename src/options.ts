@@ -1,13 +1,22 @@
 /**
- * The options of one run: CLI flags merged over `.env` and config/default.yaml.
- * They live in state so a resumed run behaves as it started. Secrets never do:
- * API keys stay in the process environment (src/env.ts).
+ * The options of one run, declared once: their zod schema (below), their defaults
+ * (`optionDefaults`, values from config/default.yaml) and `resolveRunOptions`, which turns
+ * a partial input (CLI flags, or a served graph's input) into complete options the same way
+ * for both. They live in state so a resumed run behaves as it started. Secrets never do:
+ * API keys stay in src/env.ts.
  */
+import { spawnSync } from "node:child_process";
+import { userInfo } from "node:os";
+import { basename, extname, join } from "node:path";
 import { z } from "zod";
+import type { Config } from "./config.js";
+import type { LlmEnv } from "./env.js";
+import { TabtuneError } from "./errors.js";
 
 export const Provider = z.enum(["heuristic", "openai", "bedrock"]);
 export type Provider = z.infer<typeof Provider>;
 
+/** LoRA training settings; config/default.yaml's `training` section holds their defaults. */
 export const TrainingOptions = z.object({
   model: z.string().min(1),
   loraRank: z.number().int().positive(),
@@ -18,7 +27,7 @@ export const TrainingOptions = z.object({
   cutoffLen: z.number().int().positive(),
   epochs: z.number().positive(),
   learningRate: z.number().positive(),
-  lrSchedulerType: z.string(),
+  lrSchedulerType: z.string().min(1),
   warmupRatio: z.number().min(0).lt(1),
   batchSize: z.number().int().positive(),
   evalBatchSize: z.number().int().positive(),
@@ -94,3 +103,112 @@ export const RunOptions = z.object({
   intendedUse: z.string().trim().min(1).nullable().default(null),
 });
 export type RunOptions = z.infer<typeof RunOptions>;
+
+/** What a caller may give: every option but the CSV is optional (nested groups partly too). */
+export const RunOptionsInput = RunOptions.extend({
+  training: TrainingOptions.partial(),
+  distributed: DistributedOptions.partial(),
+  // Without a url the other endpoint settings are ignored (the CLI always has a --predict-concurrency).
+  predictEndpoint: PredictEndpointOptions.partial().nullable(),
+})
+  .partial()
+  .extend({ csv: z.string().min(1, "csv must name the training CSV") });
+export type RunOptionsInput = z.infer<typeof RunOptionsInput>;
+
+/**
+ * The defaults that do not depend on the input: the config's values and the fixed ones
+ * (one process on one node, no endpoint). The CLI shows them in --help.
+ */
+export function optionDefaults(config: Config) {
+  return {
+    testCsv: null,
+    target: null,
+    testRatio: config.split.testRatio,
+    seed: config.seed,
+    agentApiBase: null,
+    agentModel: null,
+    coderModel: null,
+    agentTemperature: config.llm.temperature,
+    finetune: false,
+    verbose: false,
+    training: { ...config.training, quantizationBit: null, seed: config.seed },
+    distributed: { gpus: 1, nnodes: 1, nodeRank: 0, masterAddr: config.distributed.masterAddr, masterPort: config.distributed.masterPort, deepspeed: null },
+    predictEndpoint: null,
+    approver: null,
+    subgroups: [],
+    intendedUse: null,
+  } satisfies Omit<RunOptions, "csv" | "output" | "provider">;
+}
+
+/** `output/<csv stem>`: where a run's folder goes when no output folder is given. */
+export function defaultOutput(csv: string): string {
+  return join("output", basename(csv, extname(csv)));
+}
+
+/** The approver when none is given: git's user.name, else the OS user, else null. */
+export function defaultApprover(): string | null {
+  const git = spawnSync("git", ["config", "user.name"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"], timeout: 5000 });
+  const name = git.status === 0 ? git.stdout.trim() : "";
+  if (name) return name;
+  try {
+    return userInfo().username || null;
+  } catch {
+    return null; // no passwd entry for this uid (some containers)
+  }
+}
+
+/** What resolving reads besides the input: the config, `.env`, and who answers the reviews. */
+export interface ResolveContext {
+  config: Config;
+  env: LlmEnv;
+  /** The approver when none is given (git user.name, else the OS user); called only then. */
+  defaultApprover: () => string | null;
+}
+
+/** openai needs an API base and a model; bedrock a model (region and credentials come from AWS). */
+function requireProviderSettings(provider: Provider, apiBase: string | null, agentModel: string | null): void {
+  if (provider === "openai" && !apiBase)
+    throw new TabtuneError("provider_settings", "--provider openai needs an API base URL", { suggestion: "pass --agent-api-base http://host:port/v1 or set openAI_endpoint in .env" });
+  if (provider !== "heuristic" && !agentModel)
+    throw new TabtuneError("provider_settings", `--provider ${provider} needs a model name`, { suggestion: "pass --agent-model <name> or set agent_LLM in .env" });
+}
+
+/**
+ * Complete options from a partial input, filled as the CLI fills them: the output folder
+ * from the CSV's name, the provider from whether an API base is set, the models and API base
+ * from `.env`, the training seed from the run's seed, the rest from `optionDefaults`. The
+ * result is not yet validated: parse it with RunOptions (the caller names the fields its way).
+ */
+export function fillRunOptions(input: RunOptionsInput, ctx: ResolveContext): Record<keyof RunOptions, unknown> {
+  const d = optionDefaults(ctx.config);
+  const seed = input.seed ?? d.seed;
+  const distributed = { ...d.distributed, ...input.distributed };
+  if (distributed.nodeRank >= distributed.nnodes)
+    throw new TabtuneError("bad_flag", `--node-rank must be below --nnodes (${distributed.nnodes}), got ${distributed.nodeRank}`, { suggestion: "number the machines 0 … nnodes-1" });
+  const apiBase = input.agentApiBase ?? ctx.env.apiBase;
+  const provider = input.provider ?? (apiBase ? "openai" : "heuristic");
+  const agentModel = input.agentModel ?? ctx.env.agentModel;
+  requireProviderSettings(provider, apiBase, agentModel);
+  const endpoint = input.predictEndpoint;
+  return {
+    csv: input.csv,
+    testCsv: input.testCsv ?? d.testCsv,
+    output: input.output ?? defaultOutput(input.csv),
+    target: input.target ?? d.target,
+    testRatio: input.testRatio ?? d.testRatio,
+    seed,
+    provider,
+    agentApiBase: apiBase,
+    agentModel,
+    coderModel: input.coderModel ?? ctx.env.coderModel ?? input.agentModel ?? ctx.env.agentModel,
+    agentTemperature: input.agentTemperature ?? d.agentTemperature,
+    finetune: input.finetune ?? d.finetune,
+    verbose: input.verbose ?? d.verbose,
+    training: { ...d.training, seed, ...input.training },
+    distributed,
+    predictEndpoint: endpoint?.url ? { url: endpoint.url, model: endpoint.model ?? null, concurrency: endpoint.concurrency ?? ctx.config.predict.concurrency } : d.predictEndpoint,
+    approver: input.approver ?? ctx.defaultApprover(),
+    subgroups: input.subgroups ?? d.subgroups,
+    intendedUse: input.intendedUse ?? d.intendedUse,
+  };
+}

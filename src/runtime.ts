@@ -4,7 +4,7 @@
  * CLI (setAgentApiKey) and goes only into the decider's clients, never into state.
  */
 import { loadConfig, type Config } from "./config.js";
-import { configPathOverride } from "./env.js";
+import { agentApiKeyFlag, configPathOverride, setAgentApiKey as holdAgentApiKey } from "./env.js";
 import { createDecider, type Decider, type DeciderOptions } from "./llm/index.js";
 
 let cached: Config | null = null;
@@ -14,18 +14,17 @@ export function getConfig(): Config {
   return cached;
 }
 
-let flagApiKey: string | null = null;
 let decider: { key: string; decider: Decider } | null = null;
 
 /** The --agent-api-key of this process (null: .env / OPENAI_API_KEY). Drops the cached decider. */
 export function setAgentApiKey(key: string | null | undefined): void {
-  flagApiKey = key ?? null;
+  holdAgentApiKey(key);
   decider = null;
 }
 
 /** The decider for these options, built once per process and provider settings. */
 export function getDecider(options: DeciderOptions): Decider {
   const key = JSON.stringify([options.provider, options.agentApiBase, options.agentModel, options.coderModel, options.agentTemperature]);
-  if (decider?.key !== key) decider = { key, decider: createDecider(options, getConfig(), flagApiKey !== null ? { apiKey: flagApiKey } : {}) };
+  if (decider?.key !== key) decider = { key, decider: createDecider(options, getConfig(), agentApiKeyFlag() !== null ? { apiKey: agentApiKeyFlag() } : {}) };
   return decider.decider;
 }

@@ -1,13 +1,15 @@
-/** Commander flags → RunOptions, with config/default.yaml and `.env` as the fallbacks. */
-import { spawnSync } from "node:child_process";
-import { userInfo } from "node:os";
-import { basename, extname, join } from "node:path";
+/**
+ * The command line's flags, declared once in FLAGS (flag, option path, parse, help): commander's
+ * options, the CliFlags type, optionsFromFlags and mergeExplicitFlags are all derived from it.
+ * Defaults come from src/options.ts (optionDefaults), which reads config/default.yaml.
+ */
 import { Command, InvalidArgumentError, Option } from "commander";
 import type { Config } from "../config.js";
 import { readLlmEnv } from "../env.js";
 import { TabtuneError, zodIssuesLine } from "../errors.js";
-import { rememberApiKey } from "../finetune/predict-endpoint.js";
-import { RunOptions, type Provider } from "../options.js";
+import { defaultApprover, defaultOutput, fillRunOptions, optionDefaults, Provider, RunOptions, RunOptionsInput } from "../options.js";
+
+export { defaultApprover, defaultOutput };
 
 export const START_FROM = ["review_prep", "split", "config", "predict", "evaluate"] as const;
 export type StartFrom = (typeof START_FROM)[number];
@@ -63,218 +65,200 @@ export function oneLineErrors(help: string): { outputError: (text: string, write
   return { outputError: (text, write) => write(`${text.trimEnd()} (run ${help} for every flag)\n`) };
 }
 
-export function buildProgram(config: Config): Command {
-  const t = config.training;
-  return new Command("tabtune")
-    .description("Turn a CSV into a reviewed LLM fine-tuning dataset, LlamaFactory configs, a baseline and honest metrics.")
-    .requiredOption("--csv <path>", "training CSV")
-    .option("--model <id>", "HuggingFace model id to fine-tune", t.model)
-    .option("--target <column>", "target column (detected when omitted)")
-    .option("--output <dir>", "output folder (default: output/<csv_stem>)")
-    .option("--test-csv <path>", "held-out test CSV instead of a random split")
-    .option("--test-ratio <ratio>", "test share of a random split", ratio, config.split.testRatio)
-    .addOption(new Option("--start-from <step>", "re-enter a run (--resume ID, default the latest) at this step as a new run folder, with new flags").choices(START_FROM))
-    .option("--agent-api-base <url>", "OpenAI-compatible base URL for the agent (or .env openAI_endpoint)")
-    .option("--agent-api-key <key>", "API key (or .env auth_key / OPENAI_API_KEY); never stored")
-    .option("--agent-model <name>", "model for reasoning decisions (or .env agent_LLM)")
-    .option("--coder-model <name>", "model for code (or .env coder_LLM; default: the agent model)")
-    .option("--agent-temperature <t>", "sampling temperature of the agent", temperature, config.llm.temperature)
-    .option("-v, --verbose", "print more detail (training output, every check)", false)
-    .option("--lora-rank <n>", "LoRA rank", integer("--lora-rank"), t.loraRank)
-    .option("--lora-alpha <n>", "LoRA alpha", integer("--lora-alpha"), t.loraAlpha)
-    .option("--use-dora", "use DoRA", t.useDora)
-    .option("--cutoff-len <n>", "maximum tokens per example", integer("--cutoff-len"), t.cutoffLen)
-    .option("--epochs <n>", "training epochs", positive("--epochs"), t.epochs)
-    .option("--learning-rate <lr>", "learning rate", positive("--learning-rate"), t.learningRate)
-    .option("--batch-size <n>", "per-device train batch size", integer("--batch-size"), t.batchSize)
-    .option("--grad-accumulation <n>", "gradient accumulation steps", integer("--grad-accumulation"), t.gradAccumulation)
-    .option("--logging-steps <n>", "log every n steps", integer("--logging-steps"), t.loggingSteps)
-    .option("--save-steps <n>", "save a checkpoint every n steps", integer("--save-steps"), t.saveSteps)
-    .addOption(new Option("--quantization-bit <bits>", "QLoRA quantization").choices(["4", "8"]))
-    .addOption(new Option("--flash-attn <mode>", "flash attention").choices(["auto", "fa2", "disabled"]).default(t.flashAttn))
-    .addOption(new Option("--precision <p>", "training precision").choices(["bf16", "fp16"]).default(t.precision))
-    .addOption(new Option("--provider <name>", "who makes the agent's decisions").choices(["heuristic", "openai", "bedrock"]))
-    .option("--yes", "approve every review checkpoint", false)
-    .option("--answers <file>", "one answer per review checkpoint (lines, or a JSON array of strings)")
-    .option("--accept-failed-checks", "let --yes / --answers approve past failed blocking checks (the log and report say so)", false)
-    .option("--resume [run_id]", "continue a paused or interrupted run: its id run_<timestamp> or its folder (default: the latest run of --output)")
-    .option("--seed <n>", "random seed for split, balancing and the baseline", wholeNumber("--seed"), config.seed)
-    .option("--finetune", "run llamafactory-cli train/predict when it is on PATH", false)
-    .option("--gpus <n>", "GPUs per node for training (torchrun: NPROC_PER_NODE)", integer("--gpus"), 1)
-    .option("--nnodes <n>", "machines taking part in training (NNODES)", integer("--nnodes"), 1)
-    .option("--node-rank <n>", "this machine's rank, 0 … nnodes-1 (NODE_RANK)", nonNegativeInteger("--node-rank"), 0)
-    .option("--master-addr <host>", "address of rank 0 (MASTER_ADDR)", config.distributed.masterAddr)
-    .option("--master-port <port>", "port of rank 0 (MASTER_PORT)", port, config.distributed.masterPort)
-    .addOption(new Option("--deepspeed <stage>", "DeepSpeed ZeRO stage for training (writes ds_<stage>_config.json)").choices(["z2", "z3"]))
-    .option("--predict-endpoint <url>", "score a model served over an OpenAI-compatible API (…/v1) on the test records", url)
-    .option("--predict-model <name>", "model name for --predict-endpoint (default: the first the server lists)")
-    .option("--predict-concurrency <n>", "requests in flight against --predict-endpoint", integer("--predict-concurrency"), config.predict.concurrency)
-    .option("--approver <name>", "who answers the reviews, named in the log, report and model card (default: git user.name, else the OS user)")
-    .option("--subgroups <columns>", "comma-separated columns to report test performance by (e.g. Sex,Island)", list)
-    .option("--intended-use <text>", "what the model is for, for the model card")
-    .option("--json", "print one JSON event per line on stdout (progress, reviews, metrics, the end); human text goes to stderr", false)
-    .configureOutput(oneLineErrors("tabtune --help"));
+
+/** A dotted path into RunOptions that a flag sets. */
+type OptionPath =
+  | keyof RunOptions
+  | `training.${keyof RunOptions["training"]}`
+  | `distributed.${keyof RunOptions["distributed"]}`
+  | `predictEndpoint.${keyof NonNullable<RunOptions["predictEndpoint"]>}`;
+
+/** One row of the flag table. `T` is the parsed value; `Always` says the value is never undefined. */
+interface Flag<T, Always extends boolean> {
+  /** Commander's flags: "--lora-rank <n>", "-v, --verbose", "--resume [run_id]". */
+  flags: string;
+  help: string;
+  /** The run options the value sets; none for flags that steer the command (--yes, --resume…). */
+  paths: readonly OptionPath[];
+  parse?: (raw: string) => T;
+  choices?: readonly string[];
+  /** The option's value for a typed value, when it is not the value itself (--quantization-bit "4" → 4). */
+  toOption?: (value: unknown) => unknown;
+  /** The default commander shows and uses: none, the option's default (at paths[0]), or this value. */
+  fallback: "none" | "option" | { value: (config: Config) => T };
+  required?: boolean;
+  /** --start-from with this flag replaces the whole group (a new endpoint is not the old one's URL edited). */
+  replacesGroup?: boolean;
+  /** Where else the value may come from, for error messages ("or .env openAI_endpoint"). */
+  alsoFrom?: string;
+  readonly always: Always;
+}
+type Spec<T> = Omit<Flag<T, boolean>, "always" | "fallback" | "paths"> & { paths?: readonly OptionPath[] };
+
+/** A flag that must be given. */
+function required(spec: Spec<string>): Flag<string, true> {
+  return { paths: [], ...spec, required: true, fallback: "none", always: true };
+}
+/** A flag that may be absent (no default). */
+function maybe<T = string>(spec: Spec<T>): Flag<T, false> {
+  return { paths: [], ...spec, fallback: "none", always: false };
+}
+/** A flag whose default is the option's default (optionDefaults), shown in --help. */
+function defaulted<T>(spec: Spec<T> & { paths: readonly OptionPath[] }): Flag<T, true> {
+  return { ...spec, fallback: "option", always: true };
+}
+/** An on/off flag, off unless the option's default says otherwise. */
+function toggle(spec: Spec<boolean>): Flag<boolean, true> {
+  const paths = spec.paths ?? [];
+  return { ...spec, paths, fallback: paths.length > 0 ? "option" : { value: () => false }, always: true };
+}
+/** A flag with a default that is no run option's default. */
+function fixed<T>(spec: Spec<T>, value: (config: Config) => T): Flag<T, true> {
+  return { paths: [], ...spec, fallback: { value }, always: true };
+}
+/** A flag taking one of `choices`. */
+function choice<const C extends readonly string[]>(spec: Spec<C[number]> & { choices: C }): Flag<C[number], false> {
+  return maybe<C[number]>(spec);
+}
+function defaultedChoice<const C extends readonly string[]>(spec: Spec<C[number]> & { choices: C; paths: readonly OptionPath[] }): Flag<C[number], true> {
+  return defaulted<C[number]>(spec);
 }
 
-export interface CliFlags {
-  csv: string;
-  model: string;
-  target?: string;
-  output?: string;
-  testCsv?: string;
-  testRatio: number;
-  startFrom?: StartFrom;
-  agentApiBase?: string;
-  agentApiKey?: string;
-  agentModel?: string;
-  coderModel?: string;
-  agentTemperature: number;
-  verbose: boolean;
-  loraRank: number;
-  loraAlpha: number;
-  useDora: boolean;
-  cutoffLen: number;
-  epochs: number;
-  learningRate: number;
-  batchSize: number;
-  gradAccumulation: number;
-  loggingSteps: number;
-  saveSteps: number;
-  quantizationBit?: "4" | "8";
-  flashAttn: "auto" | "fa2" | "disabled";
-  precision: "bf16" | "fp16";
-  provider?: Provider;
-  yes: boolean;
+/**
+ * Every flag of `tabtune`, in --help order. The key is commander's name for the flag
+ * (camelCase of the long flag), checked when the program is built.
+ */
+export const FLAGS = {
+  csv: required({ flags: "--csv <path>", help: "training CSV", paths: ["csv"] }),
+  model: defaulted<string>({ flags: "--model <id>", help: "HuggingFace model id to fine-tune", paths: ["training.model"] }),
+  target: maybe({ flags: "--target <column>", help: "target column (detected when omitted)", paths: ["target"] }),
+  output: maybe({ flags: "--output <dir>", help: "output folder (default: output/<csv_stem>)", paths: ["output"] }),
+  testCsv: maybe({ flags: "--test-csv <path>", help: "held-out test CSV instead of a random split", paths: ["testCsv"] }),
+  testRatio: defaulted({ flags: "--test-ratio <ratio>", help: "test share of a random split", paths: ["testRatio"], parse: ratio }),
+  startFrom: choice({ flags: "--start-from <step>", help: "re-enter a run (--resume ID, default the latest) at this step as a new run folder, with new flags", choices: START_FROM }),
+  agentApiBase: maybe({ flags: "--agent-api-base <url>", help: "OpenAI-compatible base URL for the agent (or .env openAI_endpoint)", paths: ["agentApiBase"], alsoFrom: ".env openAI_endpoint" }),
+  agentApiKey: maybe({ flags: "--agent-api-key <key>", help: "API key (or .env auth_key / OPENAI_API_KEY); never stored" }),
+  agentModel: maybe({ flags: "--agent-model <name>", help: "model for reasoning decisions (or .env agent_LLM)", paths: ["agentModel"] }),
+  coderModel: maybe({ flags: "--coder-model <name>", help: "model for code (or .env coder_LLM; default: the agent model)", paths: ["coderModel"] }),
+  agentTemperature: defaulted({ flags: "--agent-temperature <t>", help: "sampling temperature of the agent", paths: ["agentTemperature"], parse: temperature }),
+  verbose: toggle({ flags: "-v, --verbose", help: "print more detail (training output, every check)", paths: ["verbose"] }),
+  loraRank: defaulted({ flags: "--lora-rank <n>", help: "LoRA rank", paths: ["training.loraRank"], parse: integer("--lora-rank") }),
+  loraAlpha: defaulted({ flags: "--lora-alpha <n>", help: "LoRA alpha", paths: ["training.loraAlpha"], parse: integer("--lora-alpha") }),
+  useDora: toggle({ flags: "--use-dora", help: "use DoRA", paths: ["training.useDora"] }),
+  cutoffLen: defaulted({ flags: "--cutoff-len <n>", help: "maximum tokens per example", paths: ["training.cutoffLen"], parse: integer("--cutoff-len") }),
+  epochs: defaulted({ flags: "--epochs <n>", help: "training epochs", paths: ["training.epochs"], parse: positive("--epochs") }),
+  learningRate: defaulted({ flags: "--learning-rate <lr>", help: "learning rate", paths: ["training.learningRate"], parse: positive("--learning-rate") }),
+  batchSize: defaulted({ flags: "--batch-size <n>", help: "per-device train batch size", paths: ["training.batchSize"], parse: integer("--batch-size") }),
+  gradAccumulation: defaulted({ flags: "--grad-accumulation <n>", help: "gradient accumulation steps", paths: ["training.gradAccumulation"], parse: integer("--grad-accumulation") }),
+  loggingSteps: defaulted({ flags: "--logging-steps <n>", help: "log every n steps", paths: ["training.loggingSteps"], parse: integer("--logging-steps") }),
+  saveSteps: defaulted({ flags: "--save-steps <n>", help: "save a checkpoint every n steps", paths: ["training.saveSteps"], parse: integer("--save-steps") }),
+  quantizationBit: choice({ flags: "--quantization-bit <bits>", help: "QLoRA quantization", choices: ["4", "8"], paths: ["training.quantizationBit"], toOption: Number }),
+  flashAttn: defaultedChoice({ flags: "--flash-attn <mode>", help: "flash attention", choices: ["auto", "fa2", "disabled"], paths: ["training.flashAttn"] }),
+  precision: defaultedChoice({ flags: "--precision <p>", help: "training precision", choices: ["bf16", "fp16"], paths: ["training.precision"] }),
+  provider: choice({ flags: "--provider <name>", help: "who makes the agent's decisions", choices: Provider.options, paths: ["provider"] }),
+  yes: toggle({ flags: "--yes", help: "approve every review checkpoint" }),
+  answers: maybe({ flags: "--answers <file>", help: "one answer per review checkpoint (lines, or a JSON array of strings)" }),
   /** Scripted answers may pass failed blocking checks (nodes/review.ts gates). */
-  acceptFailedChecks: boolean;
-  answers?: string;
-  resume?: string | true;
-  seed: number;
-  finetune: boolean;
-  gpus: number;
-  nnodes: number;
-  nodeRank: number;
-  masterAddr: string;
-  masterPort: number;
-  deepspeed?: "z2" | "z3";
-  predictEndpoint?: string;
-  predictModel?: string;
-  predictConcurrency: number;
-  approver?: string;
-  subgroups?: string[];
-  intendedUse?: string;
+  acceptFailedChecks: toggle({ flags: "--accept-failed-checks", help: "let --yes / --answers approve past failed blocking checks (the log and report say so)" }),
+  resume: maybe<string | true>({ flags: "--resume [run_id]", help: "continue a paused or interrupted run: its id run_<timestamp> or its folder (default: the latest run of --output)" }),
+  seed: defaulted({ flags: "--seed <n>", help: "random seed for split, balancing and the baseline", paths: ["seed", "training.seed"], parse: wholeNumber("--seed") }),
+  finetune: toggle({ flags: "--finetune", help: "run llamafactory-cli train/predict when it is on PATH", paths: ["finetune"] }),
+  gpus: defaulted({ flags: "--gpus <n>", help: "GPUs per node for training (torchrun: NPROC_PER_NODE)", paths: ["distributed.gpus"], parse: integer("--gpus") }),
+  nnodes: defaulted({ flags: "--nnodes <n>", help: "machines taking part in training (NNODES)", paths: ["distributed.nnodes"], parse: integer("--nnodes") }),
+  nodeRank: defaulted({ flags: "--node-rank <n>", help: "this machine's rank, 0 … nnodes-1 (NODE_RANK)", paths: ["distributed.nodeRank"], parse: nonNegativeInteger("--node-rank") }),
+  masterAddr: defaulted<string>({ flags: "--master-addr <host>", help: "address of rank 0 (MASTER_ADDR)", paths: ["distributed.masterAddr"] }),
+  masterPort: defaulted({ flags: "--master-port <port>", help: "port of rank 0 (MASTER_PORT)", paths: ["distributed.masterPort"], parse: port }),
+  deepspeed: choice({ flags: "--deepspeed <stage>", help: "DeepSpeed ZeRO stage for training (writes ds_<stage>_config.json)", choices: ["z2", "z3"], paths: ["distributed.deepspeed"] }),
+  predictEndpoint: maybe({ flags: "--predict-endpoint <url>", help: "score a model served over an OpenAI-compatible API (…/v1) on the test records", paths: ["predictEndpoint.url"], parse: url, replacesGroup: true }),
+  predictModel: maybe({ flags: "--predict-model <name>", help: "model name for --predict-endpoint (default: the first the server lists)", paths: ["predictEndpoint.model"] }),
+  predictConcurrency: fixed({ flags: "--predict-concurrency <n>", help: "requests in flight against --predict-endpoint", paths: ["predictEndpoint.concurrency"], parse: integer("--predict-concurrency") }, (config) => config.predict.concurrency),
+  approver: maybe({ flags: "--approver <name>", help: "who answers the reviews, named in the log, report and model card (default: git user.name, else the OS user)", paths: ["approver"] }),
+  subgroups: maybe({ flags: "--subgroups <columns>", help: "comma-separated columns to report test performance by (e.g. Sex,Island)", paths: ["subgroups"], parse: list }),
+  intendedUse: maybe({ flags: "--intended-use <text>", help: "what the model is for, for the model card", paths: ["intendedUse"] }),
   /** One JSON event per line on stdout (cli/json-events.ts); a presentation flag, not a run option. */
-  json: boolean;
-}
+  json: toggle({ flags: "--json", help: "print one JSON event per line on stdout (progress, reviews, metrics, the end); human text goes to stderr" }),
+};
 
-/** The approver when --approver is not given: git's user.name, else the OS user, else null. */
-export function defaultApprover(): string | null {
-  const git = spawnSync("git", ["config", "user.name"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"], timeout: 5000 });
-  const name = git.status === 0 ? git.stdout.trim() : "";
-  if (name) return name;
-  try {
-    return userInfo().username || null;
-  } catch {
-    return null; // no passwd entry for this uid (some containers)
+type FlagTable = typeof FLAGS;
+type FlagValue<F> = F extends Flag<infer T, boolean> ? T : never;
+type AlwaysKeys = { [K in keyof FlagTable]: FlagTable[K] extends Flag<unknown, true> ? K : never }[keyof FlagTable];
+/** The parsed command line, as commander's `opts()` returns it. */
+export type CliFlags = { [K in AlwaysKeys]: FlagValue<FlagTable[K]> } & { [K in Exclude<keyof FlagTable, AlwaysKeys>]?: FlagValue<FlagTable[K]> };
+
+/** The value at a dotted path, or undefined. */
+function valueAt(root: unknown, path: string): unknown {
+  let at: unknown = root;
+  for (const key of path.split(".")) at = at !== null && typeof at === "object" ? Reflect.get(at, key) : undefined;
+  return at;
+}
+/** Sets a dotted path, making the objects on the way. */
+function setAt(root: Record<string, unknown>, path: string, value: unknown): void {
+  const keys = path.split(".");
+  let at = root;
+  for (const key of keys.slice(0, -1)) {
+    const next = at[key];
+    const object: Record<string, unknown> = next !== null && typeof next === "object" ? { ...next } : {};
+    at[key] = object;
+    at = object;
   }
+  at[keys[keys.length - 1]!] = value;
 }
 
-export function defaultOutput(csv: string): string {
-  return join("output", basename(csv, extname(csv)));
+/** The table's rows with their names typed (Object.entries widens the names to string). */
+function flagRows(): [keyof FlagTable, Flag<unknown, boolean>][] {
+  return Object.entries(FLAGS).map(([name, flag]): [keyof FlagTable, Flag<unknown, boolean>] => [name as keyof FlagTable, flag]);
 }
 
-/** openai needs an API base and a model; bedrock a model (region and credentials come from AWS). */
-function requireProviderSettings(provider: Provider, apiBase: string | null, agentModel: string | null): void {
-  if (provider === "openai" && !apiBase)
-    throw new TabtuneError("provider_settings", "--provider openai needs an API base URL", { suggestion: "pass --agent-api-base http://host:port/v1 or set openAI_endpoint in .env" });
-  if (provider !== "heuristic" && !agentModel)
-    throw new TabtuneError("provider_settings", `--provider ${provider} needs a model name`, { suggestion: "pass --agent-model <name> or set agent_LLM in .env" });
+function commanderOption(name: string, flag: Flag<unknown, boolean>, config: Config): Option {
+  const option = new Option(flag.flags, flag.help);
+  if (option.attributeName() !== name) throw new Error(`FLAGS.${name}: commander names ${flag.flags} "${option.attributeName()}"`);
+  if (flag.choices) option.choices(flag.choices);
+  if (flag.parse) option.argParser(flag.parse);
+  if (flag.required) option.makeOptionMandatory();
+  if (flag.fallback === "option") option.default(valueAt(optionDefaults(config), flag.paths[0] ?? ""));
+  else if (flag.fallback !== "none") option.default(flag.fallback.value(config));
+  return option;
 }
 
-export function optionsFromFlags(flags: CliFlags, config: Config): RunOptions {
-  const env = readLlmEnv();
-  const apiBase = flags.agentApiBase ?? env.apiBase;
-  const t = config.training;
-  rememberApiKey(flags.agentApiKey); // kept in memory for --predict-endpoint, never in options
-  if (flags.nodeRank >= flags.nnodes)
-    throw new TabtuneError("bad_flag", `--node-rank must be below --nnodes (${flags.nnodes}), got ${flags.nodeRank}`, { suggestion: "number the machines 0 … nnodes-1" });
-  const provider = flags.provider ?? (apiBase ? "openai" : "heuristic");
-  const agentModel = flags.agentModel ?? env.agentModel;
-  requireProviderSettings(provider, apiBase, agentModel);
-  const input = {
-    csv: flags.csv,
-    testCsv: flags.testCsv ?? null,
-    output: flags.output ?? defaultOutput(flags.csv),
-    target: flags.target ?? null,
-    testRatio: flags.testRatio,
-    seed: flags.seed,
-    provider,
-    agentApiBase: apiBase,
-    agentModel,
-    coderModel: flags.coderModel ?? env.coderModel ?? flags.agentModel ?? env.agentModel,
-    agentTemperature: flags.agentTemperature,
-    finetune: flags.finetune,
-    verbose: flags.verbose,
-    training: {
-      model: flags.model,
-      loraRank: flags.loraRank,
-      loraAlpha: flags.loraAlpha,
-      loraDropout: t.loraDropout,
-      loraTarget: t.loraTarget,
-      useDora: flags.useDora,
-      cutoffLen: flags.cutoffLen,
-      epochs: flags.epochs,
-      learningRate: flags.learningRate,
-      lrSchedulerType: t.lrSchedulerType,
-      warmupRatio: t.warmupRatio,
-      batchSize: flags.batchSize,
-      evalBatchSize: t.evalBatchSize,
-      gradAccumulation: flags.gradAccumulation,
-      loggingSteps: flags.loggingSteps,
-      saveSteps: flags.saveSteps,
-      precision: flags.precision,
-      flashAttn: flags.flashAttn,
-      quantizationBit: flags.quantizationBit ? (Number(flags.quantizationBit) as 4 | 8) : null,
-      maxNewTokens: t.maxNewTokens,
-      preprocessingWorkers: t.preprocessingWorkers,
-      seed: flags.seed,
-    },
-    distributed: {
-      gpus: flags.gpus,
-      nnodes: flags.nnodes,
-      nodeRank: flags.nodeRank,
-      masterAddr: flags.masterAddr,
-      masterPort: flags.masterPort,
-      deepspeed: flags.deepspeed ?? null,
-    },
-    predictEndpoint: flags.predictEndpoint ? { url: flags.predictEndpoint, model: flags.predictModel ?? null, concurrency: flags.predictConcurrency } : null,
-    approver: flags.approver ?? defaultApprover(),
-    subgroups: flags.subgroups ?? [],
-    intendedUse: flags.intendedUse ?? null,
-  };
-  const parsed = RunOptions.safeParse(input);
+export function buildProgram(config: Config): Command {
+  const program = new Command("tabtune").description("Turn a CSV into a reviewed LLM fine-tuning dataset, LlamaFactory configs, a baseline and honest metrics.");
+  for (const [name, flag] of flagRows()) program.addOption(commanderOption(name, flag, config));
+  return program.configureOutput(oneLineErrors("tabtune --help"));
+}
+
+/** The flag (or config key) a user typed for a RunOptions path, for one-line errors. */
+export function flagForPath(path: readonly PropertyKey[]): string {
+  const key = path.map(String).join(".");
+  const flag = Object.values(FLAGS).find((f) => f.paths.some((p) => p === key));
+  if (flag) {
+    const long = flag.flags.split(/[ ,]+/).find((part) => part.startsWith("--")) ?? flag.flags;
+    return flag.alsoFrom ? `${long} or ${flag.alsoFrom}` : long;
+  }
+  if (key.startsWith("training.")) return `config ${key}`;
+  const last = String(path[path.length - 1] ?? "");
+  return `--${last.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+}
+
+/** The run-option part of the command line, as a partial input for fillRunOptions. */
+export function inputFromFlags(flags: CliFlags): RunOptionsInput {
+  const input: Record<string, unknown> = {};
+  for (const [name, flag] of flagRows()) {
+    const value: unknown = flags[name];
+    if (value === undefined) continue;
+    for (const path of flag.paths) setAt(input, path, flag.toOption ? flag.toOption(value) : value);
+  }
+  const parsed = RunOptionsInput.safeParse(input);
   if (!parsed.success)
     throw new TabtuneError("bad_flag", zodIssuesLine(parsed.error, { name: flagForPath, input }), { suggestion: "run tabtune --help for every flag" });
   return parsed.data;
 }
 
-/** Option paths whose flag is not the kebab-case of their last key. */
-const FLAG_OF_PATH: Record<string, string> = {
-  "predictEndpoint.url": "--predict-endpoint",
-  "predictEndpoint.model": "--predict-model",
-  "predictEndpoint.concurrency": "--predict-concurrency",
-  agentApiBase: "--agent-api-base or .env openAI_endpoint",
-};
-/** Keys of RunOptions that come from config/default.yaml, not from a flag. */
-const CONFIG_ONLY = new Set(["loraDropout", "loraTarget", "lrSchedulerType", "warmupRatio", "evalBatchSize", "maxNewTokens", "preprocessingWorkers"]);
-
-/** The flag (or config key) a user typed for a RunOptions path, for one-line errors. */
-function flagForPath(path: readonly PropertyKey[]): string {
-  const key = path.map(String).join(".");
-  const last = String(path[path.length - 1] ?? "");
-  if (FLAG_OF_PATH[key]) return FLAG_OF_PATH[key];
-  if (CONFIG_ONLY.has(last)) return `config ${key}`;
-  return `--${last.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+export function optionsFromFlags(flags: CliFlags, config: Config): RunOptions {
+  const input = fillRunOptions(inputFromFlags(flags), { config, env: readLlmEnv(), defaultApprover });
+  const parsed = RunOptions.safeParse(input);
+  if (!parsed.success)
+    throw new TabtuneError("bad_flag", zodIssuesLine(parsed.error, { name: flagForPath, input }), { suggestion: "run tabtune --help for every flag" });
+  return parsed.data;
 }
 
 /**
@@ -283,31 +267,18 @@ function flagForPath(path: readonly PropertyKey[]): string {
  */
 export function mergeExplicitFlags(stored: RunOptions, fresh: RunOptions, explicit: (key: keyof CliFlags) => boolean): RunOptions {
   const next: RunOptions = structuredClone(stored);
-  const top: [keyof CliFlags, keyof RunOptions][] = [
-    ["testRatio", "testRatio"], ["seed", "seed"], ["agentApiBase", "agentApiBase"], ["agentModel", "agentModel"],
-    ["coderModel", "coderModel"], ["agentTemperature", "agentTemperature"], ["finetune", "finetune"], ["verbose", "verbose"], ["provider", "provider"],
-  ];
-  for (const [flag, key] of top) if (explicit(flag)) Object.assign(next, { [key]: fresh[key] });
-  const training: [keyof CliFlags, keyof RunOptions["training"]][] = [
-    ["model", "model"], ["loraRank", "loraRank"], ["loraAlpha", "loraAlpha"], ["useDora", "useDora"], ["cutoffLen", "cutoffLen"],
-    ["epochs", "epochs"], ["learningRate", "learningRate"], ["batchSize", "batchSize"], ["gradAccumulation", "gradAccumulation"],
-    ["loggingSteps", "loggingSteps"], ["saveSteps", "saveSteps"], ["quantizationBit", "quantizationBit"], ["flashAttn", "flashAttn"], ["precision", "precision"],
-  ];
-  for (const [flag, key] of training) if (explicit(flag)) Object.assign(next.training, { [key]: fresh.training[key] });
-  if (explicit("seed")) next.training.seed = fresh.seed;
-  // Runs stored before these options existed get the defaults (one process, no endpoint).
-  next.distributed ??= fresh.distributed;
-  next.predictEndpoint ??= null;
-  const distributed: [keyof CliFlags, keyof RunOptions["distributed"]][] = [
-    ["gpus", "gpus"], ["nnodes", "nnodes"], ["nodeRank", "nodeRank"], ["masterAddr", "masterAddr"], ["masterPort", "masterPort"], ["deepspeed", "deepspeed"],
-  ];
-  for (const [flag, key] of distributed) if (explicit(flag)) Object.assign(next.distributed, { [key]: fresh.distributed[key] });
-  if (explicit("predictEndpoint")) next.predictEndpoint = fresh.predictEndpoint;
-  // Runs stored before the report's flags existed get this command line's values.
-  if (explicit("approver") || !next.approver) next.approver = fresh.approver;
-  if (explicit("subgroups") || !next.subgroups) next.subgroups = fresh.subgroups;
-  if (explicit("intendedUse") || next.intendedUse === undefined) next.intendedUse = fresh.intendedUse;
-  if (next.predictEndpoint && explicit("predictModel")) next.predictEndpoint.model = fresh.predictEndpoint?.model ?? null;
-  if (next.predictEndpoint && explicit("predictConcurrency")) next.predictEndpoint.concurrency = fresh.predictEndpoint?.concurrency ?? next.predictEndpoint.concurrency;
+  // Runs stored before an option existed get this command line's value (one process, no endpoint, …).
+  const root: Record<string, unknown> = next;
+  for (const [key, value] of Object.entries(fresh)) if (root[key] === undefined) root[key] = structuredClone(value);
+  if (!next.approver) next.approver = fresh.approver;
+  for (const [name, flag] of flagRows()) {
+    if (!explicit(name) || flag.paths.length === 0) continue;
+    for (const path of flag.paths) {
+      const group = path.includes(".") ? path.slice(0, path.indexOf(".")) : null;
+      // A field of a group the stored run has not got (no endpoint yet) or that the flag replaces: take the fresh group.
+      if (group && (flag.replacesGroup || valueAt(next, group) === null)) root[group] = structuredClone(valueAt(fresh, group));
+      else if (group === null || valueAt(next, group) !== null) setAt(root, path, structuredClone(valueAt(fresh, path)));
+    }
+  }
   return next;
 }

@@ -12,7 +12,7 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
-import { readLlmEnv } from "../env.js";
+import { agentApiKey, setAgentApiKey } from "../env.js";
 import { TabtuneError } from "../errors.js";
 
 export interface EndpointRecord {
@@ -48,16 +48,14 @@ export interface EndpointResult {
   empty: number;
 }
 
-let flagApiKey: string | null = null;
-
-/** Keeps `--agent-api-key` in memory for this process (it is never written anywhere). */
+/** Keeps `--agent-api-key` for this process in src/env.ts's holder (older callers; prefer runtime's setAgentApiKey). */
 export function rememberApiKey(key: string | undefined): void {
-  if (key !== undefined && key.trim() !== "") flagApiKey = key.trim();
+  if (key !== undefined && key.trim() !== "") setAgentApiKey(key);
 }
 
-/** The key for the endpoint: `--agent-api-key`, else `.env` / environment (src/env.ts). */
+/** The key for the endpoint: `--agent-api-key`, else `.env` / environment (src/env.ts holds both). */
 export function endpointApiKey(): string | null {
-  return flagApiKey ?? readLlmEnv().apiKey;
+  return agentApiKey();
 }
 
 /** `http://h/v1` → `http://h/v1/chat/completions`; a URL that already ends so is kept. */
