@@ -186,7 +186,8 @@ function runFolders(output: string): string[] {
  */
 export function checkpointedElsewhere(output: string, runId: string, current: CheckpointerRecord): TabtuneError | null {
   const recorded = recordedCheckpointer(paths.runDir(output, runId));
-  if (!recorded || (recorded.kind === current.kind && recorded.where === current.where)) return null;
+  // Two SQLite files differ only when the output folder moved: not a checkpointer to pass.
+  if (!recorded || (recorded.kind === current.kind && (recorded.kind === "sqlite" || recorded.where === current.where))) return null;
   if (recorded.kind === "sqlite")
     return new TabtuneError("other_checkpointer", `run ${runId} is checkpointed in ${recorded.where}, not in ${current.where}`, {
       suggestion: "resume it without --checkpointer (and with TABTUNE_CHECKPOINTER unset)",
