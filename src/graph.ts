@@ -2,7 +2,7 @@
  * The tabtune graph (DESIGN §3). This file only wires: routing functions, then the
  * builder with one line per edge. Every loop is bounded by a counter in state.
  */
-import { END, START, StateGraph, type BaseCheckpointSaver } from "@langchain/langgraph";
+import { Annotation, END, START, StateGraph, type BaseCheckpointSaver } from "@langchain/langgraph";
 import { balance } from "./nodes/balance.js";
 import { codegen } from "./nodes/codegen.js";
 import { evaluate } from "./nodes/evaluate.js";
@@ -16,7 +16,14 @@ import { selectFeatures } from "./nodes/select-features.js";
 import { split } from "./nodes/split.js";
 import { blockingFailures, verify, verifySplit } from "./nodes/verify.js";
 import { getConfig } from "./runtime.js";
+import { GraphInput, GraphOutput, InputChannels, withRunInput } from "./run-input.js";
 import { StateAnnotation, type State } from "./state.js";
+
+/** The run's state plus the served input's own fields (csv, output, testCsv), read by the first step. */
+const GraphState = Annotation.Root({ ...StateAnnotation.spec, ...InputChannels.spec });
+
+/** Steps a run may take at most (every loop is bounded; the longest re-plan path stays far below). */
+export const RECURSION_LIMIT = 200;
 
 /** Node ids, one style: the names the user types after --start-from. */
 export const NODES = [
@@ -72,8 +79,10 @@ function afterReviewConfig(s: State): "finetune" | "finetune_config" | "review_c
 }
 
 export function buildGraph() {
-  return new StateGraph(StateAnnotation)
-    .addNode("explore", explore)
+  // Explicit input and output schemas: Studio's form is { csv, … }, and the schema endpoint
+  // answers from them at once instead of extracting the whole state's type.
+  return new StateGraph(GraphState, { input: GraphInput, output: GraphOutput })
+    .addNode("explore", withRunInput(explore)) // the first step validates the input and fills the options
     .addNode("select_features", selectFeatures)
     .addNode("plan", plan)
     .addNode("review_plan", reviewPlan)
@@ -116,5 +125,8 @@ export function compileGraph(checkpointer: BaseCheckpointSaver) {
   return buildGraph().compile({ checkpointer });
 }
 
-/** For LangGraph Studio (langgraph.json): the graph without a persistent checkpointer. */
-export const graph = buildGraph().compile();
+/**
+ * For the LangGraph server (langgraph.json, `npm run serve`): the server brings its own
+ * checkpointer; `{ "csv": "data.csv" }` is a complete input; runs write <output>/<thread id>/.
+ */
+export const graph = buildGraph().compile().withConfig({ recursionLimit: RECURSION_LIMIT });
