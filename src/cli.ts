@@ -17,6 +17,7 @@ import { EXPORT_HELP, exportMain } from "./cli/export.js";
 import type { ReviewPayloadWithError } from "./review/protocol.js";
 import { metricsTable } from "./report/report.js";
 import { paths } from "./paths.js";
+import { checkpointerArgument, chooseCheckpointer, describeCheckpointer } from "./checkpointer.js";
 
 function showReview(payload: ReviewPayloadWithError): void {
   const out = process.stdout;
@@ -35,7 +36,8 @@ const quote = (s: string) => (/^[\w./:@=-]+$/.test(s) ? s : `'${s.replace(/'/g, 
 
 /** The command that continues run `runId`. */
 function resumeCommand(flags: CliFlags, output: string, runId: string): string {
-  return `${invocation()} --csv ${quote(flags.csv)} --output ${quote(output)} --resume ${runId}`;
+  const checkpointer = checkpointerFromCli ? checkpointerArgument(flags.checkpointer) : ""; // from TABTUNE_CHECKPOINTER: still set when the command is pasted
+  return `${invocation()} --csv ${quote(flags.csv)} --output ${quote(output)}${checkpointer} --resume ${runId}`;
 }
 
 /** Exit code of a run stopped by Ctrl-C (128 + SIGINT), as shells expect. */
@@ -82,7 +84,7 @@ function report(outcome: RunOutcome, flags: CliFlags, output: string): number {
     ["train / test", s.balanceResult ? `${s.balanceResult.trainJson.path}, ${s.balanceResult.testJson.path}` : undefined],
     ["configs", s.configFiles?.trainYaml],
     ["results", s.evaluation?.results.path],
-    ["checkpoints", `${paths.checkpoints(output)} (thread ${s.runId})`],
+    ["checkpoints", `${describeCheckpointer(chooseCheckpointer(flags.checkpointer), output).where} (thread ${s.runId})`],
   ];
   for (const [label, value] of lines) if (value) process.stdout.write(`  ${label.padEnd(13)} ${value}\n`);
   return 0;
@@ -101,6 +103,8 @@ let stopping = false;
 let json: JsonEmit | null = null;
 /** The command that resumes the run this process drives, once a step of it has run. */
 let resumeHint: () => string | null = () => null;
+/** True when --checkpointer was typed (not taken from TABTUNE_CHECKPOINTER): the printed resume command repeats it. */
+let checkpointerFromCli = false;
 
 async function main(argv: string[]): Promise<number> {
   if (argv[2] === "apply") return applyMain(argv.slice(3));
@@ -124,6 +128,7 @@ async function main(argv: string[]): Promise<number> {
     return error.exitCode;
   }
   const flags = program.opts<CliFlags>();
+  checkpointerFromCli = program.getOptionValueSource("checkpointer") === "cli";
   if (flags.json && !json) json = claimStdoutForJson();
   if (!existsSync(flags.csv))
     throw new TabtuneError("csv_missing", `${flags.csv} does not exist`, { suggestion: "check the --csv path" });
@@ -159,11 +164,11 @@ async function main(argv: string[]): Promise<number> {
   let outcome: RunOutcome;
   if (flags.startFrom) {
     const explicit = (key: keyof CliFlags) => program.getOptionValueSource(key) === "cli";
-    outcome = await startFrom({ output, runId, from: flags.startFrom, options: (stored) => mergeExplicitFlags(stored, options, explicit), answers, show, listen });
+    outcome = await startFrom({ output, runId, from: flags.startFrom, options: (stored) => mergeExplicitFlags(stored, options, explicit), answers, show, listen, checkpointer: flags.checkpointer });
   } else if (flags.resume !== undefined) {
-    outcome = await resumeRun({ output, runId, answers, show, listen });
+    outcome = await resumeRun({ output, runId, answers, show, listen, checkpointer: flags.checkpointer });
   } else {
-    outcome = await startRun({ options, answers, show, listen });
+    outcome = await startRun({ options, answers, show, listen, checkpointer: flags.checkpointer });
   }
   return report(outcome, flags, output);
 }

@@ -91,6 +91,8 @@ interface Flag<T, Always extends boolean> {
   replacesGroup?: boolean;
   /** Where else the value may come from, for error messages ("or .env openAI_endpoint"). */
   alsoFrom?: string;
+  /** An environment variable commander reads when the flag is not typed (shown in --help). */
+  env?: string;
   readonly always: Always;
 }
 type Spec<T> = Omit<Flag<T, boolean>, "always" | "fallback" | "paths"> & { paths?: readonly OptionPath[] };
@@ -161,6 +163,8 @@ export const FLAGS = {
   /** Scripted answers may pass failed blocking checks (nodes/review.ts gates). */
   acceptFailedChecks: toggle({ flags: "--accept-failed-checks", help: "let --yes / --answers approve past failed blocking checks (the log and report say so)" }),
   resume: maybe<string | true>({ flags: "--resume [run_id]", help: "continue a paused or interrupted run: its id run_<timestamp> or its folder (default: the latest run of --output)" }),
+  /** Where runs are checkpointed (src/checkpointer.ts, checked when it is opened: commander's own error would repeat a password); never stored. */
+  checkpointer: maybe({ flags: "--checkpointer <url>", help: "checkpoint runs in this PostgreSQL database, shared by a team: postgres://user:password@host:5432/db (default: <output>/checkpoints.sqlite)", env: "TABTUNE_CHECKPOINTER" }),
   seed: defaulted({ flags: "--seed <n>", help: "random seed for split, balancing and the baseline", paths: ["seed", "training.seed"], parse: wholeNumber("--seed") }),
   finetune: toggle({ flags: "--finetune", help: "run llamafactory-cli train/predict when it is on PATH", paths: ["finetune"] }),
   gpus: defaulted({ flags: "--gpus <n>", help: "GPUs per node for training (torchrun: NPROC_PER_NODE)", paths: ["distributed.gpus"], parse: integer("--gpus") }),
@@ -215,6 +219,7 @@ function commanderOption(name: string, flag: Flag<unknown, boolean>, config: Con
   if (flag.choices) option.choices(flag.choices);
   if (flag.parse) option.argParser(flag.parse);
   if (flag.required) option.makeOptionMandatory();
+  if (flag.env) option.env(flag.env);
   if (flag.fallback === "option") option.default(valueAt(optionDefaults(config), flag.paths[0] ?? ""));
   else if (flag.fallback !== "none") option.default(flag.fallback.value(config));
   return option;
