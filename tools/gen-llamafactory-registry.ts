@@ -397,7 +397,7 @@ export function generateRegistry(checkout: string, transformersFields: string): 
     llamafactory: { ...readCommit(checkout), transformersFields: basename(transformersFields) },
     templates,
     models,
-    arguments: Object.fromEntries(Object.entries(argumentsOut).sort(([a], [b]) => a.localeCompare(b))),
+    argumentTable: Object.fromEntries(Object.entries(argumentsOut).sort(([a], [b]) => a.localeCompare(b))),
   };
 }
 
@@ -421,7 +421,7 @@ function main(argv: string[]): void {
   writeFileSync(out, `${JSON.stringify(registry, null, 1)}\n`);
   const models = registry.models as ModelEntry[];
   process.stdout.write(
-    `${out}: ${models.length} models (${models.filter((m) => !m.multimodal).length} text), ${(registry.templates as string[]).length} templates, ${Object.keys(registry.arguments as object).length} arguments, LlamaFactory ${String((registry.llamafactory as { commit: string }).commit)}\n`,
+    `${out}: ${models.length} models (${models.filter((m) => !m.multimodal).length} text), ${(registry.templates as string[]).length} templates, ${Object.keys(registry.argumentTable as object).length} arguments, LlamaFactory ${String((registry.llamafactory as { commit: string }).commit)}\n`,
   );
 }
 

@@ -30,7 +30,7 @@ const RegistrySchema = z.object({
   llamafactory: z.object({ commit: z.string(), date: z.string().nullable(), version: z.string().nullable(), transformersFields: z.string() }),
   templates: z.array(z.string()).min(1),
   models: z.array(ModelSchema).min(1),
-  arguments: z.record(z.string(), ArgumentSchema),
+  argumentTable: z.record(z.string(), ArgumentSchema),
 });
 
 export type LlamaFactoryArgument = z.infer<typeof ArgumentSchema>;
@@ -48,13 +48,13 @@ export const REGISTERED_TEMPLATES: readonly string[] = registry.templates;
 export const REGISTERED_MODELS: readonly RegisteredModel[] = registry.models;
 
 /** Every argument name `llamafactory-cli train` accepts, sorted. */
-export const TRAIN_ARGUMENT_NAMES: readonly string[] = Object.keys(registry.arguments)
-  .filter((name) => registry.arguments[name]?.parsers.includes("train"))
+export const TRAIN_ARGUMENT_NAMES: readonly string[] = Object.keys(registry.argumentTable)
+  .filter((name) => registry.argumentTable[name]?.parsers.includes("train"))
   .sort();
 
 /** The argument's type and where it is declared; undefined for a name LlamaFactory does not know. */
 export function llamafactoryArgument(name: string): LlamaFactoryArgument | undefined {
-  return Object.hasOwn(registry.arguments, name) ? registry.arguments[name] : undefined;
+  return Object.hasOwn(registry.argumentTable, name) ? registry.argumentTable[name] : undefined;
 }
 
 const byHub = new Map<string, RegisteredModel>();
