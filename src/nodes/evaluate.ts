@@ -199,7 +199,7 @@ export async function evaluate(state: State, runConfig?: LangGraphRunnableConfig
   const predictedOut: string[] | number[] = chosen.predicted;
 
   if (plan.task === "regression") {
-    const truth = truthOut as number[];
+    const truth = test.map((r) => Number(r[plan.target]));
     if (hasPredictions) {
       const generated = (await readGenerations(predictionsPath, truth.length)).map((g) => firstNumber(g.predict));
       const unparsed = generated.filter((g) => !Number.isFinite(g)).length;
@@ -212,7 +212,7 @@ export async function evaluate(state: State, runConfig?: LangGraphRunnableConfig
     }
   } else {
     const labelTexts = rawLabels.map((raw) => plan.labels[raw] ?? raw);
-    const truth = truthOut as string[];
+    const truth = test.map((r) => plan.labels[String(r[plan.target])] ?? String(r[plan.target]));
     if (hasPredictions) {
       const generations = await readGenerations(predictionsPath, truth.length);
       const matched = generations.map((g) => matchLabel(g.predict, labelTexts));

@@ -13,8 +13,10 @@ function withInterval(value: number, ci: { low: number; high: number } | undefin
 /**
  * Baseline and LLM side by side, one metric a line, with bootstrap intervals where
  * evaluate computed them; then per-class precision / recall for classification.
+ * `baselineName` heads the baseline's column: the chosen model (results.json's
+ * baselineChoice.model), or "baseline" when the caller does not know it.
  */
-export function metricsTable(baseline: Metrics, llm: Metrics | null): string {
+export function metricsTable(baseline: Metrics, llm: Metrics | null, baselineName = "baseline"): string {
   const rows: [string, string, string][] = [];
   const cell = (m: Metrics | null, f: (m: Metrics) => string | null): string => (m ? (f(m) ?? "—") : "—");
   if ("accuracy" in baseline) {
@@ -36,9 +38,9 @@ export function metricsTable(baseline: Metrics, llm: Metrics | null): string {
   }
   rows.push(["n", String(baseline.n), llm ? String(llm.n) : "—"]);
   const level = baseline.ci?.level;
-  const width = [Math.max(10, ...rows.map((x) => x[0].length)), Math.max(14, ...rows.map((x) => x[1].length)), Math.max(15, ...rows.map((x) => x[2].length))];
+  const width = [Math.max(10, ...rows.map((x) => x[0].length)), Math.max(14, baselineName.length, ...rows.map((x) => x[1].length)), Math.max(15, ...rows.map((x) => x[2].length))];
   const line = (a: string, b: string, c: string) => `${a.padEnd(width[0] ?? 10)}  ${b.padEnd(width[1] ?? 14)}  ${c}`;
-  const lines = [line("metric", "baseline (RF)", "fine-tuned LLM"), ...rows.map(([a, b, c]) => line(a, b, c))];
+  const lines = [line("metric", baselineName, "fine-tuned LLM"), ...rows.map(([a, b, c]) => line(a, b, c))];
   if (level !== undefined) lines.push(`[low, high]: ${Math.round(level * 100)}% bootstrap intervals over test rows; per class: precision (P), recall (R)`);
   return lines.join("\n");
 }

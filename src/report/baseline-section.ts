@@ -1,0 +1,91 @@
+/**
+ * The report's baseline blocks: the metrics table headed by the chosen model, then both
+ * candidates (random forest, linear model) with their validation-fold and test scores, which
+ * one is the baseline the LLM is compared with, and why. The choice is read from
+ * results.json's `baselineChoice`; a results.json written before it existed shows the table
+ * alone, as before.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { z } from "zod";
+import type { EvaluationResult } from "../state.js";
+import type { Block } from "./document.js";
+import { metricsTable } from "./metrics-table.js";
+
+/** A number, or null where JSON.stringify wrote a NaN (an undefined R², an empty interval). */
+const num = z.number().nullable();
+const Interval = z.object({ low: num, high: num });
+const Classification = z.object({
+  accuracy: num,
+  macroF1: num,
+  rocAuc: num.optional(),
+  ci: z.object({ accuracy: Interval.optional(), macroF1: Interval.optional() }).passthrough().optional(),
+});
+const Regression = z.object({ rmse: num, mae: num, r2: num, ci: z.object({ rmse: Interval.optional() }).passthrough().optional() });
+const Candidate = z.object({
+  kind: z.enum(["random_forest", "linear"]),
+  model: z.string(),
+  chosen: z.boolean(),
+  validation: z.union([z.object({ accuracy: num, macroF1: num }), z.object({ r2: num, rmse: num })]),
+  test: z.union([Classification, Regression]),
+  converged: z.boolean().optional(),
+});
+export const BaselineChoice = z.object({
+  chosen: z.enum(["random_forest", "linear"]),
+  model: z.string(),
+  reason: z.string(),
+  metric: z.enum(["accuracy", "r2"]),
+  validationRatio: z.number(),
+  fitRows: z.number().int(),
+  validationRows: z.number().int(),
+  candidates: z.array(Candidate),
+  savedModel: z.string().optional(),
+});
+export type BaselineChoice = z.infer<typeof BaselineChoice>;
+
+/** results.json's baselineChoice, or null (no file, or written before the linear baseline). */
+export function readBaselineChoice(resultsPath: string): BaselineChoice | null {
+  if (!existsSync(resultsPath)) return null;
+  const parsed = z.object({ baselineChoice: BaselineChoice }).safeParse(JSON.parse(readFileSync(resultsPath, "utf8")));
+  return parsed.success ? parsed.data.baselineChoice : null;
+}
+
+const f4 = (x: number | null) => (x === null || !Number.isFinite(x) ? "—" : x.toFixed(4));
+const withCi = (x: number | null, ci: { low: number | null; high: number | null } | undefined) => (ci && ci.low !== null && ci.high !== null && x !== null ? `${f4(x)} [${f4(ci.low)}, ${f4(ci.high)}]` : f4(x));
+
+/** Both candidates, one row each: validation-fold scores, test scores, chosen or not. */
+export function candidatesTable(choice: BaselineChoice): Block {
+  const classification = choice.metric === "accuracy";
+  const head = classification
+    ? ["model", "validation accuracy", "validation macro-F1", "test accuracy", "test macro-F1", "test ROC-AUC", "baseline"]
+    : ["model", "validation R²", "validation RMSE", "test RMSE", "test MAE", "test R²", "baseline"];
+  const rows = choice.candidates.map((c) => {
+    const v = "accuracy" in c.validation ? [f4(c.validation.accuracy), f4(c.validation.macroF1)] : [f4(c.validation.r2), f4(c.validation.rmse)];
+    const t =
+      "accuracy" in c.test
+        ? [withCi(c.test.accuracy, c.test.ci?.accuracy), withCi(c.test.macroF1, c.test.ci?.macroF1), f4(c.test.rocAuc ?? null)]
+        : [withCi(c.test.rmse, c.test.ci?.rmse), f4(c.test.mae), f4(c.test.r2)];
+    return [c.model + (c.converged === false ? " (not converged)" : ""), ...v, ...t, c.chosen ? "chosen" : ""];
+  });
+  return { table: { head, rows } };
+}
+
+/** The results section's baseline blocks (the metrics table first). */
+export function baselineBlocks(e: EvaluationResult): Block[] {
+  const choice = readBaselineChoice(e.results.path);
+  const table: Block = { pre: metricsTable(e.baseline, e.llm, choice ? `baseline: ${choice.model}` : "baseline") };
+  if (!choice) return [table];
+  const pct = Math.round(choice.validationRatio * 100);
+  return [
+    table,
+    {
+      p:
+        `Two classical models were fitted, a random forest and a regularized linear model (standardized numbers, one-hot categories). ` +
+        `Each was scored on a seeded validation fold of the training rows (${pct}%, ${choice.validationRows} rows, before balancing; fitted on the other ${choice.fitRows}); ` +
+        `the stronger there is the baseline the LLM is compared with, so the test rows play no part in the choice. ${capitalize(choice.reason)}.`,
+    },
+    candidatesTable(choice),
+    ...(choice.savedModel && choice.savedModel !== choice.chosen ? [{ note: `baseline/model.json (tabtune predict) holds the ${choice.savedModel === "random_forest" ? "random forest" : choice.savedModel}, not the chosen model.` }] : []),
+  ];
+}
+
+const capitalize = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
