@@ -101,6 +101,8 @@ export const RunOptions = z.object({
   subgroups: z.array(z.string().min(1)).default([]),
   /** What the model is for, in the user's words (--intended-use), for the model card. */
   intendedUse: z.string().trim().min(1).nullable().default(null),
+  /** LlamaFactory chat template (--template); null: the one LlamaFactory registers for the model (finetune/template.ts). */
+  template: z.string().min(1).nullable().default(null),
 });
 export type RunOptions = z.infer<typeof RunOptions>;
 
@@ -137,6 +139,7 @@ export function optionDefaults(config: Config) {
     approver: null,
     subgroups: [],
     intendedUse: null,
+    template: null,
   } satisfies Omit<RunOptions, "csv" | "output" | "provider">;
 }
 
@@ -210,5 +213,6 @@ export function fillRunOptions(input: RunOptionsInput, ctx: ResolveContext): Rec
     approver: input.approver ?? ctx.defaultApprover(),
     subgroups: input.subgroups ?? d.subgroups,
     intendedUse: input.intendedUse ?? d.intendedUse,
+    template: input.template ?? d.template,
   };
 }

@@ -107,4 +107,18 @@ describe("a training that died mid-way, resumed", () => {
     expect(again.code).toBe(0);
     expect(`${again.stdout}${again.stderr}`).toMatch(/warning: my-org\/qwen3-tabular-ft is not in LlamaFactory's model registry; guessed template "qwen3" from the name — pass --template NAME if that is wrong/);
   });
+
+  it("--template NAME overrides, and a name LlamaFactory does not register is refused before anything runs", () => {
+    const chosen = runCli(["--csv", csv, "--output", output, "--start-from", "config", "--model", "my-org/qwen3-tabular-ft", "--template", "qwen3_nothink", "--yes"], { env: { PATH: fakePath(root) } });
+    expect(chosen.code).toBe(0);
+    const child = join(output, runDirs(output).at(-1) ?? "");
+    expect((parse(readFileSync(join(child, "configs/train.yaml"), "utf8")) as Record<string, unknown>).template).toBe("qwen3_nothink");
+    expect(`${chosen.stdout}${chosen.stderr}`).toContain("chat template qwen3_nothink (--template)");
+    expect(`${chosen.stdout}${chosen.stderr}`).not.toContain("guessed template");
+    const runs = runDirs(output).length;
+    const bad = runCli(["--csv", csv, "--output", output, "--template", "llama-3", "--yes"]);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/"llama-3" is not a LlamaFactory template; did you mean "llama3"\?/);
+    expect(runDirs(output)).toHaveLength(runs);
+  });
 });

@@ -4,6 +4,7 @@
  * Defaults come from src/options.ts (optionDefaults), which reads config/default.yaml.
  */
 import { Command, InvalidArgumentError, Option } from "commander";
+import { checkTemplateName } from "../finetune/template.js";
 import type { Config } from "../config.js";
 import { readLlmEnv } from "../env.js";
 import { TabtuneError, zodIssuesLine } from "../errors.js";
@@ -118,6 +119,15 @@ function toggle(spec: Spec<boolean>): Flag<boolean, true> {
 function fixed<T>(spec: Spec<T>, value: (config: Config) => T): Flag<T, true> {
   return { paths: [], ...spec, fallback: { value }, always: true };
 }
+/** A chat template LlamaFactory registers (finetune/registry.ts), or the closest one named. */
+function templateName(value: string): string {
+  try {
+    checkTemplateName(value);
+  } catch (error) {
+    throw new InvalidArgumentError(error instanceof Error ? error.message.replace(/^--template /, "") : String(error));
+  }
+  return value;
+}
 /** A flag taking one of `choices`. */
 function choice<const C extends readonly string[]>(spec: Spec<C[number]> & { choices: C }): Flag<C[number], false> {
   return maybe<C[number]>(spec);
@@ -157,6 +167,7 @@ export const FLAGS = {
   quantizationBit: choice({ flags: "--quantization-bit <bits>", help: "QLoRA quantization", choices: ["4", "8"], paths: ["training.quantizationBit"], toOption: Number }),
   flashAttn: defaultedChoice({ flags: "--flash-attn <mode>", help: "flash attention", choices: ["auto", "fa2", "disabled"], paths: ["training.flashAttn"] }),
   precision: defaultedChoice({ flags: "--precision <p>", help: "training precision", choices: ["bf16", "fp16"], paths: ["training.precision"] }),
+  template: maybe({ flags: "--template <name>", help: "LlamaFactory chat template (default: the one LlamaFactory registers for --model)", paths: ["template"], parse: templateName }),
   provider: choice({ flags: "--provider <name>", help: "who makes the agent's decisions", choices: Provider.options, paths: ["provider"] }),
   yes: toggle({ flags: "--yes", help: "approve every review checkpoint" }),
   answers: maybe({ flags: "--answers <file>", help: "one answer per review checkpoint (lines, or a JSON array of strings)" }),

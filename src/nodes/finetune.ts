@@ -42,6 +42,7 @@ export async function finetuneConfig(state: State, runConfig?: LangGraphRunnable
     options: options.training,
     overrides: state.configOverrides,
     distributed: options.distributed ?? SINGLE_PROCESS,
+    template: options.template,
   });
   // The chat template: LlamaFactory's registry, --template, or a guess that the review must see.
   const template = files.template;
