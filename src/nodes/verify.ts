@@ -20,8 +20,6 @@ import { createRng } from "../stats/random.js";
 import type { LogEntry, State, Update, VerifyCheck } from "../state.js";
 import { modelCallLog, requireOptions, requirePlan, requireState } from "./common.js";
 
-/** graph.ts routes on blockingFailures; it lives in prep/checks.ts with the checks. */
-export { blockingFailures };
 
 /** Up to `n` records drawn uniformly with a seeded reservoir, in file order. */
 async function sampleRecords(path: string, n: number, seed: number): Promise<AlpacaRecord[]> {
