@@ -11,11 +11,14 @@
  *   and a sigmoid for two classes, one per class and a softmax (multinomial) for more;
  * - regression: ridge, ‖y − Xw − b‖² + α‖w‖² (Ridge(alpha=1.0)), solved exactly from the
  *   normal equations (Cholesky) up to `exactUpTo` design columns, by L-BFGS beyond.
- * Category columns stay sparse (one code per row), so a wide one-hot design costs no memory.
+ * The design matrix (scaling, one-hot, its products) is linear-design.ts.
  */
-import { DATE_PARTS, fitFeatureEncoder, type Cell, type FeatureSpec } from "./baseline-features.js";
+import type { FeatureSpec } from "./baseline-features.js";
 import type { BaselineResult, BaselineRow } from "./baseline.js";
 import { minimizeLbfgs } from "./lbfgs.js";
+import { fitLinearEncoder, project, projectBack, type Design } from "./linear-design.js";
+
+export { fitLinearEncoder, type Design, type LinearEncoder } from "./linear-design.js";
 
 export interface LinearOptions {
   /** Inverse L2 strength of the logistic regression (scikit-learn's C). */
@@ -28,124 +31,8 @@ export interface LinearOptions {
   exactUpTo?: number;
 }
 
-/** A standardized, one-hot design matrix with the categories kept as codes. */
-export interface Design {
-  rows: number;
-  /** Standardized columns: numbers and date parts, in feature order. */
-  dense: Float64Array[];
-  /** Per category feature, the training level of each row (-1: a level training never had). */
-  codes: Int32Array[];
-  /** The design column of each category's level 0 (after the dense columns). */
-  offsets: number[];
-  width: number;
-}
-
-export interface LinearEncoder {
-  /** Design column names: a number, a date part ("date.month"), then one per level ("Island=Dream"). */
-  columns: string[];
-  encode(rows: BaselineRow[]): Design;
-}
-
 /** Gradient tolerance of the L-BFGS fits (the objective is a mean over rows, so O(1) at the start). */
 const GRADIENT_TOLERANCE = 1e-9;
-
-/**
- * Learns, on training rows only, how to turn the features into a design matrix.
- * @example fitLinearEncoder([{ name: "g", kind: "categorical" }], [{ g: "b" }, { g: "a" }]).columns // ["g=a", "g=b"]
- */
-export function fitLinearEncoder(features: FeatureSpec[], train: BaselineRow[]): LinearEncoder {
-  const scaled: { spec: FeatureSpec; encoder: ReturnType<typeof fitFeatureEncoder>; means: number[]; scales: number[] }[] = [];
-  const onehot: { spec: FeatureSpec; encoder: ReturnType<typeof fitFeatureEncoder>; levels: string[] }[] = [];
-  for (const spec of features) {
-    const values = train.map((row): Cell => row[spec.name]);
-    const encoder = fitFeatureEncoder(spec, values);
-    const columns = encoder.encode(values);
-    if (spec.kind === "categorical") {
-      const levels: string[] = [];
-      (columns[0] as Float64Array).forEach((code, i) => {
-        const v = values[i];
-        levels[code] ??= v === null || v === undefined ? "(missing)" : String(v);
-      });
-      onehot.push({ spec, encoder, levels });
-    } else {
-      const stats = columns.map((col) => meanAndScale(col));
-      scaled.push({ spec, encoder, means: stats.map((s) => s.mean), scales: stats.map((s) => s.scale) });
-    }
-  }
-  const columns = [
-    ...scaled.flatMap(({ spec }) => (spec.kind === "datetime" ? DATE_PARTS.map((part) => `${spec.name}.${part}`) : [spec.name])),
-    ...onehot.flatMap(({ spec, levels }) => levels.map((level) => `${spec.name}=${level}`)),
-  ];
-  const denseWidth = scaled.reduce((w, s) => w + s.means.length, 0);
-  const offsets: number[] = [];
-  let at = denseWidth;
-  for (const o of onehot) {
-    offsets.push(at);
-    at += o.levels.length;
-  }
-  return {
-    columns,
-    encode: (rows) => ({
-      rows: rows.length,
-      dense: scaled.flatMap(({ spec, encoder, means, scales }) =>
-        encoder.encode(rows.map((row) => row[spec.name])).map((col, k) => Float64Array.from(col, (v) => (v - (means[k] as number)) / (scales[k] as number))),
-      ),
-      codes: onehot.map(({ spec, encoder }) => Int32Array.from((encoder.encode(rows.map((row) => row[spec.name]))[0] as Float64Array), (c) => (Number.isNaN(c) ? -1 : c))),
-      offsets,
-      width: at,
-    }),
-  };
-}
-
-/** Mean and population sd (scikit-learn's StandardScaler; a constant column gets scale 1). */
-function meanAndScale(col: Float64Array): { mean: number; scale: number } {
-  const n = col.length;
-  if (n === 0) return { mean: 0, scale: 1 };
-  let mean = 0;
-  for (const v of col) mean += v;
-  mean /= n;
-  let ss = 0;
-  for (const v of col) ss += (v - mean) ** 2;
-  const sd = Math.sqrt(ss / n);
-  return { mean, scale: sd > 1e-12 * Math.max(1, Math.abs(mean)) ? sd : 1 };
-}
-
-/** out[i·m + k] += Σ_c X[i][c]·W[c·m + k]  (W: width × m, row-major). */
-function project(X: Design, W: Float64Array, m: number, out: Float64Array): void {
-  X.dense.forEach((col, c) => {
-    for (let i = 0; i < X.rows; i++) {
-      const x = col[i] as number;
-      for (let k = 0; k < m; k++) out[i * m + k]! += x * (W[c * m + k] as number);
-    }
-  });
-  X.codes.forEach((codes, b) => {
-    const offset = X.offsets[b] as number;
-    for (let i = 0; i < X.rows; i++) {
-      const code = codes[i] as number;
-      if (code < 0) continue;
-      for (let k = 0; k < m; k++) out[i * m + k]! += W[(offset + code) * m + k] as number;
-    }
-  });
-}
-
-/** G[c·m + k] = Σ_i X[i][c]·R[i·m + k]  (Xᵀ R). */
-function projectBack(X: Design, R: Float64Array, m: number, G: Float64Array): void {
-  G.fill(0);
-  X.dense.forEach((col, c) => {
-    for (let i = 0; i < X.rows; i++) {
-      const x = col[i] as number;
-      for (let k = 0; k < m; k++) G[c * m + k]! += x * (R[i * m + k] as number);
-    }
-  });
-  X.codes.forEach((codes, b) => {
-    const offset = X.offsets[b] as number;
-    for (let i = 0; i < X.rows; i++) {
-      const code = codes[i] as number;
-      if (code < 0) continue;
-      for (let k = 0; k < m; k++) G[(offset + code) * m + k]! += R[i * m + k] as number;
-    }
-  });
-}
 
 export interface LogisticModel {
   classes: number;
