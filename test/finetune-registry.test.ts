@@ -208,6 +208,9 @@ describe("combinations LlamaFactory's parser refuses, refused before anything ru
     expect(refused.ok ? "" : refused.error).toMatch(/^LlamaFactory would refuse this: quantization_bit: 8 cannot be used with DeepSpeed ZeRO-3/);
     expect(validateOverrides({ quantization_bit: 4 }, context)).toEqual({ ok: true });
     expect(validateOverrides({ quantization_bit: 3 }, { ...context, deepspeed: null }).ok).toBe(false);
+    // Without a context (one GPU, no DeepSpeed), the combinations within the overrides are still checked.
+    expect(validateOverrides({ quantization_bit: 3 }).ok).toBe(false);
+    expect(validateOverrides({ quantization_bit: 8 })).toEqual({ ok: true });
     const full = validateOverrides({ finetuning_type: "full", quantization_bit: 4 }, { ...context, deepspeed: null });
     expect(full.ok ? "" : full.error).toContain("Adapter is only valid for the LoRA method");
     expect(full.ok ? "" : full.error).toContain("quantization_bit needs finetuning_type lora or oft");

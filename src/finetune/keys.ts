@@ -124,15 +124,17 @@ export interface OverrideContext {
   quantizationBit: 4 | 8 | null;
 }
 
+/** Without the run's context: one process, no DeepSpeed, no --quantization-bit (rules about ZeRO-3 then go unchecked here). */
+const SINGLE_GPU: OverrideContext = { deepspeed: null, distributed: false, quantizationBit: null };
+
 /**
  * Whether config-review overrides can be written (see `coerceOverrides`) and, given the run's
  * context, whether LlamaFactory's parser would accept them (parser-rules.ts) — so a refused
  * combination is answered at the review, before any GPU time.
  */
-export function validateOverrides(values: ConfigOverrides, context?: OverrideContext): { ok: true } | { ok: false; error: string } {
+export function validateOverrides(values: ConfigOverrides, context: OverrideContext = SINGLE_GPU): { ok: true } | { ok: false; error: string } {
   const result = coerceOverrides(values);
   if (!result.ok) return { ok: false, error: result.error };
-  if (!context) return { ok: true };
   // The keys tabtune itself writes that the rules read, then the overrides on top.
   const base: YamlConfig = { stage: "sft", finetuning_type: "lora", ...(context.quantizationBit === null ? {} : { quantization_bit: context.quantizationBit }) };
   const train = { ...base, do_train: true, ...pick(result.values, "train") };
