@@ -222,7 +222,8 @@ export function postgresError(error: unknown, where: string): TabtuneError | nul
       // node-postgres's client-side SASL check: the server asked for a password the URL does not have.
       if (/SASL.*password/i.test(error.message))
         return make(`PostgreSQL at ${host} asks user "${user}" for a password and --checkpointer has none`, `write it as postgres://${user}:PASSWORD@${host}/${database}`);
-      if (code !== null && /^[0-9A-Z]{5}$/.test(code)) return make(`the checkpoint database ${where} failed: ${error.message} (SQLSTATE ${code})`, "check the database, then run again (--resume continues the run)");
+      // A SQLSTATE (five digits or capitals; no class starts with E, so errno codes such as EPERM are not one).
+      if (code !== null && /^(?!E)[0-9A-Z]{5}$/.test(code)) return make(`the checkpoint database ${where} failed: ${error.message} (SQLSTATE ${code})`, "check the database, then run again (--resume continues the run)");
       return null;
   }
 }

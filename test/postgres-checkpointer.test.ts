@@ -75,6 +75,16 @@ describe.runIf(found.ok)("runs checkpointed in PostgreSQL (--checkpointer / TABT
     expect(formatError(error)).not.toContain("not-the-password");
   });
 
+  it("a database that does not exist is one line naming it and the host", async () => {
+    const url = new URL(pg.url);
+    url.pathname = "/tabtune_no_such_database";
+    const error = await openCheckpointer(chooseCheckpointer(url.toString()), tempDir()).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(formatError(error)).toMatch(new RegExp(`^error: database "tabtune_no_such_database" does not exist on ${url.host.replace(/\./g, "\\.")} — create it`));
+  });
+
   it("a paused run resumes in a new process and finishes; output folders sharing the database see only their own runs", async () => {
     const root = tempDir();
     const outA = join(root, "team-a");
