@@ -12,7 +12,7 @@ import { parse } from "yaml";
 import { llamafactoryCommands, runStreaming } from "../src/finetune/commands.js";
 import { writeLlamaFactoryConfigs, type TrainingOptions } from "../src/finetune/configs.js";
 import { SINGLE_PROCESS } from "../src/finetune/distributed.js";
-import { closestKey, coerceOverrides, validateOverrides } from "../src/finetune/keys.js";
+import { closestKey, coerceOverrides, overrideContext, validateOverrides } from "../src/finetune/keys.js";
 import { choosePredictBackend, predictEnv, vllmInferArgv } from "../src/finetune/predict-backend.js";
 import { LLAMAFACTORY_SOURCE, llamafactoryArgument, REGISTERED_MODELS, REGISTERED_TEMPLATES, registeredModel } from "../src/finetune/registry.js";
 import { lastCheckpoint } from "../src/finetune/resume.js";
@@ -208,6 +208,12 @@ describe("combinations LlamaFactory's parser refuses, refused before anything ru
     expect(refused.ok ? "" : refused.error).toMatch(/^LlamaFactory would refuse this: quantization_bit: 8 cannot be used with DeepSpeed ZeRO-3/);
     expect(validateOverrides({ quantization_bit: 4 }, context)).toEqual({ ok: true });
     expect(validateOverrides({ quantization_bit: 3 }, { ...context, deepspeed: null }).ok).toBe(false);
+    // review_config passes the run's options: --deepspeed z3 with an 8-bit answer is refused there.
+    const z3Run = overrideContext({ distributed: { gpus: 1, nnodes: 1, deepspeed: "z3" }, training: { quantizationBit: null } });
+    expect(z3Run).toEqual({ deepspeed: "z3", distributed: true, quantizationBit: null });
+    expect(validateOverrides({ quantization_bit: 8 }, z3Run).ok).toBe(false);
+    expect(validateOverrides({ use_unsloth: true }, overrideContext({ distributed: { gpus: 1, nnodes: 1, deepspeed: "z3" }, training: { quantizationBit: 8 } })).ok ? "" : "refused").toBe("refused");
+    expect(overrideContext(null)).toEqual({ deepspeed: null, distributed: false, quantizationBit: null });
     // Without a context (one GPU, no DeepSpeed), the combinations within the overrides are still checked.
     expect(validateOverrides({ quantization_bit: 3 }).ok).toBe(false);
     expect(validateOverrides({ quantization_bit: 8 })).toEqual({ ok: true });

@@ -122,3 +122,18 @@ describe("a training that died mid-way, resumed", () => {
     expect(runDirs(output)).toHaveLength(runs);
   });
 });
+
+describe("a combination LlamaFactory refuses", () => {
+  it("--quantization-bit 8 with --deepspeed z3 stops at finetune_config, before any training, with one line naming the fix", () => {
+    const root = tempDir("tabtune-refuse-");
+    const csv = join(root, "trial.csv");
+    writeTrialCsv(csv);
+    const output = join(root, "out");
+    const result = runCli(["--csv", csv, "--output", output, "--target", "response", "--finetune", "--quantization-bit", "8", "--deepspeed", "z3", "--yes"], { env: { PATH: fakePath(root) } });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/LlamaFactory would refuse this configuration: quantization_bit: 8 cannot be used with DeepSpeed ZeRO-3; use quantization_bit: 4 or --deepspeed z2/);
+    const runDir = join(output, runDirs(output)[0] ?? "");
+    expect(existsSync(join(runDir, "configs/train.yaml"))).toBe(false);
+    expect(existsSync(join(runDir, "sft"))).toBe(false);
+  });
+});

@@ -124,6 +124,13 @@ export interface OverrideContext {
   quantizationBit: 4 | 8 | null;
 }
 
+/** The context of a run's options (null before they are set: one GPU, no DeepSpeed). */
+export function overrideContext(options: { distributed: { gpus: number; nnodes: number; deepspeed: "z2" | "z3" | null }; training: { quantizationBit: 4 | 8 | null } } | null | undefined): OverrideContext {
+  if (!options) return SINGLE_GPU;
+  const d = options.distributed;
+  return { deepspeed: d.deepspeed, distributed: d.gpus > 1 || d.nnodes > 1 || d.deepspeed !== null, quantizationBit: options.training.quantizationBit };
+}
+
 /** Without the run's context: one process, no DeepSpeed, no --quantization-bit (rules about ZeRO-3 then go unchecked here). */
 const SINGLE_GPU: OverrideContext = { deepspeed: null, distributed: false, quantizationBit: null };
 

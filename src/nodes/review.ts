@@ -12,7 +12,7 @@
 import { interrupt } from "@langchain/langgraph";
 import { TabtuneError } from "../errors.js";
 import { describeAcceptedFeedback, parseFeedback, type FeedbackAction, type ReviewStep } from "../feedback/parse.js";
-import { validateOverrides } from "../finetune/keys.js";
+import { overrideContext, validateOverrides } from "../finetune/keys.js";
 import { describeActions } from "../feedback/describe.js";
 import { answeredBy, feedbackValues, promptLimits } from "../llm/index.js";
 import { logEntry } from "../log.js";
@@ -270,7 +270,8 @@ export const reviewConfig = reviewNode({
   apply: (actions, state) => {
     const overrides = Object.assign({}, ...actions.map((a) => (a.kind === "config_overrides" ? a.values : {})));
     if (Object.keys(overrides).length === 0) return {};
-    const valid = validateOverrides(overrides);
+    // Together with the earlier answers and the run's --deepspeed/--quantization-bit: LlamaFactory's parser rules see them all.
+    const valid = validateOverrides({ ...state.configOverrides, ...overrides }, overrideContext(state.options));
     if (!valid.ok) throw new TabtuneError("config_override_invalid", valid.error);
     return { configOverrides: { ...state.configOverrides, ...overrides } };
   },
