@@ -40,5 +40,11 @@ describe("baseline vs scikit-learn on examples/credit_data.csv", () => {
     const chosen = results.baselineChoice.candidates.filter((c) => c.chosen);
     expect(chosen.map((c) => c.model)).toEqual([results.baseline.model]);
     expect(chosen[0]?.test.accuracy).toBe(results.baseline.accuracy);
+    // The report shows both candidates, which one is the baseline, and why.
+    const report = readFileSync(join(runDir, "report.md"), "utf8");
+    expect(report).toContain(`metric      baseline: ${results.baseline.model}`);
+    expect(report).toMatch(/\| model \| validation accuracy \| validation macro-F1 \| test accuracy \| test macro-F1 \| test ROC-AUC \| baseline \|/);
+    for (const c of results.baselineChoice.candidates) expect(report).toMatch(new RegExp(`\\| ${c.model.replace(/[()=]/g, "\\$&")} \\| [0-9.]+ \\| [0-9.]+ \\| ${c.test.accuracy.toFixed(4)} \\[`));
+    expect(report.toLowerCase()).toContain(`${results.baselineChoice.model} chosen: accuracy on a validation fold of`.toLowerCase());
   });
 });

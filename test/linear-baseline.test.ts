@@ -12,13 +12,17 @@
  * StandardScaler, OneHotEncoder with sorted training levels, handle_unknown="ignore"); test rows
  * are those at 0-based index i % 5 == 0. The headline figures are repeated inline below.
  */
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { encodeBaselineTarget, type BaselineRow, type FeatureSpec } from "../src/stats/baseline.js";
 import { compareBaselines } from "../src/stats/baseline-choice.js";
 import { minimizeLbfgs } from "../src/stats/lbfgs.js";
 import { fitLinearEncoder, fitLogistic, fitRidge, predictLogistic, predictRidge, trainAndPredictLinear } from "../src/stats/linear.js";
-import { regressionMetrics } from "../src/stats/metrics.js";
+import { classificationMetrics, regressionMetrics } from "../src/stats/metrics.js";
+import { baselineBlocks } from "../src/report/baseline-section.js";
+import type { EvaluationResult } from "../src/state.js";
 import { createRng } from "../src/stats/random.js";
 
 interface LogisticFit {
@@ -235,5 +239,51 @@ describe("compareBaselines: the stronger on a validation fold of the training ro
     const again = compareBaselines({ features, target: "label", task: "binary", labels: ["different", "same"], validationSource: train, train, test: rows.slice(250), options });
     expect(again.forest.predictions).toEqual(result.forest.predictions);
     expect(again.linear.positiveScores).toEqual(result.linear.positiveScores);
+  });
+});
+
+describe("the report's baseline blocks (src/report/baseline-section.ts)", () => {
+  const metrics = classificationMetrics(["a", "b", "a"], ["a", "b", "b"], ["a", "b"]);
+  const write = (results: unknown): string => {
+    const path = join(mkdtempSync(join(tmpdir(), "tabtune-baseline-")), "results.json");
+    writeFileSync(path, JSON.stringify(results));
+    return path;
+  };
+  const evaluation = (path: string): EvaluationResult => ({ results: { path, sha256: "0", bytes: 0, rows: null }, baseline: metrics, llm: null, llmSource: null });
+
+  it("heads the table with the chosen model and lists both candidates, NaN figures (null in JSON) as —", () => {
+    const candidate = (kind: string, model: string, chosen: boolean, accuracy: number) => ({ kind, model, chosen, validation: { accuracy, macroF1: accuracy }, test: { ...metrics, rocAuc: null } });
+    const path = write({
+      baselineChoice: {
+        chosen: "linear",
+        model: "logistic regression (L2, C = 1)",
+        reason: "logistic regression (L2, C = 1) chosen: accuracy on a validation fold of 3 training rows (each fitted on the other 9) 0.6667 against 0.3333 for the forest",
+        metric: "accuracy",
+        validationRatio: 0.2,
+        fitRows: 9,
+        validationRows: 3,
+        candidates: [candidate("random_forest", "random forest (100 trees)", false, 1 / 3), { ...candidate("linear", "logistic regression (L2, C = 1)", true, 2 / 3), converged: true }],
+        savedModel: "random_forest",
+      },
+    });
+    const blocks = baselineBlocks(evaluation(path));
+    expect(blocks[0]).toEqual({ pre: expect.stringMatching(/^metric +baseline: logistic regression \(L2, C = 1\) +fine-tuned LLM\n/) });
+    expect(blocks[1]).toEqual({ p: expect.stringContaining("Logistic regression (L2, C = 1) chosen: accuracy on a validation fold of 3 training rows") });
+    expect(blocks[2]).toEqual({
+      table: {
+        head: ["model", "validation accuracy", "validation macro-F1", "test accuracy", "test macro-F1", "test ROC-AUC", "baseline"],
+        rows: [
+          ["random forest (100 trees)", "0.3333", "0.3333", "0.6667", metrics.macroF1.toFixed(4), "—", ""],
+          ["logistic regression (L2, C = 1)", "0.6667", "0.6667", "0.6667", metrics.macroF1.toFixed(4), "—", "chosen"],
+        ],
+      },
+    });
+    expect(blocks[3]).toEqual({ note: "baseline/model.json (tabtune predict) holds the random forest, not the chosen model." });
+  });
+
+  it("reads a results.json written before the linear baseline: the metrics table alone", () => {
+    const blocks = baselineBlocks(evaluation(write({ baseline: { model: "random forest (100 trees)", ...metrics } })));
+    expect(blocks).toHaveLength(1);
+    expect(blocks[0]).toEqual({ pre: expect.stringMatching(/^metric +baseline +fine-tuned LLM\n/) });
   });
 });
