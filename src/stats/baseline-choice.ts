@@ -93,7 +93,7 @@ export function compareBaselines(args: {
   const where = inSample
     ? `on the ${held.length} training rows themselves (too few to hold a fold out)`
     : `on a validation fold of ${held.length} training rows (each fitted on the other ${fit.length})`;
-  const tie = lp === fp ? (regression || ls === fs ? "; a tie keeps the forest" : `; tied, macro-F1 ${f4(ls)} vs ${f4(fs)} decides`) : "";
+  const tie = lp === fp ? (regression || ls === fs ? "; a tie keeps the forest" : `; a tie, broken by macro-F1: ${f4(linearWins ? ls : fs)} against ${f4(linearWins ? fs : ls)}`) : "";
   const reason = `${linearWins ? final.linear.model : forestModel} chosen: ${name} ${where} ${f4(linearWins ? lp : fp)} against ${f4(linearWins ? fp : lp)} for the ${linearWins ? "forest" : "linear model"}${tie}`;
   return {
     forest: { ...final.forest, model: forestModel, validation: forestScore },
