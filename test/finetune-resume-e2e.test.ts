@@ -106,6 +106,8 @@ describe("a training that died mid-way, resumed", () => {
     const again = runCli(["--csv", csv, "--output", output, "--start-from", "config", "--model", "my-org/qwen3-tabular-ft", "--yes"], { env: { PATH: fakePath(root) } });
     expect(again.code).toBe(0);
     expect(`${again.stdout}${again.stderr}`).toMatch(/warning: my-org\/qwen3-tabular-ft is not in LlamaFactory's model registry; guessed template "qwen3" from the name — pass --template NAME if that is wrong/);
+    // The review_config summary shows it too.
+    expect(again.stdout).toMatch(/template:\s+qwen3 \(guessed\)\nWARNING:\s+my-org\/qwen3-tabular-ft is not in LlamaFactory's model registry/);
   });
 
   it("--template NAME overrides, and a name LlamaFactory does not register is refused before anything runs", () => {

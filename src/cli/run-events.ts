@@ -50,6 +50,8 @@ export function warningsIn(writes: Writes): string[] {
   for (const [key, value] of writes) {
     if (typeof value !== "object" || value === null) continue;
     if (key === "tokenCheck" && "warning" in value && typeof value.warning === "string" && value.warning) out.push(value.warning);
+    // A chat template guessed for a model LlamaFactory does not register (finetune/template.ts).
+    if (key === "configFiles" && "template" in value && typeof value.template === "object" && value.template !== null && "warning" in value.template && typeof value.template.warning === "string" && value.template.warning) out.push(value.template.warning);
     const checks = key === "splitChecks" ? value : key === "verification" && "checks" in value ? value.checks : null;
     if (isChecks(checks)) for (const c of checks) if (!c.ok && severityOf(c) === "warning") out.push(`check failed: ${describeCheck(c)}`);
   }

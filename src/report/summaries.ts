@@ -111,6 +111,9 @@ export function configSummary(state: State): string {
   const value = (key: string, fallback: unknown) => String(key in o ? o[key] : fallback);
   return [
     row("model", t.model),
+    // The chat template and where it came from; a guess is a warning the reviewer must see (finetune/template.ts).
+    ...(files.template ? [row("template", `${files.template.template} (${files.template.source === "registry" ? "LlamaFactory's registry" : files.template.source === "flag" ? "--template" : "guessed"})`)] : []),
+    ...(files.template?.warning ? [row("WARNING", files.template.warning)] : []),
     row("lora", `rank ${value("lora_rank", t.loraRank)}, alpha ${value("lora_alpha", t.loraAlpha)}, dora ${value("use_dora", t.useDora)}`),
     row("training", `epochs ${value("num_train_epochs", t.epochs)}, lr ${value("learning_rate", t.learningRate)}, batch ${value("per_device_train_batch_size", t.batchSize)} × accum ${value("gradient_accumulation_steps", t.gradAccumulation)}`),
     row("cutoff_len", value("cutoff_len", t.cutoffLen)),
