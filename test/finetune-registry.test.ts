@@ -140,7 +140,7 @@ describe("the generated registry", () => {
 
 describe("config review keys, typed from the registry", () => {
   it("accepts any LlamaFactory train argument and writes it to train.yaml (max_samples not to the predict configs)", () => {
-    const files = writeConfigs({ weight_decay: "0.01", gradient_checkpointing: "true", max_samples: 1000, optim: "adamw_torch_fused", lr_scheduler_type: "cosine_with_min_lr", temperature: 0.1 });
+    const files = writeConfigs({ weight_decay: "0.01", gradient_checkpointing: "true", max_samples: 1000, optim: "adamw_torch_fused", lr_scheduler_type: "cosine_with_min_lr", temperature: 0.1, report_to: "tensorboard" });
     const train = readYaml(files.trainYaml);
     expect(train).toMatchObject({ weight_decay: 0.01, gradient_checkpointing: true, max_samples: 1000, optim: "adamw_torch_fused", lr_scheduler_type: "cosine_with_min_lr" });
     const predict = readYaml(files.predictTestYaml);
@@ -148,6 +148,8 @@ describe("config review keys, typed from the registry", () => {
     expect(predict).not.toHaveProperty("max_samples");
     expect(predict).not.toHaveProperty("weight_decay");
     expect(predict.temperature).toBe(0.1);
+    expect(train.report_to).toBe("tensorboard");
+    expect(predict.report_to).toBe("none");
     expect(train).not.toHaveProperty("temperature");
   });
 

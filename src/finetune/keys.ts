@@ -30,8 +30,8 @@ export const TABTUNE_OWNED_KEYS: Readonly<Record<string, string>> = {
   infer_backend: "the predict step picks vLLM when it is installed (LlamaFactory refuses it in `train`: hparams/parser.py:529)",
 };
 
-/** Training arguments that also shape prediction (the rest of TrainingArguments only mean something while training). */
-const PREDICT_TRAINING_KEYS = new Set(["bf16", "fp16", "tf32", "per_device_eval_batch_size", "seed", "report_to", "ddp_timeout"]);
+/** Training arguments that also shape prediction (the rest only mean something while training; predictions always report nowhere). */
+const PREDICT_TRAINING_KEYS = new Set(["bf16", "fp16", "tf32", "per_device_eval_batch_size", "seed"]);
 /** Data arguments that shape a prompt or its tokens; val_size, max_samples, packing… would change what is predicted. */
 const PREDICT_DATA_KEYS = new Set(["template", "cutoff_len", "preprocessing_num_workers", "preprocessing_batch_size", "default_system", "enable_thinking", "preserve_thinking", "tool_format", "overwrite_cache"]);
 
