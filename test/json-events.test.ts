@@ -46,10 +46,12 @@ describe("tabtune --json", () => {
     for (const e of finished) expect(typeof e.durationMs === "number" && e.durationMs >= 0).toBe(true);
     // Progress of reading (total unknown while reading) and of the sandbox (of the profile's 344 rows), each closed by a final event.
     const progress = all.filter((e) => e.event === "progress").map((e) => ProgressEvent.parse(e));
-    const final = (step: string) => progress.find((e) => e.step === step && e.final);
+    const final = (step: string, label?: string) => progress.find((e) => e.step === step && e.final && (label === undefined || e.label === label));
     expect(final("explore")).toMatchObject({ label: "reading CSV", done: 344, total: 344, unit: "rows" });
     expect(final("execute")).toMatchObject({ label: "sandbox", done: 344, total: 344, unit: "rows" });
-    expect(final("evaluate")).toMatchObject({ label: "baseline forest", unit: "trees" });
+    // The forest is grown twice: on the training rows less a validation fold (to choose the baseline), then on all of them.
+    expect(final("evaluate", "baseline forest (validation fold)")).toMatchObject({ unit: "trees", final: true });
+    expect(final("evaluate", "baseline forest")).toMatchObject({ unit: "trees", final: true });
     expect(final("finetune_config")).toMatchObject({ label: "token check", unit: "records" });
     // A step's progress comes after it started and before it finished.
     const at = (pred: (e: Event) => boolean) => all.findIndex(pred);
