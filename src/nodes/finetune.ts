@@ -185,6 +185,8 @@ export async function predict(state: State, runConfig?: LangGraphRunnableConfig)
   const env = backend.kind === "vllm" ? {} : predictEnv();
   for (const [argv, name, yaml] of [[commands.predictTrain, "predict_train", configFiles.predictTrainYaml], [commands.predictTest, "predict_test", configFiles.predictTestYaml]] as const) {
     const command = backend.kind === "vllm" ? vllmInferArgv(backend, yaml) : argv;
+    // vllm_infer.py opens its --save_name without creating the folder (LlamaFactory's trainer does).
+    if (backend.kind === "vllm") mkdirSync(join(runDir, name), { recursive: true });
     // Without a trained adapter there is nothing to predict with; print the command instead.
     results.push(trained ? await runOrPrint(state, command, name, env) : { argv: command, ran: false, exitCode: null, logFile: null });
     if (!trained) process.stdout.write(`    ${formatEnv(env)} ${formatCommand(command)}\n`);
