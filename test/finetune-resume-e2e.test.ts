@@ -139,3 +139,37 @@ describe("a combination LlamaFactory refuses", () => {
     expect(existsSync(join(runDir, "sft"))).toBe(false);
   });
 });
+
+describe("prediction with vLLM installed", () => {
+  it("runs LlamaFactory's vllm_infer.py once per split (one process each) and says so in the log", () => {
+    const root = tempDir("tabtune-vllm-");
+    const csv = join(root, "trial.csv");
+    writeTrialCsv(csv);
+    const output = join(root, "out");
+    const bin = join(root, "bin");
+    mkdirSync(bin, { recursive: true });
+    symlinkSync(FAKE, join(bin, "llamafactory-cli"));
+    // A LlamaFactory clone installed with `pip install -e .`: src/llamafactory beside scripts/vllm_infer.py.
+    const checkout = join(root, "LLaMA-Factory");
+    mkdirSync(join(checkout, "scripts"), { recursive: true });
+    writeFileSync(join(checkout, "scripts", "vllm_infer.py"), "# the fake python3 below runs test/fixtures/fake-vllm-infer instead\n");
+    const fakeInfer = join(ROOT, "test/fixtures/fake-vllm-infer");
+    writeFileSync(
+      join(bin, "python3"),
+      `#!/bin/sh\nif [ "$1" = -c ]; then\n  case "$2" in\n    "import vllm") exit 0;;\n    *find_spec*) echo "${checkout}/src/llamafactory/__init__.py"; exit 0;;\n  esac\n  exit 2\nfi\nexec "${fakeInfer}" "$@"\n`,
+    );
+    chmodSync(join(bin, "python3"), 0o755);
+    const argvLog = join(root, "vllm-argv.jsonl");
+    const result = runCli(["--csv", csv, "--output", output, "--target", "response", "--finetune", "--yes"], { env: { PATH: `${bin}${delimiter}${process.env.PATH ?? ""}`, FAKE_VLLM_ARGV_LOG: argvLog } });
+    expect(result.stderr).not.toMatch(/error:/);
+    expect(result.code).toBe(0);
+    const runDir = join(output, runDirs(output)[0] ?? "");
+    const calls = readFileSync(argvLog, "utf8").trim().split("\n").map((l) => JSON.parse(l) as string[]);
+    expect(calls.map((argv) => argv[argv.indexOf("--save_name") + 1])).toEqual([join(runDir, "predict_train/generated_predictions.jsonl"), join(runDir, "predict_test/generated_predictions.jsonl")]);
+    expect(calls[0]).toEqual(expect.arrayContaining(["--template", "qwen", "--temperature", "0", "--adapter_name_or_path", join(runDir, "sft")]));
+    const { log } = JSON.parse(readFileSync(join(runDir, "log.json"), "utf8")) as { log: LogEntry[] };
+    expect(log.find((e) => e.step === "predict")?.decision).toBe("predictions by vLLM (scripts/vllm_infer.py): vllm is installed");
+    const results = JSON.parse(readFileSync(join(runDir, "evaluation/results.json"), "utf8")) as { llm: { accuracy: number; n: number } | null };
+    expect(results.llm?.accuracy).toBe(1);
+  });
+});
