@@ -26,12 +26,10 @@ const GraphState = Annotation.Root({ ...StateAnnotation.spec, ...InputChannels.s
 /** Steps a run may take at most (every loop is bounded; the longest re-plan path stays far below). */
 export const RECURSION_LIMIT = 200;
 
-/** Node ids, one style: the names the user types after --start-from. */
-export const NODES = [
-  "explore", "select_features", "plan", "review_plan", "codegen", "execute", "verify", "review_prep",
-  "split", "impute", "balance", "verify_split", "review_balance", "finetune_config", "review_config", "finetune", "predict", "evaluate",
-] as const;
-export type NodeId = (typeof NODES)[number];
+/** Node ids, one style: the names in the log, the stage lines and the review prompts. */
+export type NodeId =
+  | "explore" | "select_features" | "plan" | "review_plan" | "codegen" | "execute" | "verify" | "review_prep"
+  | "split" | "impute" | "balance" | "verify_split" | "review_balance" | "finetune_config" | "review_config" | "finetune" | "predict" | "evaluate";
 
 /** Wide tables get feature selection before planning. */
 function afterExplore(s: State): "select_features" | "plan" {
@@ -78,6 +76,24 @@ function afterReviewConfig(s: State): "finetune" | "finetune_config" | "review_c
   const outcome = reviewOutcome(s, "review_config");
   return outcome === "again" ? "review_config" : outcome === "approve" ? "finetune" : "finetune_config";
 }
+
+/**
+ * Where `--start-from NAME` re-enters a run: the node it re-enters, and the node the new run's
+ * first checkpoint is written as (`after`), chosen from the parent's state so that this
+ * graph's own routing sends the run to `node`. test/graph.test.ts checks each pair against
+ * the edges below.
+ */
+export const START_ENTRIES = {
+  /** After a successful script verify leads to review_prep; after failed tries execute does. */
+  review_prep: { node: "review_prep", after: (s: State): NodeId => (s.execution?.ok ? "verify" : "execute") },
+  split: { node: "split", after: (): NodeId => "review_prep" },
+  /** A run that was shown review_balance re-enters through its answer; one that was not, through verify_split. */
+  config: { node: "finetune_config", after: (s: State): NodeId => (afterVerifySplit(s) === "review_balance" ? "review_balance" : "verify_split") },
+  predict: { node: "predict", after: (): NodeId => "finetune" },
+  evaluate: { node: "evaluate", after: (): NodeId => "predict" },
+} as const satisfies Record<string, { node: NodeId; after: (s: State) => NodeId }>;
+export type StartFrom = keyof typeof START_ENTRIES;
+export const START_FROM = Object.keys(START_ENTRIES) as StartFrom[];
 
 export function buildGraph() {
   // Explicit input and output schemas: Studio's form is { csv, … }, and the schema endpoint

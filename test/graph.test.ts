@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { Command } from "@langchain/langgraph";
 import { parse } from "yaml";
 import { beforeAll, describe, expect, it } from "vitest";
-import { compileGraph, graph } from "../src/graph.js";
+import { compileGraph, graph, START_ENTRIES, START_FROM } from "../src/graph.js";
 import { setQuiet } from "../src/log.js";
 import { paths } from "../src/paths.js";
 import { getConfig } from "../src/runtime.js";
@@ -148,6 +148,29 @@ describe("wide tables", () => {
     expect(state.values.prepPlan?.features).toHaveLength(getConfig().featureSelection.keep);
     expect(readFileSync(paths.selected(join(output, "t1")), "utf8").trim().split("\n")).toHaveLength(getConfig().featureSelection.keep);
     expect(state.values.target?.task).toBe("multiclass");
+  });
+});
+
+describe("--start-from entries", () => {
+  it("each entry is re-entered through a real edge of the graph, for every state its choice looks at", async () => {
+    const drawn = await graph.getGraphAsync();
+    const edges = new Set(drawn.edges.map((e) => `${e.source} -> ${e.target}`));
+    // States covering each branch of the entries' choices: a script that failed or passed, a run resampled or not.
+    const states = [
+      { execution: { ok: true }, balanceResult: { strategy: "oversample" }, splitChecks: [] },
+      { execution: { ok: false }, balanceResult: { strategy: "none" }, splitChecks: [] },
+    ] as unknown as State[];
+    const pairs = new Set(START_FROM.flatMap((name) => states.map((s) => `${START_ENTRIES[name].after(s)} -> ${START_ENTRIES[name].node}`)));
+    expect([...pairs].sort()).toEqual([
+      "verify_split -> finetune_config",
+      "execute -> review_prep",
+      "finetune -> predict",
+      "predict -> evaluate",
+      "review_balance -> finetune_config",
+      "review_prep -> split",
+      "verify -> review_prep",
+    ].sort());
+    for (const pair of pairs) expect(edges.has(pair), pair).toBe(true);
   });
 });
 

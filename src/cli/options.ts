@@ -8,12 +8,12 @@ import { checkTemplateName } from "../finetune/template.js";
 import type { Config } from "../config.js";
 import { readLlmEnv } from "../env.js";
 import { TabtuneError, zodIssuesLine } from "../errors.js";
+import { START_FROM } from "../graph.js";
 import { defaultApprover, defaultOutput, fillRunOptions, optionDefaults, Provider, RunOptions, RunOptionsInput } from "../options.js";
 
 export { defaultApprover, defaultOutput };
 
-export const START_FROM = ["review_prep", "split", "config", "predict", "evaluate"] as const;
-export type StartFrom = (typeof START_FROM)[number];
+export { START_FROM, type StartFrom } from "../graph.js";
 
 const number = (name: string) => (value: string) => {
   const n = Number(value);

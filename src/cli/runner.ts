@@ -11,7 +11,7 @@ import { currentSha256, writeFileAtomic } from "../artifacts.js";
 import { checkpointedElsewhere, chooseCheckpointer, hasRun, latestRun, openCheckpointer, recordCheckpointer, withCheckpointer, type Checkpointer } from "../checkpointer.js";
 import { TabtuneError } from "../errors.js";
 import type { RunListener } from "../events.js";
-import { compileGraph } from "../graph.js";
+import { compileGraph, RECURSION_LIMIT, START_ENTRIES, type StartFrom } from "../graph.js";
 import { logEntry } from "../log.js";
 import { getConfig } from "../runtime.js";
 import type { ReviewPayloadWithError } from "../review/protocol.js";
@@ -20,7 +20,6 @@ import { newRunId, paths, runIdFrom } from "../paths.js";
 import type { State } from "../state.js";
 import type { Answer, AnswerSource } from "./answers.js";
 import { forkRunFolder } from "./fork.js";
-import type { StartFrom } from "./options.js";
 import { lockRun } from "./run-lock.js";
 import { watchSteps } from "./run-events.js";
 
@@ -32,11 +31,6 @@ export type RunOutcome =
   | { status: "finished"; state: State }
   | { status: "paused"; runId: string; payload: ReviewPayloadWithError }
   | { status: "stopped"; runId: string };
-
-const RECURSION_LIMIT = 200;
-
-/** The node a --start-from name re-enters. */
-const ENTRY: Record<StartFrom, string> = { review_prep: "review_prep", split: "split", config: "finetune_config", predict: "predict", evaluate: "evaluate" };
 
 /** Folders of the parent run a re-entered step needs beyond what its state records. */
 const EXTRA_DIRS: Record<StartFrom, string[]> = { review_prep: [], split: [], config: [], predict: ["sft", "configs", "logs"], evaluate: ["sft", "configs", "logs", "predict_train", "predict_test"] };
@@ -243,15 +237,6 @@ async function stateBefore(graph: Graph, checkpointer: Checkpointer, output: str
   throw new TabtuneError("step_not_reached", `run ${runId} never reached ${entry}`, { suggestion: `--resume it until it passes ${entry}, then use --start-from` });
 }
 
-/** The node whose edge leads into the re-entered step, so routing sends the fork there. */
-function predecessor(from: StartFrom, state: State): string {
-  if (from === "review_prep") return state.execution?.ok ? "verify" : "execute";
-  if (from === "split") return "review_prep";
-  if (from === "predict") return "finetune";
-  if (from === "evaluate") return "predict";
-  return state.balanceResult && state.balanceResult.strategy !== "none" ? "review_balance" : "balance";
-}
-
 /**
  * Re-enters a run at `from` with new options, as a new run: a new id and folder whose
  * inputs are the parent's artifacts from just before that step (hash-checked, linked into
@@ -275,7 +260,7 @@ async function startFromWith(checkpointer: Checkpointer, args: Parameters<typeof
   const asked = args.runId ? runIdFrom(args.runId) : await latestRun(checkpointer, args.output);
   if (!asked) throw new TabtuneError("nothing_to_restart", `no run in ${args.output} for --start-from (checkpoints: ${checkpointer.record.where})`, { suggestion: "run the pipeline once without --start-from" });
   const graph = compileGraph(checkpointer.saver);
-  const entry = ENTRY[args.from];
+  const entry = START_ENTRIES[args.from].node;
   const { snapshot: found, runId: parentId, runDir: parentDir } = await stateBefore(graph, checkpointer, args.output, asked, entry);
   const parent = found.values as State;
   if (!parent.options) throw new TabtuneError("state_incomplete", `run ${parentId} has no stored options`);
@@ -292,7 +277,7 @@ async function startFromWith(checkpointer: Checkpointer, args: Parameters<typeof
     const forkLog = logEntry(entry, `re-entered from run ${parentId} at ${entry} (--start-from ${args.from}); its artifacts were hash-checked and linked into this run`, started, { by: "user" });
     const config = { configurable: { thread_id: runId } };
     // A new thread whose first checkpoint is the parent's state, written as by the step before `entry`.
-    await graph.updateState(config, { ...moved, runId, runDir, options, parentRun: { runId: parentId, step: entry }, log: [...moved.log, forkLog] }, predecessor(args.from, parent));
+    await graph.updateState(config, { ...moved, runId, runDir, options, parentRun: { runId: parentId, step: entry }, log: [...moved.log, forkLog] }, START_ENTRIES[args.from].after(parent));
     activeRunId = runId;
     args.listen?.({ event: "run_started", runId, runDir });
     return drive(graph, config, null, args.answers, args.show, args.listen);
