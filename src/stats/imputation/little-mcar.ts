@@ -11,7 +11,7 @@
  * are left out by the caller (`littleMcarTest` does it and says which it kept).
  */
 import { chiSquareSurvival } from "./chi-square.js";
-import { invertSymmetric, quadraticForm, subMatrix } from "./linalg.js";
+import { choleskyFlat, choleskySolveInPlace, invertSymmetric, quadraticForm, subMatrix } from "./linalg.js";
 
 export interface McarTest {
   statistic: number;
@@ -51,14 +51,19 @@ function groupPatterns(columns: Float64Array[], n: number): Pattern[] {
  * Maximum-likelihood mean and covariance of incomplete multivariate-normal data by EM
  * (Dempster, Laird & Rubin 1977; Little & Rubin 2002 §11.2), starting from the observed
  * means and variances. Stops when no estimate moves by more than `tolerance` (in units of
- * the starting standard deviations) or after `maxIterations`.
+ * the starting standard deviations) or after `maxIterations`. The defaults are those of
+ * norm::em.norm (criterion 1e-4, 1000 iterations), which naniar::mcar_test uses: near-
+ * collinear columns (a radius, its perimeter and area) can keep EM crawling for thousands
+ * of iterations below that without moving Little's statistic.
+ * Each pattern's regression of the missing on the observed variables is a Cholesky solve
+ * on flat arrays: O(|O|³ + |M|·|O|²) per pattern and iteration.
  * @throws if a column has fewer than two observed values or no spread.
  */
 export function emMeanCovariance(columns: Float64Array[], options: { maxIterations?: number; tolerance?: number } = {}) {
   const p = columns.length;
   const n = columns[0]?.length ?? 0;
-  const maxIterations = options.maxIterations ?? 2000;
-  const tolerance = options.tolerance ?? 1e-9;
+  const maxIterations = options.maxIterations ?? 1000;
+  const tolerance = options.tolerance ?? 1e-4;
   const scale: number[] = [];
   const mean: number[] = [];
   for (const col of columns) {
@@ -72,64 +77,79 @@ export function emMeanCovariance(columns: Float64Array[], options: { maxIteratio
     mean.push(m);
     scale.push(Math.sqrt(variance));
   }
-  let sigma = scale.map((s, i) => scale.map((_, j) => (i === j ? s * s : 0)));
+  let sigma = new Float64Array(p * p);
+  for (let i = 0; i < p; i++) sigma[i * p + i] = scale[i]! * scale[i]!;
   const patterns = groupPatterns(columns, n);
   const rows = patterns.reduce((s, pt) => s + pt.rows.length, 0);
+  const t1 = new Float64Array(p);
+  const t2 = new Float64Array(p * p);
+  const x = new Float64Array(p);
   let iterations = 0;
   for (; iterations < maxIterations; iterations++) {
-    const t1 = new Array<number>(p).fill(0);
-    const t2 = Array.from({ length: p }, () => new Array<number>(p).fill(0));
-    const x = new Array<number>(p).fill(0);
+    t1.fill(0);
+    t2.fill(0);
     for (const pt of patterns) {
       const { observed: o, missing: m } = pt;
-      // Regression of the missing on the observed variables, and its residual covariance.
-      let b: number[][] = [];
-      if (m.length > 0) {
-        const inv = invertSymmetric(subMatrix(sigma, o));
-        const smo = subMatrix(sigma, m, o);
-        b = smo.map((r) => o.map((_, c) => r.reduce((s, v, k) => s + v * inv[k]![c]!, 0)));
-        const c = subMatrix(sigma, m).map((r, a) => r.map((v, d) => v - b[a]!.reduce((s, w, k) => s + w * smo[d]![k]!, 0)));
+      const q = o.length;
+      const r = m.length;
+      // Regression of the missing on the observed variables: X = Σ_OO⁻¹ Σ_OM (q × r, so
+      // the coefficients of missing a are X's column a), and the residual covariance
+      // C = Σ_MM − Σ_MO X, added to the lower triangle of t2 like the cross products below.
+      let coef = new Float64Array(0);
+      if (r > 0) {
+        const soo = new Float64Array(q * q);
+        for (let a = 0; a < q; a++) for (let c = 0; c < q; c++) soo[a * q + c] = sigma[o[a]! * p + o[c]!]!;
+        coef = new Float64Array(q * r);
+        for (let a = 0; a < q; a++) for (let c = 0; c < r; c++) coef[a * r + c] = sigma[o[a]! * p + m[c]!]!;
+        if (q > 0) choleskySolveInPlace(choleskyFlat(soo, q), q, coef, r);
         const count = pt.rows.length;
-        // Lower triangle only (t2[a][d] with d ≤ a), like the cross products below.
-        m.forEach((ja, a) => m.forEach((jd, d) => {
-          if (jd <= ja) t2[ja]![jd]! += count * c[a]![d]!;
-        }));
+        for (let a = 0; a < r; a++)
+          for (let d = 0; d < r; d++) {
+            const ja = m[a]!;
+            const jd = m[d]!;
+            if (jd > ja) continue;
+            let v = sigma[ja * p + jd]!;
+            for (let k = 0; k < q; k++) v -= sigma[ja * p + o[k]!]! * coef[k * r + d]!;
+            t2[ja * p + jd]! += count * v;
+          }
       }
       for (const i of pt.rows) {
         for (const j of o) x[j] = columns[j]![i]!;
-        m.forEach((j, a) => {
-          let v = mean[j]!;
-          o.forEach((jo, c) => (v += b[a]![c]! * (columns[jo]![i]! - mean[jo]!)));
-          x[j] = v;
-        });
+        for (let a = 0; a < r; a++) {
+          let v = mean[m[a]!]!;
+          for (let c = 0; c < q; c++) v += coef[c * r + a]! * (columns[o[c]!]![i]! - mean[o[c]!]!);
+          x[m[a]!] = v;
+        }
         for (let a = 0; a < p; a++) {
-          t1[a]! += x[a]!;
-          const row = t2[a]!;
-          for (let d = 0; d <= a; d++) row[d]! += x[a]! * x[d]!;
+          const xa = x[a]!;
+          t1[a]! += xa;
+          for (let d = 0; d <= a; d++) t2[a * p + d]! += xa * x[d]!;
         }
       }
     }
-    const nextMean = t1.map((v) => v / rows);
-    const nextSigma = Array.from({ length: p }, () => new Array<number>(p).fill(0));
-    for (let a = 0; a < p; a++)
-      for (let d = 0; d <= a; d++) {
-        const v = t2[a]![d]! / rows - nextMean[a]! * nextMean[d]!;
-        nextSigma[a]![d] = v;
-        nextSigma[d]![a] = v;
-      }
+    const nextSigma = new Float64Array(p * p);
     let change = 0;
     for (let a = 0; a < p; a++) {
-      change = Math.max(change, Math.abs(nextMean[a]! - mean[a]!) / scale[a]!);
-      for (let d = 0; d < p; d++) change = Math.max(change, Math.abs(nextSigma[a]![d]! - sigma[a]![d]!) / (scale[a]! * scale[d]!));
+      const next = t1[a]! / rows;
+      change = Math.max(change, Math.abs(next - mean[a]!) / scale[a]!);
+      t1[a] = next;
     }
-    mean.splice(0, p, ...nextMean);
+    for (let a = 0; a < p; a++)
+      for (let d = 0; d <= a; d++) {
+        const v = t2[a * p + d]! / rows - t1[a]! * t1[d]!;
+        nextSigma[a * p + d] = v;
+        nextSigma[d * p + a] = v;
+        change = Math.max(change, Math.abs(v - sigma[a * p + d]!) / (scale[a]! * scale[d]!));
+      }
+    for (let a = 0; a < p; a++) mean[a] = t1[a]!;
     sigma = nextSigma;
     if (change < tolerance) {
       iterations++;
       break;
     }
   }
-  return { mean, covariance: sigma, iterations, rows, patterns };
+  const covariance = Array.from({ length: p }, (_, a) => Array.from(sigma.subarray(a * p, a * p + p)));
+  return { mean, covariance, iterations, rows, patterns };
 }
 
 /**
