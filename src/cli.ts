@@ -16,6 +16,8 @@ import { PREDICT_HELP, predictMain } from "./cli/predict.js";
 import { EXPORT_HELP, exportMain } from "./cli/export.js";
 import type { ReviewPayloadWithError } from "./review/protocol.js";
 import { metricsTable } from "./report/report.js";
+import { readBaselineChoice } from "./report/baseline-section.js";
+import { baselineLabel } from "./report/plots.js";
 import { paths } from "./paths.js";
 import { checkpointerArgument, chooseCheckpointer, describeCheckpointer } from "./checkpointer.js";
 
@@ -73,7 +75,7 @@ function report(outcome: RunOutcome, flags: CliFlags, output: string): number {
   const s = outcome.state;
   if (s.evaluation) {
     process.stdout.write(`\nResults on ${s.splitResult?.test.rows ?? "?"} test rows (${s.prepPlan?.task ?? "?"}, target "${s.prepPlan?.target ?? "?"}")\n`);
-    process.stdout.write(metricsTable(s.evaluation.baseline, s.evaluation.llm) + "\n");
+    process.stdout.write(metricsTable(s.evaluation.baseline, s.evaluation.llm, baselineLabel(readBaselineChoice(s.evaluation.results.path)?.model)) + "\n");
   }
   const runDir = s.runDir ?? output;
   process.stdout.write(`\nOutputs of run ${s.runId} in ${runDir}:\n`);

@@ -46,7 +46,10 @@ describe("tabtune predict", () => {
     const rows = readCsv(out);
     expect(rows).toHaveLength(testLines.length);
     expect(rows.map((r) => r.row)).toEqual(testLines.map((_, i) => String(i + 1)));
-    expect(new Set(rows.map((r) => r.model))).toEqual(new Set(["baseline random_forest"]));
+    // The model column names the saved baseline: the model evaluate chose (results.json's baselineChoice).
+    const choice = (JSON.parse(readFileSync(join(runDir, "evaluation/results.json"), "utf8")) as { baselineChoice: { chosen: string; savedModel: string } }).baselineChoice;
+    expect(choice.savedModel).toBe(choice.chosen);
+    expect(new Set(rows.map((r) => r.model))).toEqual(new Set([`baseline ${choice.chosen}`]));
     expect(rows.every((r) => r.status === "ok" && ["Adelie", "Chinstrap", "Gentoo"].includes(r.prediction ?? ""))).toBe(true);
     // The class probabilities sum to 1 and the prediction is the likeliest class.
     for (const r of rows) {
@@ -62,7 +65,7 @@ describe("tabtune predict", () => {
     expect(results.testRows).toBe(testLines.length);
     const right = evaluated.filter((e) => e.predicted === e.truth).length;
     expect(run.stdout).toContain(`baseline   accuracy ${results.baseline.accuracy.toFixed(4)} (${right}/${testLines.length}) against the given Species`);
-    expect(run.stdout).toMatch(/model +baseline random_forest \(random forest \(100 trees/);
+    expect(run.stdout).toMatch(choice.chosen === "linear" ? /model +baseline linear \(logistic regression \(L2, C = 1, multinomial\) on / : /model +baseline random_forest \(random forest \(100 trees/);
   });
 
   it("loads the saved model without retraining: its predictions on evaluate's test rows are evaluate's, value for value", () => {

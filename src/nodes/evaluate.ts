@@ -19,8 +19,8 @@ import { getConfig } from "../runtime.js";
 import type { CleanRow } from "../rows.js";
 import type { State, Update } from "../state.js";
 import { chooseBaselineFeatures, type BaselineResult } from "../stats/baseline.js";
-import { compareBaselines, type BaselineComparison } from "../stats/baseline-choice.js";
-import { matchLabel, stripThinking } from "../stats/label-match.js";
+import { chosenBaseline, compareBaselines, type BaselineComparison } from "../stats/baseline-choice.js";
+import { firstNumber, matchLabel } from "../stats/label-match.js";
 import {
   classificationIntervals,
   classificationMetrics,
@@ -30,7 +30,7 @@ import {
   type ClassificationMetrics,
   type RegressionMetrics,
 } from "../stats/metrics.js";
-import { requireOptions, requirePlan, requireProfile, requireRunDir } from "./common.js";
+import { requireOptions, requirePlan, requireProfile, requireRunDir, requireState } from "./common.js";
 import type { LangGraphRunnableConfig } from "@langchain/langgraph";
 import { progressReporter } from "../events.js";
 import { saveBaselineModel } from "../predictor/baseline-model.js";
@@ -55,12 +55,6 @@ async function readGenerations(path: string, expected: number): Promise<Generati
   if (out.length !== expected)
     throw new TabtuneError("predictions_mismatch", `${path} has ${out.length} predictions for ${expected} test rows`, { suggestion: "re-run prediction on this run's test.json (--start-from predict)" });
   return out;
-}
-
-/** The first number a generation states (after any reasoning), or NaN. */
-export function firstNumber(generation: string): number {
-  const m = /[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?/.exec(stripThinking(generation));
-  return m ? Number(m[0]) : Number.NaN;
 }
 
 /** Test rows whose true label is not in the mapping: an error naming them, never skipped. */
@@ -110,7 +104,12 @@ function scoreBaseline(
 }
 
 /** results.json's `baselineChoice`: both candidates, their validation and test scores, and why one was chosen. */
-function choiceRecord(comparison: BaselineComparison, scored: { forest: ClassificationMetrics | RegressionMetrics; linear: ClassificationMetrics | RegressionMetrics }, validationRatio: number) {
+function choiceRecord(
+  comparison: BaselineComparison,
+  scored: { forest: ClassificationMetrics | RegressionMetrics; linear: ClassificationMetrics | RegressionMetrics },
+  validationRatio: number,
+  saved: boolean,
+) {
   const { forest, linear } = comparison;
   return {
     chosen: comparison.chosen,
@@ -133,8 +132,8 @@ function choiceRecord(comparison: BaselineComparison, scored: { forest: Classifi
         converged: linear.converged,
       },
     ],
-    /** baseline/model.json (tabtune predict) holds the forest whichever is chosen. */
-    savedModel: "random_forest",
+    /** baseline/model.json (tabtune predict) holds the chosen model; absent when it could not be saved (the log says why). */
+    ...(saved ? { savedModel: comparison.chosen } : {}),
   };
 }
 
@@ -145,11 +144,12 @@ export async function evaluate(state: State, runConfig?: LangGraphRunnableConfig
   const profile = requireProfile(state);
   const runDir = requireRunDir(state);
   const config = getConfig();
-  if (!state.balanceResult || !state.imputation) throw new Error("evaluate needs the balanced training rows");
-  const train = await readRows(state.balanceResult.trainRows.path);
-  const test = await readRows(state.imputation.test.path);
+  const balanced = requireState(state.balanceResult, "balanced training rows", "evaluate");
+  const imputed = requireState(state.imputation, "imputed rows", "evaluate");
+  const train = await readRows(balanced.trainRows.path);
+  const test = await readRows(imputed.test.path);
   // The validation fold comes from the training rows before balancing: a resampled copy of a row never sits on both sides.
-  const unbalancedTrain = state.balanceResult.strategy === "none" ? train : await readRows(state.imputation.train.path);
+  const unbalancedTrain = balanced.strategy === "none" ? train : await readRows(imputed.train.path);
   // Dates become numbers; identifiers and near-unique strings stay out of the forest (logged).
   const { features, excluded } = chooseBaselineFeatures(plan.features, profile.columns, profile.rows, config.profile.textDistinctRatio);
   for (const e of excluded) detail(`baseline leaves out ${e.name}: ${e.reason}`);
@@ -177,7 +177,12 @@ export async function evaluate(state: State, runConfig?: LangGraphRunnableConfig
   if (!comparison.linear.converged) detail(`warning: the linear model stopped after ${comparison.linear.iterations} L-BFGS iterations before its tolerance (baseline.linear.maxIterations)`);
   // The chosen model's predictions and scores; importance stays the forest's (the report says so).
   const baseline: BaselineResult = comparison.chosen === "linear" ? { ...comparison.linear, featureImportance: comparison.forest.featureImportance } : comparison.forest;
-  const saved = saveBaselineModel(runDir, { features, target: plan.target, task: plan.task, labels: rawLabels, labelTexts: plan.labels, train, test, options: { ...config.baseline, seed: options.seed } }, comparison.forest);
+  // The chosen model is saved for tabtune predict (checked to predict exactly what was scored here).
+  const saved = saveBaselineModel(
+    runDir,
+    { features, target: plan.target, task: plan.task, labels: rawLabels, labelTexts: plan.labels, train, test, options: { ...config.baseline, seed: options.seed } },
+    chosenBaseline(comparison),
+  );
   if (saved.path === null) detail(`warning: the baseline model was not saved (${saved.reason}); tabtune predict cannot use it`);
 
   const boot = { resamples: config.evaluate.bootstrapResamples, seed: options.seed, level: config.evaluate.confidenceLevel };
@@ -261,7 +266,7 @@ export async function evaluate(state: State, runConfig?: LangGraphRunnableConfig
     bootstrapResamples: boot.resamples,
     /** The chosen model (baselineChoice says which and why): the one the LLM is compared with. */
     baseline: { model, ...baselineMetrics, ...(roc ? { roc } : {}) },
-    baselineChoice: choiceRecord(comparison, { forest: scoredForest.metrics, linear: scoredLinear.metrics }, config.baseline.validationRatio),
+    baselineChoice: choiceRecord(comparison, { forest: scoredForest.metrics, linear: scoredLinear.metrics }, config.baseline.validationRatio, saved.path !== null),
     llm: llmMetrics ? { source: llmSource, predictions: predictionsPath, ...llmMetrics, ...extra } : null,
     assessment,
     llmStatus: llmMetrics ? `scored ${predictionsPath}` : "no LLM predictions in this run (run with --finetune where llamafactory-cli and a GPU exist, or --predict-endpoint URL)",

@@ -13,7 +13,7 @@ import { heuristicPlan, imputationHints } from "../planning/heuristic-plan.js";
 import type { Plan, TableProfile, TargetChoice } from "../schemas.js";
 import { getConfig, getDecider } from "../runtime.js";
 import type { LogEntry, State, Update } from "../state.js";
-import { modelCallLog, requireOptions, requireProfile } from "./common.js";
+import { modelCallLog, requireOptions, requireProfile, requireState } from "./common.js";
 
 /** Imputation hints follow the kept features, unless the user pasted their own. */
 function withDerivedHints(next: Plan, edits: FeedbackAction[], profile: TableProfile): Plan {
@@ -92,7 +92,7 @@ export async function plan(state: State): Promise<Update> {
   const started = Date.now();
   const config = getConfig();
   const profile = requireProfile(state);
-  if (!state.target) throw new Error("plan needs a target");
+  const target = requireState(state.target, "target", "plan");
   if (state.planVersion >= config.codegen.maxReplans)
     throw new TabtuneError("too_many_replans", `the plan was revised ${state.planVersion} times`, {
       suggestion: "approve a plan, or raise codegen.maxReplans in config/default.yaml",
@@ -114,7 +114,7 @@ export async function plan(state: State): Promise<Update> {
     // A plan exists after the first pass: later passes apply the review's edits to it (none for a bare "revise").
     next = withDerivedHints(applyPlanEdits(state.prepPlan, edits, profile, config.profile), edits, profile);
   } else {
-    const first = await firstPlan(state, profile, state.target, config);
+    const first = await firstPlan(state, profile, target, config);
     next = first.plan;
     calls = modelCallLog("plan", first.call);
     if (calls.length > 0) by = answeredBy(first.call);

@@ -13,10 +13,9 @@ import { TabtuneError } from "../errors.js";
 import { formatCommand, LLAMAFACTORY_CLI, runStreaming } from "../finetune/commands.js";
 import { toLlamaFactoryYaml } from "../finetune/llamafactory-yaml.js";
 import { endpointApiKey, predictWithEndpoint, type EndpointRecord } from "../finetune/predict-endpoint.js";
-import { firstNumber } from "../nodes/evaluate.js";
 import { getConfig } from "../runtime.js";
 import type { AlpacaRecord } from "../rows.js";
-import { matchLabel } from "../stats/label-match.js";
+import { firstNumber, matchLabel } from "../stats/label-match.js";
 
 /** One kept row's answer from a language model: the raw generation and what it names (null: unmatched). */
 export interface Generated {

@@ -9,7 +9,7 @@ import { splitApprover } from "./approver.js";
 import type { Assessment } from "./assess.js";
 import type { Block, Section } from "./document.js";
 import { planDifferences } from "./plan-applied.js";
-import type { Plot } from "./plots.js";
+import { baselineLabel, type Plot } from "./plots.js";
 import { versionRows, type Versions } from "./versions.js";
 
 export interface AssessmentPlots {
@@ -55,10 +55,11 @@ export function planAppliedSection(state: State): Section {
   };
 }
 
-/** Precision, recall, F1 and support per class, one row per class and model. */
-export function perClassBlock(baseline: ClassificationMetrics | RegressionMetrics, llm: ClassificationMetrics | RegressionMetrics | null): Block | null {
+/** Precision, recall, F1 and support per class, one row per class and model; `baselineModel` names the chosen baseline. */
+export function perClassBlock(baseline: ClassificationMetrics | RegressionMetrics, llm: ClassificationMetrics | RegressionMetrics | null, baselineModel?: string): Block | null {
   if (!("perClass" in baseline)) return null;
-  const rows = baseline.perClass.map((c) => ["baseline (RF)", c.label, f3(c.precision), f3(c.recall), f3(c.f1), String(c.support)]);
+  const name = baselineLabel(baselineModel);
+  const rows = baseline.perClass.map((c) => [name, c.label, f3(c.precision), f3(c.recall), f3(c.f1), String(c.support)]);
   if (llm && "perClass" in llm) rows.push(...llm.perClass.map((c) => ["fine-tuned LLM", c.label, f3(c.precision), f3(c.recall), f3(c.f1), String(c.support)]));
   return { table: { head: ["model", "class", "precision", "recall", "F1", "support (test rows)"], rows } };
 }

@@ -118,8 +118,13 @@ export function rocPlot(points: RocPoint[], auc: number | null): Promise<Plot> {
 
 type Metrics = ClassificationMetrics | RegressionMetrics;
 
-/** Baseline and LLM per metric, with their bootstrap intervals as error bars. */
-export function metricsPlot(baseline: Metrics, llm: Metrics | null): Promise<Plot> {
+/** The baseline's name in the report's tables and plots: "baseline: <the chosen model>" (results.json's baselineChoice.model), or "baseline". */
+export function baselineLabel(model: string | null | undefined): string {
+  return model ? `baseline: ${model}` : "baseline";
+}
+
+/** Baseline and LLM per metric, with their bootstrap intervals as error bars; `baselineModel` names the chosen model. */
+export function metricsPlot(baseline: Metrics, llm: Metrics | null, baselineModel?: string): Promise<Plot> {
   const rows = (model: string, m: Metrics) =>
     "accuracy" in m
       ? [
@@ -130,7 +135,7 @@ export function metricsPlot(baseline: Metrics, llm: Metrics | null): Promise<Plo
           { model, metric: "RMSE", value: m.rmse, low: m.ci?.rmse.low ?? m.rmse, high: m.ci?.rmse.high ?? m.rmse },
           { model, metric: "MAE", value: m.mae, low: m.ci?.mae.low ?? m.mae, high: m.ci?.mae.high ?? m.mae },
         ];
-  const values = [...rows("baseline (RF)", baseline), ...(llm ? rows("fine-tuned LLM", llm) : [])].map((v) => ({ ...v, low: Number.isNaN(v.low) ? v.value : v.low, high: Number.isNaN(v.high) ? v.value : v.high }));
+  const values = [...rows(baselineLabel(baselineModel), baseline), ...(llm ? rows("fine-tuned LLM", llm) : [])].map((v) => ({ ...v, low: Number.isNaN(v.low) ? v.value : v.low, high: Number.isNaN(v.high) ? v.value : v.high }));
   return render("Test metrics with bootstrap intervals", {
     data: { values },
     width: WIDTH,

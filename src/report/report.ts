@@ -13,6 +13,7 @@ import { categoricalDrift, numericDrift } from "../stats/drift.js";
 import type { Assessment } from "./assess.js";
 import { distributionPlot, driftPlot, calibrationPlot, importancePlot, precisionRecallPlot, subgroupPlot } from "./assessment-plots.js";
 import { assessmentSections, planAppliedSection, signOffSection, type AssessmentPlots } from "./assessment-sections.js";
+import { readBaselineChoice } from "./baseline-section.js";
 import { pathScrubber, scrubSections } from "./display-paths.js";
 import { modelCard } from "./model-card.js";
 import { collectVersions } from "./versions.js";
@@ -53,7 +54,7 @@ export async function writeReport(state: State, assessment: Assessment | null = 
     ranking: await maybe(state.featureRankings ? rankingPlot(state.featureRankings.path) : null),
     confusion: confusion ? await confusionPlot(confusion, "baseline") : null,
     roc: roc && e && "rocAuc" in e.baseline ? await rocPlot(roc, e.baseline.rocAuc ?? null) : null,
-    metrics: e ? await metricsPlot(e.baseline, e.llm) : null,
+    metrics: e ? await metricsPlot(e.baseline, e.llm, readBaselineChoice(e.results.path)?.model) : null,
     loss: await maybe(lossPlot(state.trainRun?.logFile)),
   };
   const a = assessment;

@@ -14,7 +14,7 @@ import type { Plot } from "./plots.js";
 import type { RocPoint } from "./roc.js";
 import { splitApprover } from "./approver.js";
 import { perClassBlock } from "./assessment-sections.js";
-import { baselineBlocks } from "./baseline-section.js";
+import { baselineBlocks, readBaselineChoice } from "./baseline-section.js";
 import { describeSnapshot, type SnapshotRow } from "./snapshot.js";
 import { configSummary, planSummary } from "./summaries.js";
 
@@ -229,7 +229,7 @@ export function buildSections(state: State, snapshot: { rows: SnapshotRow[]; fin
     blocks: e
       ? [
           ...baselineBlocks(e),
-          ...[perClassBlock(e.baseline, e.llm)].filter((b): b is Block => b !== null),
+          ...[perClassBlock(e.baseline, e.llm, readBaselineChoice(e.results.path)?.model)].filter((b): b is Block => b !== null),
           { p: e.llm ? `LLM predictions from ${e.llmSource ?? "?"}.` : "No LLM predictions in this run: only the baseline is scored." },
           { link: { label: "results.json", path: resolve(e.results.path) } },
           ...(plots.metrics ? [{ plot: plots.metrics }] : []),

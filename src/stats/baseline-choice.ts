@@ -37,6 +37,14 @@ export interface BaselineComparison {
 
 const f4 = (x: number) => x.toFixed(4);
 
+/** The chosen model of a comparison with its results (what src/predictor/baseline-model.ts saves). */
+export type ChosenBaseline = { kind: "random_forest"; result: BaselineComparison["forest"] } | { kind: "linear"; result: BaselineComparison["linear"] };
+
+/** The baseline a comparison chose: the forest or the linear model, with its predictions and (linear) its fitted state. */
+export function chosenBaseline(comparison: BaselineComparison): ChosenBaseline {
+  return comparison.chosen === "linear" ? { kind: "linear", result: comparison.linear } : { kind: "random_forest", result: comparison.forest };
+}
+
 /**
  * Scores both models on a validation fold of `validationSource`, then fits both on `train`
  * and predicts `test`.

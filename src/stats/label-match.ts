@@ -1,5 +1,6 @@
 /**
- * Matching a model's free-text generation to one of the labels it was trained to write.
+ * Matching a model's free-text generation to one of the labels it was trained to write (or,
+ * for a regression, reading the number it states).
  */
 
 /** Letters, digits, underscore and hyphen continue a word: "Non-responder" is one word. */
@@ -23,6 +24,16 @@ export function stripThinking(generation: string): string {
   const open = text.toLowerCase().indexOf("<think>");
   if (open >= 0) text = text.slice(0, open);
   return text;
+}
+
+/**
+ * The first number a generation states after any reasoning (`stripThinking`), or NaN when it
+ * states none: how a regression generation is read.
+ * @example firstNumber("<think>maybe 3</think> About 4.5e1 units") // 45
+ */
+export function firstNumber(generation: string): number {
+  const m = /[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?/.exec(stripThinking(generation));
+  return m ? Number(m[0]) : Number.NaN;
 }
 
 /**

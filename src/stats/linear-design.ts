@@ -26,6 +26,8 @@ export interface Design {
 export interface LinearEncoder {
   /** Design column names: a number, a date part ("date.month"), then one per level ("Island=Dream"). */
   columns: string[];
+  /** The fitted standardization (for saving the model): per number or date feature, in feature order, its columns' training means and scales. */
+  scaling: { name: string; means: number[]; scales: number[] }[];
   encode(rows: BaselineRow[]): Design;
 }
 
@@ -65,6 +67,7 @@ export function fitLinearEncoder(features: FeatureSpec[], train: BaselineRow[]):
   }
   return {
     columns,
+    scaling: scaled.map(({ spec, means, scales }) => ({ name: spec.name, means, scales })),
     encode: (rows) => ({
       rows: rows.length,
       dense: scaled.flatMap(({ spec, encoder, means, scales }) =>

@@ -16,7 +16,7 @@
 import type { FeatureSpec } from "./baseline-features.js";
 import type { BaselineResult, BaselineRow } from "./baseline.js";
 import { minimizeLbfgs } from "./lbfgs.js";
-import { fitLinearEncoder, project, projectBack, type Design } from "./linear-design.js";
+import { fitLinearEncoder, project, projectBack, type Design, type LinearEncoder } from "./linear-design.js";
 
 export { fitLinearEncoder, type Design, type LinearEncoder } from "./linear-design.js";
 
@@ -110,7 +110,7 @@ export function fitLogistic(X: Design, y: Int32Array, classes: number, C: number
 }
 
 /** Class probabilities per row: rows × classes, row-major. */
-export function predictLogistic(model: LogisticModel, X: Design): Float64Array {
+export function predictLogistic(model: Pick<LogisticModel, "classes" | "outputs" | "coef" | "intercept">, X: Design): Float64Array {
   const m = model.outputs;
   const S = new Float64Array(X.rows * m);
   project(X, model.coef, m, S);
@@ -231,7 +231,7 @@ export function fitRidge(X: Design, y: Float64Array, alpha: number, options: { e
 }
 
 /** Predicted numbers per row. */
-export function predictRidge(model: RidgeModel, X: Design): Float64Array {
+export function predictRidge(model: Pick<RidgeModel, "coef" | "intercept">, X: Design): Float64Array {
   const out = new Float64Array(X.rows).fill(model.intercept);
   project(X, model.coef, 1, out);
   return out;
@@ -267,12 +267,23 @@ function solveCholesky(A: Float64Array, b: Float64Array, d: number): Float64Arra
   return x;
 }
 
+/** The fitted linear model behind a LinearResult, for saving it (src/predictor/baseline-model.ts). */
+export interface LinearFit {
+  /** Design column names (LinearEncoder.columns). */
+  columns: string[];
+  /** Training means and scales of each standardized feature's columns (LinearEncoder.scaling). */
+  scaling: LinearEncoder["scaling"];
+  model: ({ kind: "logistic" } & LogisticModel) | ({ kind: "ridge" } & RidgeModel);
+}
+
 export interface LinearResult extends BaselineResult {
   /** "logistic regression (L2, C = 1)" or "ridge regression (α = 1)". */
   model: string;
   designColumns: number;
   iterations: number;
   converged: boolean;
+  /** The fitted model that made `predictions`. */
+  fitted: LinearFit;
 }
 
 /**
@@ -293,9 +304,18 @@ export function trainAndPredictLinear(args: {
   const trainX = encoder.encode(args.train);
   const testX = encoder.encode(args.test);
   const common = { designColumns: trainX.width, featureImportance: null };
+  const fitted = (model: LinearFit["model"]): LinearFit => ({ columns: encoder.columns, scaling: encoder.scaling, model });
   if (y.kind === "regression") {
     const ridge = fitRidge(trainX, y.y, options.alpha, { exactUpTo: options.exactUpTo, maxIterations: options.maxIterations });
-    return { ...common, model: `ridge regression (α = ${options.alpha})`, predictions: Array.from(predictRidge(ridge, testX)), positiveScores: null, iterations: ridge.iterations, converged: ridge.converged };
+    return {
+      ...common,
+      model: `ridge regression (α = ${options.alpha})`,
+      predictions: Array.from(predictRidge(ridge, testX)),
+      positiveScores: null,
+      iterations: ridge.iterations,
+      converged: ridge.converged,
+      fitted: fitted({ kind: "ridge", ...ridge }),
+    };
   }
   const logistic = fitLogistic(trainX, y.y, y.classes, options.C, options.maxIterations);
   const probabilities = predictLogistic(logistic, testX);
@@ -307,5 +327,13 @@ export function trainAndPredictLinear(args: {
     predictions.push(labels[best] as string);
   }
   const positiveScores = task === "binary" ? Array.from({ length: args.test.length }, (_, i) => probabilities[i * w + 1] as number) : null;
-  return { ...common, model: `logistic regression (L2, C = ${options.C}${w > 2 ? ", multinomial" : ""})`, predictions, positiveScores, iterations: logistic.iterations, converged: logistic.converged };
+  return {
+    ...common,
+    model: `logistic regression (L2, C = ${options.C}${w > 2 ? ", multinomial" : ""})`,
+    predictions,
+    positiveScores,
+    iterations: logistic.iterations,
+    converged: logistic.converged,
+    fitted: fitted({ kind: "logistic", ...logistic }),
+  };
 }
