@@ -109,6 +109,12 @@ export const ConfigSchema = z.object({
   }),
   imputation: z.object({
     maxAnalysisRows: positiveInt.min(100, "imputation needs at least 100 analysis rows"),
+    /** Candidate scoring's rows at most (a seeded sample of the analysis rows). */
+    scoringRows: positiveInt.min(50, "imputation.scoringRows: scoring needs at least 50 rows"),
+    /** Early stop: the simple policies within this of a column's best masked error settle it. */
+    epsilon: z.number().min(0, "imputation.epsilon must be 0 or more (0: only when a simple policy is best)"),
+    /** MCAR numbers whose every |correlation| with another numeric column is below this are scored on the simple policies alone (0: never). */
+    weakCorrelation: z.number().min(0).max(1, "imputation.weakCorrelation is a |correlation| between 0 and 1"),
     maskFractions: z.array(ratio).min(1, "name at least one mask fraction"),
     weights: z.object({ maskedError: z.number().min(0), downstream: z.number().min(0) }).refine((w) => w.maskedError + w.downstream > 0, "at least one imputation weight must be above 0"),
     knn: z.object({ k: positiveInt, referenceRows: positiveInt }),
@@ -118,7 +124,13 @@ export const ConfigSchema = z.object({
     mcarAlpha: ratio,
     downstream: z.object({ trees: positiveInt, validationRatio: ratio }),
     mnarDeltas: z.array(z.number()).min(1),
-    llm: z.object({ batchRows: positiveInt.max(200, "llm.batchRows: at most 200 rows a call keeps prompts small"), maxScoredCells: positiveInt }),
+    llm: z.object({
+      batchRows: positiveInt.max(200, "llm.batchRows: at most 200 rows a call keeps prompts small"),
+      maxScoredCells: positiveInt,
+      /** The run's budget for the LLM imputer, scoring and filling together; the rest is filled by the scored choice. */
+      maxCalls: positiveInt,
+      maxTokens: positiveInt,
+    }),
   }),
   llm: z.object({
     temperature: z.number().min(0).max(2),
