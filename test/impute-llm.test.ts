@@ -102,7 +102,7 @@ describe("probe cells (scoring.ts)", () => {
 
   it("are a bounded share of the very cells hidden to score the candidates, and change no score", () => {
     const plain = scoreColumns(frame, [2], null, settings);
-    const probed = scoreColumns(frame, [2], null, settings, { columns: [2], maxCells: 40, examples: 10 });
+    const probed = scoreColumns(frame, [2], null, settings, { probe: { columns: [2], maxCells: 40, examples: 10 } });
     expect(probed.columns).toEqual(plain.columns);
     expect(plain.probes.size).toBe(0);
     const probes = probed.probes.get(2) ?? [];

@@ -21,7 +21,8 @@ import { createLlmImputer, type LlmImputer, type LlmImputerSummary, type LlmScor
 import { policyFits, type ImputePolicy } from "../stats/imputation/policies.js";
 import { imputationReport } from "../stats/imputation/report.js";
 import { readColumns, writeImputed, type Cell } from "../stats/imputation/rows-io.js";
-import { mnarSensitivity, scoreColumns, type DownstreamTarget, type ProbeCells, type ScoringSettings } from "../stats/imputation/scoring.js";
+import { mnarSensitivity, scoreColumns, type DownstreamTarget, type ScoringRun, type ScoringSettings, type SimpleOnly } from "../stats/imputation/scoring.js";
+import { weakMcarReason } from "../stats/imputation/budget.js";
 import { requireOptions, requirePlan, requireProfile, requireRunDir } from "./common.js";
 import type { LangGraphRunnableConfig } from "@langchain/langgraph";
 import { progressReporter } from "../events.js";
@@ -95,7 +96,15 @@ export async function impute(state: State, runConfig?: LangGraphRunnableConfig):
     engines: engineSettings,
     downstream: { trees: cfg.downstream.trees, maxDepth: config.baseline.maxDepth, maxFeatures: config.baseline.maxFeatures, validationRatio: cfg.downstream.validationRatio },
     seed,
+    maxRows: cfg.scoringRows,
+    epsilon: cfg.epsilon,
   };
+  // Weakly correlated MCAR numbers: nothing for KNN or iterative to learn (budget.ts).
+  const simpleOnly = new Map<number, string>();
+  for (const j of needs) {
+    const reason = weakMcarReason(analysis, j, mechanisms.get(j)?.mechanism, cfg.weakCorrelation);
+    if (reason) simpleOnly.set(j, reason);
+  }
   const targetCells = trainCells.cells.get(plan.target)!;
   const target: DownstreamTarget | null =
     analysis.columns.length > 0
@@ -108,7 +117,10 @@ export async function impute(state: State, runConfig?: LangGraphRunnableConfig):
   const llmColumns = llm ? needs.filter((j) => train.columns[j]!.kind === "categorical") : [];
   const probe = llm && llmColumns.length > 0 ? { columns: llmColumns, maxCells: cfg.llm.maxScoredCells, examples: llm.exampleRows } : null;
   const scoringProgress = progressReporter(runConfig, "impute", "scoring imputations", "fits");
-  const scored = needs.length > 0 ? scoreColumns(analysis, needs, target, scoring, probe, scoringProgress.update) : { columns: [], downstream: null, probes: new Map<number, ProbeCells[]>() };
+  const scored: ScoringRun =
+    needs.length > 0
+      ? scoreColumns(analysis, needs, target, scoring, { probe, onProgress: scoringProgress.update, simpleOnly })
+      : { columns: [], downstream: null, probes: new Map(), rows: 0, expensiveFractions: 0 };
   if (needs.length > 0) scoringProgress.finish();
   const llmScores = new Map<number, LlmScore | null>();
   if (llm) for (const j of llmColumns) llmScores.set(j, await llm.score(j, scored.probes.get(j) ?? []));
@@ -131,18 +143,30 @@ export async function impute(state: State, runConfig?: LangGraphRunnableConfig):
     }
   });
 
-  // Fit the chosen engines on all training rows; the test rows get the same fitted imputers.
+  // A column the model fills takes the scored choice's fill where its budget runs out.
+  const scoredChoice = new Map(needs.map((j, k) => [j, scored.columns[k]!.best]));
+  const fallbackOf = (j: number): ImputePolicy | null => (policies[j] === "llm" ? (scoredChoice.get(j) ?? null) : policies[j] ?? null);
+  // Fit the chosen engines on all training rows, each only for the columns that take its
+  // values; the test rows get the same fitted imputers.
   const engines = new Map<Engine, FittedEngine>();
-  for (const p of policies) {
+  const engineColumns = (engine: Engine) => needs.filter((j) => { const p = fallbackOf(j); return p !== null && engineOf(p) === engine; });
+  for (const j of needs) {
+    const p = fallbackOf(j);
     const engine = p ? engineOf(p) : null;
-    if (engine && !engines.has(engine)) engines.set(engine, fitEngine(engine, train, engineSettings, needs));
+    if (engine && !engines.has(engine)) engines.set(engine, fitEngine(engine, train, engineSettings, engineColumns(engine), engineColumns(engine)));
   }
-  const trainFilled = combine(train, new Map([...engines].map(([e, f]) => [e, f.trainFilled])), policies);
-  const testFilled = combine(test, new Map([...engines].map(([e, f]) => [e, f.apply(test)])), policies);
+  const basePolicies = train.columns.map((_, j) => fallbackOf(j));
+  const trainFilled = combine(train, new Map([...engines].map(([e, f]) => [e, f.trainFilled])), basePolicies);
+  const testFilled = combine(test, new Map([...engines].map(([e, f]) => [e, f.apply(test)])), basePolicies);
+  const llmFilled: NonNullable<LlmImputerSummary["filled"]> = {};
   for (const j of needs) {
     if (policies[j] !== "llm" || !llm) continue;
-    trainFilled.columns[j] = await llm.fill(train, train, j, seed);
-    testFilled.columns[j] = await llm.fill(test, train, j, seed);
+    const a = await llm.fill(train, train, j, seed, trainFilled.columns[j]);
+    const b = await llm.fill(test, train, j, seed, testFilled.columns[j]);
+    trainFilled.columns[j] = a.column;
+    testFilled.columns[j] = b.column;
+    const fallback = fallbackOf(j);
+    llmFilled[train.columns[j]!.name] = { asked: a.asked + b.asked, byFallback: a.unasked + b.unasked, fallback: fallback && fallback !== "llm" && engineOf(fallback) ? fallback : "none (left empty)" };
   }
 
   const mnar = needs.filter((j) => mechanisms.get(j)?.mechanism === "MNAR (suspected)" && policies[j] !== "unknown" && train.columns[j]!.kind === "numeric");
@@ -171,6 +195,7 @@ export async function impute(state: State, runConfig?: LangGraphRunnableConfig):
         mechanism: m?.mechanism ?? "undetermined",
         mechanismReason: m?.reason ?? "no missing training cell in the analysed rows (missing only in the test rows)",
         chosenBy: chosenBy.get(j) ?? "score",
+        policyReason: policyReason(policies[j]!, chosenBy.get(j) ?? "score", scored.columns[k]!.simpleOnly, llmFilled[name]),
         maskedError: {
           ...Object.fromEntries(scored.columns[k]!.candidates.filter((c) => c.policy !== "unknown").map((c) => [c.policy, c.maskedError])),
           ...(llmScores.has(j) ? { llm: llmScores.get(j)?.maskedError ?? null } : {}),
@@ -190,6 +215,7 @@ export async function impute(state: State, runConfig?: LangGraphRunnableConfig):
       mechanism: "undetermined" as const,
       mechanismReason: family(name) === "other" ? `a ${kinds.get(name)} column: never filled by a statistic` : "no observed training value",
       chosenBy: "rule" as const,
+      policyReason: "nothing can be fitted for this column",
       maskedError: {},
       sensitivity: null,
     })),
@@ -216,19 +242,31 @@ export async function impute(state: State, runConfig?: LangGraphRunnableConfig):
         calls: llm.calls.length,
         fellBack: llm.calls.filter((c) => c.fellBack).length,
         scored: Object.fromEntries([...llmScores].map(([j, s]) => [train.columns[j]!.name, s ? { cells: s.cells, llm: s.maskedError, sameCells: s.sameCells } : null])),
+        budget: { ...llm.budget },
+        filled: llmFilled,
       }
     : null;
   const policiesJson = {
     fittedOn: { path: split.train.path, sha256: split.train.sha256, rows: trainRows },
     seed,
     columnOrder: train.columns.map((c) => ({ name: c.name, kind: c.kind, levels: c.kind === "categorical" ? c.levels : undefined })),
-    columns: columns.map(({ column, kind, policy, chosenBy: by, mechanism, value }) => ({ column, kind, policy, chosenBy: by, mechanism, value })),
+    columns: columns.map(({ column, kind, policy, chosenBy: by, mechanism, value, policyReason: why }) => ({
+      column,
+      kind,
+      policy,
+      chosenBy: by,
+      mechanism,
+      value,
+      reason: why,
+      // The model's column: where its budget ran out, the cells took this policy's fill.
+      ...(policy === "llm" && llmFilled[column] ? { fallback: llmFilled[column].fallback } : {}),
+    })),
     engines: {
       ...(engines.has("median") ? { median: engines.get("median")!.fills } : {}),
       ...(engines.has("mean") ? { mean: engines.get("mean")!.fills } : {}),
       ...(knn ? { knn: { ...engineSettings.knn, metric: "nan_euclidean on training-standardized numbers, 0/1 for categories", fallback: knn.fills, reference: knnReference } } : {}),
       ...(engines.has("iterative")
-        ? { iterative: { ...engineSettings.iterative, start: engines.get("iterative")!.fills, modelled: needs.map((j) => train.columns[j]!.name), reapply: "refit on fittedOn with these settings and seed, then apply the last round's forests `rounds` times" } }
+        ? { iterative: { ...engineSettings.iterative, start: engines.get("iterative")!.fills, modelled: engineColumns("iterative").map((j) => train.columns[j]!.name), reapply: "refit on fittedOn with these settings and seed, then apply the last round's forests `rounds` times" } }
         : {}),
     },
     littleMcar,
@@ -239,6 +277,7 @@ export async function impute(state: State, runConfig?: LangGraphRunnableConfig):
     trainRows,
     testRows,
     analysisRows: analysis.rows,
+    scoring: { rows: scored.rows, epsilon: cfg.epsilon, expensiveFractions: scored.expensiveFractions, weakCorrelation: cfg.weakCorrelation },
     fractions: cfg.maskFractions,
     weights: cfg.weights,
     columns,
@@ -249,7 +288,7 @@ export async function impute(state: State, runConfig?: LangGraphRunnableConfig):
   });
   writeFileAtomic(paths.imputationReport(runDir), report);
 
-  const stateColumns: ImputedColumn[] = columns.map(({ kind: _k, missingTrain: _m, missingTest: _t, ...c }) => c);
+  const stateColumns: ImputedColumn[] = columns.map(({ kind: _k, missingTrain: _m, missingTest: _t, policyReason: _r, ...c }) => c);
   stage("impute", columns.length === 0 ? "no missing feature values" : columns.map((c) => `${c.column}: ${c.mechanism} → ${c.policy} (${c.filledTrain}+${c.filledTest})`).join("; "));
   return {
     imputation: {
@@ -267,6 +306,16 @@ export async function impute(state: State, runConfig?: LangGraphRunnableConfig):
       }),
     ],
   };
+}
+
+/** Why a column got its policy, in a sentence for policies.json and the report. */
+function policyReason(policy: ImputePolicy, by: ImputedColumn["chosenBy"], simpleOnly: SimpleOnly | null, llm: LlmImputerSummary["filled"][string] | undefined): string {
+  const budget = llm && llm.byFallback > 0 ? `; the model's budget (imputation.llm.maxCalls / maxTokens) ran out: ${llm.byFallback} of ${llm.asked + llm.byFallback} cells took the scored choice (${llm.fallback})` : "";
+  if (by === "user") return `your choice at the review${budget}`;
+  if (policy === "llm") return `the model's masked error beat the scored choice's on the same cells${budget}`;
+  if (!simpleOnly) return "lowest score among every candidate";
+  if (simpleOnly.rule === "given") return `lowest score among the simple policies: ${simpleOnly.reason}`;
+  return `lowest score among the simple policies: after ${simpleOnly.afterFractions} mask fraction${simpleOnly.afterFractions === 1 ? "" : "s"} the best simple policy's error ${simpleOnly.simple.toFixed(3)} was within ε = ${simpleOnly.epsilon} of the best ${simpleOnly.best.toFixed(3)} (imputation.epsilon), so KNN and iterative were not scored further nor chosen`;
 }
 
 /** The KNN reference rows (raw values, missing as null) as the fitted KNN imputer samples them. */

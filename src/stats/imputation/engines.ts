@@ -38,17 +38,21 @@ export function engineOf(policy: ImputePolicy): Engine | null {
   return policy === "mode" ? "median" : policy;
 }
 
-/** Fits one engine on training rows. `keep`: columns iterative must model for new rows. */
-export function fitEngine(engine: Engine, train: Frame, settings: EngineSettings, keep: number[] = []): FittedEngine {
+/**
+ * Fits one engine on training rows. `keep`: columns iterative must model for new rows.
+ * `only`: the columns that take this engine's values (KNN fills, iterative models only
+ * these; the simple engines are cheap and fill all); null: every column.
+ */
+export function fitEngine(engine: Engine, train: Frame, settings: EngineSettings, keep: number[] = [], only: number[] | null = null): FittedEngine {
   if (engine === "mean" || engine === "median") {
     const fills = fitSimple(train, engine);
     return { engine, fills, trainFilled: applySimple(train, fills), apply: (frame) => applySimple(frame, fills) };
   }
   if (engine === "knn") {
     const model = fitKnn(train, settings.knn);
-    return { engine, fills: model.fallback, trainFilled: applyKnn(model, train), apply: (frame) => applyKnn(model, frame) };
+    return { engine, fills: model.fallback, trainFilled: applyKnn(model, train, only), apply: (frame) => applyKnn(model, frame, only) };
   }
-  const { model, filled } = fitIterative(train, settings.iterative, keep);
+  const { model, filled } = fitIterative(train, settings.iterative, keep, only);
   return { engine, fills: model.init, trainFilled: filled, apply: (frame) => applyIterative(model, frame) };
 }
 

@@ -80,13 +80,17 @@ function missingRows(col: FrameColumn, n: number): number[] {
 /**
  * Fits on the training frame and returns its imputed copy (what fit_transform gives) and
  * the model for new rows. `keep` names the columns that need a model for new rows even if
- * nothing is missing in training (e.g. missing only in the test split).
+ * nothing is missing in training (e.g. missing only in the test split). `only`, when given,
+ * limits the modelled columns to these (the columns whose policy is iterative): every other
+ * column keeps its start value (the training mean / mode) as a feature and is not modelled.
  */
-export function fitIterative(train: Frame, settings: IterativeSettings, keep: number[] = []): { model: IterativeModel; filled: Frame } {
+export function fitIterative(train: Frame, settings: IterativeSettings, keep: number[] = [], only: number[] | null = null): { model: IterativeModel; filled: Frame } {
   const init = fitSimple(train, "mean");
   const current = applySimple(train, init);
   const counts = train.columns.map(missingCount);
-  const withMissing = train.columns.map((_, j) => j).filter((j) => counts[j]! > 0 && counts[j]! < train.rows);
+  const modelled = only === null ? null : new Set(only);
+  const withMissing = train.columns.map((_, j) => j).filter((j) => counts[j]! > 0 && counts[j]! < train.rows && (modelled === null || modelled.has(j)));
+  keep = modelled === null ? keep : keep.filter((j) => modelled.has(j));
   const order = [...new Set([...withMissing, ...keep])].sort((a, b) => counts[a]! - counts[b]! || a - b);
   const holes = new Map(withMissing.map((j) => [j, missingRows(train.columns[j]!, train.rows)]));
   const forests = new Map<number, { forest: Forest; classes: number }>();

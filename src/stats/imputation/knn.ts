@@ -44,8 +44,12 @@ function matrix(frame: Frame, scale: KnnModel["scale"]): Float64Array {
   return m;
 }
 
-/** A copy of `frame` with every missing cell filled from its nearest reference rows. */
-export function applyKnn(model: KnnModel, frame: Frame): Frame {
+/**
+ * A copy of `frame` with every missing cell filled from its nearest reference rows; with
+ * `columns`, only the missing cells of those columns (rows missing none of them cost nothing).
+ */
+export function applyKnn(model: KnnModel, frame: Frame, columns: number[] | null = null): Frame {
+  const fill = columns === null ? null : new Set(columns);
   const out = copyFrame(frame);
   const p = frame.columns.length;
   const ref = model.reference;
@@ -57,7 +61,7 @@ export function applyKnn(model: KnnModel, frame: Frame): Frame {
   const k = model.settings.k;
   for (let i = 0; i < frame.rows; i++) {
     const missing: number[] = [];
-    for (let j = 0; j < p; j++) if (Number.isNaN(queryM[i * p + j]!)) missing.push(j);
+    for (let j = 0; j < p; j++) if (Number.isNaN(queryM[i * p + j]!) && (fill === null || fill.has(j))) missing.push(j);
     if (missing.length === 0) continue;
     for (let t = 0; t < r; t++) {
       let sum = 0;

@@ -7,6 +7,11 @@
  * the very cells hidden to score the other policies, shown as the engines saw them, with
  * solved examples only from rows the mask left observed. It is fitted on nothing, so no
  * row's answer depends on another split.
+ * It spends at most `imputation.llm.maxCalls` calls and `maxTokens` tokens (prompt +
+ * completion) in a run, scoring and filling together: once spent, no more is asked, a column
+ * whose probe cells were not all answered is not measured (so not chosen), and the cells of a
+ * chosen column left unasked keep the scored choice's fill (`fill`'s `base`), which the
+ * node records per column in policies.json and the report.
  */
 import type { Config } from "../../config.js";
 import { imputeValues, promptLimits, type CallRecord, type Decider } from "../../llm/index.js";
@@ -14,6 +19,7 @@ import { createRng, shuffleInPlace } from "../random.js";
 import { isMissing, type Frame, type FrameColumn } from "./frame.js";
 import { SCORED_POLICIES, type ImputePolicy } from "./policies.js";
 import { fitSimpleColumn } from "./simple.js";
+import { budgetLeft, type LlmBudget } from "./budget.js";
 import type { ProbeCells } from "./scoring.js";
 
 type RowValues = Record<string, string | number | null>;
@@ -36,6 +42,17 @@ export interface LlmImputerSummary {
   fellBack: number;
   /** Per column offered: its probe score, or null when it was not measured. */
   scored: Record<string, { cells: number; llm: number; sameCells: LlmScore["sameCells"] } | null>;
+  /** The budget (imputation.llm.maxCalls / maxTokens) and what the run spent of it. */
+  budget: LlmBudget;
+  /** Per column filled by the model: cells it answered, and cells the budget left to `fallback` (the scored choice). */
+  filled: Record<string, { asked: number; byFallback: number; fallback: string }>;
+}
+
+/** What `fill` did: the column, and how many gaps the model answered vs the budget left to the base fill. */
+export interface LlmFill {
+  column: FrameColumn;
+  asked: number;
+  unasked: number;
 }
 
 export interface LlmImputer {
@@ -43,6 +60,8 @@ export interface LlmImputer {
   readonly model: string;
   /** Every call made so far, for the pipeline log. */
   readonly calls: CallRecord[];
+  /** The run's budget and what has been spent. */
+  readonly budget: LlmBudget;
   /** Solved examples per prompt: what scoring should set aside per probe (ProbeRequest.examples). */
   readonly exampleRows: number;
   /**
@@ -50,8 +69,12 @@ export interface LlmImputer {
    * were none, or when any answer came from the fallback: then the model was not measured.
    */
   score(j: number, probes: ProbeCells[]): Promise<LlmScore | null>;
-  /** Column j of `frame` with every missing cell asked of the model; examples come from `train`. */
-  fill(frame: Frame, train: Frame, j: number, seed: number): Promise<FrameColumn>;
+  /**
+   * Column j of `frame` with its missing cells asked of the model while the budget lasts;
+   * examples come from `train`. Cells left unasked take `base`'s value (the scored choice's
+   * fill of the same rows), or stay missing without one.
+   */
+  fill(frame: Frame, train: Frame, j: number, seed: number, base?: FrameColumn): Promise<LlmFill>;
 }
 
 /** Row i of the frame as the model reads it: every column but `skip`. */
@@ -83,12 +106,20 @@ export function createLlmImputer(decider: Decider, options: { provider: string; 
   const settings = config.imputation.llm;
   const limits = promptLimits(config);
   const calls: CallRecord[] = [];
+  const budget: LlmBudget = { maxCalls: settings.maxCalls, maxTokens: settings.maxTokens, calls: 0, tokens: 0 };
 
-  /** Asks for `rows` in batches; each answer is checked against the vocabulary and re-asked. */
-  async function ask(column: string, vocabulary: string[], mode: string | null, examples: RowValues[], rows: RowValues[]): Promise<(string | null)[]> {
+  /**
+   * Asks for `rows` in batches while the budget lasts; each answer is checked against the
+   * vocabulary and re-asked. A row not asked (budget spent) is undefined.
+   */
+  async function ask(column: string, vocabulary: string[], mode: string | null, examples: RowValues[], rows: RowValues[]): Promise<(string | null | undefined)[]> {
     const allowed = new Set(vocabulary);
-    const out: (string | null)[] = [];
+    const out: (string | null | undefined)[] = [];
     for (let start = 0; start < rows.length; start += settings.batchRows) {
+      if (!budgetLeft(budget)) {
+        out.push(...rows.slice(start).map(() => undefined));
+        break;
+      }
       const batch = rows.slice(start, start + settings.batchRows);
       const { value, source } = await decider.imputeCategories({
         values: imputeValues({ column, vocabulary, examples, rows: batch }, limits),
@@ -102,6 +133,8 @@ export function createLlmImputer(decider: Decider, options: { provider: string; 
         },
       });
       calls.push(source);
+      budget.calls++;
+      budget.tokens += source.promptTokens + source.completionTokens;
       out.push(...value.values);
     }
     return out;
@@ -118,13 +151,15 @@ export function createLlmImputer(decider: Decider, options: { provider: string; 
   return {
     model: `${options.provider}:${options.agentModel ?? "?"}`,
     calls,
+    budget,
     exampleRows,
     async score(j, probes) {
       const cells = probes.reduce((n, p) => n + p.truth.length, 0);
       if (cells === 0) return null;
       const before = calls.length;
       let wrong = 0;
-      const sameWrong = new Map<ImputePolicy, number>();
+      let unasked = 0;
+      const sameWrong = new Map<ImputePolicy, { wrong: number; cells: number }>();
       for (const probe of probes) {
         const col = probe.rows.columns[j]!;
         const known = probe.examples.columns[j]!;
@@ -133,31 +168,42 @@ export function createLlmImputer(decider: Decider, options: { provider: string; 
         const rows = Array.from({ length: probe.rows.rows }, (_, i) => rowValues(probe.rows, i, j));
         const answers = await ask(col.name, col.levels, modeOf(known), examples, rows);
         wrong += probe.truth.filter((t, k) => answers[k] !== t).length;
+        unasked += answers.filter((a) => a === undefined).length;
         for (const policy of SCORED_POLICIES.categorical) {
           const error = probe.errors[policy];
-          if (error !== undefined) sameWrong.set(policy, (sameWrong.get(policy) ?? 0) + error * probe.truth.length);
+          const so = sameWrong.get(policy) ?? { wrong: 0, cells: 0 };
+          if (error !== undefined) sameWrong.set(policy, { wrong: so.wrong + error * probe.truth.length, cells: so.cells + probe.truth.length });
         }
       }
-      if (calls.slice(before).some((c) => c.fellBack)) return null;
-      return { maskedError: wrong / cells, cells, sameCells: Object.fromEntries([...sameWrong].map(([p, w]) => [p, w / cells])) };
+      // Not measured: an answer came from the fallback, or the budget left cells unasked.
+      if (unasked > 0 || calls.slice(before).some((c) => c.fellBack)) return null;
+      return { maskedError: wrong / cells, cells, sameCells: Object.fromEntries([...sameWrong].map(([p, w]) => [p, w.wrong / w.cells])) };
     },
-    async fill(frame, train, j, seed) {
+    async fill(frame, train, j, seed, base) {
       const col = frame.columns[j]!;
       const trainCol = train.columns[j]!;
       if (col.kind !== "categorical" || trainCol.kind !== "categorical") throw new Error(`the LLM imputer fills categorical columns only, not ${col.name}`);
       const gaps: number[] = [];
       for (let i = 0; i < frame.rows; i++) if (isMissing(col, i)) gaps.push(i);
       const codes = Int32Array.from(col.codes);
+      let asked = 0;
+      let unasked = 0;
       if (gaps.length > 0) {
         const examples = solved(train, j, shuffleInPlace(observedRows(trainCol, train.rows), createRng(seed + 1)).slice(0, exampleRows));
         const answers = await ask(col.name, trainCol.levels, modeOf(trainCol), examples, gaps.map((i) => rowValues(frame, i, j)));
         gaps.forEach((i, k) => {
           const level = answers[k];
-          const code = level === null || level === undefined ? -1 : col.levels.indexOf(level);
-          codes[i] = code;
+          if (level === undefined) {
+            unasked++;
+            const b = base?.kind === "categorical" ? base.codes[i]! : -1;
+            codes[i] = b < 0 || !base || base.kind !== "categorical" ? -1 : col.levels.indexOf(base.levels[b]!);
+            return;
+          }
+          asked++;
+          codes[i] = level === null ? -1 : col.levels.indexOf(level);
         });
       }
-      return { ...col, codes };
+      return { column: { ...col, codes }, asked, unasked };
     },
   };
 }

@@ -93,7 +93,9 @@ export async function reapplyImputation(policiesPath: string, from: string, to: 
     if (engine === null || filledFrames.has(engine)) continue;
     if ((engine === "knn" && !knn) || (engine === "iterative" && !iterative) || !ENGINES.includes(engine))
       throw policiesError(policiesPath, `policy ${policy} has no fitted ${engine} settings`, "re-run tabtune to write the policies again");
-    filledFrames.set(engine, fitEngine(engine, train, settings, keep).apply(fresh));
+    // Each engine is fitted for the columns that take its values, as the impute node fitted it.
+    const only = names.map((_, j) => j).filter((j) => { const q = policies[j]; return q !== null && q !== undefined && engineOf(q) === engine; });
+    filledFrames.set(engine, fitEngine(engine, train, settings, keep, only).apply(fresh));
   }
   const filledFrame = combine(fresh, filledFrames, policies);
   const columns = names.map((_, j) => j).filter((j) => policies[j] !== null && policies[j] !== "unknown");

@@ -9,9 +9,11 @@ export interface ReportInput {
   trainRows: number;
   testRows: number;
   analysisRows: number;
+  /** Candidate scoring's bounds: rows scored, ε of the early stop, fractions the expensive engines were scored on. */
+  scoring?: { rows: number; epsilon: number; expensiveFractions: number; weakCorrelation: number };
   fractions: number[];
   weights: { maskedError: number; downstream: number };
-  columns: (ImputedColumn & { kind: "numeric" | "categorical" | "other"; missingTrain: number; missingTest: number })[];
+  columns: (ImputedColumn & { kind: "numeric" | "categorical" | "other"; missingTrain: number; missingTest: number; policyReason?: string })[];
   littleMcar: ImputationResult["littleMcar"];
   downstream: DownstreamSummary | null;
   deltas: number[];
@@ -36,6 +38,9 @@ function llmSection(llm: LlmImputerSummary): string[] {
     "",
     `${llm.model}, ${llm.calls} call${llm.calls === 1 ? "" : "s"}${llm.fellBack > 0 ? `, ${llm.fellBack} answered by the mode because the model could not` : ""}. Per categorical column it was asked for a seeded share of the cells hidden above, each row shown as the candidates saw it, and must answer a training value; the columns after it are the candidates' errors (1 − accuracy) on exactly those cells. It is chosen only when its error beats the scored choice's there; it gets no downstream check. Not measured: no hidden cell to ask, or an answer came from the fallback.`,
     "",
+    `Budget: ${llm.budget.calls} of ${llm.budget.maxCalls} calls and ${llm.budget.tokens} of ${llm.budget.maxTokens} tokens spent (imputation.llm.maxCalls / maxTokens); once spent nothing more is asked, a column not fully probed is not measured, and the cells of a chosen column left unasked take the scored choice's fill.`,
+    ...Object.entries(llm.filled).map(([column, f]) => `- ${column}: ${f.asked} cells answered by the model${f.byFallback > 0 ? `, ${f.byFallback} filled by the scored choice (${f.fallback}) because the budget ran out` : ""}.`),
+    "",
     `| column | cells | llm | ${policies.join(" | ")} |`,
     "|---|---|---|" + policies.map(() => "---").join("|") + "|",
     ...Object.entries(llm.scored).map(([column, s]) =>
@@ -50,7 +55,7 @@ export function imputationReport(r: ReportInput): string {
     "# Imputation",
     "",
     `Fitted on the ${r.trainRows} training rows only; the same fitted imputers fill the ${r.testRows} test rows.`,
-    `Mechanisms and scores use ${r.analysisRows === r.trainRows ? "all" : `a seeded sample of ${r.analysisRows} of the`} training rows; identifiers and the target are never imputed.`,
+    `Mechanisms use ${r.analysisRows === r.trainRows ? "all" : `a seeded sample of ${r.analysisRows} of the`} training rows${r.scoring ? `, candidate scores ${r.scoring.rows === r.analysisRows ? "the same rows" : `a seeded sample of ${r.scoring.rows} of them (imputation.scoringRows)`}` : ""}; identifiers and the target are never imputed.`,
     "",
     "## Little's MCAR test (numeric feature columns)",
     "",
@@ -62,15 +67,15 @@ export function imputationReport(r: ReportInput): string {
     "",
     "MAR: the other columns predict the missingness (cross-validated forest AUC). MCAR: they do not, and Little's statistic for the column does not reject. MNAR is a *suspicion* when Little's statistic rejects MCAR but the observed columns explain the missingness poorly — observed data cannot prove MNAR.",
     "",
-    "| column | missing train / test | mechanism | evidence | policy | chosen by | filled train / test |",
-    "|---|---|---|---|---|---|---|",
+    "| column | missing train / test | mechanism | evidence | policy | chosen by | filled train / test | why this policy |",
+    "|---|---|---|---|---|---|---|---|",
     ...r.columns.map(
-      (c) => `| ${c.column} | ${c.missingTrain} / ${c.missingTest} | ${c.mechanism} | ${c.mechanismReason} | ${c.policy} (${c.value}) | ${c.chosenBy} | ${c.policy === "unknown" ? "0 / 0 (left empty → unknown)" : `${c.filledTrain} / ${c.filledTest}`} |`,
+      (c) => `| ${c.column} | ${c.missingTrain} / ${c.missingTest} | ${c.mechanism} | ${c.mechanismReason} | ${c.policy} (${c.value}) | ${c.chosenBy} | ${c.policy === "unknown" ? "0 / 0 (left empty → unknown)" : `${c.filledTrain} / ${c.filledTest}`} | ${c.policyReason ?? ""} |`,
     ),
     "",
     "## Masked-cell error per candidate",
     "",
-    `Observed training cells hidden at ${r.fractions.map((f) => `${Math.round(f * 100)}%`).join(", ")} (seeded), imputed, and compared: standardized RMSE for numbers (lower is better; mean imputation ≈ 1), 1 − accuracy for categories. Score = ${r.weights.maskedError} × error + ${r.weights.downstream} × downstream loss.`,
+    `Observed training cells hidden at ${r.fractions.map((f) => `${Math.round(f * 100)}%`).join(", ")} (seeded), imputed, and compared: standardized RMSE for numbers (lower is better; mean imputation ≈ 1), 1 − accuracy for categories. Score = ${r.weights.maskedError} × error + ${r.weights.downstream} × downstream loss.${r.scoring ? ` The fractions are scored in turn: a column whose best simple policy is within ε = ${r.scoring.epsilon} of its best error so far is settled on the simple policies, and MCAR numbers whose every absolute correlation with another numeric column is below ${r.scoring.weakCorrelation} are scored on them alone; KNN and iterative were scored on ${r.scoring.expensiveFractions} of ${r.fractions.length} fractions (– : not scored).` : ""}`,
     "",
     "| column | " + [...new Set([...SCORED_POLICIES.numeric, ...SCORED_POLICIES.categorical])].join(" | ") + " |",
     "|---|" + [...new Set([...SCORED_POLICIES.numeric, ...SCORED_POLICIES.categorical])].map(() => "---").join("|") + "|",

@@ -14,11 +14,18 @@
  * shifted by δ·sd, the baseline's validation metric for each δ.
  * A policy that is no engine (the LLM imputer) is scored on probe cells: a bounded, seeded
  * share of the same hidden cells, with every candidate's error on exactly those cells.
+ *
+ * Bounded cost (issue 15/16): scoring sees a seeded sample of at most `maxRows` rows; the
+ * fractions are scored one after another and a column whose best simple policy (median,
+ * mean, mode) is within `epsilon` of its best error so far is settled on the simple policies
+ * (KNN and iterative are not fitted for it again, nor chosen); columns the caller marks
+ * simple-only never get them. The expensive engines are fitted only for the columns still
+ * open, and not at all once none is.
  */
 import { trainAndPredictBaseline, type BaselineRow, type FeatureSpec } from "../baseline.js";
 import { createRng, sampleIndices, shuffleInPlace } from "../random.js";
 import { combine, ENGINES, engineOf, fitEngine, type Engine, type EngineSettings } from "./engines.js";
-import { isMissing, maskCells, observedMoments, takeRows, type Frame } from "./frame.js";
+import { isMissing, maskCells, observedMoments, sampleRows, takeRows, type Frame } from "./frame.js";
 import { SCORED_POLICIES, type ImputePolicy } from "./policies.js";
 import type { OnProgress } from "../../events.js";
 
@@ -28,7 +35,18 @@ export interface ScoringSettings {
   engines: EngineSettings;
   downstream: { trees: number; maxDepth: number; maxFeatures: number | null; validationRatio: number };
   seed: number;
+  /** Rows scored at most: a seeded sample of the frame's rows beyond this (default: all). */
+  maxRows?: number;
+  /** Early stop: the best simple policy within this of a column's best error so far settles it (default: never). */
+  epsilon?: number;
 }
+
+/** Policies that need no model of the other columns: cheap to fit, always scored. */
+export const SIMPLE_ENGINES: readonly Engine[] = ["median", "mean"];
+const EXPENSIVE_ENGINES: readonly Engine[] = ["knn", "iterative"];
+
+/** Why a column was scored on the simple policies alone; null when every candidate competed. */
+export type SimpleOnly = { rule: "early stop"; afterFractions: number; simple: number; best: number; epsilon: number } | { rule: "given"; reason: string };
 
 /** The prediction target of the analysis rows, aligned with the frame. */
 export interface DownstreamTarget {
@@ -54,6 +72,8 @@ export interface ColumnScores {
   kind: "numeric" | "categorical";
   candidates: CandidateScore[];
   best: ImputePolicy;
+  /** Set when KNN and iterative were not in the running for this column (and why). */
+  simpleOnly: SimpleOnly | null;
 }
 
 export interface DownstreamSummary {
@@ -177,42 +197,94 @@ export function baselineOnValidation(fit: Frame, validation: Frame, split: { fit
   return { value: accuracy, loss: 1 - accuracy };
 }
 
+/** What scoreColumns did beyond the per-column scores. */
+export interface ScoringRun {
+  columns: ColumnScores[];
+  downstream: DownstreamSummary | null;
+  probes: Map<number, ProbeCells[]>;
+  /** Rows scored (the seeded sample), of the frame's rows. */
+  rows: number;
+  /** Mask fractions scored with the expensive engines before every column was settled (all: no early stop). */
+  expensiveFractions: number;
+}
+
+/** Mean of the known values, null when none. */
+function meanKnown(values: (number | null | undefined)[]): number | null {
+  const known = values.filter((e): e is number => e !== null && e !== undefined);
+  return known.length > 0 ? known.reduce((s, e) => s + e, 0) / known.length : null;
+}
+
 /**
  * Masked-cell errors and downstream losses of every candidate for the `targets` columns;
  * with `probe`, also the probe cells of its columns, per fraction (none without it).
+ * `simpleOnly`: columns (frame positions) scored on the simple policies alone, with why.
  */
 export function scoreColumns(
-  frame: Frame,
+  all: Frame,
   targets: number[],
-  target: DownstreamTarget | null,
+  allTarget: DownstreamTarget | null,
   settings: ScoringSettings,
-  probe: ProbeRequest | null = null,
-  /** Engine fits done so far, of the total (one per masked fraction and engine, plus the downstream fits). */
-  onProgress?: OnProgress,
-): { columns: ColumnScores[]; downstream: DownstreamSummary | null; probes: Map<number, ProbeCells[]> } {
+  extra: {
+    probe?: ProbeRequest | null;
+    /** Engine fits done so far, of the most there can be (one per masked fraction and engine, plus the downstream fits). */
+    onProgress?: OnProgress;
+    simpleOnly?: Map<number, string>;
+  } = {},
+): ScoringRun {
+  const probe = extra.probe ?? null;
+  const index = sampleRows(all.rows, settings.maxRows ?? all.rows, settings.seed + 17);
+  const frame = index.length === all.rows ? all : takeRows(all, index);
+  const target = allTarget && index.length !== all.rows ? { ...allTarget, values: index.map((i) => allTarget.values[i]!) } : allTarget;
+  const epsilon = settings.epsilon ?? Number.NEGATIVE_INFINITY;
   const withDownstream = target !== null && settings.weights.downstream > 0 && frame.rows >= 20;
   const fits = settings.fractions.length * ENGINES.length + (withDownstream ? ENGINES.length + 1 : 0);
   let fitted = 0;
-  const fitDone = () => onProgress?.(++fitted, fits);
+  const fitDone = () => extra.onProgress?.(++fitted, fits);
   const sds = frame.columns.map((c) => (c.kind === "numeric" ? observedMoments(c.values).sd : 1));
   const errors = new Map<string, (number | null)[]>(); // `${j}:${engine}` → per fraction
   const probes = new Map<number, ProbeCells[]>();
+  const simpleOnly = new Map<number, SimpleOnly>([...(extra.simpleOnly ?? [])].map(([j, reason]) => [j, { rule: "given", reason }]));
+  const open = () => targets.filter((j) => !simpleOnly.has(j));
+  let expensiveFractions = 0;
   settings.fractions.forEach((fraction, f) => {
     const { masked, hidden } = maskCells(frame, targets, fraction, settings.seed + 1000 * (f + 1));
     const picked = probe ? pickProbes(frame, masked, hidden, probe, f, settings.fractions.length, settings.seed) : new Map<number, { index: number[]; probe: ProbeCells }>();
+    const stillOpen = open();
+    if (stillOpen.length > 0) expensiveFractions++;
     for (const engine of ENGINES) {
-      const filled = fitEngine(engine, masked, settings.engines).trainFilled;
-      for (const j of targets) {
+      const expensive = EXPENSIVE_ENGINES.includes(engine);
+      if (expensive && stillOpen.length === 0) {
+        fitDone();
+        continue;
+      }
+      const filled = fitEngine(engine, masked, settings.engines, [], expensive ? stillOpen : null).trainFilled;
+      for (const j of expensive ? stillOpen : targets) {
         const key = `${j}:${engine}`;
-        const list = errors.get(key) ?? [];
+        const list = errors.get(key) ?? settings.fractions.map(() => null);
         list[f] = maskedError(frame, filled, j, hidden.get(j) ?? [], sds[j]!);
         errors.set(key, list);
       }
-      for (const [j, { index, probe: cells }] of picked)
-        for (const policy of SCORED_POLICIES.categorical) if (engineOf(policy) === engine) cells.errors[policy] = maskedError(frame, filled, j, index, 1)!;
+      for (const [j, { index: cells, probe: p }] of picked) {
+        if (expensive && !stillOpen.includes(j)) continue;
+        for (const policy of SCORED_POLICIES.categorical) if (engineOf(policy) === engine) p.errors[policy] = maskedError(frame, filled, j, cells, 1)!;
+      }
       fitDone();
     }
     for (const [j, { probe: cells }] of picked) probes.set(j, [...(probes.get(j) ?? []), cells]);
+    // Early stop: a column whose simple policies are within ε of its best so far is settled.
+    for (const j of stillOpen) {
+      const kind = frame.columns[j]!.kind;
+      const so = (policy: ImputePolicy): number | null => {
+        const engine = engineOf(policy);
+        return engine ? meanKnown((errors.get(`${j}:${engine}`) ?? []).slice(0, f + 1)) : null;
+      };
+      const simple = SCORED_POLICIES[kind].filter((p) => SIMPLE_ENGINES.includes(engineOf(p)!)).map(so).filter((e): e is number => e !== null);
+      const every = SCORED_POLICIES[kind].map(so).filter((e): e is number => e !== null);
+      if (simple.length === 0 || every.length === 0) continue;
+      const bestSimple = Math.min(...simple);
+      const best = Math.min(...every);
+      if (bestSimple <= best + epsilon) simpleOnly.set(j, { rule: "early stop", afterFractions: f + 1, simple: bestSimple, best, epsilon });
+    }
   });
 
   let downstream: DownstreamSummary | null = null;
@@ -223,9 +295,20 @@ export function scoreColumns(
     const validation = takeRows(frame, split.validation);
     const byPolicy: Record<string, number> = {};
     const losses = downstreamLosses;
+    const stillOpen = open();
+    const median = fitEngine("median", fit, settings.engines, targets);
     for (const engine of ENGINES) {
-      const fitted = fitEngine(engine, fit, settings.engines, targets);
-      const r = baselineOnValidation(fitted.trainFilled, fitted.apply(validation), split, target, settings);
+      const expensive = EXPENSIVE_ENGINES.includes(engine);
+      if (expensive && stillOpen.length === 0) {
+        fitDone();
+        continue;
+      }
+      // An expensive engine fills the open columns; the settled ones take the median / mode, as they would.
+      const one = engine === "median" ? median : fitEngine(engine, fit, settings.engines, targets, expensive ? stillOpen : null);
+      const policies: (ImputePolicy | null)[] = frame.columns.map((_, j) => (!targets.includes(j) ? null : expensive && !stillOpen.includes(j) ? "median" : engine));
+      const fitFilled = combine(fit, new Map([[engine, one.trainFilled], ["median", median.trainFilled]]), policies);
+      const validFilled = combine(validation, new Map([[engine, one.apply(validation)], ["median", median.apply(validation)]]), policies);
+      const r = baselineOnValidation(fitFilled, validFilled, split, target, settings);
       byPolicy[engine] = r.value;
       losses[engine] = r.loss;
       fitDone();
@@ -239,20 +322,21 @@ export function scoreColumns(
 
   const columns = targets.map((j): ColumnScores => {
     const col = frame.columns[j]!;
+    const restricted = simpleOnly.get(j) ?? null;
     const candidates: CandidateScore[] = [...SCORED_POLICIES[col.kind], "unknown" as const].map((policy) => {
       const engine = engineOf(policy);
-      const byFraction = engine ? (errors.get(`${j}:${engine}`) ?? []) : settings.fractions.map(() => null);
-      const known = byFraction.filter((e): e is number => e !== null);
-      const error = known.length > 0 ? known.reduce((s, e) => s + e, 0) / known.length : null;
+      const byFraction = engine ? (errors.get(`${j}:${engine}`) ?? settings.fractions.map(() => null)) : settings.fractions.map(() => null);
+      const error = meanKnown(byFraction);
       const loss = downstreamLosses[engine ?? "unknown"] ?? null;
-      const score = error === null ? null : settings.weights.maskedError * error + settings.weights.downstream * (loss ?? 0);
+      const out = restricted !== null && engine !== null && EXPENSIVE_ENGINES.includes(engine);
+      const score = error === null || out ? null : settings.weights.maskedError * error + settings.weights.downstream * (loss ?? 0);
       return { policy, maskedError: error, byFraction, downstreamLoss: loss, score };
     });
     let best: CandidateScore | null = null;
     for (const c of candidates) if (c.score !== null && (best === null || c.score < best.score! - 1e-12)) best = c;
-    return { column: col.name, kind: col.kind, candidates, best: best?.policy ?? "unknown" };
+    return { column: col.name, kind: col.kind, candidates, best: best?.policy ?? "unknown", simpleOnly: restricted };
   });
-  return { columns, downstream, probes };
+  return { columns, downstream, probes, rows: frame.rows, expensiveFractions };
 }
 
 /**

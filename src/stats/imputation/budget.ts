@@ -1,0 +1,85 @@
+/**
+ * Rules that keep imputation's cost bounded without changing what it measures (issue 15/16):
+ * which columns KNN and iterative imputation cannot help (weakly correlated MCAR columns),
+ * and the LLM imputer's call and token budget.
+ */
+import { isMissing, type Frame } from "./frame.js";
+
+/**
+ * The largest |Pearson r| between numeric column j and any other numeric column, on the rows
+ * where both are observed (pairs with fewer than 3 such rows or no spread are skipped).
+ * null when j is not numeric or no other numeric column could be compared.
+ * @example maxAbsCorrelation({ rows: 3, columns: [x: [1,2,3], y: [2,4,7]] }, 0) // ≈ 0.993
+ */
+export function maxAbsCorrelation(frame: Frame, j: number): number | null {
+  const a = frame.columns[j]!;
+  if (a.kind !== "numeric") return null;
+  let best: number | null = null;
+  frame.columns.forEach((b, k) => {
+    if (k === j || b.kind !== "numeric") return;
+    let n = 0;
+    let sx = 0;
+    let sy = 0;
+    for (let i = 0; i < frame.rows; i++) {
+      const x = a.values[i]!;
+      const y = b.values[i]!;
+      if (Number.isNaN(x) || Number.isNaN(y)) continue;
+      n++;
+      sx += x;
+      sy += y;
+    }
+    if (n < 3) return;
+    const mx = sx / n;
+    const my = sy / n;
+    let sxx = 0;
+    let syy = 0;
+    let sxy = 0;
+    for (let i = 0; i < frame.rows; i++) {
+      const x = a.values[i]!;
+      const y = b.values[i]!;
+      if (Number.isNaN(x) || Number.isNaN(y)) continue;
+      sxx += (x - mx) ** 2;
+      syy += (y - my) ** 2;
+      sxy += (x - mx) * (y - my);
+    }
+    if (!(sxx > 0 && syy > 0)) return;
+    const r = Math.abs(sxy / Math.sqrt(sxx * syy));
+    best = best === null ? r : Math.max(best, r);
+  });
+  return best;
+}
+
+/**
+ * Why KNN and iterative imputation are not tried for column j, or null when they are: an
+ * MCAR numeric column whose every correlation with the other numeric columns is below
+ * `threshold` has nothing for them to learn (its missingness is random and the others do not
+ * predict its values; categorical neighbours are not looked at), so the simple policies are
+ * scored alone.
+ */
+export function weakMcarReason(frame: Frame, j: number, mechanism: string | undefined, threshold: number): string | null {
+  if (mechanism !== "MCAR" || threshold <= 0) return null;
+  const r = maxAbsCorrelation(frame, j);
+  if (r === null || r >= threshold) return null;
+  return `MCAR and its largest absolute correlation with another numeric column is ${r.toFixed(3)} < ${threshold} (imputation.weakCorrelation): KNN and iterative have nothing to learn from the other columns, so only the simple policies were scored`;
+}
+
+/** The LLM imputer's spending limits and what it has spent (calls, prompt + completion tokens). */
+export interface LlmBudget {
+  maxCalls: number;
+  maxTokens: number;
+  calls: number;
+  tokens: number;
+}
+
+/** Whether one more call fits the budget. */
+export function budgetLeft(b: LlmBudget): boolean {
+  return b.calls < b.maxCalls && b.tokens < b.maxTokens;
+}
+
+/** Cells of a column that are missing. */
+export function gapsOf(frame: Frame, j: number): number[] {
+  const col = frame.columns[j]!;
+  const out: number[] = [];
+  for (let i = 0; i < frame.rows; i++) if (isMissing(col, i)) out.push(i);
+  return out;
+}
