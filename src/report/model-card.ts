@@ -6,6 +6,7 @@
 import type { State } from "../state.js";
 import type { Assessment } from "./assess.js";
 import { approvers } from "./assessment-sections.js";
+import { readBaselineChoice } from "./baseline-section.js";
 import { planDifferences } from "./plan-applied.js";
 import { versionRows, type Versions } from "./versions.js";
 
@@ -29,7 +30,9 @@ export function modelCard(state: State, a: Assessment | null, versions: Versions
   if (e) {
     const m = e.baseline;
     const level = m.ci?.level ?? 0.95;
-    lines.push(`Baseline: random forest; ${Math.round(level * 100)}% bootstrap intervals over the test rows.`, "");
+    const chosen = readBaselineChoice(e.results.path)?.model;
+    const model = chosen ? `${chosen.replace("_", " ")} (the stronger of forest and linear model on a validation fold of the training rows)` : "random forest";
+    lines.push(`Baseline: ${model}; ${Math.round(level * 100)}% bootstrap intervals over the test rows.`, "");
     if ("accuracy" in m) {
       lines.push(...table(["metric", "baseline", "interval"], [["accuracy", f4(m.accuracy), m.ci ? `[${f4(m.ci.accuracy.low)}, ${f4(m.ci.accuracy.high)}]` : "—"], ["macro-F1", f4(m.macroF1), m.ci ? `[${f4(m.ci.macroF1.low)}, ${f4(m.ci.macroF1.high)}]` : "—"], ["ROC-AUC", typeof m.rocAuc === "number" ? f4(m.rocAuc) : "—", "—"], ...(a?.calibration ? [["Brier score", f4(a.calibration.brier), "—"]] : [])]));
       lines.push("", ...table(["class", "precision", "recall", "F1", "support"], m.perClass.map((c) => [c.label, f4(c.precision), f4(c.recall), f4(c.f1), String(c.support)])));
