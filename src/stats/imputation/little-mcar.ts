@@ -84,22 +84,22 @@ export function emMeanCovariance(columns: Float64Array[], options: { maxIteratio
   const t1 = new Float64Array(p);
   const t2 = new Float64Array(p * p);
   const x = new Float64Array(p);
+  // Per-pattern buffers, reused every iteration.
+  const buffers = patterns.map((pt) => ({ soo: new Float64Array(pt.observed.length ** 2), coef: new Float64Array(pt.observed.length * pt.missing.length) }));
   let iterations = 0;
   for (; iterations < maxIterations; iterations++) {
     t1.fill(0);
     t2.fill(0);
-    for (const pt of patterns) {
+    patterns.forEach((pt, ptIndex) => {
       const { observed: o, missing: m } = pt;
       const q = o.length;
       const r = m.length;
       // Regression of the missing on the observed variables: X = Σ_OO⁻¹ Σ_OM (q × r, so
       // the coefficients of missing a are X's column a), and the residual covariance
       // C = Σ_MM − Σ_MO X, added to the lower triangle of t2 like the cross products below.
-      let coef = new Float64Array(0);
+      const { soo, coef } = buffers[ptIndex]!;
       if (r > 0) {
-        const soo = new Float64Array(q * q);
         for (let a = 0; a < q; a++) for (let c = 0; c < q; c++) soo[a * q + c] = sigma[o[a]! * p + o[c]!]!;
-        coef = new Float64Array(q * r);
         for (let a = 0; a < q; a++) for (let c = 0; c < r; c++) coef[a * r + c] = sigma[o[a]! * p + m[c]!]!;
         if (q > 0) choleskySolveInPlace(choleskyFlat(soo, q), q, coef, r);
         const count = pt.rows.length;
@@ -126,7 +126,7 @@ export function emMeanCovariance(columns: Float64Array[], options: { maxIteratio
           for (let d = 0; d <= a; d++) t2[a * p + d]! += xa * x[d]!;
         }
       }
-    }
+    });
     const nextSigma = new Float64Array(p * p);
     let change = 0;
     for (let a = 0; a < p; a++) {

@@ -20,7 +20,8 @@
  * mean, mode) is within `epsilon` of its best error so far is settled on the simple policies
  * (KNN and iterative are not fitted for it again, nor chosen); columns the caller marks
  * simple-only never get them. The expensive engines are fitted only for the columns still
- * open, and not at all once none is.
+ * open, and not at all once none is. (Also stopping a column once one candidate led the rest
+ * by ε was tried: on 569 × 30 at 30% it raised the hidden-cell RMSE 0.51 → 0.55, so not.)
  */
 import { trainAndPredictBaseline, type BaselineRow, type FeatureSpec } from "../baseline.js";
 import { createRng, sampleIndices, shuffleInPlace } from "../random.js";
@@ -284,6 +285,7 @@ export function scoreColumns(
       const bestSimple = Math.min(...simple);
       const best = Math.min(...every);
       if (bestSimple <= best + epsilon) simpleOnly.set(j, { rule: "early stop", afterFractions: f + 1, simple: bestSimple, best, epsilon });
+
     }
   });
 
