@@ -177,14 +177,16 @@ async function runState(graph: Graph, output: string, runId: string, checkpointe
   if (!snapshot.values || Object.keys(snapshot.values).length === 0)
     throw checkpointedElsewhere(output, runId, checkpointer.record) ??
       new TabtuneError("unknown_run", `run ${runId} is not in ${checkpointer.record.where}`, { suggestion: "omit the id to resume the latest run, or check --output and --checkpointer" });
-  const runDir = (snapshot.values as State).runDir;
+  // A run killed before its first step finished has only its input checkpointed (the served
+  // graph's input schema keeps no runDir); its folder and run.json were made before that.
+  const ownFolder = paths.runDir(output, runId);
+  const runDir = (snapshot.values as State).runDir ?? (existsSync(paths.runRecord(ownFolder)) ? ownFolder : null);
   if (!runDir)
     throw new TabtuneError("legacy_run", `run ${runId} was made by an earlier tabtune whose runs shared files; it cannot be continued safely`, {
       suggestion: "start the run again without --resume",
     });
   // One database holds the runs of many output folders: a run is continued only from its own.
-  const own = paths.runDir(output, runId);
-  if (!existsSync(own) && resolve(runDir) !== resolve(own))
+  if (!existsSync(ownFolder) && resolve(runDir) !== resolve(ownFolder))
     throw new TabtuneError("other_output", `run ${runId} belongs to the output folder ${dirname(runDir)}, not ${output}`, { suggestion: `pass --output ${dirname(runDir)}` });
   return { snapshot, runDir };
 }
