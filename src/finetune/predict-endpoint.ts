@@ -14,6 +14,8 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { agentApiKey, setAgentApiKey } from "../env.js";
 import { TabtuneError } from "../errors.js";
+import type { PredictEndpointOptions } from "../options.js";
+import { getConfig } from "../runtime.js";
 
 export interface EndpointRecord {
   instruction: string;
@@ -165,6 +167,23 @@ function answerText(body: unknown, url: string): string {
  * Asks the endpoint for every record (at most `concurrency` at a time) and writes
  * `outFile` in the records' order. @throws TabtuneError("predict_endpoint_failed").
  */
+/** The call options for a run's --predict-endpoint: its URL, model and concurrency, the key, and config's predict retries and limits. */
+export function endpointCallOptions(endpoint: PredictEndpointOptions, onAnswer?: EndpointOptions["onAnswer"]): EndpointOptions {
+  const p = getConfig().predict;
+  return {
+    url: endpoint.url,
+    model: endpoint.model,
+    apiKey: endpointApiKey(),
+    concurrency: endpoint.concurrency,
+    maxAttempts: p.maxAttempts,
+    backoffMs: p.backoffMs,
+    maxBackoffMs: p.maxBackoffMs,
+    timeoutMs: p.timeoutMs,
+    maxTokens: p.maxTokens,
+    onAnswer,
+  };
+}
+
 export async function predictWithEndpoint(records: EndpointRecord[], outFile: string, opts: EndpointOptions): Promise<EndpointResult> {
   const model = opts.model ?? (await firstServedModel(opts));
   const url = chatCompletionsUrl(opts.url);

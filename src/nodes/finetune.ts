@@ -10,7 +10,7 @@ import { findExecutable, formatCommand, llamafactoryCommands, runStreaming } fro
 import { writeLlamaFactoryConfigs } from "../finetune/configs.js";
 import { formatEnv, SINGLE_PROCESS, torchrunEnv } from "../finetune/distributed.js";
 import { coerceOverrides } from "../finetune/keys.js";
-import { endpointApiKey, predictWithEndpoint, type EndpointRecord } from "../finetune/predict-endpoint.js";
+import { endpointCallOptions, predictWithEndpoint, type EndpointRecord } from "../finetune/predict-endpoint.js";
 import { checkTokenLengths, forEachJsonArrayElement } from "../finetune/token-check.js";
 import { parseTrainerLine } from "../finetune/train-log.js";
 import { choosePredictBackend, predictEnv, vllmInferArgv, type PredictBackend } from "../finetune/predict-backend.js";
@@ -137,22 +137,10 @@ async function predictEndpoint(state: State, runConfig: LangGraphRunnableConfig 
   const records: EndpointRecord[] = [];
   await forEachJsonArrayElement(paths.testJson(runDir), (r) => records.push({ instruction: String(r.instruction ?? ""), input: String(r.input ?? ""), output: String(r.output ?? "") }));
   const out = paths.predictions(runDir, "test");
-  const p = getConfig().predict;
   const bar = progressReporter(runConfig, "predict", "endpoint", "records");
   bar.update(0, records.length);
   try {
-    const result = await predictWithEndpoint(records, out, {
-      url: endpoint.url,
-      model: endpoint.model,
-      apiKey: endpointApiKey(),
-      concurrency: endpoint.concurrency,
-      maxAttempts: p.maxAttempts,
-      backoffMs: p.backoffMs,
-      maxBackoffMs: p.maxBackoffMs,
-      timeoutMs: p.timeoutMs,
-      maxTokens: p.maxTokens,
-      onAnswer: (done) => bar.update(done, records.length),
-    });
+    const result = await predictWithEndpoint(records, out, endpointCallOptions(endpoint, (done) => bar.update(done, records.length)));
     bar.finish();
     detail(`${result.records} test records answered by ${result.model} at ${endpoint.url} (${result.retries} retries, ${result.empty} empty answers)`);
   } catch (error) {

@@ -12,8 +12,7 @@ import { readJsonLines } from "../artifacts.js";
 import { TabtuneError } from "../errors.js";
 import { formatCommand, LLAMAFACTORY_CLI, runStreaming } from "../finetune/commands.js";
 import { toLlamaFactoryYaml } from "../finetune/llamafactory-yaml.js";
-import { endpointApiKey, predictWithEndpoint, type EndpointRecord } from "../finetune/predict-endpoint.js";
-import { getConfig } from "../runtime.js";
+import { endpointCallOptions, predictWithEndpoint, type EndpointRecord } from "../finetune/predict-endpoint.js";
 import type { AlpacaRecord } from "../rows.js";
 import { firstNumber, matchLabel } from "../stats/label-match.js";
 
@@ -44,20 +43,8 @@ export async function predictEndpoint(
   endpoint: { url: string; model: string | null; concurrency: number },
   onAnswer?: (done: number, total: number) => void,
 ): Promise<{ generations: string[]; model: string }> {
-  const p = getConfig().predict;
   const out = join(scratch, "endpoint", "generated_predictions.jsonl");
-  const result = await predictWithEndpoint(endpointRecords(records), out, {
-    url: endpoint.url,
-    model: endpoint.model,
-    apiKey: endpointApiKey(),
-    concurrency: endpoint.concurrency,
-    maxAttempts: p.maxAttempts,
-    backoffMs: p.backoffMs,
-    maxBackoffMs: p.maxBackoffMs,
-    timeoutMs: p.timeoutMs,
-    maxTokens: p.maxTokens,
-    onAnswer,
-  });
+  const result = await predictWithEndpoint(endpointRecords(records), out, endpointCallOptions(endpoint, onAnswer));
   return { generations: await generationsOf(out, records.length), model: result.model };
 }
 
