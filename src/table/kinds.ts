@@ -68,6 +68,36 @@ function looksLikeProse(values: string[]): boolean {
   return words / values.length >= 0.5 && chars / values.length >= 10;
 }
 
+/**
+ * What a column kind is for modelling, imputation and drift — the one mapping from kind to family:
+ * numbers (numeric, integer), categories (categorical, boolean: yes/no pairs are two levels, even
+ * when written 0/1), dates, free text and identifiers. Text and identifiers carry no signal as
+ * values (the baseline leaves them out, imputation leaves them unknown); dates are expanded to
+ * numbers by the baseline and left unknown by imputation.
+ * @example featureFamily("integer") // "numeric"
+ * @example featureFamily("boolean") // "categorical"
+ */
+export function featureFamily(kind: ColumnKind): FeatureFamily {
+  switch (kind) {
+    case "numeric":
+    case "integer":
+      return "numeric";
+    case "categorical":
+    case "boolean":
+      return "categorical";
+    case "datetime":
+      return "datetime";
+    case "text":
+      return "text";
+    case "identifier":
+      return "identifier";
+  }
+}
+
+/** A column kind's family (see featureFamily). */
+export type FeatureFamily = "numeric" | "categorical" | "datetime" | "text" | "identifier";
+
+/** The column kind from its values and name (rules in the module comment). */
 export function columnKind(column: Column, facts: ValueFacts, textDistinctRatio: number): ColumnKind {
   const ratio = facts.nonMissing === 0 ? 0 : facts.distinct / facts.nonMissing;
   const enoughRows = facts.nonMissing >= MIN_ROWS_FOR_SHAPE;
