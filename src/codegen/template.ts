@@ -5,6 +5,7 @@
  * template fast in the sandbox: fixed object shapes and constant property names.
  */
 import type { Plan, TableProfile } from "../schemas.js";
+import { featureFamily } from "../table/kinds.js";
 
 const js = (value: unknown) => JSON.stringify(value);
 
@@ -13,7 +14,7 @@ const key = (name: string) => (name === "__proto__" ? `[${js(name)}]` : js(name)
 
 export function prepCodeFromPlan(plan: Plan, profile: Pick<TableProfile, "columns">, header: { planVersion: number; attempt: number }): string {
   const numeric = new Set(
-    profile.columns.filter((c) => plan.features.includes(c.name) && (c.kind === "numeric" || c.kind === "integer")).map((c) => c.name),
+    profile.columns.filter((c) => plan.features.includes(c.name) && featureFamily(c.kind) === "numeric").map((c) => c.name),
   );
   const sentences = plan.rowFormat === "sentences";
   const cleanLines = plan.features.map((name) => `    ${key(name)}: ${numeric.has(name) ? "number" : "text"}(row[${js(name)}]),`);

@@ -17,6 +17,7 @@ import { describeActions } from "../feedback/describe.js";
 import { answeredBy, feedbackValues, promptLimits } from "../llm/index.js";
 import { logEntry } from "../log.js";
 import { applyPlanEdits } from "../planning/plan-edits.js";
+import { featureFamily } from "../table/kinds.js";
 import { closeCallLine, describeCandidates, rankTargets } from "../table/target.js";
 import { withApprover } from "../report/approver.js";
 import {
@@ -234,12 +235,12 @@ function checkImputeOverride(action: Extract<FeedbackAction, { kind: "impute" }>
   if (!column)
     throw new TabtuneError("impute_unknown_column", `"${action.column}" is not a kept feature`, { suggestion: `impute one of: ${plan.features.join(", ")}` });
   const kind = requireProfile(state).columns.find((c) => c.name === column)?.kind;
-  const family = kind === "numeric" || kind === "integer" ? "numeric" : kind === "categorical" || kind === "boolean" ? "categorical" : "other";
+  const family = kind === undefined ? "other" : featureFamily(kind);
   if (action.policy === "llm" && requireOptions(state).provider === "heuristic")
     throw new TabtuneError("impute_needs_model", `llm imputation of ${column} needs a model, and this run uses the heuristic provider`, {
       suggestion: "use mode, knn, iterative or unknown, or run with --agent-api-base (or --provider bedrock) and --agent-model",
     });
-  if (!policyFits(action.policy, family))
+  if (!policyFits(action.policy, family === "numeric" || family === "categorical" ? family : "other"))
     throw new TabtuneError("impute_policy_mismatch", `${action.policy} does not fit ${column} (${kind ?? "unknown kind"})`, {
       suggestion: family === "numeric" ? "use mean, median, knn, iterative or unknown" : family === "categorical" ? "use mode, knn, iterative, llm or unknown" : "text and date columns can only be left as unknown",
     });

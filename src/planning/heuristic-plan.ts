@@ -4,6 +4,7 @@
  */
 import type { Config } from "../config.js";
 import type { ColumnProfile, Plan, TableProfile, TargetChoice } from "../schemas.js";
+import { featureFamily } from "../table/kinds.js";
 
 /** Why a column should not be written into the model's input, or null to keep it. */
 function dropReason(column: ColumnProfile, rows: number): string | null {
@@ -68,15 +69,22 @@ export function heuristicPlan(args: {
   };
 }
 
-/** One line per kept feature with missing values: how many, and what will fill them. */
+/**
+ * One line per kept feature with missing values: how many, and what will fill them (numbers the
+ * training median, categories the training mode; text and dates are not imputed and stay unknown).
+ */
 export function imputationHints(profile: TableProfile, features: string[]): string[] {
   return profile.columns
     .filter((c) => features.includes(c.name) && c.missing > 0)
-    .map((c) => `${c.name}: ${c.missing} missing (${(c.missingRate * 100).toFixed(1)}%) → ${isNumericKind(c) ? "median" : "mode"} of the training rows`);
+    .map((c) => `${c.name}: ${c.missing} missing (${(c.missingRate * 100).toFixed(1)}%) → ${imputationHint(c)}`);
 }
 
-export function isNumericKind(column: ColumnProfile): boolean {
-  return column.kind === "numeric" || column.kind === "integer";
+function imputationHint(column: ColumnProfile): string {
+  const family = featureFamily(column.kind);
+  if (family === "numeric") return "median of the training rows";
+  if (family === "categorical") return "mode of the training rows";
+  const what = family === "datetime" ? "dates stay" : family === "text" ? "text stays" : "identifiers stay";
+  return `unknown (${what} missing: only numbers and categories are imputed)`;
 }
 
 function balanceAdvice(target: TargetChoice, counts: Record<string, number>, config: Config): string {

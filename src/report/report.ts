@@ -10,6 +10,7 @@ import { readJsonLines } from "../artifacts.js";
 import { getConfig } from "../runtime.js";
 import type { CleanRow } from "../rows.js";
 import { categoricalDrift, numericDrift } from "../stats/drift.js";
+import { featureFamily } from "../table/kinds.js";
 import type { Assessment } from "./assess.js";
 import { distributionPlot, driftPlot, calibrationPlot, importancePlot, precisionRecallPlot, subgroupPlot } from "./assessment-plots.js";
 import { assessmentSections, planAppliedSection, signOffSection, type AssessmentPlots } from "./assessment-sections.js";
@@ -109,7 +110,8 @@ async function beforeAfter(state: State): Promise<{ feature: string; bin: string
   const kinds = new Map((state.profile?.columns ?? []).map((c) => [c.name, c.kind]));
   const config = getConfig();
   return plan.features.flatMap((feature) => {
-    const numeric = kinds.get(feature) === "numeric" || kinds.get(feature) === "integer";
+    const kind = kinds.get(feature);
+    const numeric = kind !== undefined && featureFamily(kind) === "numeric";
     const a = before.map((r) => r[feature]);
     const b = after.map((r) => r[feature]);
     const d = numeric ? numericDrift(a, b, config.report.driftBins) : categoricalDrift(a, b);

@@ -12,6 +12,7 @@
  *   and day of year (missing or unreadable → each part's training median).
  */
 import type { ColumnKind } from "../schemas.js";
+import { featureFamily, MIN_ROWS_FOR_SHAPE } from "../table/kinds.js";
 
 export interface FeatureSpec {
   name: string;
@@ -25,8 +26,6 @@ export interface ExcludedFeature {
   reason: string;
 }
 
-/** Uniqueness says nothing about a column with fewer non-missing values than this (as src/table/kinds.ts). */
-const MIN_ROWS_FOR_SHAPE = 20;
 const MISSING_CATEGORY = "\u0000missing";
 /** Names of the numbers a date column becomes, suffixed to the column's name. */
 export const DATE_PARTS = ["days", "year", "month", "weekday", "yearday"] as const;
@@ -57,10 +56,10 @@ export function chooseBaselineFeatures(
     const nonMissing = Math.max(0, rows - column.missing);
     const ratio = nonMissing === 0 ? 0 : column.distinct / nonMissing;
     const share = `${column.distinct} distinct of ${nonMissing} values (${Math.round(ratio * 100)}%`;
-    if (column.kind === "numeric" || column.kind === "integer") features.push({ name, kind: "numeric" });
-    else if (column.kind === "datetime") features.push({ name, kind: "datetime" });
-    else if (column.kind === "identifier") excluded.push({ name, reason: `identifier (${share}): a row label, not a signal the forest can learn from codes` });
-    else if (column.kind === "text" || (nonMissing >= MIN_ROWS_FOR_SHAPE && ratio > textDistinctRatio))
+    const family = featureFamily(column.kind);
+    if (family === "numeric" || family === "datetime") features.push({ name, kind: family });
+    else if (family === "identifier") excluded.push({ name, reason: `identifier (${share}): a row label, not a signal the forest can learn from codes` });
+    else if (family === "text" || (nonMissing >= MIN_ROWS_FOR_SHAPE && ratio > textDistinctRatio))
       excluded.push({ name, reason: `free text or names: ${share} > ${Math.round(textDistinctRatio * 100)}%, profile.textDistinctRatio): as codes it is near-unique per row; the records may still carry it as text` });
     else features.push({ name, kind: "categorical" });
   }

@@ -12,6 +12,7 @@ import { editDistance } from "../finetune/keys.js";
 import type { Plan, TableProfile, TargetChoice } from "../schemas.js";
 import type { Column, Table } from "./columns.js";
 import { readCsvHeader } from "./csv.js";
+import { featureFamily } from "./kinds.js";
 
 /** A required column the header lacks, with the header column it was most likely renamed to. */
 export interface MissingColumn {
@@ -205,7 +206,7 @@ export function alignTestTable(train: Table, profile: TableProfile, test: Table,
       if (other) issues.push(`target "${trainColumn.name}" has labels not seen in training, ${other.text} (evaluation will reject them)`);
       return;
     }
-    if (trainColumn.type === "numeric" && testColumn.type === "categorical" && (p.kind === "numeric" || p.kind === "integer" || isTarget)) {
+    if (trainColumn.type === "numeric" && testColumn.type === "categorical" && (featureFamily(p.kind) === "numeric" || isTarget)) {
       // The column went to text in the test file; its cells that are still numbers are fine.
       let rows = 0;
       const examples: string[] = [];
@@ -218,7 +219,7 @@ export function alignTestTable(train: Table, profile: TableProfile, test: Table,
         issues.push(`"${trainColumn.name}" is ${p.kind} in training but ${rows} test row${rows === 1 ? " holds" : "s hold"} text: ${examples.join(", ")} (read as missing)`);
       return;
     }
-    if (p.kind === "categorical" || p.kind === "boolean") {
+    if (featureFamily(p.kind) === "categorical") {
       const other = unseen(testColumn, new Set(textCounts(trainColumn).keys()));
       if (other) issues.push(`"${trainColumn.name}" has categories not seen in training, ${other.text}`);
     }

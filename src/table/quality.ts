@@ -8,7 +8,7 @@
 import type { Config } from "../config.js";
 import type { ColumnProfile, QualityCheck, QualityFinding, TableProfile, TargetChoice } from "../schemas.js";
 import type { CategoricalColumn, Column, NumericColumn, Table } from "./columns.js";
-import { isIsoDate, nameTokens } from "./kinds.js";
+import { featureFamily, isIsoDate, nameTokens } from "./kinds.js";
 import { targetLeakage } from "./leakage.js";
 
 type QualityConfig = Config["quality"];
@@ -110,7 +110,7 @@ function negativeValues(column: NumericColumn, cfg: QualityConfig, rows: number)
 
 /** Milliseconds since the epoch per row of a numeric or ISO-date column (NaN when missing or unparsable). */
 function timeline(column: Column, profile: ColumnProfile): Float64Array | null {
-  if (column.type === "numeric") return profile.kind === "numeric" || profile.kind === "integer" ? column.values : null;
+  if (column.type === "numeric") return featureFamily(profile.kind) === "numeric" ? column.values : null;
   if (profile.kind !== "datetime") return null;
   const times = column.dictionary.map((d) => (isIsoDate(d) ? Date.parse(d) : NaN));
   return Float64Array.from(column.codes, (code) => (code < 0 ? NaN : (times[code] ?? NaN)));
