@@ -2,7 +2,7 @@
  * Row-level reading of a CSV: batches of header-keyed rows with trimmed cells and
  * missing tokens turned into null. Parsing and its errors live in records.ts.
  */
-import { decimalCommaToDot, trimmed, usesDecimalComma } from "./columns.js";
+import { decimalCommaToDot, trimmed, usesDecimalComma } from "./cells.js";
 import { readRecords } from "./records.js";
 
 export interface CsvOptions {
