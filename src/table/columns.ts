@@ -5,6 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import { statSync } from "node:fs";
+import { takeTable } from "./cache.js";
 import { cellRules, usesDecimalComma } from "./cells.js";
 import { ColumnBuilder } from "./column-builder.js";
 import type { CsvOptions } from "./csv.js";
@@ -48,6 +49,12 @@ export interface Table {
  * @throws TabtuneError for a missing, empty, header-only or malformed file.
  */
 export async function readTable(path: string, opts: CsvOptions, onProgress?: OnProgress): Promise<Table> {
+  // A table explore kept for select_features (cache.ts): the same file, unchanged, read the same way.
+  const kept = takeTable(path, opts);
+  if (kept !== null) {
+    onProgress?.(kept.rows);
+    return kept;
+  }
   const hash = createHash("sha256");
   let builders: ColumnBuilder[] = [];
   let header: string[] = [];
