@@ -9,7 +9,8 @@ import { QualityFinding, TableProfile } from "../src/schemas.js";
 import { createRng } from "../src/stats/random.js";
 import { readTable, type Table } from "../src/table/columns.js";
 import { profileTable } from "../src/table/profile.js";
-import { binaryAuc, lookupLambda } from "../src/stats/association.js";
+import { lookupLambda } from "../src/stats/association.js";
+import { binaryAuc } from "../src/stats/kernel.js";
 import { findQualityIssues, severityOf, spellingKey } from "../src/table/quality.js";
 import { detectTarget } from "../src/table/target.js";
 

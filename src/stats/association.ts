@@ -1,7 +1,7 @@
 /**
  * How strongly one variable tells another, for the leakage check of explore: the
- * Goodman–Kruskal λ of a lookup table and the Mann–Whitney AUC of one threshold.
- * (Pearson's r is stats/selection.ts's `pearson`.)
+ * Goodman–Kruskal λ of a lookup table. (The Mann–Whitney AUC of one threshold and
+ * Pearson's r are stats/kernel.ts's `binaryAuc` and `pearson`.)
  */
 
 /**
@@ -38,29 +38,4 @@ export function lookupLambda(ids: Int32Array, groups: number, classes: Int32Arra
   let base = 0;
   for (const k of overall) if (k > base) base = k;
   return { lambda: base >= n ? 0 : Math.max(0, (hits - base) / (n - base)), rows: n };
-}
-
-/**
- * Mann–Whitney AUC: the chance a positive's value exceeds a negative's (ties count half).
- * 0.5 when either side is empty. @example binaryAuc([3, 4], [1, 2]) // 1
- */
-export function binaryAuc(positives: Float64Array | number[], negatives: Float64Array | number[]): number {
-  // Sorted in place when given typed arrays (callers pass scratch buffers).
-  const pos = (positives instanceof Float64Array ? positives : Float64Array.from(positives)).sort();
-  const neg = (negatives instanceof Float64Array ? negatives : Float64Array.from(negatives)).sort();
-  if (pos.length === 0 || neg.length === 0) return 0.5;
-  // One sweep over runs of equal positive values: O(n) after the sorts, ties included.
-  let below = 0; // negatives < the run's value
-  let wins = 0;
-  for (let i = 0; i < pos.length; ) {
-    const v = pos[i] as number;
-    let j = i + 1;
-    while (j < pos.length && pos[j] === v) j++;
-    while (below < neg.length && (neg[below] as number) < v) below++;
-    let equal = 0;
-    while (below + equal < neg.length && neg[below + equal] === v) equal++;
-    wins += (j - i) * (below + equal / 2);
-    i = j;
-  }
-  return wins / (pos.length * neg.length);
 }

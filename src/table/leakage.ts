@@ -6,9 +6,9 @@
  */
 import type { Config } from "../config.js";
 import type { QualityFinding, TableProfile, TargetChoice } from "../schemas.js";
-import { binaryAuc, lookupLambda } from "../stats/association.js";
+import { lookupLambda } from "../stats/association.js";
+import { binaryAuc, pearson } from "../stats/kernel.js";
 import { createRng, sampleIndices } from "../stats/random.js";
-import { pearson } from "../stats/selection.js";
 import type { Column, Table } from "./columns.js";
 
 type QualityConfig = Config["quality"];
