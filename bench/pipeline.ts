@@ -1,110 +1,154 @@
 /**
- * Pipeline figures (`npm run bench pipeline`). Generates a large CSV
- * from examples/credit_data.csv (rows resampled, numbers jittered, seeded), then times
- * each stage on it and the whole CLI with --yes. Rows: BENCH_ROWS (default 200000).
+ * The whole run beside pandas + scikit-learn (`npm run bench -- pipeline [10k] [100k] [1m]`,
+ * or BENCH_PIPELINE_SIZES=10k,100k; default all three). For each size a seeded rows × 20 CSV
+ * (12 numeric, 7 categorical, binary target "churned", ~5% missing cells; bench/lib/generate.ts)
+ * goes through:
+ *  - tabtune: the built CLI as a user runs it, `node --no-node-snapshot dist/cli.js --csv …
+ *    --target churned --yes --provider heuristic` (BENCH_CLI=tsx runs src/cli.ts through tsx
+ *    instead); wall, CPU (user + sys) and peak RSS from /usr/bin/time, and the per-step
+ *    breakdown from the run folder's log.json (any step but finetune above 35% is flagged);
+ *  - bench/reference/pipeline.py with Debian's python3-pandas + python3-sklearn, doing the
+ *    same deterministic work with the same config figures (read, profile, clean, stratified
+ *    split, median/mode imputation, oversampling when tabtune's rule advises it, forest vs
+ *    logistic regression on a validation fold, the forest on ≤ maxTrainRows, bootstrap
+ *    intervals, Alpaca records written); skipped loudly when pandas/sklearn are absent.
+ * Both run one after the other in the same bench run; the ratios are tabtune / reference.
+ * Not part of `npm test`.
  */
-import { spawnSync } from "node:child_process";
-import { createReadStream, mkdtempSync, writeFileSync, createWriteStream, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { prepCodeFromPlan } from "../src/codegen/template.js";
-import { heuristicPlan } from "../src/planning/heuristic-plan.js";
 import { getConfig } from "../src/runtime.js";
-import { PrepSandbox } from "../src/sandbox/sandbox.js";
-import { trainAndPredictBaseline } from "../src/stats/baseline.js";
-import { createRng } from "../src/stats/random.js";
-import { readTable } from "../src/table/columns.js";
-import { readTableSample, streamCsvRows } from "../src/table/csv.js";
-import { profileTable } from "../src/table/profile.js";
-import { detectTarget } from "../src/table/target.js";
+import { generateCsv, generated } from "./lib/generate.js";
+import { commitLabel, referencePython, size, timed, type Timed } from "./lib/measure.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const ROWS = Number(process.env.BENCH_ROWS ?? 200_000);
-const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MB`;
-const results: [string, string][] = [];
+const SIZES: Record<string, number> = { "10k": 10_000, "100k": 100_000, "1m": 1_000_000 };
+/** A step other than training above this share of the run is flagged (issue 16's target). */
+const STEP_SHARE_LIMIT = 0.35;
 
-async function generate(path: string): Promise<void> {
-  const lines: string[] = [];
-  for await (const line of createInterface({ input: createReadStream(join(ROOT, "examples/credit_data.csv")) })) lines.push(line);
-  const [header, ...body] = lines;
-  const rng = createRng(1);
-  const out = createWriteStream(path);
-  out.write(`${header}\n`);
-  for (let i = 0; i < ROWS; i++) {
-    const cells = (body[Math.floor(rng() * body.length)] ?? "").split(",");
-    const row = cells.map((c) => (c !== "" && Number.isFinite(Number(c)) && rng() < 0.5 ? String(Math.max(0, Math.round(Number(c) * (0.9 + rng() * 0.2)))) : c));
-    if (!out.write(`${row.join(",")}\n`)) await new Promise<void>((r) => out.once("drain", () => r()));
+/** How the CLI is started: the built dist/cli.js (default) or src/cli.ts through tsx (BENCH_CLI=tsx). */
+function cliArgs(): { args: string[]; label: string } {
+  if (process.env.BENCH_CLI === "tsx") {
+    return { args: ["--no-node-snapshot", "--import", import.meta.resolve("tsx"), join(ROOT, "src/cli.ts")], label: "tsx src/cli.ts" };
   }
-  await new Promise<void>((r) => out.end(() => r()));
+  const dist = join(ROOT, "dist/cli.js");
+  if (!existsSync(dist)) throw new Error(`${dist} is missing: run npm run build first (or BENCH_CLI=tsx)`);
+  return { args: ["--no-node-snapshot", dist], label: `node dist/cli.js (built ${statSync(dist).mtime.toISOString()})` };
 }
 
-async function time<T>(label: string, rows: number, fn: () => Promise<T> | T): Promise<T> {
-  const start = performance.now();
-  const value = await fn();
-  const seconds = (performance.now() - start) / 1000;
-  results.push([label, `${seconds.toFixed(2)} s, ${Math.round(rows / seconds).toLocaleString("en")} rows/s, RSS ${mb(process.memoryUsage().rss)}`]);
-  return value;
+/** Sizes from the arguments ("10k", "100k", "1m"), else BENCH_PIPELINE_SIZES, else all. */
+function chosenSizes(args: string[]): string[] {
+  const named = args.length > 0 ? args : (process.env.BENCH_PIPELINE_SIZES ?? "").split(",").filter((s) => s !== "");
+  const sizes = (named.length > 0 ? named : Object.keys(SIZES)).map((s) => s.toLowerCase());
+  const unknown = sizes.filter((s) => !(s in SIZES));
+  if (unknown.length > 0) throw new Error(`unknown pipeline size ${unknown.join(", ")}; sizes: ${Object.keys(SIZES).join(", ")}`);
+  return sizes;
 }
 
-/** Stage timings and the whole CLI on a generated credit-like CSV. */
-export async function bench(): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), "tabtune-bench-"));
-  const csv = join(dir, "credit_big.csv");
-  await generate(csv);
+/** Bytes under `dir`. */
+function folderBytes(dir: string): number {
+  let total = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    total += entry.isDirectory() ? folderBytes(path) : entry.isFile() ? statSync(path).size : 0;
+  }
+  return total;
+}
+
+interface Step {
+  step: string;
+  seconds: number;
+}
+
+/** Seconds per step (entries of one step summed, in order of first entry) from the run folder's log.json. */
+function stepsOf(output: string): { steps: Step[]; runDir: string } | null {
+  const run = readdirSync(output).find((name) => name.startsWith("run_") && existsSync(join(output, name, "log.json")));
+  if (!run) return null;
+  const parsed: unknown = JSON.parse(readFileSync(join(output, run, "log.json"), "utf8"));
+  const log = typeof parsed === "object" && parsed !== null && "log" in parsed && Array.isArray(parsed.log) ? (parsed.log as unknown[]) : [];
+  const steps: Step[] = [];
+  for (const entry of log) {
+    if (typeof entry !== "object" || entry === null || !("step" in entry) || !("durationMs" in entry)) continue;
+    const name = String(entry.step);
+    const seconds = Number(entry.durationMs) / 1000;
+    const found = steps.find((s) => s.step === name);
+    if (found) found.seconds += seconds;
+    else steps.push({ step: name, seconds });
+  }
+  return { steps, runDir: join(output, run) };
+}
+
+const fmt = (t: Timed) => `${t.wallS.toFixed(1)} s wall, ${t.cpuS.toFixed(1)} s CPU, peak RSS ${size(t.peakRss)}`;
+const ratio = (a: number, b: number) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${(a / b).toFixed(2)}×` : "?");
+
+async function one(label: string, rows: number, cli: string[], python: string | null): Promise<void> {
   const config = getConfig();
-  const csvOptions = { missingTokens: config.csv.missingTokens, batchRows: config.csv.batchRows };
+  const csv = await generated(`mixed_v1_${rows}.csv`, (path) => generateCsv(path, rows));
+  process.stdout.write(`\n-- ${label}: ${rows.toLocaleString("en")} rows × 20 (${size(statSync(csv).size)}, ${csv})\n`);
+  const work = mkdtempSync(join(tmpdir(), "tabtune-bench-pipeline-"));
+  try {
+    const output = join(work, "out");
+    const ours = await timed(process.execPath, [...cli, "--csv", csv, "--output", output, "--target", "churned", "--yes", "--provider", "heuristic"], {
+      cwd: work,
+      env: { ...process.env, CI: "1" },
+    });
+    process.stdout.write(`  tabtune    ${fmt(ours)}${ours.status === 0 ? "" : `; EXIT ${ours.status}`}\n`);
+    if (ours.status !== 0) process.stdout.write(`  ${ours.stderr.slice(-1500).replace(/\n/g, "\n  ")}\n`);
+    const found = existsSync(output) ? stepsOf(output) : null;
+    if (found) {
+      const logged = found.steps.reduce((sum, s) => sum + s.seconds, 0);
+      for (const s of found.steps) {
+        const share = s.seconds / ours.wallS;
+        const flag = s.step !== "finetune" && share > STEP_SHARE_LIMIT ? `  <-- above ${STEP_SHARE_LIMIT * 100}% of the run` : "";
+        if (s.seconds >= 0.05 || flag) process.stdout.write(`    ${s.step.padEnd(16)} ${s.seconds.toFixed(2).padStart(7)} s  ${(share * 100).toFixed(1).padStart(5)}%${flag}\n`);
+      }
+      process.stdout.write(`    ${"(outside steps)".padEnd(16)} ${(ours.wallS - logged).toFixed(2).padStart(7)} s  ${(((ours.wallS - logged) / ours.wallS) * 100).toFixed(1).padStart(5)}%  start-up, checkpoints, unlogged work\n`);
+      process.stdout.write(`    run folder ${size(folderBytes(found.runDir))}\n`);
+    } else process.stdout.write("  (no log.json in the run folder: no per-step breakdown)\n");
 
-  const table = await time(`readTable (${ROWS} rows × 14)`, ROWS, () => readTable(csv, csvOptions));
-  const sample = await readTableSample(csv, csvOptions, 20);
-  const profile = await time("profileTable", ROWS, () => profileTable(table, config.profile, sample));
-  const target = detectTarget(profile, config.profile);
-  const plan = heuristicPlan({ profile, target, targetCounts: {}, selectedFeatures: null, config });
-  const opened = await PrepSandbox.open(prepCodeFromPlan(plan, profile, { planVersion: 1, attempt: 1 }), { plan }, config.sandbox);
-  if (!opened.ok) throw new Error(opened.error);
-  let records = 0;
-  await time("sandbox clean + render", ROWS, async () => {
-    for await (const batch of streamCsvRows(csv, { ...csvOptions, batchRows: config.sandbox.batchRows })) {
-      const cleaned = await opened.sandbox.clean(batch.rows);
-      if (!cleaned.ok) throw new Error(cleaned.error);
-      const rendered = await opened.sandbox.render(cleaned.rows.filter((r) => r !== null));
-      if (!rendered.ok) throw new Error(rendered.error);
-      records += rendered.rows.length;
-    }
-  });
-  opened.sandbox.dispose();
-
-  const forestRows = Math.min(ROWS, 20_000);
-  const rows = Array.from({ length: forestRows + 5000 }, (_, i) => Object.fromEntries(table.columns.map((c) => [c.name, c.type === "numeric" ? (Number.isNaN(c.values[i] ?? NaN) ? null : (c.values[i] ?? null)) : ((c.codes[i] ?? -1) < 0 ? null : (c.dictionary[c.codes[i] ?? 0] ?? null))])));
-  await time(`random forest, ${config.baseline.trees} trees on ${forestRows} rows`, forestRows, () =>
-    trainAndPredictBaseline({
-      features: plan.features.map((name) => ({ name, kind: profile.columns.find((c) => c.name === name)?.kind === "categorical" ? "categorical" : "numeric" })),
-      target: plan.target,
-      task: plan.task,
-      labels: Object.keys(plan.labels),
-      train: rows.slice(0, forestRows),
-      test: rows.slice(forestRows),
-      options: { ...config.baseline, seed: 1 },
-    }),
-  );
-
-  const start = performance.now();
-  const cli = spawnSync(process.execPath, ["--no-node-snapshot", "--import", "tsx", join(ROOT, "src/cli.ts"), "--csv", csv, "--output", join(dir, "out"), "--yes"], {
-    env: { ...process.env, CI: "1" },
-    encoding: "utf8",
-  });
-  const seconds = (performance.now() - start) / 1000;
-  results.push([`whole CLI --yes (${ROWS} rows)`, `${seconds.toFixed(1)} s, exit ${cli.status}`]);
-
-  process.stdout.write(`tabtune bench, ${new Date().toISOString()}, node ${process.version}\n`);
-  for (const [label, value] of results) process.stdout.write(`  ${label.padEnd(44)} ${value}\n`);
-  process.stdout.write(`  records rendered                             ${records}\n`);
-  writeFileSync(join(dir, "bench.txt"), results.map((r) => r.join("\t")).join("\n"));
-  rmSync(dir, { recursive: true, force: true });
-  if (cli.status !== 0) {
-    process.stderr.write(cli.stderr.slice(-2000));
-    process.exitCode = 1;
+    if (python === null) return;
+    const refOut = join(work, "reference");
+    const ref = await timed(python, [
+      join(ROOT, "bench/reference/pipeline.py"),
+      JSON.stringify({
+        csv,
+        out: refOut,
+        target: "churned",
+        missing: config.csv.missingTokens,
+        seed: config.seed,
+        testRatio: config.split.testRatio,
+        balanceBelow: config.balance.adviseBelowRatio,
+        trees: config.baseline.trees,
+        maxDepth: config.baseline.maxDepth,
+        maxTrainRows: config.baseline.maxTrainRows,
+        validationRatio: config.baseline.validationRatio,
+        linearC: config.baseline.linear.C,
+        linearMaxIterations: config.baseline.linear.maxIterations,
+        bootstrap: config.evaluate.bootstrapResamples,
+        confidence: config.evaluate.confidenceLevel,
+      }),
+    ]);
+    process.stdout.write(`  reference  ${fmt(ref)}${ref.status === 0 ? "" : `; EXIT ${ref.status}`}\n`);
+    if (ref.status !== 0) process.stdout.write(`  ${ref.stderr.slice(-1500).replace(/\n/g, "\n  ")}\n`);
+    const phases = ref.stdout.trim().split("\n").pop() ?? "";
+    if (ref.status === 0) process.stdout.write(`    phases (s): ${phases}\n`);
+    process.stdout.write(`  tabtune / reference: wall ${ratio(ours.wallS, ref.wallS)}, CPU ${ratio(ours.cpuS, ref.cpuS)}, peak RSS ${ratio(ours.peakRss, ref.peakRss)}\n`);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
   }
 }
 
+export async function bench(args: string[] = []): Promise<void> {
+  const sizes = chosenSizes(args);
+  const cli = cliArgs();
+  const reference = referencePython();
+  process.stdout.write(
+    `tabtune pipeline bench, ${new Date().toISOString()}, commit ${commitLabel(ROOT)}, node ${process.version}, ${cpus().length} CPUs, load ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(" ")}\n  tabtune: ${cli.label}\n  reference: ${"python" in reference ? `${reference.python} bench/reference/pipeline.py` : `SKIPPED, ${reference.missing}`}\n`,
+  );
+  for (const label of sizes) await one(label, SIZES[label] ?? 0, cli.args, "python" in reference ? reference.python : null);
+  if (!("python" in reference)) process.stdout.write(`\nREFERENCE SKIPPED: ${reference.missing}\n`);
+}

@@ -1,7 +1,8 @@
 /**
  * Speed and memory figures, outside `npm test`: `npm run bench` runs every bench file,
- * `npm run bench -- NAME…` only those. Each bench/<name>.ts exports `bench()`, which
- * prints its own figures.
+ * `npm run bench -- NAME… [ARG…]` only those; words that name no bench are handed to each
+ * chosen bench as arguments (`npm run bench -- pipeline 10k`). Each bench/<name>.ts exports
+ * `bench(args)`, which prints its own figures; helpers live in bench/lib/.
  */
 import { readdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -13,14 +14,15 @@ async function main(): Promise<void> {
     .filter((f) => f.endsWith(".ts") && f !== "run.ts")
     .map((f) => f.replace(/\.ts$/, ""))
     .sort();
-  const wanted = process.argv.slice(2);
-  const unknown = wanted.filter((w) => !all.includes(w));
-  if (unknown.length > 0) throw new Error(`no bench named ${unknown.join(", ")}; there are: ${all.join(", ")}`);
+  const words = process.argv.slice(2);
+  const wanted = words.filter((w) => all.includes(w));
+  const args = words.filter((w) => !all.includes(w));
+  if (wanted.length === 0 && args.length > 0) throw new Error(`no bench named ${args.join(", ")}; there are: ${all.join(", ")}`);
   for (const name of wanted.length > 0 ? wanted : all) {
     process.stdout.write(`\n== ${name}\n`);
-    const module: { bench?: () => Promise<void> } = await import(`./${name}.ts`);
+    const module: { bench?: (args: string[]) => Promise<void> } = await import(`./${name}.ts`);
     if (!module.bench) throw new Error(`bench/${name}.ts exports no bench()`);
-    await module.bench();
+    await module.bench(args);
   }
 }
 
