@@ -27,7 +27,12 @@ export const ConfigSchema = z.object({
   }),
   featureSelection: z.object({
     minColumns: positiveInt,
-    keep: positiveInt,
+    /** Most features kept ("auto": no bound); the number kept is chosen on a validation fold (kTolerance). */
+    keep: z.union([positiveInt, z.literal("auto")]),
+    /** The smallest k whose validation score (accuracy / R²) is within this of the best k's is kept. */
+    kTolerance: z.number().nonnegative(),
+    /** Share of the training rows held out (seeded, stratified) to choose k. */
+    validationRatio: z.number().gt(0, "featureSelection.validationRatio must be above 0").lt(1, "featureSelection.validationRatio must be below 1"),
     minVariance: z.number().nonnegative(),
     miBins: positiveInt.min(2),
     forestTrees: positiveInt,

@@ -18,6 +18,10 @@ export const paths = {
   runData: (runDir: string) => join(runDir, "data"),
   cleaned: (runDir: string) => join(runDir, "data", "cleaned.jsonl"),
   allData: (runDir: string) => join(runDir, "data", "all_data.json"),
+  /** The split fixed at explore: one character per source row (see SplitMask). */
+  splitMask: (runDir: string) => join(runDir, "data", "split_mask.txt"),
+  /** The source row of each cleaned row, one 0-based index per line (split applies the mask by it). */
+  cleanedSourceRows: (runDir: string) => join(runDir, "data", "cleaned_rows.txt"),
   prepScript: (runDir: string) => join(runDir, "scripts", "prepare_data.js"),
   balanceScript: (runDir: string) => join(runDir, "scripts", "balance_data.js"),
   rankings: (runDir: string) => join(runDir, "feature_selection", "feature_rankings.csv"),

@@ -78,6 +78,11 @@ export interface ExecutionResult {
   droppedSample?: DroppedRow[];
   cleaned: ArtifactRef | null;
   allData: ArtifactRef | null;
+  /**
+   * data/cleaned_rows.txt: the 0-based source (CSV data) row of each cleaned row, one per
+   * line, so split can apply the mask fixed at explore; absent for runs from before it.
+   */
+  sourceRows?: ArtifactRef | null;
   sample: AlpacaRecord[];
 }
 
@@ -93,8 +98,35 @@ export interface Verification {
   critique: string[];
 }
 
+/**
+ * The train/test split fixed at explore (DESIGN §3), before any statistic is fitted: a
+ * seeded mask over the CSV's source rows computed from the raw target column.
+ */
+export interface SplitMask {
+  /** data/split_mask.txt: one character per source row ("0" train, "1" test, "." target missing). */
+  file: ArtifactRef;
+  /** The target column it was computed from (a target changed at review_plan makes split compute a new one). */
+  target: string;
+  seed: number;
+  /** The test ratio it was made with; null with --test-csv (every source row is training). */
+  testRatio: number | null;
+  /** Stratified by the target's classes (classification), else one group. */
+  stratified: boolean;
+  /** Source rows with each side. */
+  train: number;
+  test: number;
+  /** Rows whose target is missing: in neither part (cleaning drops them). */
+  noTarget: number;
+}
+
 export interface SplitResult {
   source: "ratio" | "test_csv";
+  /**
+   * "explore": the cleaned rows went where explore's mask put their source rows;
+   * "recomputed": seed or ratio changed since explore, so a new mask was made (selection used the old one);
+   * "cleaned": a run without source rows (older runs): a fresh split of the cleaned rows. Absent with --test-csv.
+   */
+  mask?: "explore" | "recomputed" | "cleaned";
   testRatio: number | null;
   train: ArtifactRef;
   test: ArtifactRef;
@@ -191,6 +223,8 @@ export const StateAnnotation = Annotation.Root({
   target: latest<TargetChoice | null>(() => null),
   /** Rows per raw target value, counted at explore. */
   targetCounts: latest<Record<string, number>>(() => ({})),
+  /** The split fixed at explore (seeded mask over the source rows); select_features and split use it. */
+  splitMask: latest<SplitMask | null>(() => null),
   /** Columns select_features kept (null when it did not run). */
   selectedFeatures: latest<string[] | null>(() => null),
   /** feature_selection/feature_rankings.csv when select_features ran. */

@@ -10,7 +10,6 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { compileGraph, graph, START_ENTRIES, START_FROM } from "../src/graph.js";
 import { setQuiet } from "../src/log.js";
 import { paths } from "../src/paths.js";
-import { getConfig } from "../src/runtime.js";
 import type { State } from "../src/state.js";
 import { graphSetup } from "./helpers/graph.js";
 import { ROOT } from "./helpers/cli.js";
@@ -139,14 +138,16 @@ describe("balance and config reviews", () => {
 });
 
 describe("wide tables", () => {
-  it("go through select_features and keep the configured number of columns", async () => {
+  it("go through select_features and keep the k it chose on the validation fold", async () => {
     const { app, config, options, output } = setup(join(ROOT, "test/fixtures/digits.csv"));
     await app.invoke({ runId: "t1", options }, config);
     const state = await next(app, config);
-    expect(state.values.selectedFeatures).toHaveLength(getConfig().featureSelection.keep);
+    const kept = state.values.log.find((e) => e.step === "select_features")?.numbers.kept ?? 0;
+    expect(kept).toBeGreaterThan(0);
+    expect(state.values.selectedFeatures).toHaveLength(kept);
     expect(state.values.prepPlan?.features).toEqual(expect.arrayContaining(state.values.selectedFeatures ?? []));
-    expect(state.values.prepPlan?.features).toHaveLength(getConfig().featureSelection.keep);
-    expect(readFileSync(paths.selected(join(output, "t1")), "utf8").trim().split("\n")).toHaveLength(getConfig().featureSelection.keep);
+    expect(state.values.prepPlan?.features).toHaveLength(kept);
+    expect(readFileSync(paths.selected(join(output, "t1")), "utf8").trim().split("\n")).toHaveLength(kept);
     expect(state.values.target?.task).toBe("multiclass");
   });
 });

@@ -46,6 +46,7 @@ export async function execute(state: State, runConfig?: LangGraphRunnableConfig)
           renderedPath: paths.allData(runDir),
           sampleSize: 3,
           target: plan.target,
+          sourceRowsPath: paths.cleanedSourceRows(runDir),
           onProgress: (done) => cleaning.update(done, profile.rows),
         });
         cleaning.finish(run.rowsIn);
@@ -53,6 +54,7 @@ export async function execute(state: State, runConfig?: LangGraphRunnableConfig)
           ...run,
           cleaned: run.ok ? await artifactRef(paths.cleaned(runDir), run.rowsOut) : null,
           allData: run.ok ? await artifactRef(paths.allData(runDir), run.rowsOut) : null,
+          sourceRows: run.ok ? await artifactRef(paths.cleanedSourceRows(runDir), run.rowsOut) : null,
         };
       } finally {
         opened.sandbox.dispose();

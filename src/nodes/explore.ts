@@ -15,6 +15,7 @@ import { profileTable } from "../table/profile.js";
 import { findQualityIssues } from "../table/quality.js";
 import { detectTarget } from "../table/target.js";
 import { modelCallLog, requireOptions, runFolder } from "./common.js";
+import { writeSplitMask } from "./split.js";
 import type { LangGraphRunnableConfig } from "@langchain/langgraph";
 import { progressReporter } from "../events.js";
 
@@ -113,6 +114,10 @@ export async function explore(state: State, runConfig?: LangGraphRunnableConfig)
   const findings = findQualityIssues(table, columnsProfile, target, config.quality, { seed: options.seed });
   const profile: TableProfile = { ...columnsProfile, findings };
   const targetCounts = target.task === "regression" ? {} : countTarget(table, target.column);
+  // The split is fixed now, before anything is fitted: select_features and split use this mask.
+  const targetColumn = table.columns.find((c) => c.name === target.column);
+  if (!targetColumn) throw new TabtuneError("target_missing", `the target "${target.column}" is not a column of ${options.csv}`, { suggestion: "name a column of the CSV with --target" });
+  const splitMask = await writeSplitMask(run.runDir, targetColumn, target.task === "regression", options.testCsv ? null : options.testRatio, options.seed);
 
   let testCsvIssues: string[] = [];
   if (options.testCsv) {
@@ -129,6 +134,7 @@ export async function explore(state: State, runConfig?: LangGraphRunnableConfig)
     profile,
     target,
     targetCounts,
+    splitMask,
     testCsvIssues,
     log: [
       ...calls,
@@ -140,8 +146,11 @@ export async function explore(state: State, runConfig?: LangGraphRunnableConfig)
           classes: Object.keys(target.labels).length,
           findings: findings.length,
           highFindings: findings.filter((f) => f.severity === "high").length,
+          maskTrain: splitMask.train,
+          maskTest: splitMask.test,
+          maskNoTarget: splitMask.noTarget,
         },
-        artifacts: [options.csv],
+        artifacts: [options.csv, splitMask.file.path],
       }),
     ],
   };

@@ -75,10 +75,13 @@ export async function cleanCsv(args: {
   target?: string;
   /** Rows cleaned so far, after each batch. */
   onProgress?: OnProgress;
+  /** Where to write each kept row's 0-based source (data) row, one per line, beside the cleaned table (split's mask needs it). */
+  sourceRowsPath?: string;
 }): Promise<CleanCsvResult> {
   const config = getConfig();
   const cleaned = new AtomicLineWriter(args.cleanedPath);
   const rendered = args.renderedPath ? new BatchJsonArrayWriter(args.renderedPath) : null;
+  const sources = args.sourceRowsPath ? new AtomicLineWriter(args.sourceRowsPath) : null;
   const sample: AlpacaRecord[] = [];
   const dropReasons: Record<string, number> = {};
   const droppedSample: DroppedRow[] = [];
@@ -88,6 +91,7 @@ export async function cleanCsv(args: {
   const fail = async (error: ExecutionError): Promise<CleanCsvResult> => {
     await cleaned.abort();
     await rendered?.abort();
+    await sources?.abort();
     return { ok: false, error, ...summary() };
   };
 
@@ -117,9 +121,11 @@ export async function cleanCsv(args: {
     const rows = outcome.cleaned;
     const targetAt = args.target === undefined ? -1 : pending.header.indexOf(args.target);
     let kept = 0;
+    let keptRows = "";
     for (let i = 0; i < rows.length; i++) {
       if (rows[i] !== null) {
         kept += 1;
+        if (sources) keptRows += `${rowsIn + i}\n`;
         continue;
       }
       const values = pending.cells[i] ?? [];
@@ -131,6 +137,7 @@ export async function cleanCsv(args: {
     rowsOut += kept;
     args.onProgress?.(rowsIn);
     await cleaned.write(jsonLines(rows));
+    await sources?.write(keptRows);
     if (rendered) {
       for (const record of outcome.rendered) {
         if (sample.length >= args.sampleSize) break;
@@ -156,6 +163,7 @@ export async function cleanCsv(args: {
   }
   await cleaned.commit();
   await rendered?.commit();
+  await sources?.commit();
   return { ok: true, error: null, ...summary() };
 }
 

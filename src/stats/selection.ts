@@ -85,7 +85,7 @@ function prepare(column: RankColumn, rows: Int32Array): Prepared {
   return { kind: "categorical", ...codesOfText(Array.from(rows, (r) => (isMissing(column.values[r]) ? null : String(column.values[r])))) };
 }
 
-function targetCell(target: Value[] | Column, r: number): Value {
+export function targetCell(target: Value[] | Column, r: number): Value {
   if (Array.isArray(target)) return target[r] ?? null;
   if (target.type === "numeric") {
     const v = target.values[r] ?? NaN;
@@ -108,35 +108,33 @@ export function rankFeatures(args: {
   columns: RankColumn[];
   target: Value[] | Column;
   task: "binary" | "multiclass" | "regression";
-  keep: number;
+  /** Top eligible columns marked kept; "auto" marks every eligible one (the caller chooses k). */
+  keep: number | "auto";
   minVariance: number;
   miBins: number;
   forestTrees: number;
   forestMaxRows: number;
   /** Columns the forest ranks at most (default: all). */
   forestMaxColumns?: number;
+  /** The rows to rank on, increasing (the split's training rows); default all. Rows without a target are left out either way. */
+  rows?: ArrayLike<number>;
   seed: number;
   /** Forest trees grown so far, of the total (progress). */
   onTree?: (done: number, total: number) => void;
 }): FeatureRanking[] {
   const { columns, task, miBins } = args;
   const targetLength = Array.isArray(args.target) ? args.target.length : lengthOf(args.target);
-  for (const c of columns) {
-    if (lengthOf(c) !== targetLength) {
-      throw new TabtuneError("SELECTION_LENGTH_MISMATCH", `column "${c.name}" has ${lengthOf(c)} values but the target has ${targetLength}`);
-    }
-  }
+  for (const c of columns)
+    if (lengthOf(c) !== targetLength) throw new TabtuneError("SELECTION_LENGTH_MISMATCH", `column "${c.name}" has ${lengthOf(c)} values but the target has ${targetLength}`);
   const present: number[] = [];
-  for (let i = 0; i < targetLength; i++) {
+  for (let k = 0, n = args.rows?.length ?? targetLength; k < n; k++) {
+    const i = args.rows ? (args.rows[k] as number) : k;
     const v = targetCell(args.target, i);
     if (!(isMissing(v) || (task === "regression" && Number.isNaN(cellToNumber(v))))) present.push(i);
   }
   const rows = Int32Array.from(present);
-  if (rows.length === 0) {
-    throw new TabtuneError("SELECTION_NO_TARGET", "every row has a missing target: nothing to rank features against", {
-      suggestion: "check the target column",
-    });
-  }
+  if (rows.length === 0)
+    throw new TabtuneError("SELECTION_NO_TARGET", "every row has a missing target: nothing to rank features against", { suggestion: "check the target column" });
   const yNumbers = task === "regression" ? Float64Array.from(rows, (r) => cellToNumber(targetCell(args.target, r))) : null;
   const yLevels = yNumbers ? quantileBins(yNumbers, miBins) : codesOfText(Array.from(rows, (r) => String(targetCell(args.target, r)))).codes;
 
@@ -227,16 +225,16 @@ export function rankFeatures(args: {
   for (const r of rankings) {
     if (r.reason !== "") continue;
     place++;
-    r.kept = place <= args.keep;
+    r.kept = args.keep === "auto" || place <= args.keep;
     const forestNote = !prefiltered ? "" : inForest.has(r.index) ? `; forest ranked the ${maxColumns} best by |correlation| + MI` : `; not in the forest (outside the ${maxColumns} best by |correlation| + MI)`;
-    r.reason = `${place} of ${eligibleCount} by average rank; ${r.kept ? "in" : "outside"} the top ${args.keep}${forestNote}`;
+    r.reason = `${place} of ${eligibleCount} by average rank; ${args.keep === "auto" ? KEPT_UNBOUNDED : `${r.kept ? "in" : "outside"} the top ${args.keep}`}${forestNote}`;
   }
   return rankings.map(({ index: _index, ...r }) => r);
 }
 
-function isMissing(v: Value | undefined): boolean {
-  return v === null || v === undefined || (typeof v === "string" && v.trim() === "") || (typeof v === "number" && Number.isNaN(v));
-}
+/** The reason's words for a column kept with keep "auto" (select_features replaces them with the chosen k). */
+export const KEPT_UNBOUNDED = "kept (no bound)";
+export const isMissing = (v: Value | undefined): boolean => v === null || v === undefined || (typeof v === "string" && v.trim() === "") || (typeof v === "number" && Number.isNaN(v));
 
 /**
  * Population variance divided by the mean of squares (σ² / (μ² + σ²)): 0 for a constant,

@@ -1,5 +1,6 @@
 /** Deterministic, seeded train/test assignment; stratified for classification. */
 import { TabtuneError } from "../errors.js";
+import type { Column } from "../table/columns.js";
 import { createRng, shuffleInPlace } from "./random.js";
 
 /**
@@ -34,6 +35,84 @@ export function testMask(labels: string[], ratio: number, seed: number, stratify
     for (const i of indices.slice(0, testRowsOf(indices.length, ratio, stratify))) mask[i] = 1;
   }
   return mask;
+}
+
+/** A source row's side in a split mask: training, test, or neither (its target is missing). */
+export const MASK_TRAIN = 0;
+export const MASK_TEST = 1;
+export const MASK_NONE = 2;
+/** The mask file's character per side (one per source row, in file order). */
+const MASK_CHARS = ["0", "1", "."] as const;
+
+/**
+ * The split fixed at explore, over the SOURCE rows of the CSV: testMask over the rows
+ * whose target is present (label null = missing → MASK_NONE, in no part), so the same
+ * target column, ratio and seed always give the same mask. `ratio` null (a --test-csv
+ * run): every row with a target is training.
+ * @example sourceMask(["a", null, "a", "b", "b"], 0.5, 1, true) // one "a" and one "b" row are 1, row 1 is 2
+ */
+export function sourceMask(labels: readonly (string | null)[], ratio: number | null, seed: number, stratify: boolean): Uint8Array {
+  const mask = new Uint8Array(labels.length);
+  const present: number[] = [];
+  const presentLabels: string[] = [];
+  labels.forEach((label, i) => {
+    if (label === null) mask[i] = MASK_NONE;
+    else {
+      present.push(i);
+      presentLabels.push(label);
+    }
+  });
+  if (ratio === null) return mask;
+  const inner = testMask(presentLabels, ratio, seed, stratify);
+  present.forEach((row, j) => (mask[row] = inner[j] ? MASK_TEST : MASK_TRAIN));
+  return mask;
+}
+
+/**
+ * The target column's cells as split labels: the text of each present cell, null when the
+ * cell is missing (a regression target that is not a number counts as missing, as in
+ * rankFeatures). Numbers print as JavaScript writes them, so labels group like the values.
+ */
+export function targetLabels(column: Column, regression: boolean): (string | null)[] {
+  if (column.type === "numeric") return Array.from(column.values, (v) => (Number.isNaN(v) ? null : String(v)));
+  return Array.from(column.codes, (code) => {
+    const text = code < 0 ? null : (column.dictionary[code] ?? null);
+    return text === null || (regression && Number.isNaN(Number(text))) ? null : text;
+  });
+}
+
+/** The mask as file text: one character per source row ("0" train, "1" test, "." neither), then a newline. */
+export function maskText(mask: Uint8Array): string {
+  let text = "";
+  for (let i = 0; i < mask.length; i += 65536) text += Array.from(mask.subarray(i, i + 65536), (m) => MASK_CHARS[m] ?? ".").join("");
+  return text + "\n";
+}
+
+/**
+ * Reads maskText back.
+ * @throws TabtuneError "split_mask_invalid" on any other character.
+ */
+export function parseMask(text: string, file: string): Uint8Array {
+  const body = text.endsWith("\n") ? text.slice(0, -1) : text;
+  const mask = new Uint8Array(body.length);
+  for (let i = 0; i < body.length; i++) {
+    const c = body[i];
+    const side = c === "0" ? MASK_TRAIN : c === "1" ? MASK_TEST : c === "." ? MASK_NONE : -1;
+    if (side < 0)
+      throw new TabtuneError("split_mask_invalid", `${file}: character ${i + 1} is ${JSON.stringify(c)}, not 0, 1 or .`, { suggestion: "start the run again from explore; the mask file was edited" });
+    mask[i] = side;
+  }
+  return mask;
+}
+
+/** Rows on `side` of the mask, increasing. @example rowsOn(Uint8Array.from([0, 1, 0, 2]), MASK_TRAIN) // [0, 2] */
+export function rowsOn(mask: Uint8Array, side: number): Int32Array {
+  let n = 0;
+  for (const m of mask) if (m === side) n++;
+  const rows = new Int32Array(n);
+  let k = 0;
+  for (let i = 0; i < mask.length; i++) if (mask[i] === side) rows[k++] = i;
+  return rows;
 }
 
 /** A group the split would leave with too few training rows. */
