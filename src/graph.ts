@@ -19,6 +19,7 @@ import { blockingFailures } from "./prep/checks.js";
 import { getConfig } from "./runtime.js";
 import { GraphInput, GraphOutput, InputChannels, withRunInput } from "./run-input.js";
 import { StateAnnotation, type State } from "./state.js";
+import type { StartFrom } from "./start-from.js";
 
 /** The run's state plus the served input's own fields (csv, output, testCsv), read by the first step. */
 const GraphState = Annotation.Root({ ...StateAnnotation.spec, ...InputChannels.spec });
@@ -91,9 +92,8 @@ export const START_ENTRIES = {
   config: { node: "finetune_config", after: (s: State): NodeId => (afterVerifySplit(s) === "review_balance" ? "review_balance" : "verify_split") },
   predict: { node: "predict", after: (): NodeId => "finetune" },
   evaluate: { node: "evaluate", after: (): NodeId => "predict" },
-} as const satisfies Record<string, { node: NodeId; after: (s: State) => NodeId }>;
-export type StartFrom = keyof typeof START_ENTRIES;
-export const START_FROM = Object.keys(START_ENTRIES) as StartFrom[];
+} as const satisfies Record<StartFrom, { node: NodeId; after: (s: State) => NodeId }>;
+export { START_FROM, type StartFrom } from "./start-from.js";
 
 export function buildGraph() {
   // Explicit input and output schemas: Studio's form is { csv, … }, and the schema endpoint

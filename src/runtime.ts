@@ -3,16 +3,11 @@
  * of the run's provider. The API key typed as --agent-api-key is handed over here by the
  * CLI (setAgentApiKey) and goes only into the decider's clients, never into state.
  */
-import { loadConfig, type Config } from "./config.js";
-import { agentApiKeyFlag, configPathOverride, setAgentApiKey as holdAgentApiKey } from "./env.js";
+import { getConfig } from "./config-cache.js";
+import { agentApiKeyFlag, setAgentApiKey as holdAgentApiKey } from "./env.js";
 import { createDecider, type Decider, type DeciderOptions } from "./llm/index.js";
 
-let cached: Config | null = null;
-
-export function getConfig(): Config {
-  cached ??= loadConfig(configPathOverride() ?? undefined);
-  return cached;
-}
+export { getConfig };
 
 let decider: { key: string; decider: Decider } | null = null;
 

@@ -172,6 +172,8 @@ describe("--start-from entries", () => {
       "verify -> review_prep",
     ].sort());
     for (const pair of pairs) expect(edges.has(pair), pair).toBe(true);
+    // The CLI lists --start-from's names from src/start-from.ts without loading the graph: the same names, in order.
+    expect(Object.keys(START_ENTRIES)).toEqual([...START_FROM]);
   });
 });
 

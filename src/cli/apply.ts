@@ -121,12 +121,6 @@ export function buildApplyProgram(): Command {
     .configureOutput(oneLineErrors("tabtune apply --help"));
 }
 
-/** Help text the main command shows for the subcommand. */
-export const APPLY_HELP = `
-Commands:
-  tabtune apply --script <run>/scripts/prepare_data.js --csv new.csv --out new.json [--policies <run>/imputation/policies.json]
-                           run approved prep code (and the run's imputation) on new data (tabtune apply --help)`;
-
 /** `tabtune apply …`: parses its flags, runs, prints a summary; returns the exit code. */
 export async function applyMain(argv: string[]): Promise<number> {
   const program = buildApplyProgram();

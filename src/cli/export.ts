@@ -20,12 +20,6 @@ import { LINEAGE_FILE } from "../report/lineage.js";
 import { MODEL_CARD } from "../report/report.js";
 import { oneLineErrors } from "./options.js";
 
-/** Help text the main command shows for the subcommand. */
-export const EXPORT_HELP = `
-  tabtune export --run <output>/run_<id> --out <dir>
-                           bundle what the run's model needs (prep script, imputation, baseline, configs, model card,
-                           lineage, adapter hashes) so that tabtune predict --run <dir> works from it alone`;
-
 /** A file of the bundle: where it is in the run, and what it is for a reader of the manifest. */
 interface Part {
   from: string;

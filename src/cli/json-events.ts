@@ -15,10 +15,13 @@ export type JsonEvent =
   | { event: "metrics"; baseline: unknown; llm: unknown }
   | { event: "paused"; runId: string; step: string; resumeCommand: string; exitCode: 2 }
   | { event: "done"; runId: string; runDir: string; results: string | null; exitCode: 0 }
-  | { event: "stopped"; runId: string; resumeCommand: string; exitCode: 130 }
+  | { event: "stopped"; runId: string; resumeCommand: string; exitCode: typeof INTERRUPTED }
   | { event: "error"; code: string; message: string; suggestion: string | null; resumeCommand: string | null; exitCode: number };
 
 export type JsonEmit = (event: JsonEvent) => void;
+
+/** Exit code of a run stopped by Ctrl-C (128 + SIGINT), as shells expect. */
+export const INTERRUPTED = 130;
 
 /**
  * Takes stdout for JSON lines: from now on anything else written to process.stdout (a

@@ -9,12 +9,6 @@ import { TabtuneError } from "../errors.js";
 import { oneLineErrors } from "./options.js";
 import { readLineages, verifyLineages, type RunLineage } from "../report/lineage.js";
 
-/** Help text the main command shows for the subcommand. */
-export const LINEAGE_HELP = `
-  tabtune lineage <output-dir | run-dir> [--verify]
-                           print every artifact of every run (or of one run) with its SHA-256 and what it came from;
-                           --verify re-hashes them and fails naming any changed file`;
-
 function printRun(run: RunLineage): string[] {
   const lines = [`run ${run.runDir ?? "(no run directory)"} — thread ${run.runId}, ${run.artifacts.length} artifacts, recorded ${run.writtenAt}`];
   for (const a of run.artifacts) {

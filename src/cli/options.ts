@@ -8,12 +8,12 @@ import { checkTemplateName } from "../finetune/template.js";
 import type { Config } from "../config.js";
 import { readLlmEnv } from "../env.js";
 import { TabtuneError, zodIssuesLine } from "../errors.js";
-import { START_FROM } from "../graph.js";
+import { START_FROM } from "../start-from.js";
 import { defaultApprover, defaultOutput, fillRunOptions, optionDefaults, Provider, RunOptions, RunOptionsInput } from "../options.js";
 
 export { defaultApprover, defaultOutput };
 
-export { START_FROM, type StartFrom } from "../graph.js";
+export { START_FROM, type StartFrom } from "../start-from.js";
 
 const number = (name: string) => (value: string) => {
   const n = Number(value);

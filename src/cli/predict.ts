@@ -8,12 +8,6 @@ import { getConfig, setAgentApiKey } from "../runtime.js";
 import { predictCsv } from "../predictor/score.js";
 import { oneLineErrors } from "./options.js";
 
-/** Help text the main command shows for the subcommand. */
-export const PREDICT_HELP = `
-  tabtune predict --run <output>/run_<id> --csv new.csv [--out predictions.csv] [--predict-endpoint URL]
-                           score new rows with a finished run's model (its saved baseline, adapter, or a served model);
-                           one output row per input row (tabtune predict --help)`;
-
 interface PredictFlags {
   run: string;
   csv: string;
