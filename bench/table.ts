@@ -1,110 +1,85 @@
 /**
- * Table figures (`npm run bench -- table`), the targets of issue 3:
- *  (a) explore's work (readTable + readTableSample + profileTable + detectTarget + quality
- *      checks) on a generated 1,000,000 × 20 CSV (mixed, ~5% missing): ≤ 10 s and peak RSS
- *      ≤ 1.5 × the file's size. Run in a child process so its peak RSS (VmHWM) is its own.
- *  (b) rankFeatures on 50,000 × 200 with 10 planted informative columns: ≤ 30 s, all 10 in the top 20.
- *  (c) rankFeatures on 500 × 20,000 (omics-like): ≤ 60 s.
- * BENCH_TABLE_ROWS overrides the 1,000,000 rows of (a).
+ * Table figures (`npm run bench -- table`), each tabtune part in a child process of its own
+ * (so CPU and peak RSS are its own, from /usr/bin/time) beside pandas + scikit-learn
+ * (bench/reference/table.py, Debian's python3-pandas + python3-sklearn; skipped loudly when
+ * absent):
+ *  (a) explore on a generated 1,000,000 × 20 CSV (mixed, ~5% missing; BENCH_TABLE_ROWS
+ *      overrides): readTable + readTableSample + profileTable + detectTarget + quality checks,
+ *      against pandas read_csv + a comparable profile. Target: ≤ 0.6× the reference's CPU.
+ *  (b) rankFeatures on 50,000 × 200 typed columns with 10 planted informative columns (in
+ *      process): all 10 in the top 20.
+ *  (c) a 500 × 20,000 CSV through explore and select_features: tabtune reads and profiles it,
+ *      reads it again (as select_features does today) or takes explore's table from the cache
+ *      (src/table/cache.ts), and ranks it (rankFeatures with config featureSelection), against
+ *      pandas read_csv + the profile + the same four scores with numpy/scikit-learn on the
+ *      same sizes. Targets: ≤ 1.0× the reference's CPU, ≤ 0.6 GB peak RSS.
+ * The child's time includes node + tsx start-up (~1 s CPU), the reference's python imports.
  */
 import { spawnSync } from "node:child_process";
-import { createWriteStream, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { statSync } from "node:fs";
+import { cpus, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import { getConfig } from "../src/runtime.js";
 import { createRng } from "../src/stats/random.js";
 import { rankFeatures } from "../src/stats/selection.js";
+import { keepTable } from "../src/table/cache.js";
 import { readTable, type Column } from "../src/table/columns.js";
-import { readTableSample } from "../src/table/csv.js";
+import { readTableSample, type CsvOptions } from "../src/table/csv.js";
 import { profileTable } from "../src/table/profile.js";
 import { findQualityIssues } from "../src/table/quality.js";
 import { detectTarget } from "../src/table/target.js";
+import { generateCsv, generated, generateWideCsv } from "./lib/generate.js";
+import { commitLabel, referencePython, size, timed, type Timed } from "./lib/measure.js";
 
 const SELF = fileURLToPath(import.meta.url);
-const CHILD_ENV = "TABTUNE_BENCH_TABLE_CSV";
-const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MB`;
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const CHILD_ENV = "TABTUNE_BENCH_TABLE_CHILD";
 
-/** Peak resident set size of this process so far (Linux), in bytes. */
-function peakRss(): number {
-  const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync("/proc/self/status", "utf8"));
-  return match ? Number(match[1]) * 1024 : Number.NaN;
+interface ChildJob {
+  job: "explore" | "wide";
+  csv: string;
+  /** wide: select_features takes explore's table from the cache instead of reading the file again. */
+  cache?: boolean;
 }
 
-/** Writes a rows × 20 CSV: 12 numeric (ints and floats), 7 categorical, a binary target; ~5% missing cells. */
-export async function generateCsv(path: string, rows: number): Promise<void> {
-  const rng = createRng(7);
-  const cities = Array.from({ length: 300 }, (_, i) => `city_${i}`);
-  const header = [
-    "age", "income", "balance", "tenure_days", "score_a", "score_b", "visits", "ratio", "temperature", "latency_ms", "items", "discount",
-    "region", "plan", "device", "city", "channel", "segment", "weekday", "churned",
-  ];
-  const out = createWriteStream(path);
-  out.write(`${header.join(",")}\n`);
-  const miss = (text: string) => (rng() < 0.05 ? "" : text);
-  let lines: string[] = [];
-  for (let r = 0; r < rows; r++) {
-    const age = 18 + Math.floor(rng() * 70);
-    const income = Math.round(20000 + rng() * 180000);
-    const row = [
-      miss(String(age)),
-      miss(String(income)),
-      miss((rng() * 10000 - 2000).toFixed(2)),
-      miss(String(Math.floor(rng() * 3650))),
-      miss(rng().toFixed(4)),
-      miss((rng() * 100).toFixed(1)),
-      miss(String(Math.floor(rng() * 50))),
-      miss(rng().toFixed(3)),
-      miss((rng() * 40 - 5).toFixed(1)),
-      miss(String(Math.floor(rng() * 2000))),
-      miss(String(Math.floor(rng() * 10))),
-      miss((Math.floor(rng() * 5) * 0.05).toFixed(2)),
-      miss(["north", "south", "east", "west"][Math.floor(rng() * 4)] ?? ""),
-      miss(["basic", "plus", "premium"][Math.floor(rng() * 3)] ?? ""),
-      miss(["ios", "android", "web"][Math.floor(rng() * 3)] ?? ""),
-      miss(cities[Math.floor(rng() * cities.length)] ?? ""),
-      miss(["email", "ads", "referral", "organic", "partner"][Math.floor(rng() * 5)] ?? ""),
-      miss(`seg_${Math.floor(rng() * 12)}`),
-      miss(["mon", "tue", "wed", "thu", "fri", "sat", "sun"][Math.floor(rng() * 7)] ?? ""),
-      rng() < 0.2 + (age < 30 ? 0.1 : 0) ? "yes" : "no",
-    ];
-    lines.push(row.join(","));
-    if (lines.length === 10_000) {
-      if (!out.write(`${lines.join("\n")}\n`)) await new Promise<void>((resolve) => out.once("drain", () => resolve()));
-      lines = [];
-    }
-  }
-  if (lines.length > 0) out.write(`${lines.join("\n")}\n`);
-  await new Promise<void>((resolve) => out.end(() => resolve()));
-}
-
-/** In the child: explore's reading and profiling, then one JSON line of figures. */
-async function exploreChild(csv: string): Promise<void> {
+/** In the child: explore's work (and for "wide", select_features' reading and ranking), then one JSON line of seconds. */
+async function child(job: ChildJob): Promise<void> {
   const config = getConfig();
-  const baseline = process.memoryUsage().rss;
-  const start = performance.now();
-  const csvOptions = { missingTokens: config.csv.missingTokens, batchRows: config.csv.batchRows, decimalComma: config.csv.decimalComma };
-  const table = await readTable(csv, csvOptions);
-  const read = performance.now();
-  const sample = await readTableSample(csv, csvOptions, config.profile.sampleRows);
+  const csvOptions: CsvOptions = { missingTokens: config.csv.missingTokens, batchRows: config.csv.batchRows, decimalComma: config.csv.decimalComma };
+  const times: Record<string, number> = {};
+  let clock = performance.now();
+  const lap = (name: string) => {
+    const now = performance.now();
+    times[name] = Number(((now - clock) / 1000).toFixed(2));
+    clock = now;
+  };
+  const table = await readTable(job.csv, csvOptions);
+  lap("read");
+  const sample = await readTableSample(job.csv, csvOptions, config.profile.sampleRows);
   const profile = profileTable(table, config.profile, sample);
-  const profiled = performance.now();
-  const target = detectTarget(profile, config.profile);
-  const findings = findQualityIssues(table, profile, target, config.quality, { seed: config.seed });
-  const end = performance.now();
-  process.stdout.write(
-    `${JSON.stringify({
-      rows: table.rows,
-      target: target.column,
-      findings: findings.length,
-      readS: (read - start) / 1000,
-      profileS: (profiled - read) / 1000,
-      targetAndQualityS: (end - profiled) / 1000,
-      totalS: (end - start) / 1000,
-      baselineRss: baseline,
-      peakRss: peakRss(),
-    })}\n`,
-  );
+  lap("profile");
+  const target = detectTarget(profile, config.profile, job.job === "wide" ? "y" : undefined);
+  findQualityIssues(table, profile, target, config.quality, { seed: config.seed });
+  lap("targetAndQuality");
+  if (job.job === "wide") {
+    if (job.cache) keepTable(table, csvOptions);
+    const again = await readTable(job.csv, csvOptions);
+    lap("selectRead");
+    const skip = new Set(profile.columns.filter((c) => c.kind === "identifier" || c.kind === "text").map((c) => c.name));
+    skip.add(target.column);
+    const fs = config.featureSelection;
+    const targetColumn = again.columns.find((c) => c.name === target.column);
+    if (!targetColumn) throw new Error(`no target column ${target.column}`);
+    const rankings = rankFeatures({ ...fs, columns: again.columns.filter((c) => !skip.has(c.name)), target: targetColumn, task: target.task, seed: config.seed });
+    lap("rank");
+    times.planted = rankings.slice(0, 20).filter((r) => Number(r.column.slice(2)) % 2000 === 0).length;
+  }
+  process.stdout.write(`${JSON.stringify({ ...times, rows: table.rows, target: target.column })}\n`);
+}
+
+/** A child of this file under /usr/bin/time. */
+function runChild(job: ChildJob): Promise<Timed> {
+  return timed(process.execPath, ["--no-node-snapshot", "--import", import.meta.resolve("tsx"), SELF], { env: { ...process.env, [CHILD_ENV]: JSON.stringify(job) } });
 }
 
 /** n values of standard normal noise. */
@@ -133,49 +108,81 @@ function wideTable(rows: number, cols: number, planted: number, seed: number): {
   return { columns, target: { name: "y", index: cols, type: "categorical", codes, dictionary: ["no", "yes"] }, plantedNames };
 }
 
-function selectionFigures(label: string, rows: number, cols: number, planted: number, topK: number): string {
+function selectionFigures(rows: number, cols: number, planted: number, topK: number): string {
   const fs = getConfig().featureSelection;
   const { columns, target, plantedNames } = wideTable(rows, cols, planted, 11);
   const start = performance.now();
+  const cpu = process.cpuUsage();
   const rankings = rankFeatures({ ...fs, columns, target, task: "binary", seed: 42 });
+  const used = process.cpuUsage(cpu);
   const seconds = (performance.now() - start) / 1000;
   const top = new Set(rankings.slice(0, topK).map((r) => r.column));
   const found = plantedNames.filter((n) => top.has(n)).length;
-  return `${label.padEnd(34)} ${seconds.toFixed(2)} s; planted in top ${topK}: ${found}/${planted}; RSS ${mb(process.memoryUsage().rss)}`;
+  return `${seconds.toFixed(2)} s wall, ${((used.user + used.system) / 1e6).toFixed(2)} s CPU; planted in top ${topK}: ${found}/${planted}`;
+}
+
+const fmt = (t: Timed) => `${t.wallS.toFixed(1)} s wall, ${t.cpuS.toFixed(1)} s CPU, peak RSS ${size(t.peakRss)}`;
+const ratio = (a: number, b: number) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${(a / b).toFixed(2)}×` : "?");
+const lastLine = (t: Timed) => t.stdout.trim().split("\n").pop() ?? "";
+
+/** One tabtune child and its reference, printed with their ratios. */
+async function sideBySide(label: string, jobs: { name: string; job: ChildJob }[], reference: string[] | null, targets: string): Promise<void> {
+  const ours: { name: string; t: Timed }[] = [];
+  for (const { name, job } of jobs) {
+    const t = await runChild(job);
+    if (t.status !== 0) throw new Error(`${label} child failed: ${t.stderr.slice(-2000)}`);
+    ours.push({ name, t });
+    process.stdout.write(`  ${name.padEnd(26)} ${fmt(t)}; ${lastLine(t)}\n`);
+  }
+  if (reference === null) return;
+  const [python, ...args] = reference;
+  const ref = await timed(python ?? "python3", args);
+  if (ref.status !== 0) throw new Error(`reference failed: ${ref.stderr.slice(-2000)}`);
+  process.stdout.write(`  ${"pandas + scikit-learn".padEnd(26)} ${fmt(ref)}; ${lastLine(ref)}\n`);
+  for (const { name, t } of ours) process.stdout.write(`  ${name} / reference: CPU ${ratio(t.cpuS, ref.cpuS)}, wall ${ratio(t.wallS, ref.wallS)}, peak RSS ${ratio(t.peakRss, ref.peakRss)}\n`);
+  process.stdout.write(`  targets: ${targets}\n`);
 }
 
 export async function bench(): Promise<void> {
+  const config = getConfig();
   const rows = Number(process.env.BENCH_TABLE_ROWS ?? 1_000_000);
-  const dir = mkdtempSync(join(tmpdir(), "tabtune-bench-table-"));
-  try {
-    const csv = join(dir, "wide_1m.csv");
-    const genStart = performance.now();
-    await generateCsv(csv, rows);
-    const size = statSync(csv).size;
-    process.stdout.write(`tabtune table bench, ${new Date().toISOString()}, node ${process.version}\n`);
-    process.stdout.write(`  generated ${rows} × 20 CSV: ${mb(size)} in ${((performance.now() - genStart) / 1000).toFixed(1)} s\n`);
-    const child = spawnSync(process.execPath, ["--no-node-snapshot", "--import", "tsx", SELF], {
-      env: { ...process.env, [CHILD_ENV]: csv },
-      encoding: "utf8",
-    });
-    if (child.status !== 0) throw new Error(`explore child failed: ${child.stderr.slice(-2000)}`);
-    const r = JSON.parse(child.stdout.trim().split("\n").pop() ?? "{}") as Record<string, number | string>;
-    const peak = Number(r.peakRss);
-    process.stdout.write(
-      `  (a) explore work                   ${Number(r.totalS).toFixed(2)} s (read ${Number(r.readS).toFixed(2)}, profile ${Number(r.profileS).toFixed(2)}, target + quality ${Number(r.targetAndQualityS).toFixed(2)}); ` +
-        `target ${r.target}; peak RSS ${mb(peak)} = ${(peak / size).toFixed(2)} × file; above the node + tsx baseline of ${mb(Number(r.baselineRss))}: ` +
-        `${mb(peak - Number(r.baselineRss))} = ${((peak - Number(r.baselineRss)) / size).toFixed(2)} × file; targets ≤ 10 s, ≤ 1.5 ×\n`,
-    );
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-  process.stdout.write(`  (b) ${selectionFigures("selection 50,000 × 200 (10 planted)", 50_000, 200, 10, 20)}; target ≤ 30 s, 10/10\n`);
-  process.stdout.write(`  (c) ${selectionFigures("selection 500 × 20,000 (10 planted)", 500, 20_000, 10, 20)}; target ≤ 60 s\n`);
+  const py = referencePython();
+  process.stdout.write(
+    `tabtune table bench, ${new Date().toISOString()}, commit ${commitLabel(ROOT)}, node ${process.version}, ${cpus().length} CPUs, load ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(" ")}\n  reference: ${"python" in py ? `${py.python} bench/reference/table.py` : `SKIPPED, ${py.missing}`}\n`,
+  );
+  const reference = (job: string, csv: string) =>
+    "python" in py
+      ? [py.python, `${ROOT}bench/reference/table.py`, JSON.stringify({ job, csv, missing: config.csv.missingTokens, target: job === "wide" ? "y" : null, seed: config.seed, ...config.featureSelection })]
+      : null;
+
+  const mixed = await generated(`mixed_v1_${rows}.csv`, (path) => generateCsv(path, rows));
+  process.stdout.write(`(a) explore, ${rows.toLocaleString("en")} × 20 (${size(statSync(mixed).size)})\n`);
+  await sideBySide("explore", [{ name: "tabtune explore", job: { job: "explore", csv: mixed } }], reference("explore", mixed), "tabtune ≤ 0.6× the reference's CPU");
+
+  process.stdout.write(`(b) selection 50,000 × 200 (10 planted), in process: ${selectionFigures(50_000, 200, 10, 20)}; target 10/10\n`);
+
+  const wide = await generated("wide_v1_500x20000.csv", (path) => generateWideCsv(path, 500, 20_000));
+  process.stdout.write(`(c) explore + select_features, 500 × 20,000 (${size(statSync(wide).size)})\n`);
+  await sideBySide(
+    "wide",
+    [
+      { name: "tabtune, read twice", job: { job: "wide", csv: wide, cache: false } },
+      { name: "tabtune, cached table", job: { job: "wide", csv: wide, cache: true } },
+    ],
+    reference("wide", wide),
+    "tabtune ≤ 1.0× the reference's CPU, ≤ 0.6 GB peak RSS",
+  );
+  if (!("python" in py)) process.stdout.write(`\nREFERENCE SKIPPED: ${py.missing}\n`);
 }
 
-const childCsv = process.env[CHILD_ENV];
-if (childCsv) {
-  exploreChild(childCsv).catch((error: unknown) => {
+const childJob = process.env[CHILD_ENV];
+if (childJob) {
+  const parsed: unknown = JSON.parse(childJob);
+  if (typeof parsed !== "object" || parsed === null || !("job" in parsed) || !("csv" in parsed)) throw new Error(`${CHILD_ENV} is not a job`);
+  const job: ChildJob = { job: parsed.job === "wide" ? "wide" : "explore", csv: String(parsed.csv), cache: "cache" in parsed && parsed.cache === true };
+  child(job).catch((error: unknown) => {
     process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     process.exitCode = 1;
   });

@@ -110,6 +110,7 @@ function makers(rows: number, rng: () => number): Record<string, (r: number) => 
     allMissing: () => (rng() < 0.5 ? "" : "NA"),
     tiny: () => (rng() < 0.5 ? "0.000001" : rng() < 0.5 ? "0.0000001" : "1e-7"),
     padded: () => ` ${Math.floor(rng() * 5)} `,
+    manyExceptions: (r) => (r === rows - 2 ? "zz" : `${(rng() * 1e4).toFixed(2)}0`), // past 4,096 distinct spellings, then text
   };
 }
 

@@ -22,13 +22,14 @@ export function parseNumber(cell: string): number {
 const POWERS_OF_TEN = Array.from({ length: 16 }, (_, k) => 10 ** k);
 
 /**
- * parseNumber, faster for the common cell: an optional sign, at most 15 digits and at most
- * one dot. Such a cell's digits make an integer m < 2^53 and its value is m / 10^k with
- * k ≤ 15; both are exact doubles and IEEE division rounds correctly, so the result is the
- * same double Number() gives (Clinger's fast path). Anything else goes to parseNumber.
- * @example parseDecimal("-12.50") // -12.5
+ * The number of a "simple" cell, an optional sign, at most 15 digits and at most one dot,
+ * else NaN (not necessarily no number: "1e3" is not simple). Such a cell's digits make an
+ * integer m < 2^53 and its value is m / 10^k with k ≤ 15; both are exact doubles and IEEE
+ * division rounds correctly, so the result is the same double Number() gives (Clinger's
+ * fast path).
+ * @example simpleDecimal("-12.50") // -12.5
  */
-export function parseDecimal(cell: string): number {
+export function simpleDecimal(cell: string): number {
   const n = cell.length;
   let i = 0;
   let code = cell.charCodeAt(0);
@@ -46,11 +47,20 @@ export function parseDecimal(cell: string): number {
       digits++;
       if (dot) fraction++;
     } else if (code === 46 && !dot) dot = true;
-    else return parseNumber(cell);
+    else return NaN;
   }
-  if (digits === 0 || digits > 15) return parseNumber(cell);
+  if (digits === 0 || digits > 15) return NaN;
   const value = fraction === 0 ? mantissa : mantissa / (POWERS_OF_TEN[fraction] ?? NaN);
   return negative ? -value : value;
+}
+
+/**
+ * parseNumber, faster for the common cell (simpleDecimal first).
+ * @example parseDecimal("-12.50") // -12.5
+ */
+export function parseDecimal(cell: string): number {
+  const value = simpleDecimal(cell);
+  return value === value ? value : parseNumber(cell);
 }
 
 /**

@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import { statSync } from "node:fs";
 import { takeTable } from "./cache.js";
 import { cellRules, usesDecimalComma } from "./cells.js";
-import { ColumnBuilder } from "./column-builder.js";
+import { ColumnBuilder, numberBuffers } from "./column-builder.js";
 import type { CsvOptions } from "./csv.js";
 import { readRecords } from "./records.js";
 import type { OnProgress } from "../events.js";
@@ -67,7 +67,7 @@ export async function readTable(path: string, opts: CsvOptions, onProgress?: OnP
       const firstBytes = batch.records.reduce((sum, record) => sum + record.reduce((s, cell) => s + cell.length + 1, 0), 0);
       const expected = batch.records.length === 0 ? 1024 : Math.ceil((1.05 * statSync(path).size * batch.records.length) / Math.max(1, firstBytes));
       const rules = cellRules(opts, usesDecimalComma(batch.delimiter, opts));
-      builders = header.map(() => new ColumnBuilder(rules, expected));
+      builders = numberBuffers(header.length, expected).map((buffer) => new ColumnBuilder(rules, buffer));
     }
     const records = batch.records;
     for (const builder of builders) builder.reserve(records.length);
