@@ -6,8 +6,9 @@ import { spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
-import { describe, expect, it } from "vitest";
-import { CLI, hashTree, ROOT, runCli, runDirs, tempDir } from "./helpers/cli.js";
+import { beforeAll, describe, expect, it } from "vitest";
+import type { CliResult } from "./helpers/cli.js";
+import { CLI, hashTree, noteCliSpawn, ROOT, runCli, runDirs, tempDir } from "./helpers/cli.js";
 
 const PENGUINS = join(ROOT, "test/fixtures/penguins.csv");
 const CREDIT = join(ROOT, "examples/credit_data.csv");
@@ -70,26 +71,51 @@ describe("tabtune --yes on the example CSV", () => {
   });
 });
 
-describe("pause and resume", () => {
+// One penguins run serves both: paused, resumed to its end, then forked with --start-from split.
+describe("pause, resume, then --start-from", () => {
+  const output = join(tempDir(), "penguins");
+  let paused: CliResult;
+  let resumed: CliResult;
+  let match: RegExpExecArray | null = null;
+  beforeAll(() => {
+    paused = runCli(["--csv", PENGUINS, "--output", output]);
+    match = /--resume (\S+)/.exec(paused.stdout);
+    resumed = runCli(["--csv", PENGUINS, "--output", output, "--resume", match?.[1] ?? "", "--yes"]);
+  });
+
   it("exits 2 at the first review without a terminal, and the printed command finishes the run in a new process", () => {
-    const output = join(tempDir(), "penguins");
-    const paused = runCli(["--csv", PENGUINS, "--output", output]);
     expect(paused.code).toBe(2);
     expect(paused.stdout).toMatch(/Paused at review_plan/);
-    const match = /--resume (\S+)/.exec(paused.stdout);
     expect(match).not.toBeNull();
-    const resumed = runCli(["--csv", PENGUINS, "--output", output, "--resume", match?.[1] ?? "", "--yes"]);
     expect(resumed.stderr).not.toMatch(/error:/);
     expect(resumed.code).toBe(0);
     expect(match?.[1]).toBe(runDirs(output)[0]); // the printed id is the run's folder
     expect(existsSync(join(output, match?.[1] ?? "", "data/train.json"))).toBe(true);
     expect(resumed.stdout).toMatch(/macroF1/);
   });
+
+  it("--start-from split writes a new run directory with a 70/30 split and leaves the earlier one byte-for-byte unchanged", () => {
+    expect(resumed.code).toBe(0);
+    const [first] = runDirs(output);
+    const before = hashTree(join(output, first ?? ""));
+    const again = runCli(["--csv", PENGUINS, "--output", output, "--start-from", "split", "--test-ratio", "0.3", "--yes"]);
+    expect(again.stderr).not.toMatch(/error:/);
+    expect(again.code).toBe(0);
+    const dirs = runDirs(output);
+    expect(dirs).toHaveLength(2);
+    expect(hashTree(join(output, first ?? ""))).toEqual(before);
+    const second = join(output, dirs[1] ?? "");
+    const train = readAlpaca(join(second, "data/train.json")).length;
+    const test = readAlpaca(join(second, "data/test.json")).length;
+    // 342 penguins have a species... all 344 do; stratified per class, so within a row or two of 30%.
+    expect(Math.abs(test / (train + test) - 0.3)).toBeLessThan(0.01);
+  });
 });
 
 describe("a killed run", () => {
   it("continues from its last checkpoint with --resume in a new process", async () => {
     const output = join(tempDir(), "credit");
+    noteCliSpawn(["--csv", CREDIT, "--output", output, "--yes"]);
     const child = spawn(process.execPath, ["--no-node-snapshot", CLI, "--csv", CREDIT, "--output", output, "--yes"], {
       env: { ...process.env, CI: "1", NO_COLOR: "1" },
       stdio: ["ignore", "ignore", "pipe"],
@@ -110,26 +136,6 @@ describe("a killed run", () => {
     expect(resumed.stderr).not.toMatch(/^explore /m); // nothing before the crash is redone
     const [run] = runDirs(output);
     expect(existsSync(join(output, run ?? "", "evaluation/results.json"))).toBe(true);
-  });
-});
-
-describe("--start-from split", () => {
-  it("writes a new run directory with a 70/30 split and leaves the earlier one byte-for-byte unchanged", () => {
-    const output = join(tempDir(), "penguins");
-    expect(runCli(["--csv", PENGUINS, "--output", output, "--yes"]).code).toBe(0);
-    const [first] = runDirs(output);
-    const before = hashTree(join(output, first ?? ""));
-    const again = runCli(["--csv", PENGUINS, "--output", output, "--start-from", "split", "--test-ratio", "0.3", "--yes"]);
-    expect(again.stderr).not.toMatch(/error:/);
-    expect(again.code).toBe(0);
-    const dirs = runDirs(output);
-    expect(dirs).toHaveLength(2);
-    expect(hashTree(join(output, first ?? ""))).toEqual(before);
-    const second = join(output, dirs[1] ?? "");
-    const train = readAlpaca(join(second, "data/train.json")).length;
-    const test = readAlpaca(join(second, "data/test.json")).length;
-    // 342 penguins have a species... all 344 do; stratified per class, so within a row or two of 30%.
-    expect(Math.abs(test / (train + test) - 0.3)).toBeLessThan(0.01);
   });
 });
 

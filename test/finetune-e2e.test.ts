@@ -11,7 +11,7 @@ import type { AddressInfo } from "node:net";
 import { delimiter, join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { CLI, hashTree, ROOT, runCli, runDirs, tempDir, type CliResult } from "./helpers/cli.js";
+import { CLI, hashTree, noteCliSpawn, ROOT, runCli, runDirs, tempDir, type CliResult } from "./helpers/cli.js";
 
 const FAKE = join(ROOT, "test/fixtures/fake-llamafactory-cli");
 
@@ -94,6 +94,7 @@ function expectedMetrics(truth: string[], predicted: (string | null)[], labels: 
 }
 
 function runCliAsync(args: string[], env: NodeJS.ProcessEnv): Promise<CliResult> {
+  noteCliSpawn(args);
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ["--no-node-snapshot", CLI, ...args], {
       cwd: ROOT,

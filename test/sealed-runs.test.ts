@@ -9,7 +9,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { CLI, hashTree, ROOT, runCli, runCliAsync, runDirs, tempDir } from "./helpers/cli.js";
+import { CLI, hashTree, noteCliSpawn, ROOT, runCli, runCliAsync, runDirs, tempDir, type CliResult } from "./helpers/cli.js";
 import { resumeUntilDone, runAndKill, sealedBytes, type KillMoment } from "./helpers/kill.js";
 
 const PENGUINS = join(ROOT, "test/fixtures/penguins.csv");
@@ -19,9 +19,11 @@ const records = (path: string) => JSON.parse(readFileSync(path, "utf8")) as Alpa
 
 describe("a kill at any moment", () => {
   let reference: Record<string, string | null> = {};
+  /** The uninterrupted run the killed ones are compared with (its bytes are read once, here). */
+  const referenceOutput = join(tempDir(), "reference");
 
   beforeAll(async () => {
-    const output = join(tempDir(), "reference");
+    const output = referenceOutput;
     const result = await runCliAsync(["--csv", PENGUINS, "--output", output, "--yes"]);
     expect(result.code, result.stderr).toBe(0);
     reference = sealedBytes(output);
@@ -62,9 +64,10 @@ describe("a kill at any moment", () => {
   }
 
   it("a finished run whose results were removed is not reported as finished", () => {
-    const output = join(tempDir(), "lost");
+    // The reference run (finished; its bytes were read in beforeAll) loses its results.
+    const output = referenceOutput;
     const base = ["--csv", PENGUINS, "--output", output];
-    expect(runCli([...base, "--yes"]).code).toBe(0);
+    expect(existsSync(join(output, "latest.json"))).toBe(true);
     const run = runDirs(output)[0] ?? "";
     rmSync(join(output, run, "evaluation", "results.json"));
     const resumed = runCli([...base, "--resume", "--yes"]);
@@ -74,49 +77,58 @@ describe("a kill at any moment", () => {
   });
 });
 
+// Two finished runs in one output folder serve both tests: run A (a plan edited at review) and
+// the newer run B (the default plan).
 describe("runs never share files", () => {
-  it("--start-from split of an older run uses that run's features, instruction and script, not a newer run's", () => {
-    const output = join(tempDir(), "two");
-    const base = ["--csv", PENGUINS, "--output", output];
+  const output = join(tempDir(), "two");
+  const base = ["--csv", PENGUINS, "--output", output];
+  let a: CliResult;
+  let b: CliResult;
+  let runA = "";
+  let runB = "";
+  beforeAll(() => {
     const answers = join(tempDir(), "answers.json");
     writeFileSync(answers, JSON.stringify(["keep only features: Beak Length (mm), Flipper Length (mm); change instruction to: Name the species of this penguin."]));
-    const a = runCli([...base, "--answers", answers, "--yes"]);
-    expect(a.code, a.stderr).toBe(0);
-    const [runA] = runDirs(output);
-    const b = runCli([...base, "--yes"]); // a newer run with the default plan
-    expect(b.code, b.stderr).toBe(0);
-    const runB = runDirs(output)[1] ?? "";
-    expect(records(join(output, runB, "data/train.json"))[0]?.input).toMatch(/Island/);
+    a = runCli([...base, "--answers", answers, "--yes"]);
+    runA = runDirs(output)[0] ?? "";
+    b = runCli([...base, "--yes"]); // a newer run with the default plan
+    runB = runDirs(output)[1] ?? "";
+  });
 
-    const aBefore = hashTree(join(output, runA ?? ""));
-    const fork = runCli([...base, "--resume", runA ?? "", "--start-from", "split", "--test-ratio", "0.3", "--yes"]);
+  it("--start-from split of an older run uses that run's features, instruction and script, not a newer run's", () => {
+    expect(a.code, a.stderr).toBe(0);
+    expect(b.code, b.stderr).toBe(0);
+    expect(records(join(output, runB, "data/train.json"))[0]?.input).toMatch(/Island/);
+    const runs = runDirs(output).length;
+
+    const aBefore = hashTree(join(output, runA));
+    const fork = runCli([...base, "--resume", runA, "--start-from", "split", "--test-ratio", "0.3", "--yes"]);
     expect(fork.stderr).not.toMatch(/error:/);
     expect(fork.code).toBe(0);
     const dirs = runDirs(output);
-    expect(dirs).toHaveLength(3);
-    const runC = dirs[2] ?? "";
+    expect(dirs).toHaveLength(runs + 1);
+    const runC = dirs.at(-1) ?? "";
     const train = records(join(output, runC, "data/train.json"));
     expect(train.every((r) => r.instruction === "Name the species of this penguin.")).toBe(true);
     expect(train[0]?.input).toMatch(/^The Beak Length \(mm\) is [^.]+(\.\d+)?\. The Flipper Length \(mm\) is [^.]+(\.\d+)?\.$/);
-    expect(readFileSync(join(output, runC, "scripts/prepare_data.js"), "utf8")).toBe(readFileSync(join(output, runA ?? "", "scripts/prepare_data.js"), "utf8"));
+    expect(readFileSync(join(output, runC, "scripts/prepare_data.js"), "utf8")).toBe(readFileSync(join(output, runA, "scripts/prepare_data.js"), "utf8"));
     // The parent is never written to; the fork's log says where it came from.
-    expect(hashTree(join(output, runA ?? ""))).toEqual(aBefore);
+    expect(hashTree(join(output, runA))).toEqual(aBefore);
     const log = JSON.parse(readFileSync(join(output, runC, "log.json"), "utf8")) as { runId: string; log: { decision: string }[] };
     expect(log.runId).toBe(runC);
     expect(log.log.some((e) => e.decision.startsWith(`re-entered from run ${runA} at split`))).toBe(true);
   });
 
   it("a run that fails after a good one leaves the good run's lineage verified", () => {
-    const output = join(tempDir(), "fail-after-good");
-    const base = ["--csv", PENGUINS, "--output", output];
-    expect(runCli([...base, "--yes"]).code).toBe(0);
-    const [good] = runDirs(output);
-    const before = hashTree(join(output, good ?? ""));
+    expect(b.code, b.stderr).toBe(0);
+    const good = runB;
+    const before = hashTree(join(output, good));
+    const runs = runDirs(output).length;
     const failing = runCli([...base, "--test-ratio", "0.999", "--yes"]);
     expect(failing.code).toBe(1);
-    expect(runDirs(output)).toHaveLength(2);
-    expect(hashTree(join(output, good ?? ""))).toEqual(before);
-    const verified = runCli(["lineage", join(output, good ?? ""), "--verify"]);
+    expect(runDirs(output)).toHaveLength(runs + 1);
+    expect(hashTree(join(output, good))).toEqual(before);
+    const verified = runCli(["lineage", join(output, good), "--verify"]);
     expect(verified.stdout).toMatch(/every hash matches/);
     expect(verified.code).toBe(0);
   });
@@ -156,6 +168,7 @@ const SCRIPT = ["/usr/bin/script", "/bin/script"].find((p) => existsSync(p));
 describe("Ctrl-C", () => {
   it.skipIf(!SCRIPT)("at a review prompt in a terminal stops without a library error, prints the resume command and exits 130", async () => {
     const output = join(tempDir(), "prompt");
+    noteCliSpawn(["--csv", PENGUINS, "--output", output]);
     const command = [process.execPath, "--no-node-snapshot", CLI, "--csv", PENGUINS, "--output", output].map((a) => `'${a}'`).join(" ");
     const child = spawn(SCRIPT ?? "script", ["-qfec", command, "/dev/null"], { cwd: ROOT, env: { ...process.env, CI: "", NO_COLOR: "1", npm_lifecycle_event: "" }, stdio: ["pipe", "pipe", "pipe"] });
     let seen = "";
@@ -175,6 +188,7 @@ describe("Ctrl-C", () => {
   it("stops at the next step boundary, prints the resume command and exits 130; the command finishes the run", async () => {
     const output = join(tempDir(), "sigint");
     const base = ["--csv", PENGUINS, "--output", output];
+    noteCliSpawn([...base, "--yes"]);
     const child = spawn(process.execPath, ["--no-node-snapshot", CLI, ...base, "--yes"], {
       cwd: ROOT,
       env: { ...process.env, CI: "1", NO_COLOR: "1", npm_lifecycle_event: "" },

@@ -1,10 +1,11 @@
 /** Runs the built CLI as a child process with no terminal, the way CI and scripts use it. */
 import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
+import { expect } from "vitest";
 
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 export const CLI = join(ROOT, "dist", "cli.js");
@@ -15,7 +16,17 @@ export interface CliResult {
   stderr: string;
 }
 
+/**
+ * Every CLI child process of the suite calls this: with TABTUNE_TEST_SPAWN_LOG=<file> set it
+ * appends "<test file>\t<args>" there, to count the spawns per file (each costs seconds).
+ */
+export function noteCliSpawn(args: string[]): void {
+  const log = process.env.TABTUNE_TEST_SPAWN_LOG;
+  if (log) appendFileSync(log, `${relative(ROOT, expect.getState().testPath ?? "?")}\t${args.join(" ")}\n`);
+}
+
 export function runCli(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): CliResult {
+  noteCliSpawn(args);
   const result = spawnSync(process.execPath, ["--no-node-snapshot", CLI, ...args], {
     cwd: options.cwd ?? ROOT,
     env: { ...process.env, CI: "1", NO_COLOR: "1", npm_lifecycle_event: "", ...options.env },
@@ -31,6 +42,7 @@ export function runCli(args: string[], options: { cwd?: string; env?: NodeJS.Pro
  * (a local LLM server): same environment, same result shape.
  */
 export function runCliAsync(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliResult> {
+  noteCliSpawn(args);
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ["--no-node-snapshot", CLI, ...args], {
       cwd: options.cwd ?? ROOT,

@@ -2,7 +2,7 @@
 import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { CLI, ROOT, runCliAsync, runDirs, type CliResult } from "./cli.js";
+import { CLI, noteCliSpawn, ROOT, runCliAsync, runDirs, type CliResult } from "./cli.js";
 
 /**
  * When to kill: once stderr shows a line matching `afterLine`, `afterMs` after the start,
@@ -25,6 +25,7 @@ function runFolderAppears(output: string, stop: () => boolean): Promise<void> {
 
 /** Starts `tabtune args` and kills it with SIGKILL at `moment`; resolves true when the signal killed it. */
 export function runAndKill(args: string[], moment: KillMoment): Promise<boolean> {
+  noteCliSpawn(args);
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ["--no-node-snapshot", CLI, ...args], {
       cwd: ROOT,
