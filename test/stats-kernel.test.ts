@@ -10,6 +10,8 @@ const ref = JSON.parse(readFileSync(new URL("fixtures/reference/stats-kernel.jso
   y: number[];
   labels: number[];
   quantiles: Record<string, number>;
+  median: number;
+  medianOdd: number;
   mean: number;
   variance: number;
   sampleVariance: number;
@@ -22,7 +24,9 @@ describe("stats kernel against numpy and scikit-learn", () => {
 
   it("quantiles (numpy's linear method), mean and variances", () => {
     for (const [q, value] of Object.entries(ref.quantiles)) expect(quantileSorted(sorted, Number(q))).toBeCloseTo(value, 10);
-    expect(medianSorted(sorted)).toBeCloseTo(ref.quantiles["0.5"] as number, 10);
+    // numpy.median: the mean of the two middle values, to the bit.
+    expect(medianSorted(sorted)).toBe(ref.median);
+    expect(medianSorted(Float64Array.from(ref.x.slice(0, 199)).sort())).toBe(ref.medianOdd);
     expect(mean(sorted)).toBeCloseTo(ref.mean, 10);
     expect(variance(sorted)).toBeCloseTo(ref.variance, 9);
     expect(sampleVariance(sorted)).toBeCloseTo(ref.sampleVariance, 9);
@@ -68,6 +72,7 @@ describe("stats kernel against simple-statistics and metrics.rocAuc: the very sa
     expect(variance([])).toBeNaN();
     expect(sampleVariance([3])).toBeNaN();
     expect(quantileSorted([], 0.5)).toBeNaN();
+    expect(medianSorted([])).toBeNaN();
     expect(() => quantileSorted([1, 2], 1.5)).toThrow(RangeError);
     expect(pearson([1, 1], [1, 2])).toBeNaN();
     expect(binaryAuc([], [1])).toBe(0.5);
