@@ -182,9 +182,8 @@ def shown(series):
 def write_records(frame, y, path):
     parts = [f"{c}: " + shown(frame[c]) for c in features]
     inputs = parts[0].str.cat(parts[1:], sep="\n")
-    records = [{"instruction": instruction, "input": text_input, "output": labels[label]} for text_input, label in zip(inputs.tolist(), y.tolist())]
-    with open(path, "w") as out:
-        json.dump(records, out, ensure_ascii=False)
+    records = pd.DataFrame({"instruction": instruction, "input": inputs.to_numpy(), "output": np.asarray(labels, dtype=object)[y]})
+    records.to_json(path, orient="records", force_ascii=False)
     return len(records)
 
 

@@ -83,9 +83,9 @@ if settings["job"] == "wide":
     rank_corr = rankdata(-correlation)
     rank_mi = rankdata(-mi)
     columns = np.flatnonzero(eligible)
-    columns = columns[np.argsort(rank_corr[columns] + rank_mi[columns], kind="stable")][: settings["forestMaxColumns"]]
-    rows = np.arange(n) if n <= settings["forestMaxRows"] else np.random.default_rng(settings["seed"]).choice(n, settings["forestMaxRows"], replace=False)
-    forest = RandomForestClassifier(n_estimators=settings["forestTrees"], max_depth=16, max_features=None, n_jobs=1, random_state=settings["seed"])
+    columns = columns[np.argsort(rank_corr[columns] + rank_mi[columns], kind="stable")][: int(settings["forestMaxColumns"])]
+    rows = np.arange(n) if n <= int(settings["forestMaxRows"]) else np.random.default_rng(settings["seed"]).choice(n, int(settings["forestMaxRows"]), replace=False)
+    forest = RandomForestClassifier(n_estimators=int(settings["forestTrees"]), max_depth=16, max_features=None, n_jobs=1, random_state=settings["seed"])
     forest.fit(X[np.ix_(rows, columns)], y[rows])
     importance = np.zeros(p)
     importance[columns] = forest.feature_importances_
@@ -93,7 +93,8 @@ if settings["job"] == "wide":
     order = np.argsort(average, kind="stable")
     top = [features[j] for j in order[:20]]
     phases["planted"] = sum(1 for name in top if name.startswith("g_") and int(name[2:]) % 2000 == 0)
-    phases["kept"] = len([j for j in order if eligible[j]][: settings["keep"]])
+    keep = p if settings["keep"] == "auto" else int(settings["keep"])
+    phases["kept"] = len([j for j in order if eligible[j]][:keep])
     phase("rank")
 
 print(json.dumps(phases))
