@@ -26,6 +26,7 @@ import { cellToNumber, dateParts, DATE_PARTS, type Cell, type FeatureSpec } from
 import { baselineMaxFeatures, type BaselineOptions, type BaselineResult, type BaselineRow } from "../stats/baseline.js";
 import type { ChosenBaseline } from "../stats/baseline-choice.js";
 import { fitForest, predictForest, type Forest, type ForestTarget } from "../stats/forest.js";
+import { medianSorted } from "../stats/kernel.js";
 import { predictLogistic, predictRidge, type Design, type LinearFit } from "../stats/linear.js";
 import { createRng, sampleIndices } from "../stats/random.js";
 
@@ -114,10 +115,9 @@ export interface BaselinePrediction {
 
 const categoryKey = (value: Cell): string => (value === null || value === undefined ? MISSING_CATEGORY : String(value));
 
+/** numpy.median of a non-empty list, as baseline-features fills with. */
 function median(values: number[]): number {
-  const sorted = Float64Array.from(values).sort();
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+  return medianSorted(Float64Array.from(values).sort());
 }
 
 /** The encoder baseline-features.ts fits on these training values, as numbers. */

@@ -13,6 +13,7 @@
  */
 import type { ColumnKind } from "../schemas.js";
 import { featureFamily, MIN_ROWS_FOR_SHAPE } from "../table/kinds.js";
+import { medianSorted } from "./kernel.js";
 
 export interface FeatureSpec {
   name: string;
@@ -138,9 +139,7 @@ export function fitFeatureEncoder(spec: FeatureSpec, trainValues: Cell[]): { wid
   };
 }
 
-/** Median of a non-empty list (mean of the two middle values when even). */
+/** Median of a non-empty list (numpy.median: mean of the two middle values when even). */
 function medianOf(values: number[]): number {
-  const sorted = Float64Array.from(values).sort();
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+  return medianSorted(Float64Array.from(values).sort());
 }
