@@ -12,13 +12,17 @@ import { artifactRef, readJsonLines, writeFileAtomic } from "../artifacts.js";
 import { TabtuneError } from "../errors.js";
 import { detail, logEntry, stage } from "../log.js";
 import { paths } from "../paths.js";
-import { assess } from "../report/assess.js";
+import { assess, driftSpec } from "../report/assess.js";
 import { writeReport } from "../report/report.js";
-import { rocPoints, type RocPoint } from "../report/roc.js";
+import { beforeAfterFrom, beforeAfterSpec } from "../report/report.js";
+import { downsampleRoc, rocPoints, type RocPoint } from "../report/roc.js";
+import { ColumnCollector, readColumns, type ColumnSpec, type Columns } from "../report/row-columns.js";
+import { SnapshotCollector, type ColumnSnapshot } from "../report/snapshot.js";
 import { getConfig } from "../runtime.js";
 import type { CleanRow } from "../rows.js";
 import type { State, Update } from "../state.js";
-import { chooseBaselineFeatures, type BaselineResult } from "../stats/baseline.js";
+import { chooseBaselineFeatures, type BaselineResult, type ExcludedFeature, type FeatureSpec } from "../stats/baseline.js";
+import type { GroupValue } from "../stats/subgroups.js";
 import { chosenBaseline, compareBaselines, type BaselineComparison } from "../stats/baseline-choice.js";
 import { firstNumber, matchLabel } from "../stats/label-match.js";
 import {
@@ -58,11 +62,11 @@ async function readGenerations(path: string, expected: number): Promise<Generati
 }
 
 /** Test rows whose true label is not in the mapping: an error naming them, never skipped. */
-function checkLabelsInMapping(test: CleanRow[], target: string, mapping: Record<string, string>): void {
+function checkLabelsInMapping(testTarget: Cell[], target: string, mapping: Record<string, string>): void {
   const bad: string[] = [];
   let count = 0;
-  test.forEach((row, i) => {
-    const raw = String(row[target]);
+  testTarget.forEach((value, i) => {
+    const raw = String(value);
     if (!(raw in mapping)) {
       count++;
       if (bad.length < 5) bad.push(`row ${i + 1}: "${raw}"`);
@@ -77,24 +81,26 @@ function checkLabelsInMapping(test: CleanRow[], target: string, mapping: Record<
 /** A baseline's metrics on the test rows, its ROC curve (binary) and its prediction per row (label text or number). */
 function scoreBaseline(
   result: BaselineResult,
-  test: CleanRow[],
+  testTarget: Cell[],
   plan: { task: "binary" | "multiclass" | "regression"; target: string; labels: Record<string, string> },
   boot: { resamples: number; seed: number; level: number },
-): { metrics: ClassificationMetrics | RegressionMetrics; roc: RocPoint[] | null; truth: string[] | number[]; predicted: string[] | number[] } {
+): { metrics: ClassificationMetrics | RegressionMetrics; roc: { points: RocPoint[]; total: number } | null; truth: string[] | number[]; predicted: string[] | number[] } {
   const level = boot.level;
   if (plan.task === "regression") {
-    const truth = test.map((r) => Number(r[plan.target]));
+    const truth = testTarget.map(Number);
     const predicted = result.predictions.map(Number);
     return { metrics: { ...regressionMetrics(truth, predicted), ci: { level, ...regressionIntervals(truth, predicted, boot) } }, roc: null, truth, predicted };
   }
   const rawLabels = Object.keys(plan.labels);
   const labelText = (raw: string) => plan.labels[raw] ?? raw;
   const labelTexts = rawLabels.map(labelText);
-  const truth = test.map((r) => labelText(String(r[plan.target])));
+  const truth = testTarget.map((v) => labelText(String(v)));
   const predicted = (result.predictions as string[]).map(labelText);
-  const positive = rawLabels.length === 2 && rawLabels[1] !== undefined ? test.map((r) => String(r[plan.target]) === rawLabels[1]) : null;
+  const positive = rawLabels.length === 2 && rawLabels[1] !== undefined ? testTarget.map((v) => String(v) === rawLabels[1]) : null;
   const auc = result.positiveScores && positive ? rocAuc(positive, result.positiveScores) : null;
-  const roc = auc !== null && result.positiveScores && positive ? rocPoints(positive, result.positiveScores) : null;
+  // The curve results.json keeps is thinned to ROC_MAX_POINTS; the AUC above used every score.
+  const full = auc !== null && result.positiveScores && positive ? rocPoints(positive, result.positiveScores) : null;
+  const roc = full ? { points: downsampleRoc(full), total: full.length } : null;
   const metrics: ClassificationMetrics = {
     ...classificationMetrics(truth, predicted, labelTexts),
     ci: { level, ...classificationIntervals(truth, predicted, labelTexts, boot) },
@@ -137,8 +143,31 @@ function choiceRecord(
   };
 }
 
-export async function evaluate(state: State, runConfig?: LangGraphRunnableConfig): Promise<Update> {
-  const started = Date.now();
+type Cell = CleanRow[string] | undefined;
+
+/**
+ * What evaluate keeps of the training and test rows once both baselines are fitted and the
+ * chosen one saved: no row object outlives this function (the rows are read here, used by the
+ * baselines, and summarized into typed statistics for the report while they are in memory).
+ */
+interface Fitted {
+  comparison: BaselineComparison;
+  saved: ReturnType<typeof saveBaselineModel>;
+  features: FeatureSpec[];
+  excluded: ExcludedFeature[];
+  trainRows: number;
+  /** Mean of the finite training targets (regression: an unparsable generation is scored as it). */
+  trainTargetMean: number;
+  /** The target's value per test row, in order. */
+  testTarget: Cell[];
+  /** The --subgroups columns present in the test rows. */
+  subgroupValues: Map<string, GroupValue[]>;
+  /** The final training rows' snapshot and the report's "after" columns. */
+  finalSnapshot: { rows: number; columns: Map<string, ColumnSnapshot> };
+  finalColumns: Columns;
+}
+
+async function fitBaselines(state: State, runConfig: LangGraphRunnableConfig | undefined, reportSpec: ColumnSpec): Promise<Fitted> {
   const options = requireOptions(state);
   const plan = requirePlan(state);
   const profile = requireProfile(state);
@@ -148,14 +177,14 @@ export async function evaluate(state: State, runConfig?: LangGraphRunnableConfig
   const imputed = requireState(state.imputation, "imputed rows", "evaluate");
   const train = await readRows(balanced.trainRows.path);
   const test = await readRows(imputed.test.path);
+  const testTarget = test.map((r) => r[plan.target]);
+  if (plan.task !== "regression") checkLabelsInMapping(testTarget, plan.target, plan.labels);
   // The validation fold comes from the training rows before balancing: a resampled copy of a row never sits on both sides.
   const unbalancedTrain = balanced.strategy === "none" ? train : await readRows(imputed.train.path);
   // Dates become numbers; identifiers and near-unique strings stay out of the forest (logged).
   const { features, excluded } = chooseBaselineFeatures(plan.features, profile.columns, profile.rows, config.profile.textDistinctRatio);
   for (const e of excluded) detail(`baseline leaves out ${e.name}: ${e.reason}`);
-  const assessFeatures = plan.features.map((name) => ({ name, kind: features.find((f) => f.name === name)?.kind === "numeric" ? ("numeric" as const) : ("categorical" as const) }));
   const rawLabels = Object.keys(plan.labels);
-  if (plan.task !== "regression") checkLabelsInMapping(test, plan.target, plan.labels);
   const growing = {
     validation: progressReporter(runConfig, "evaluate", "baseline forest (validation fold)", "trees"),
     final: progressReporter(runConfig, "evaluate", "baseline forest", "trees"),
@@ -173,51 +202,97 @@ export async function evaluate(state: State, runConfig?: LangGraphRunnableConfig
   });
   growing.validation.finish();
   growing.final.finish();
-  detail(`baseline: ${comparison.reason}`);
-  if (!comparison.linear.converged) detail(`warning: the linear model stopped after ${comparison.linear.iterations} L-BFGS iterations before its tolerance (baseline.linear.maxIterations)`);
-  // The chosen model's predictions and scores; importance stays the forest's (the report says so).
-  const baseline: BaselineResult = comparison.chosen === "linear" ? { ...comparison.linear, featureImportance: comparison.forest.featureImportance } : comparison.forest;
   // The chosen model is saved for tabtune predict (checked to predict exactly what was scored here).
   const saved = saveBaselineModel(
     runDir,
     { features, target: plan.target, task: plan.task, labels: rawLabels, labelTexts: plan.labels, train, test, options: { ...config.baseline, seed: options.seed } },
     chosenBaseline(comparison),
   );
-  if (saved.path === null) detail(`warning: the baseline model was not saved (${saved.reason}); tabtune predict cannot use it`);
+  // The report's statistics of the final training rows, typed, while the rows are here.
+  const snapshot = new SnapshotCollector();
+  const columns = new ColumnCollector(reportSpec);
+  let targetSum = 0;
+  let targetCount = 0;
+  for (const row of train) {
+    snapshot.add(row);
+    columns.add(row);
+    const y = Number(row[plan.target]);
+    if (Number.isFinite(y)) {
+      targetSum += y;
+      targetCount++;
+    }
+  }
+  const first = test[0] ?? {};
+  const subgroupValues = new Map((options.subgroups ?? []).filter((c) => test.length > 0 && c in first).map((c) => [c, test.map((r): GroupValue => r[c])] as const));
+  return {
+    comparison,
+    saved,
+    features,
+    excluded,
+    trainRows: train.length,
+    trainTargetMean: targetSum / Math.max(1, targetCount),
+    testTarget,
+    subgroupValues,
+    finalSnapshot: snapshot.finish(),
+    finalColumns: columns.finish(),
+  };
+}
 
+/** Both specs' columns: a name in either list of either spec. */
+function mergeSpecs(a: ColumnSpec, b: ColumnSpec): ColumnSpec {
+  return { numeric: [...new Set([...a.numeric, ...b.numeric])], categorical: [...new Set([...a.categorical, ...b.categorical])] };
+}
+
+export async function evaluate(state: State, runConfig?: LangGraphRunnableConfig): Promise<Update> {
+  const started = Date.now();
+  const options = requireOptions(state);
+  const plan = requirePlan(state);
+  const profile = requireProfile(state);
+  const runDir = requireRunDir(state);
+  const config = getConfig();
+  const { features: baselineFeatures } = chooseBaselineFeatures(plan.features, profile.columns, profile.rows, config.profile.textDistinctRatio);
+  const assessFeatures = plan.features.map((name) => ({ name, kind: baselineFeatures.find((f) => f.name === name)?.kind === "numeric" ? ("numeric" as const) : ("categorical" as const) }));
+  const reportSpec = beforeAfterSpec(state);
+  const fitted = await fitBaselines(state, runConfig, reportSpec);
+  const { comparison, saved, excluded, testTarget } = fitted;
+  const rawLabels = Object.keys(plan.labels);
+  detail(`baseline: ${comparison.reason}`);
+  if (!comparison.linear.converged) detail(`warning: the linear model stopped after ${comparison.linear.iterations} L-BFGS iterations before its tolerance (baseline.linear.maxIterations)`);
+  // The chosen model's predictions and scores; importance stays the forest's (the report says so).
+  const baseline: BaselineResult = comparison.chosen === "linear" ? { ...comparison.linear, featureImportance: comparison.forest.featureImportance } : comparison.forest;
+  if (saved.path === null) detail(`warning: the baseline model was not saved (${saved.reason}); tabtune predict cannot use it`);
   const boot = { resamples: config.evaluate.bootstrapResamples, seed: options.seed, level: config.evaluate.confidenceLevel };
   const level = config.evaluate.confidenceLevel;
   const predictionsPath = paths.predictions(runDir, "test");
   const hasPredictions = existsSync(predictionsPath);
   const llmSource = !hasPredictions ? null : options.predictEndpoint ? options.predictEndpoint.url : "llamafactory-cli";
   const model = comparison.chosen === "linear" ? comparison.linear.model : comparison.forest.model;
-  const scoredForest = scoreBaseline(comparison.forest, test, plan, boot);
-  const scoredLinear = scoreBaseline(comparison.linear, test, plan, boot);
+  const scoredForest = scoreBaseline(comparison.forest, testTarget, plan, boot);
+  const scoredLinear = scoreBaseline(comparison.linear, testTarget, plan, boot);
   const chosen = comparison.chosen === "linear" ? scoredLinear : scoredForest;
   const baselineMetrics: ClassificationMetrics | RegressionMetrics = chosen.metrics;
   let llmMetrics: ClassificationMetrics | RegressionMetrics | null = null;
   const extra: Record<string, unknown> = {};
   /** The baseline's ROC curve (binary only), for the report's plot. */
-  const roc: RocPoint[] | null = chosen.roc;
+  const roc = chosen.roc;
   /** Truth and the baseline's prediction per test row (label text or number), for the assessment. */
   const truthOut: string[] | number[] = chosen.truth;
   const predictedOut: string[] | number[] = chosen.predicted;
 
   if (plan.task === "regression") {
-    const truth = test.map((r) => Number(r[plan.target]));
+    const truth = testTarget.map(Number);
     if (hasPredictions) {
       const generated = (await readGenerations(predictionsPath, truth.length)).map((g) => firstNumber(g.predict));
       const unparsed = generated.filter((g) => !Number.isFinite(g)).length;
       // An unparsable generation is scored as the training mean: counted, never dropped.
-      const trainValues = train.map((r) => Number(r[plan.target])).filter(Number.isFinite);
-      const mean = trainValues.reduce((a, b) => a + b, 0) / Math.max(1, trainValues.length);
+      const mean = fitted.trainTargetMean;
       const filled = generated.map((g) => (Number.isFinite(g) ? g : mean));
       llmMetrics = { ...regressionMetrics(truth, filled), ci: { level, ...regressionIntervals(truth, filled, boot) } };
       extra.unparsed = unparsed;
     }
   } else {
     const labelTexts = rawLabels.map((raw) => plan.labels[raw] ?? raw);
-    const truth = test.map((r) => plan.labels[String(r[plan.target])] ?? String(r[plan.target]));
+    const truth = testTarget.map((v) => plan.labels[String(v)] ?? String(v));
     if (hasPredictions) {
       const generations = await readGenerations(predictionsPath, truth.length);
       const matched = generations.map((g) => matchLabel(g.predict, labelTexts));
@@ -233,17 +308,21 @@ export async function evaluate(state: State, runConfig?: LangGraphRunnableConfig
     }
   }
 
+  // The split's rows (before imputation), streamed into typed columns: drift in the assessment, "before" in the report.
+  const splitTrainPath = state.splitResult?.train.path;
+  const splitTestPath = state.splitResult?.test.path;
+  const splitTrain = splitTrainPath && existsSync(splitTrainPath) ? await readColumns(splitTrainPath, mergeSpecs(driftSpec(assessFeatures), reportSpec)) : null;
+  const splitTest = splitTestPath && splitTrain ? await readColumns(splitTestPath, driftSpec(assessFeatures)) : null;
   const assessment = assess({
     task: plan.task,
     features: assessFeatures,
     labelTexts: rawLabels.map((raw) => plan.labels[raw] ?? raw),
     baseline,
     baselineExcluded: excluded,
-    test,
+    subgroupValues: fitted.subgroupValues,
     truth: truthOut,
     predicted: predictedOut,
-    splitTrain: state.splitResult ? await readRows(state.splitResult.train.path) : [],
-    splitTest: state.splitResult ? await readRows(state.splitResult.test.path) : [],
+    splitColumns: splitTrain && splitTest ? { train: splitTrain, test: splitTest } : null,
     subgroups: options.subgroups ?? [],
     boot,
     settings: config.report,
@@ -257,15 +336,15 @@ export async function evaluate(state: State, runConfig?: LangGraphRunnableConfig
   const results = {
     task: plan.task,
     target: plan.target,
-    trainRows: train.length,
-    testRows: test.length,
+    trainRows: fitted.trainRows,
+    testRows: testTarget.length,
     features: plan.features,
     /** Plan features the baseline models did not see, and why (dates are in, as numbers). */
     baselineExcluded: excluded,
     confidenceLevel: level,
     bootstrapResamples: boot.resamples,
     /** The chosen model (baselineChoice says which and why): the one the LLM is compared with. */
-    baseline: { model, ...baselineMetrics, ...(roc ? { roc } : {}) },
+    baseline: { model, ...baselineMetrics, ...(roc ? { roc: roc.points, rocPointsTotal: roc.total } : {}) },
     baselineChoice: choiceRecord(comparison, { forest: scoredForest.metrics, linear: scoredLinear.metrics }, config.baseline.validationRatio, saved.path !== null),
     llm: llmMetrics ? { source: llmSource, predictions: predictionsPath, ...llmMetrics, ...extra } : null,
     assessment,
@@ -285,7 +364,9 @@ export async function evaluate(state: State, runConfig?: LangGraphRunnableConfig
     numbers,
     artifacts: [resultsPath, baselinePredictionsPath],
   });
-  await writeReport({ ...state, evaluation, log: [...state.log, entry] }, assessment);
   stage("evaluate", `results in ${resultsPath}`);
-  return { evaluation, log: [entry] };
+  const rowStats = { final: fitted.finalSnapshot, beforeAfter: splitTrain ? beforeAfterFrom(state, splitTrain, fitted.finalColumns) : [] };
+  const reportEntry = await writeReport({ ...state, evaluation, log: [...state.log, entry] }, assessment, rowStats);
+  if (reportEntry) detail(`report written in ${(reportEntry.durationMs / 1000).toFixed(1)} s`);
+  return { evaluation, log: reportEntry ? [entry, reportEntry] : [entry] };
 }

@@ -7,10 +7,10 @@
  */
 import type { BaselineResult } from "../stats/baseline.js";
 import { averagePrecision, brierScore, calibrationBins, precisionRecallPoints, thresholdTable, type CalibrationBin, type PrPoint, type ThresholdRow } from "../stats/calibration.js";
-import { categoricalDrift, numericDrift, type DriftResult } from "../stats/drift.js";
-import { classificationSubgroups, groupLabels, regressionSubgroups, type SubgroupRow } from "../stats/subgroups.js";
+import { categoricalDriftCounts, numericDriftValues, type DriftResult } from "../stats/drift.js";
+import type { ColumnSpec, Columns } from "./row-columns.js";
+import { classificationSubgroups, groupLabels, regressionSubgroups, type GroupValue, type SubgroupRow } from "../stats/subgroups.js";
 
-type Row = Record<string, string | number | boolean | null>;
 
 export interface ReportSettings {
   subgroupMinRows: number;
@@ -56,16 +56,39 @@ export interface AssessInput {
   baseline: BaselineResult;
   /** Plan features the baseline forest did not see, and why. */
   baselineExcluded: { name: string; reason: string }[];
-  /** The test rows the baseline scored, in order, and their truth and prediction (label text or number). */
-  test: Row[];
+  /** The --subgroups columns of the test rows the baseline scored, in order; a column absent from the test rows is absent here. */
+  subgroupValues: Map<string, GroupValue[]>;
+  /** The truth and the baseline's prediction per test row (label text or number). */
   truth: string[] | number[];
   predicted: string[] | number[];
-  /** Training and test rows as split wrote them (before imputation and balancing), for drift. */
-  splitTrain: Row[];
-  splitTest: Row[];
+  /** The features' typed columns of the training and test rows as split wrote them (before imputation and balancing), for drift; null without a split. */
+  splitColumns: { train: Columns; test: Columns } | null;
   subgroups: string[];
   boot: { resamples: number; seed: number; level: number };
   settings: ReportSettings;
+}
+
+/** The columns `assess` needs of the split's rows for drift: each feature as its kind says. */
+export function driftSpec(features: { name: string; kind: "numeric" | "categorical" }[]): ColumnSpec {
+  return { numeric: features.filter((f) => f.kind === "numeric").map((f) => f.name), categorical: features.filter((f) => f.kind === "categorical").map((f) => f.name) };
+}
+
+/**
+ * One feature's drift from typed columns (row-columns.ts): numericDrift or categoricalDrift of
+ * the same rows, without their row objects.
+ * @throws RangeError when the column was not collected in the kind asked.
+ */
+export function featureDrift(f: { name: string; kind: "numeric" | "categorical" }, a: Columns, b: Columns, bins: number): DriftResult {
+  if (f.kind === "numeric") {
+    const x = a.numeric.get(f.name);
+    const y = b.numeric.get(f.name);
+    if (!x || !y) throw new RangeError(`drift: ${f.name} was not collected as numbers`);
+    return numericDriftValues(x, y, bins);
+  }
+  const x = a.categorical.get(f.name);
+  const y = b.categorical.get(f.name);
+  if (!x || !y) throw new RangeError(`drift: ${f.name} was not collected as categories`);
+  return categoricalDriftCounts(x, a.rows, y, b.rows);
 }
 
 export function assess(input: AssessInput): Assessment {
@@ -83,22 +106,22 @@ export function assess(input: AssessInput): Assessment {
     thresholds = thresholdTable(positive, scores, settings.thresholds);
   }
   const subgroups = input.subgroups.map((column): SubgroupReport => {
-    if (input.test.length === 0 || !(column in (input.test[0] ?? {})))
+    const values = input.subgroupValues.get(column);
+    if (!values)
       return { column, rows: null, note: `${column} is not in the test rows (only the plan's features and target are): keep it as a feature to report by it` };
-    const groups = groupLabels(input.test.map((r) => r[column]));
+    const groups = groupLabels(values);
     const rows =
       input.task === "regression"
         ? regressionSubgroups(groups, input.truth as number[], input.predicted as number[], input.boot, settings.subgroupMinRows)
         : classificationSubgroups(groups, input.truth as string[], input.predicted as string[], input.labelTexts, input.boot, settings.subgroupMinRows);
     return { column, rows, note: null };
   });
+  const split = input.splitColumns;
   const drift: DriftRow[] =
-    input.splitTrain.length === 0 || input.splitTest.length === 0
+    !split || split.train.rows === 0 || split.test.rows === 0
       ? []
       : input.features.map((f) => {
-          const a = input.splitTrain.map((r) => r[f.name]);
-          const b = input.splitTest.map((r) => r[f.name]);
-          const d = f.kind === "numeric" ? numericDrift(a, b, settings.driftBins) : categoricalDrift(a, b);
+          const d = featureDrift(f, split.train, split.test, settings.driftBins);
           return { feature: f.name, ...d, flagged: d.psi > settings.driftPsiThreshold };
         });
   return {

@@ -109,7 +109,7 @@ export function rocPlot(points: RocPoint[], auc: number | null): Promise<Plot> {
       { data: { values: [{ fpr: 0, tpr: 0 }, { fpr: 1, tpr: 1 }] }, mark: { type: "line", strokeDash: [4, 4], color: "#999" }, encoding: { x: { field: "fpr", type: "quantitative" }, y: { field: "tpr", type: "quantitative" } } },
       {
         data: { values: points },
-        mark: { type: "line", interpolate: "step-after" },
+        mark: { type: "line", interpolate: "linear" },
         encoding: { x: { field: "fpr", type: "quantitative", title: "false positive rate" }, y: { field: "tpr", type: "quantitative", title: "true positive rate" }, order: { field: "fpr" } },
       },
     ],

@@ -6,12 +6,12 @@
  */
 import { existsSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
-import { readJsonLines } from "../artifacts.js";
+import { logEntry } from "../log.js";
 import { getConfig } from "../runtime.js";
-import type { CleanRow } from "../rows.js";
-import { categoricalDrift, numericDrift } from "../stats/drift.js";
+import type { LogEntry } from "../state.js";
 import { featureFamily } from "../table/kinds.js";
-import type { Assessment } from "./assess.js";
+import { featureDrift, type Assessment } from "./assess.js";
+import { readColumns, type ColumnSpec, type Columns } from "./row-columns.js";
 import { distributionPlot, driftPlot, calibrationPlot, importancePlot, precisionRecallPlot, subgroupPlot } from "./assessment-plots.js";
 import { assessmentSections, planAppliedSection, signOffSection, type AssessmentPlots } from "./assessment-sections.js";
 import { readBaselineChoice } from "./baseline-section.js";
@@ -25,7 +25,7 @@ import { renderHtml, renderMarkdown, type Section } from "./document.js";
 import { writeLineage } from "./lineage.js";
 import { classPlot, confusionPlot, lossPlot, metricsPlot, missingnessPlot, rankingPlot, rocPlot, type Plot } from "./plots.js";
 import { buildSections, readRoc, type ReportPlots } from "./sections.js";
-import { rawSnapshot, rowsSnapshot, snapshotRows } from "./snapshot.js";
+import { rawSnapshot, rowsSnapshot, snapshotRows, type ColumnSnapshot } from "./snapshot.js";
 
 export { metricsTable } from "./metrics-table.js";
 
@@ -34,15 +34,27 @@ export const HTML_REPORT = "report.html";
 export const MODEL_CARD = "MODEL_CARD.md";
 
 /**
- * Writes report.md, report.html, MODEL_CARD.md, lineage.json and log.json; nothing before
- * explore and plan finished. `assessment` is evaluate's (also in results.json).
+ * What the report computes over every training row, when the caller already has it (evaluate
+ * collects it while the rows pass through): the final training rows' snapshot and the
+ * before/after distributions. Absent, writeReport streams the files itself.
  */
-export async function writeReport(state: State, assessment: Assessment | null = null): Promise<void> {
+export interface ReportRowStats {
+  final: { rows: number; columns: Map<string, ColumnSnapshot> } | null;
+  beforeAfter: BeforeAfterRow[];
+}
+
+/**
+ * Writes report.md, report.html, MODEL_CARD.md, lineage.json and log.json; nothing before
+ * explore and plan finished. `assessment` is evaluate's (also in results.json). log.json
+ * ends with a `report` entry timing this writing, which is returned (null when nothing was written).
+ */
+export async function writeReport(state: State, assessment: Assessment | null = null, rowStats: ReportRowStats | null = null): Promise<LogEntry | null> {
+  const started = Date.now();
   const options = state.options;
-  if (!options || !state.prepPlan || !state.profile) return;
+  if (!options || !state.prepPlan || !state.profile) return null;
   const lineage = await writeLineage(state);
   const finalRowsPath = state.balanceResult?.trainRows.path;
-  const final = finalRowsPath && existsSync(finalRowsPath) ? await rowsSnapshot(finalRowsPath) : null;
+  const final = rowStats ? rowStats.final : finalRowsPath && existsSync(finalRowsPath) ? await rowsSnapshot(finalRowsPath) : null;
   const rows = snapshotRows(rawSnapshot(state.profile), final?.columns ?? new Map());
   const e = state.evaluation;
   const confusion = e && "confusion" in e.baseline ? e.baseline.confusion : null;
@@ -65,7 +77,7 @@ export async function writeReport(state: State, assessment: Assessment | null = 
     precisionRecall: a?.precisionRecall ? await precisionRecallPlot(a.precisionRecall) : null,
     subgroups: await Promise.all((a?.subgroups ?? []).map((g) => subgroupPlot(g) ?? Promise.resolve(null))).then((ps) => ps.filter((p): p is Plot => p !== null)),
     drift: a ? await maybe(driftPlot(a.drift, a.driftPsiThreshold)) : null,
-    distributions: await maybe(distributionPlot(await beforeAfter(state))),
+    distributions: await maybe(distributionPlot(rowStats ? rowStats.beforeAfter : await beforeAfter(state))),
   };
   const config = getConfig();
   const versions = collectVersions(options, config);
@@ -81,40 +93,57 @@ export async function writeReport(state: State, assessment: Assessment | null = 
   const scrub = pathScrubber(options);
   const shown = scrubSections(sections, scrub);
   const title = `tabtune report — ${basename(options.csv)}`;
-  const log = JSON.stringify({ runId: state.runId, runDir: state.runDir, log: state.log }, null, 2) + "\n";
   const dir = state.runDir;
-  if (!dir) return;
+  if (!dir) return null;
   const at2 = resolve(dir);
   writeFileAtomic(paths.report(dir), renderMarkdown(title, shown, at2));
   writeFileAtomic(join(dir, HTML_REPORT), renderHtml(title, shown, at2));
   writeFileAtomic(join(dir, MODEL_CARD), scrub(modelCard(state, a, versions, config.report.subgroupMinRows)));
-  writeFileAtomic(join(dir, LOG_FILE), log);
+  const entry = logEntry("report", "report.md, report.html, MODEL_CARD.md and lineage.json written", started, { artifacts: [paths.report(dir), join(dir, HTML_REPORT), join(dir, MODEL_CARD)] });
+  writeFileAtomic(join(dir, LOG_FILE), JSON.stringify({ runId: state.runId, runDir: state.runDir, log: [...state.log, entry] }, null, 2) + "\n");
+  return entry;
+}
+
+/** One feature bin's share in the training rows split wrote ("before") and in the final training rows ("after"). */
+export interface BeforeAfterRow {
+  feature: string;
+  bin: string;
+  before: number;
+  after: number;
+}
+
+/** The columns `beforeAfterFrom` needs: each plan feature as numbers when explore profiled it numeric, else as categories. */
+export function beforeAfterSpec(state: State): ColumnSpec {
+  const kinds = new Map((state.profile?.columns ?? []).map((c) => [c.name, c.kind]));
+  const features = state.prepPlan?.features ?? [];
+  const numeric = (f: string) => {
+    const kind = kinds.get(f);
+    return kind !== undefined && featureFamily(kind) === "numeric";
+  };
+  return { numeric: features.filter(numeric), categorical: features.filter((f) => !numeric(f)) };
+}
+
+/** The before/after distributions from typed columns of both row sets (collected with `beforeAfterSpec`). */
+export function beforeAfterFrom(state: State, before: Columns, after: Columns): BeforeAfterRow[] {
+  if (before.rows === 0 || after.rows === 0) return [];
+  const spec = beforeAfterSpec(state);
+  const bins = getConfig().report.driftBins;
+  const kinds = [...spec.numeric.map((name) => ({ name, kind: "numeric" as const })), ...spec.categorical.map((name) => ({ name, kind: "categorical" as const }))];
+  const order = new Map((state.prepPlan?.features ?? []).map((f, i) => [f, i]));
+  kinds.sort((x, y) => (order.get(x.name) ?? 0) - (order.get(y.name) ?? 0));
+  return kinds.flatMap((f) => featureDrift(f, before, after, bins).bins.map((x) => ({ feature: f.name, bin: x.bin, before: x.train, after: x.test })));
 }
 
 /**
  * Per feature, the share of rows per bin in the training rows split wrote (before
- * imputation and balancing) and in the final training rows, on the "before" rows' bins.
+ * imputation and balancing) and in the final training rows, on the "before" rows' bins;
+ * both files streamed into typed columns.
  */
-async function beforeAfter(state: State): Promise<{ feature: string; bin: string; before: number; after: number }[]> {
+async function beforeAfter(state: State): Promise<BeforeAfterRow[]> {
   const plan = state.prepPlan;
   const beforePath = state.splitResult?.train.path;
   const afterPath = state.balanceResult?.trainRows.path;
   if (!plan || !beforePath || !afterPath || !existsSync(beforePath) || !existsSync(afterPath)) return [];
-  const read = async (p: string) => {
-    const rows: CleanRow[] = [];
-    for await (const r of readJsonLines<CleanRow>(p)) rows.push(r);
-    return rows;
-  };
-  const [before, after] = [await read(beforePath), await read(afterPath)];
-  if (before.length === 0 || after.length === 0) return [];
-  const kinds = new Map((state.profile?.columns ?? []).map((c) => [c.name, c.kind]));
-  const config = getConfig();
-  return plan.features.flatMap((feature) => {
-    const kind = kinds.get(feature);
-    const numeric = kind !== undefined && featureFamily(kind) === "numeric";
-    const a = before.map((r) => r[feature]);
-    const b = after.map((r) => r[feature]);
-    const d = numeric ? numericDrift(a, b, config.report.driftBins) : categoricalDrift(a, b);
-    return d.bins.map((x) => ({ feature, bin: x.bin, before: x.train, after: x.test }));
-  });
+  const spec = beforeAfterSpec(state);
+  return beforeAfterFrom(state, await readColumns(beforePath, spec), await readColumns(afterPath, spec));
 }

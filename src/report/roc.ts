@@ -25,3 +25,42 @@ export function rocPoints(positive: boolean[], scores: number[]): RocPoint[] {
   }
   return points;
 }
+
+/** Points results.json keeps of a ROC curve at most (roc.ts's downsampleRoc). */
+export const ROC_MAX_POINTS = 200;
+
+/**
+ * At most `max` points of a ROC curve for results.json and the report's plot: the first and
+ * last, the vertices of its upper convex hull (the operating points a threshold choice would
+ * use; evenly thinned if they alone are over half of `max`), and the rest spread evenly along
+ * the curve's length in fpr + tpr, so the drawn line stays within ≈ 2 / max of the full curve.
+ * The AUC is never computed from these (metrics.ts's rocAuc uses every score).
+ * A curve of `max` points or fewer comes back as it is.
+ * @throws RangeError when max < 2.
+ * @example downsampleRoc([{fpr:0,tpr:0},{fpr:0.5,tpr:0.7},{fpr:1,tpr:1}], 2) // [{fpr:0,tpr:0},{fpr:1,tpr:1}]
+ */
+export function downsampleRoc(points: RocPoint[], max = ROC_MAX_POINTS): RocPoint[] {
+  if (!(Number.isInteger(max) && max >= 2)) throw new RangeError(`downsampleRoc: max must be a whole number ≥ 2, got ${max}`);
+  const n = points.length;
+  if (n <= max) return points;
+  // Upper hull by Andrew's monotone chain (points are sorted by fpr, then tpr, along the curve).
+  const hull: number[] = [];
+  const cross = (o: RocPoint, a: RocPoint, b: RocPoint) => (a.fpr - o.fpr) * (b.tpr - o.tpr) - (a.tpr - o.tpr) * (b.fpr - o.fpr);
+  for (let i = 0; i < n; i++) {
+    while (hull.length >= 2 && cross(points[hull[hull.length - 2]!]!, points[hull[hull.length - 1]!]!, points[i]!) >= 0) hull.pop();
+    hull.push(i);
+  }
+  const keep = new Set<number>([0, n - 1]);
+  const hullBudget = Math.floor(max / 2) - 2;
+  const step = hull.length <= hullBudget ? 1 : hull.length / hullBudget;
+  for (let j = 0; j < hull.length && keep.size < Math.floor(max / 2); j += step) keep.add(hull[Math.floor(j)]!);
+  // The rest evenly along fpr + tpr (monotone along the curve, from 0 to 2).
+  const spread = max - keep.size;
+  let i = 0;
+  for (let j = 1; j <= spread; j++) {
+    const target = (2 * j) / (spread + 1);
+    while (i < n - 1 && points[i]!.fpr + points[i]!.tpr < target) i++;
+    keep.add(i);
+  }
+  return [...keep].sort((a, b) => a - b).map((k) => points[k]!);
+}

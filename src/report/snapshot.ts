@@ -6,6 +6,7 @@
 import { readJsonLines } from "../artifacts.js";
 import type { CleanRow } from "../rows.js";
 import type { TableProfile } from "../schemas.js";
+import { NumberColumn } from "./row-columns.js";
 
 /** One column's missing rate and distribution, in one shape for both tables. */
 export interface ColumnSnapshot {
@@ -23,7 +24,7 @@ export interface SnapshotRow {
   final: ColumnSnapshot | null;
 }
 
-function median(sorted: number[]): number {
+function median(sorted: Float64Array): number {
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
@@ -45,42 +46,78 @@ export function rawSnapshot(profile: TableProfile): Map<string, ColumnSnapshot> 
   );
 }
 
+/** One column's running tally: numbers typed while every present value is a number, value counts only once one is not. */
+interface ColumnTally {
+  missing: number;
+  numbers: NumberColumn;
+  /** Null while the column is numeric; then every present value's text, counted in first-seen order. */
+  counts: Map<string, number> | null;
+}
+
 /**
- * The same summary over JSON-lines rows, streaming; a column is numeric when every present
- * value is a finite number. Empty input gives an empty map.
+ * The snapshot summary of rows fed one at a time (from a file or from rows in memory); a
+ * column is numeric when every present value is a finite number. Numbers are kept in a
+ * Float64Array and never counted as strings; a column's value counts start at its first
+ * non-number (the numbers before it counted then, in their order, so the counts are those of
+ * counting every value as text).
  */
-export async function rowsSnapshot(path: string): Promise<{ rows: number; columns: Map<string, ColumnSnapshot> }> {
-  const numbers = new Map<string, number[]>();
-  const counts = new Map<string, Map<string, number>>();
-  const missing = new Map<string, number>();
-  const nonNumeric = new Set<string>();
-  let rows = 0;
-  for await (const row of readJsonLines<CleanRow>(path)) {
-    rows += 1;
-    for (const [name, value] of Object.entries(row)) {
-      if (value === null || value === "") {
-        missing.set(name, (missing.get(name) ?? 0) + 1);
+export class SnapshotCollector {
+  private rows = 0;
+  private readonly columns = new Map<string, ColumnTally>();
+  add(row: CleanRow): void {
+    this.rows += 1;
+    for (const name in row) {
+      const value = row[name];
+      let tally = this.columns.get(name);
+      if (!tally) this.columns.set(name, (tally = { missing: 0, numbers: new NumberColumn(), counts: null }));
+      if (value === null || value === undefined || value === "") {
+        tally.missing += 1;
         continue;
       }
-      if (typeof value === "number" && Number.isFinite(value)) (numbers.get(name) ?? numbers.set(name, []).get(name)!).push(value);
-      else nonNumeric.add(name);
-      const c = counts.get(name) ?? counts.set(name, new Map()).get(name)!;
-      const key = String(value);
-      c.set(key, (c.get(key) ?? 0) + 1);
+      if (tally.counts === null) {
+        if (typeof value === "number" && Number.isFinite(value)) {
+          tally.numbers.push(value);
+          continue;
+        }
+        tally.counts = new Map();
+        for (const v of tally.numbers.values()) bump(tally.counts, String(v));
+      }
+      bump(tally.counts, String(value));
     }
   }
-  const columns = new Map<string, ColumnSnapshot>();
-  for (const name of new Set([...counts.keys(), ...missing.keys()])) {
-    const values = nonNumeric.has(name) ? [] : (numbers.get(name) ?? []).sort((a, b) => a - b);
-    const c = counts.get(name) ?? new Map<string, number>();
-    const present = [...c.values()].reduce((a, b) => a + b, 0);
-    columns.set(name, {
-      missingRate: rows === 0 ? 0 : (missing.get(name) ?? 0) / rows,
-      numeric: values.length > 0 ? { mean: values.reduce((a, b) => a + b, 0) / values.length, median: median(values), min: values[0]!, max: values[values.length - 1]! } : null,
-      top: values.length > 0 ? [] : [...c].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([value, n]) => ({ value, share: n / Math.max(1, present) })),
-    });
+  finish(): { rows: number; columns: Map<string, ColumnSnapshot> } {
+    const rows = this.rows;
+    const columns = new Map<string, ColumnSnapshot>();
+    for (const [name, tally] of this.columns) {
+      const missingRate = rows === 0 ? 0 : tally.missing / rows;
+      if (tally.counts === null) {
+        const values = Float64Array.from(tally.numbers.values()).sort();
+        let sum = 0;
+        for (const v of values) sum += v; // in sorted order, as the summary always summed
+        columns.set(name, {
+          missingRate,
+          numeric: values.length > 0 ? { mean: sum / values.length, median: median(values), min: values[0]!, max: values[values.length - 1]! } : null,
+          top: [],
+        });
+        continue;
+      }
+      let present = 0;
+      for (const n of tally.counts.values()) present += n;
+      columns.set(name, { missingRate, numeric: null, top: [...tally.counts].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([value, n]) => ({ value, share: n / Math.max(1, present) })) });
+    }
+    return { rows, columns };
   }
-  return { rows, columns };
+}
+
+function bump(counts: Map<string, number>, key: string): void {
+  counts.set(key, (counts.get(key) ?? 0) + 1);
+}
+
+/** `SnapshotCollector` over a JSON-lines rows file, streaming. Empty input gives an empty map. */
+export async function rowsSnapshot(path: string): Promise<{ rows: number; columns: Map<string, ColumnSnapshot> }> {
+  const collector = new SnapshotCollector();
+  for await (const row of readJsonLines<CleanRow>(path)) collector.add(row);
+  return collector.finish();
 }
 
 /** Raw and final side by side, in the raw table's column order. */

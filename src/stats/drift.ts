@@ -32,8 +32,8 @@ export function psiFromShares(expected: number[], actual: number[]): number {
  * removed. A value v falls in bin #{edges < v} (np.searchsorted(edges, v, "left")).
  * @example numericEdges([1, 2, 3, 4], 2) // [2.5]
  */
-export function numericEdges(train: number[], bins: number): number[] {
-  const sorted = Float64Array.from(train.filter(Number.isFinite)).sort();
+export function numericEdges(train: number[] | Float64Array, bins: number): number[] {
+  const sorted = Float64Array.from(train).filter(Number.isFinite).sort();
   if (sorted.length === 0) return [];
   const edges: number[] = [];
   for (let k = 1; k < bins; k++) {
@@ -71,11 +71,19 @@ export interface DriftResult {
 export function numericDrift(train: DriftValue[], test: DriftValue[], bins = 10): DriftResult {
   if (train.length === 0 || test.length === 0) throw new RangeError("numericDrift: both sides need rows");
   const num = (v: DriftValue) => (isMissing(v) ? Number.NaN : Number(v));
-  const a = train.map(num);
-  const b = test.map(num);
+  return numericDriftValues(Float64Array.from(train, num), Float64Array.from(test, num), bins);
+}
+
+/**
+ * `numericDrift` on typed columns: NaN stands for a missing (or non-numeric) value.
+ * @throws RangeError when either side has no rows.
+ * @example numericDriftValues(Float64Array.of(1, 2), Float64Array.of(1, 2), 2).psi // 0
+ */
+export function numericDriftValues(a: Float64Array, b: Float64Array, bins = 10): DriftResult {
+  if (a.length === 0 || b.length === 0) throw new RangeError("numericDrift: both sides need rows");
   const edges = numericEdges(a, bins);
   const k = edges.length + 1;
-  const count = (values: number[]) => {
+  const count = (values: Float64Array) => {
     const c = new Array<number>(k + 1).fill(0);
     for (const v of values) c[Number.isNaN(v) ? k : binOf(edges, v)]! += 1;
     return c.map((x) => x / values.length);
@@ -98,17 +106,32 @@ export function numericDrift(train: DriftValue[], test: DriftValue[], bins = 10)
  */
 export function categoricalDrift(train: DriftValue[], test: DriftValue[]): DriftResult {
   if (train.length === 0 || test.length === 0) throw new RangeError("categoricalDrift: both sides need rows");
-  const key = (v: DriftValue) => (isMissing(v) ? "missing" : String(v));
   const tally = (values: DriftValue[]) => {
     const m = new Map<string, number>();
-    for (const v of values) m.set(key(v), (m.get(key(v)) ?? 0) + 1);
+    for (const v of values) {
+      const key = driftKey(v);
+      m.set(key, (m.get(key) ?? 0) + 1);
+    }
     return m;
   };
-  const e = tally(train);
-  const t = tally(test);
+  return categoricalDriftCounts(tally(train), train.length, tally(test), test.length);
+}
+
+/** A categorical value's bin: its text, or "missing". @example driftKey(null) // "missing" */
+export function driftKey(v: DriftValue): string {
+  return isMissing(v) ? "missing" : String(v);
+}
+
+/**
+ * `categoricalDrift` on counts per bin (keys as `driftKey` makes them) of `trainRows` and `testRows` rows.
+ * @throws RangeError when either side has no rows.
+ * @example categoricalDriftCounts(new Map([["a", 1]]), 1, new Map([["a", 2]]), 2).psi // 0
+ */
+export function categoricalDriftCounts(e: Map<string, number>, trainRows: number, t: Map<string, number>, testRows: number): DriftResult {
+  if (trainRows === 0 || testRows === 0) throw new RangeError("categoricalDrift: both sides need rows");
   const levels = [...new Set([...e.keys(), ...t.keys()])].sort((x, y) => (x === "missing" ? 1 : y === "missing" ? -1 : x < y ? -1 : x > y ? 1 : 0));
-  const es = levels.map((l) => (e.get(l) ?? 0) / train.length);
-  const ts = levels.map((l) => (t.get(l) ?? 0) / test.length);
+  const es = levels.map((l) => (e.get(l) ?? 0) / trainRows);
+  const ts = levels.map((l) => (t.get(l) ?? 0) / testRows);
   return { kind: "categorical", psi: psiFromShares(es, ts), ks: null, bins: levels.map((bin, i) => ({ bin, train: es[i] as number, test: ts[i] as number })) };
 }
 
@@ -117,7 +140,7 @@ export function categoricalDrift(train: DriftValue[], test: DriftValue[]): Drift
  * CDFs (scipy.stats.ks_2samp's statistic). NaN when either side is empty.
  * @example ksStatistic([1, 2, 3], [1, 2, 3]) // 0
  */
-export function ksStatistic(a: number[], b: number[]): number {
+export function ksStatistic(a: number[] | Float64Array, b: number[] | Float64Array): number {
   if (a.length === 0 || b.length === 0) return Number.NaN;
   const x = Float64Array.from(a).sort();
   const y = Float64Array.from(b).sort();

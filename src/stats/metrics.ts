@@ -4,7 +4,8 @@
  * (Neumaier), so long vectors of similar errors do not drift.
  */
 import { TabtuneError } from "../errors.js";
-import { bootstrapIndices, createRng } from "./random.js";
+import { multinomialDraw } from "./multinomial.js";
+import { bootstrapIndices, createRng, randomInt } from "./random.js";
 
 export interface ClassMetrics {
   label: string;
@@ -211,9 +212,58 @@ export interface Interval {
   high: number;
 }
 
+/** The percentile interval of bootstrap values (NaN ones left out), as `bootstrapInterval` takes it. */
+function percentileInterval(values: Float64Array, count: number, level: number): Interval {
+  const kept = values.subarray(0, count).filter((v) => !Number.isNaN(v)).sort();
+  if (kept.length === 0) return { low: Number.NaN, high: Number.NaN };
+  return { low: quantileSorted(kept, (1 - level) / 2), high: quantileSorted(kept, (1 + level) / 2) };
+}
+
+function checkBootstrap(n: number, opts: { resamples: number; level?: number }): number {
+  const level = opts.level ?? 0.95;
+  if (!(n >= 1) || !(opts.resamples >= 1) || !(level > 0 && level < 1)) {
+    throw new RangeError(`bootstrap needs n ≥ 1, resamples ≥ 1 and 0 < level < 1 (got ${n}, ${opts.resamples}, ${level})`);
+  }
+  return level;
+}
+
 /**
- * Percentile bootstrap intervals of accuracy and macro-F1 (resampling test rows; the
- * same seed gives the same resamples to every model, so intervals are comparable).
+ * Accuracy and macro-F1 of a confusion count table `cells` (k × (k + 1), row = true label,
+ * the last column unmatched predictions), as `classificationMetrics` defines them: macro-F1
+ * averages over the labels with support or predictions. NaN for an empty table.
+ */
+function countScores(cells: Float64Array, k: number): { accuracy: number; macroF1: number } {
+  const w = k + 1;
+  let n = 0;
+  let correct = 0;
+  let sum = 0;
+  let present = 0;
+  for (let c = 0; c < k; c++) {
+    let support = 0;
+    let predicted = 0;
+    for (let j = 0; j < w; j++) support += cells[c * w + j] as number;
+    for (let r = 0; r < k; r++) predicted += cells[r * w + c] as number;
+    const tp = cells[c * w + c] as number;
+    n += support;
+    correct += tp;
+    if (support === 0 && predicted === 0) continue;
+    present++;
+    const precision = predicted === 0 ? 0 : tp / predicted;
+    const recall = support === 0 ? 0 : tp / support;
+    sum += precision + recall === 0 ? 0 : (2 * precision * recall) / (precision + recall);
+  }
+  return { accuracy: n === 0 ? Number.NaN : correct / n, macroF1: present === 0 ? Number.NaN : sum / present };
+}
+
+/**
+ * Percentile bootstrap intervals of accuracy and macro-F1, resampling the test rows. Both
+ * metrics depend on the rows only through the confusion counts (true label × predicted label,
+ * unmatched as a column of its own), so a resample of n rows is drawn as a multinomial
+ * resample of those k × (k + 1) counts (multinomial.ts): the same distribution as drawing n
+ * row indices with replacement, at O(k²) per resample instead of O(n). The bounds are the
+ * (1 − level)/2 and (1 + level)/2 quantiles (numpy's linear method), as `bootstrapInterval`.
+ * The same seed gives the same intervals for the same counts (every model gets its own
+ * counts, so intervals are comparable in distribution, not resample by resample).
  * Macro-F1 of a resample averages over the labels present in it, as `classificationMetrics`.
  * Unmatched predictions stay wrong in every resample.
  * @throws TabtuneError as `classificationMetrics` (lengths, empty input, labels outside the mapping).
@@ -225,53 +275,73 @@ export function classificationIntervals(
   labels: string[],
   opts: { resamples: number; seed: number; level?: number },
 ): { accuracy: Interval; macroF1: Interval } {
-  classificationMetrics(yTrue, yPred, labels); // validates, throws on a label outside the mapping
-  const index = new Map(labels.map((label, i) => [label, i]));
-  const t = Int32Array.from(yTrue, (v) => index.get(v) ?? -1);
-  const p = Int32Array.from(yPred, (v) => (v === null ? -1 : (index.get(v) ?? -1)));
+  const m = classificationMetrics(yTrue, yPred, labels); // validates, throws on a label outside the mapping
   const k = labels.length;
-  const tp = new Float64Array(k);
-  const support = new Float64Array(k);
-  const predicted = new Float64Array(k);
-  const macroF1 = (idx: number[]): number => {
-    tp.fill(0);
-    support.fill(0);
-    predicted.fill(0);
-    for (const i of idx) {
-      const ti = t[i] as number;
-      const pi = p[i] as number;
-      support[ti]! += 1;
-      if (pi >= 0) predicted[pi]! += 1;
-      if (pi === ti) tp[ti]! += 1;
-    }
-    let sum = 0;
-    let present = 0;
-    for (let c = 0; c < k; c++) {
-      if ((support[c] as number) === 0 && (predicted[c] as number) === 0) continue;
-      present++;
-      const precision = (predicted[c] as number) === 0 ? 0 : (tp[c] as number) / (predicted[c] as number);
-      const recall = (support[c] as number) === 0 ? 0 : (tp[c] as number) / (support[c] as number);
-      sum += precision + recall === 0 ? 0 : (2 * precision * recall) / (precision + recall);
-    }
-    return present === 0 ? Number.NaN : sum / present;
-  };
-  const accuracy = (idx: number[]): number => {
-    let correct = 0;
-    for (const i of idx) if (t[i] === p[i]) correct++;
-    return correct / idx.length;
-  };
-  return { accuracy: bootstrapInterval(t.length, accuracy, opts), macroF1: bootstrapInterval(t.length, macroF1, opts) };
+  const w = k + 1;
+  const counts = new Float64Array(k * w);
+  m.confusion.matrix.forEach((row, t) => {
+    row.forEach((v, p) => (counts[t * w + p] = v));
+    counts[t * w + k] = m.perClass[t]!.support - row.reduce((a, b) => a + b, 0);
+  });
+  return confusionIntervals(counts, k, opts);
 }
 
 /**
- * Percentile bootstrap intervals of RMSE and MAE over test rows.
+ * The bootstrap of `classificationIntervals` from a confusion count table directly
+ * (k × (k + 1), row-major, the last column unmatched), for callers that already hold counts.
+ * @throws RangeError when the table is empty or its size is not k × (k + 1).
+ */
+export function confusionIntervals(counts: Float64Array, k: number, opts: { resamples: number; seed: number; level?: number }): { accuracy: Interval; macroF1: Interval } {
+  if (counts.length !== k * (k + 1)) throw new RangeError(`confusionIntervals: ${counts.length} counts for ${k} labels (need ${k * (k + 1)})`);
+  const n = counts.reduce((a, b) => a + b, 0);
+  const level = checkBootstrap(n, opts);
+  const rng = createRng(opts.seed);
+  const drawn = new Float64Array(counts.length);
+  const accuracy = new Float64Array(opts.resamples);
+  const macroF1 = new Float64Array(opts.resamples);
+  for (let r = 0; r < opts.resamples; r++) {
+    multinomialDraw(counts, n, drawn, rng);
+    const s = countScores(drawn, k);
+    accuracy[r] = s.accuracy;
+    macroF1[r] = s.macroF1;
+  }
+  return { accuracy: percentileInterval(accuracy, opts.resamples, level), macroF1: percentileInterval(macroF1, opts.resamples, level) };
+}
+
+/**
+ * Percentile bootstrap intervals of RMSE and MAE over test rows: n row indices drawn with
+ * replacement per resample (the stream `bootstrapInterval` draws, so the figures are the same
+ * as resampling with it), over a typed array of the errors, summed with compensation.
  * @throws TabtuneError as `regressionMetrics`.
  * @example regressionIntervals([1, 2], [1, 2], { resamples: 20, seed: 1 }).rmse // { low: 0, high: 0 }
  */
 export function regressionIntervals(yTrue: number[], yPred: number[], opts: { resamples: number; seed: number; level?: number }): { rmse: Interval; mae: Interval } {
   regressionMetrics(yTrue, yPred);
-  const errors = yTrue.map((v, i) => v - (yPred[i] as number));
-  const rmse = (idx: number[]) => Math.sqrt(compensatedSum(idx.map((i) => (errors[i] as number) ** 2)) / idx.length);
-  const mae = (idx: number[]) => compensatedSum(idx.map((i) => Math.abs(errors[i] as number))) / idx.length;
-  return { rmse: bootstrapInterval(errors.length, rmse, opts), mae: bootstrapInterval(errors.length, mae, opts) };
+  const n = yTrue.length;
+  const level = checkBootstrap(n, opts);
+  const errors = Float64Array.from(yTrue, (v, i) => v - (yPred[i] as number));
+  const rmse = new Float64Array(opts.resamples);
+  const mae = new Float64Array(opts.resamples);
+  const rng = createRng(opts.seed);
+  for (let r = 0; r < opts.resamples; r++) {
+    // Neumaier sums of e² and |e| over the resample, in draw order.
+    let sq = 0;
+    let sqC = 0;
+    let ab = 0;
+    let abC = 0;
+    for (let j = 0; j < n; j++) {
+      const e = errors[randomInt(rng, n)] as number;
+      const v = e * e;
+      const t = sq + v;
+      sqC += Math.abs(sq) >= Math.abs(v) ? sq - t + v : v - t + sq;
+      sq = t;
+      const a = Math.abs(e);
+      const u = ab + a;
+      abC += Math.abs(ab) >= a ? ab - u + a : a - u + ab;
+      ab = u;
+    }
+    rmse[r] = Math.sqrt((sq + sqC) / n);
+    mae[r] = (ab + abC) / n;
+  }
+  return { rmse: percentileInterval(rmse, opts.resamples, level), mae: percentileInterval(mae, opts.resamples, level) };
 }
