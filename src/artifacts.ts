@@ -38,17 +38,21 @@ function makeFolderFor(path: string): void {
 /**
  * Writes through a temporary file renamed into place, so a crash never leaves half a
  * file; on any failure the temporary file is removed and a TabtuneError names `path`.
+ * Answers the file's ArtifactRef (hash and size of `content`, `rows` as given) without
+ * reading it back.
  */
-export function writeFileAtomic(path: string, content: string): void {
+export function writeFileAtomic(path: string, content: string, rows: number | null = null): ArtifactRef {
   makeFolderFor(path);
   const tmp = `${path}.tmp-${process.pid}`;
+  const bytes = Buffer.from(content, "utf8");
   try {
-    writeFileSync(tmp, content);
+    writeFileSync(tmp, bytes);
     renameSync(tmp, path);
   } catch (error) {
     rmSync(tmp, { force: true });
     throw explained(error, path);
   }
+  return { path, sha256: createHash("sha256").update(bytes).digest("hex"), bytes: bytes.length, rows };
 }
 
 /** Temporary files of writers not yet committed or aborted, removed if the process exits first. */
@@ -67,13 +71,19 @@ process.on("exit", () => {
  * A streaming writer whose output appears at `path` only when `commit()` succeeds.
  * A failed write (disk full, …) rejects the pending `write` or `commit` with a
  * TabtuneError naming `path` and removes the temporary file; so does `abort()`.
+ * It hashes (SHA-256) and counts bytes and rows as they are written, and `commit()`
+ * answers the file's ArtifactRef: what artifactRef would read back, without reading.
  */
 export class AtomicLineWriter {
   private readonly tmp: string;
   private readonly stream: WriteStream;
+  private readonly hash = createHash("sha256");
   /** The stream's first error: later writes and commit reject with it. */
   private failure: unknown = null;
-  lines = 0;
+  /** Rows written so far (each write adds the rows its text holds, one by default). */
+  rows = 0;
+  /** Bytes written so far. */
+  bytes = 0;
 
   constructor(readonly path: string) {
     makeFolderFor(path);
@@ -86,13 +96,23 @@ export class AtomicLineWriter {
     });
   }
 
-  async write(text: string): Promise<void> {
-    if (this.failure !== null) throw this.failure;
-    this.lines += 1;
-    if (!this.stream.write(text)) await this.drained();
+  /** Rows written so far; the name older callers count lines by. */
+  get lines(): number {
+    return this.rows;
   }
 
-  async commit(): Promise<void> {
+  /** Appends `text`, which holds `rows` rows (one line by default; 0 for a bracket or a header). */
+  async write(text: string, rows = 1): Promise<void> {
+    if (this.failure !== null) throw this.failure;
+    const bytes = Buffer.from(text, "utf8");
+    this.hash.update(bytes);
+    this.bytes += bytes.length;
+    this.rows += rows;
+    if (!this.stream.write(bytes)) await this.drained();
+  }
+
+  /** Renames the finished file into place and answers its ref (hash, bytes and rows counted while writing). */
+  async commit(): Promise<ArtifactRef> {
     if (this.failure !== null) throw this.failure;
     this.stream.end();
     try {
@@ -105,6 +125,7 @@ export class AtomicLineWriter {
       throw this.failure;
     }
     openTemps.delete(this.tmp);
+    return { path: this.path, sha256: this.hash.digest("hex"), bytes: this.bytes, rows: this.rows };
   }
 
   async abort(): Promise<void> {
@@ -159,18 +180,28 @@ export class JsonArrayWriter {
   }
 
   get count(): number {
-    return this.out.lines - 1;
+    return this.out.rows;
   }
 
   async push(record: unknown): Promise<void> {
-    const prefix = this.first ? "[\n" : ",\n";
-    this.first = false;
-    await this.out.write(prefix + JSON.stringify(record));
+    await this.pushAll([record]);
   }
 
-  async commit(): Promise<void> {
-    await this.out.write(this.first ? "[]\n" : "\n]\n");
-    await this.out.commit();
+  /** Appends records in one write. */
+  async pushAll(records: readonly unknown[]): Promise<void> {
+    if (records.length === 0) return;
+    let text = "";
+    for (const record of records) {
+      text += (this.first ? "[\n" : ",\n") + JSON.stringify(record);
+      this.first = false;
+    }
+    await this.out.write(text, records.length);
+  }
+
+  /** Closes the array and answers the file's ref, `rows` being the records. */
+  async commit(): Promise<ArtifactRef> {
+    await this.out.write(this.first ? "[]\n" : "\n]\n", 0);
+    return this.out.commit();
   }
 
   abort(): Promise<void> {
