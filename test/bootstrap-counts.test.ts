@@ -7,7 +7,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { bootstrapInterval, classificationIntervals, classificationMetrics, compensatedSum, confusionIntervals, regressionIntervals } from "../src/stats/metrics.js";
+import { compensatedSum } from "../src/stats/kernel.js";
+import { bootstrapInterval, classificationIntervals, classificationMetrics, confusionIntervals, regressionIntervals } from "../src/stats/metrics.js";
 import { binomialDraw, logFactorial, multinomialDraw } from "../src/stats/multinomial.js";
 import { createRng } from "../src/stats/random.js";
 

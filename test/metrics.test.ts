@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { TabtuneError } from "../src/errors.js";
 import { matchLabel } from "../src/stats/label-match.js";
-import { bootstrapInterval, classificationIntervals, classificationMetrics, compensatedSum, quantileSorted, regressionIntervals, regressionMetrics, rocAuc } from "../src/stats/metrics.js";
+import { compensatedSum, quantileSorted } from "../src/stats/kernel.js";
+import { bootstrapInterval, classificationIntervals, classificationMetrics, regressionIntervals, regressionMetrics, rocAuc } from "../src/stats/metrics.js";
 import { createRng, sampleIndices, shuffleInPlace } from "../src/stats/random.js";
 
 // Reference values: scikit-learn 1.2.1, numpy 1.24.2 (Debian bookworm python3-sklearn),

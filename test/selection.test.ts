@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { createRng } from "../src/stats/random.js";
-import { averageRanks, correlationRatio, cramersV, mutualInformation, normalizedVariance, pearson, quantileBins, rankFeatures } from "../src/stats/selection.js";
+import { pearson } from "../src/stats/kernel.js";
+import { averageRanks, correlationRatio, cramersV, mutualInformation, normalizedVariance, quantileBins, rankFeatures } from "../src/stats/selection.js";
 
 const defaults = { keep: 30, minVariance: 1e-8, miBins: 10, forestTrees: 30, forestMaxRows: 3000, seed: 42 };
 

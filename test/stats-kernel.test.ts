@@ -37,10 +37,12 @@ describe("stats kernel against numpy and scikit-learn", () => {
     const pos = Float64Array.from(ref.x.filter((_, i) => ref.labels[i] === 1));
     const neg = Float64Array.from(ref.x.filter((_, i) => ref.labels[i] === 0));
     expect(binaryAuc(pos, neg)).toBeCloseTo(ref.auc, 12);
+    // metrics.rocAuc (labels + scores, validated) is binaryAuc on the two sides.
+    expect(rocAuc(ref.labels.map((l) => l === 1), ref.x)).toBeCloseTo(ref.auc, 12);
   });
 });
 
-describe("stats kernel against simple-statistics and metrics.rocAuc: the very same doubles", () => {
+describe("stats kernel against simple-statistics and a pairwise count: the very same doubles", () => {
   let seed = 7;
   const random = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
   const values = Array.from({ length: 5001 }, () => (random() - 0.3) * 10 ** Math.floor(random() * 8));
@@ -57,12 +59,15 @@ describe("stats kernel against simple-statistics and metrics.rocAuc: the very sa
     for (const q of [0, 0.01, 0.25, 0.5, 0.75, 0.999, 1]) expect(quantileSorted(sorted, q)).toBe(ssQuantileSorted(sortedArray, q));
   });
 
-  it("binaryAuc gives rocAuc's figure, ties included", () => {
+  it("binaryAuc counts every positive–negative pair, ties half", () => {
     const rounded = values.map((v) => Math.round(v / 1000));
     const labels = rounded.map(() => random() < 0.4);
-    const pos = Float64Array.from(rounded.filter((_, i) => labels[i]));
-    const neg = Float64Array.from(rounded.filter((_, i) => !labels[i]));
-    expect(binaryAuc(pos, neg)).toBe(rocAuc(labels, rounded));
+    const pos = rounded.filter((_, i) => labels[i]);
+    const neg = rounded.filter((_, i) => !labels[i]);
+    let wins = 0;
+    for (const p of pos) for (const q of neg) wins += p > q ? 1 : p === q ? 0.5 : 0;
+    expect(binaryAuc(Float64Array.from(pos), Float64Array.from(neg))).toBe(wins / (pos.length * neg.length));
+    expect(rocAuc(labels, rounded)).toBe(wins / (pos.length * neg.length));
   });
 
   it("states its edge cases: empty input, too few points, a constant side, p out of range", () => {

@@ -4,7 +4,7 @@
  * precision, and the confusion counts at chosen thresholds. Pure functions; the positive
  * class is `true` in `positive`; scores are probabilities of it in [0, 1].
  */
-import { compensatedSum } from "./metrics.js";
+import { compensatedSum } from "./kernel.js";
 
 function checkPair(positive: boolean[], scores: number[], what: string): void {
   if (positive.length !== scores.length) throw new RangeError(`${what}: ${positive.length} labels but ${scores.length} scores`);

@@ -7,7 +7,7 @@
  * below `PSI_FLOOR` is raised to it so an empty bin gives a large, finite value. Missing
  * values (null, NaN, "") are a bin of their own in both kinds.
  */
-import { quantileSorted } from "./metrics.js";
+import { quantileSorted } from "./kernel.js";
 
 /** The smallest share a bin counts with (empty bins would make ln(a / e) infinite). */
 export const PSI_FLOOR = 1e-4;

@@ -1,9 +1,11 @@
 /**
  * Evaluation metrics, as scikit-learn defines them, for the baseline and the fine-tuned
  * model alike. Pure functions; edge cases are stated on each. Sums are compensated
- * (Neumaier), so long vectors of similar errors do not drift.
+ * (Neumaier), so long vectors of similar errors do not drift; the sums, quantiles and the
+ * AUC's counting come from the statistics kernel (kernel.ts).
  */
 import { TabtuneError } from "../errors.js";
+import { binaryAuc, compensatedSum, mean, quantileSorted } from "./kernel.js";
 import { multinomialDraw } from "./multinomial.js";
 import { bootstrapIndices, createRng, randomInt } from "./random.js";
 
@@ -38,19 +40,6 @@ export interface RegressionMetrics {
   n: number;
   /** Bootstrap intervals (evaluate fills them in). */
   ci?: { level: number; rmse: Interval; mae: Interval };
-}
-
-/** Neumaier-compensated sum. @example compensatedSum([1e100, 1, -1e100]) // 1 */
-export function compensatedSum(values: ArrayLike<number>): number {
-  let sum = 0;
-  let correction = 0;
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i] as number;
-    const t = sum + v;
-    correction += Math.abs(sum) >= Math.abs(v) ? sum - t + v : v - t + sum;
-    sum = t;
-  }
-  return sum + correction;
 }
 
 function checkSameLength(a: { length: number }, b: { length: number }, what: string): void {
@@ -135,16 +124,16 @@ export function regressionMetrics(yTrue: number[], yPred: number[]): RegressionM
   }
   const n = yTrue.length;
   const errors = yTrue.map((v, i) => v - (yPred[i] as number));
-  const mean = compensatedSum(yTrue) / n;
+  const average = mean(yTrue);
   const ssRes = compensatedSum(errors.map((e) => e * e));
-  const ssTot = compensatedSum(yTrue.map((v) => (v - mean) * (v - mean)));
+  const ssTot = compensatedSum(yTrue.map((v) => (v - average) * (v - average)));
   const r2 = ssTot === 0 ? (ssRes === 0 ? 1 : 0) : 1 - ssRes / ssTot;
   return { rmse: Math.sqrt(ssRes / n), mae: compensatedSum(errors.map(Math.abs)) / n, r2, n };
 }
 
 /**
- * Area under the ROC curve (the Mann–Whitney statistic); tied scores share their average
- * rank, so a tie between a positive and a negative counts one half.
+ * Area under the ROC curve (the Mann–Whitney statistic, kernel.binaryAuc); a tie between a
+ * positive and a negative counts one half.
  * @returns NaN when yTrue holds only one class.
  * @throws TabtuneError when lengths differ, there are no rows, or a score is NaN.
  * @example rocAuc([false, false, true, true], [0.1, 0.4, 0.35, 0.8]) // 0.75
@@ -157,16 +146,12 @@ export function rocAuc(yTrue: boolean[], scores: number[]): number {
   const positives = yTrue.filter(Boolean).length;
   const negatives = yTrue.length - positives;
   if (positives === 0 || negatives === 0) return Number.NaN;
-  const order = scores.map((_, i) => i).sort((a, b) => (scores[a] as number) - (scores[b] as number));
-  let positiveRankSum = 0;
-  for (let start = 0; start < order.length; ) {
-    let end = start;
-    while (end + 1 < order.length && scores[order[end + 1] as number] === scores[order[start] as number]) end++;
-    const averageRank = (start + end) / 2 + 1;
-    for (let j = start; j <= end; j++) if (yTrue[order[j] as number]) positiveRankSum += averageRank;
-    start = end + 1;
-  }
-  return (positiveRankSum - (positives * (positives + 1)) / 2) / (positives * negatives);
+  const pos = new Float64Array(positives);
+  const neg = new Float64Array(negatives);
+  let p = 0;
+  let q = 0;
+  yTrue.forEach((truth, i) => (truth ? (pos[p++] = scores[i] as number) : (neg[q++] = scores[i] as number)));
+  return binaryAuc(pos, neg);
 }
 
 /**
@@ -196,14 +181,6 @@ export function bootstrapInterval(
   if (values.length === 0) return { low: Number.NaN, high: Number.NaN };
   const sorted = Float64Array.from(values).sort();
   return { low: quantileSorted(sorted, (1 - level) / 2), high: quantileSorted(sorted, (1 + level) / 2) };
-}
-
-/** Linear-interpolation quantile of sorted values (numpy's default "linear" method). */
-export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
-  const pos = (sorted.length - 1) * q;
-  const lo = Math.floor(pos);
-  const hi = Math.min(lo + 1, sorted.length - 1);
-  return (sorted[lo] as number) + ((sorted[hi] as number) - (sorted[lo] as number)) * (pos - lo);
 }
 
 /** A two-sided bootstrap interval. */

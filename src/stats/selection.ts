@@ -11,7 +11,7 @@ import { TabtuneError } from "../errors.js";
 import type { Column } from "../table/columns.js";
 import { cellToNumber } from "./baseline.js";
 import { fitForest, type ForestTarget } from "./forest.js";
-import { compensatedSum } from "./metrics.js";
+import { compensatedSumOf, mean, medianSorted, pearson } from "./kernel.js";
 import { createRng, sampleIndices } from "./random.js";
 
 export interface FeatureRanking {
@@ -156,8 +156,7 @@ export function rankFeatures(args: {
       if (sorted.length === 0) reason = "every value is missing";
       else if (sorted[0] === sorted[sorted.length - 1]) reason = "constant: one distinct value";
       else if (variance < args.minVariance) reason = `near-zero variance: ${variance.toExponential(2)} < minVariance ${args.minVariance}`;
-      const mid = sorted.length >> 1;
-      const median = sorted.length === 0 ? 0 : sorted.length % 2 === 1 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+      const median = sorted.length === 0 ? 0 : medianSorted(sorted);
       encoded = new Float64Array(x.length);
       for (let i = 0; i < x.length; i++) encoded[i] = Number.isNaN(x[i] as number) ? median : (x[i] as number);
       xLevels = reason === null ? quantileBins(encoded, miBins) : [];
@@ -245,23 +244,11 @@ export const isMissing = (v: Value | undefined): boolean => v === null || v === 
 export function normalizedVariance(values: ArrayLike<number>): number {
   const n = values.length;
   if (n === 0) return 0;
-  const mean = sumOf(n, (i) => values[i] ?? 0) / n;
-  const variance = sumOf(n, (i) => ((values[i] ?? 0) - mean) ** 2) / n;
-  const meanSquare = sumOf(n, (i) => (values[i] ?? 0) ** 2) / n;
+  const average = mean(values);
+  // Squared deviations summed with compensation too (kernel.variance sums them plainly, as simple-statistics).
+  const variance = compensatedSumOf(n, (i) => ((values[i] as number) - average) ** 2) / n;
+  const meanSquare = compensatedSumOf(n, (i) => (values[i] as number) ** 2) / n;
   return meanSquare === 0 ? 0 : Math.min(1, variance / meanSquare);
-}
-
-/** Kahan–Neumaier sum of term(0..n-1), without building an array (see metrics.compensatedSum). */
-function sumOf(n: number, term: (i: number) => number): number {
-  let sum = 0;
-  let compensation = 0;
-  for (let i = 0; i < n; i++) {
-    const v = term(i);
-    const t = sum + v;
-    compensation += Math.abs(sum) >= Math.abs(v) ? sum - t + v : v - t + sum;
-    sum = t;
-  }
-  return sum + compensation;
 }
 
 /** Dense codes 0..k-1 of values, in sorted order of the values. @example levelCodes(["b", "a", "b"]) // [1, 0, 1] */
@@ -295,17 +282,6 @@ export function quantileBins(values: ArrayLike<number>, bins: number): Int32Arra
   return out;
 }
 
-/** Pearson correlation; NaN when either side is constant. */
-export function pearson(x: ArrayLike<number>, y: ArrayLike<number>): number {
-  const n = x.length;
-  const mx = sumOf(n, (i) => x[i] ?? 0) / n;
-  const my = sumOf(n, (i) => y[i] ?? 0) / n;
-  const sxy = sumOf(n, (i) => ((x[i] ?? 0) - mx) * ((y[i] ?? 0) - my));
-  const sxx = sumOf(n, (i) => ((x[i] ?? 0) - mx) ** 2);
-  const syy = sumOf(n, (i) => ((y[i] ?? 0) - my) ** 2);
-  return sxx === 0 || syy === 0 ? Number.NaN : sxy / Math.sqrt(sxx * syy);
-}
-
 /** Largest code + 1 of non-negative integer codes. */
 function levelCount(codes: ArrayLike<number>): number {
   let max = -1;
@@ -319,7 +295,7 @@ function levelCount(codes: ArrayLike<number>): number {
  */
 export function correlationRatio(groups: ArrayLike<number>, values: ArrayLike<number>): number {
   const n = values.length;
-  const mean = sumOf(n, (i) => values[i] ?? 0) / n;
+  const average = mean(values);
   const k = levelCount(groups);
   const sums = new Float64Array(k);
   const counts = new Float64Array(k);
@@ -328,8 +304,8 @@ export function correlationRatio(groups: ArrayLike<number>, values: ArrayLike<nu
     sums[g]! += values[i] ?? 0;
     counts[g]! += 1;
   }
-  const between = sumOf(k, (g) => ((counts[g] ?? 0) === 0 ? 0 : (counts[g] ?? 0) * ((sums[g] ?? 0) / (counts[g] ?? 1) - mean) ** 2));
-  const total = sumOf(n, (i) => ((values[i] ?? 0) - mean) ** 2);
+  const between = compensatedSumOf(k, (g) => ((counts[g] ?? 0) === 0 ? 0 : (counts[g] ?? 0) * ((sums[g] ?? 0) / (counts[g] ?? 1) - average) ** 2));
+  const total = compensatedSumOf(n, (i) => ((values[i] ?? 0) - average) ** 2);
   return total === 0 ? 0 : Math.sqrt(Math.min(1, between / total));
 }
 
@@ -358,7 +334,7 @@ export function mutualInformation(x: ArrayLike<number>, y: ArrayLike<number>): n
   const n = x.length;
   if (n === 0) return 0;
   const { joint, px, py, ky } = contingency(x, y);
-  const mi = sumOf(joint.length, (cell) => {
+  const mi = compensatedSumOf(joint.length, (cell) => {
     const count = joint[cell] ?? 0;
     if (count === 0) return 0;
     const a = Math.floor(cell / ky);
@@ -375,7 +351,7 @@ export function cramersV(x: ArrayLike<number>, y: ArrayLike<number>): number {
   const usedY = py.filter((c) => c > 0).length;
   const k = Math.min(usedX, usedY);
   if (k <= 1) return 0;
-  const chi2 = sumOf(joint.length, (cell) => {
+  const chi2 = compensatedSumOf(joint.length, (cell) => {
     const a = Math.floor(cell / ky);
     const b = cell - a * ky;
     const expected = ((px[a] ?? 0) * (py[b] ?? 0)) / n;

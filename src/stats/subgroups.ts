@@ -4,14 +4,8 @@
  * (metrics.ts). Numbers with many distinct values are grouped into training-free
  * quartile ranges of the test values. Pure functions.
  */
-import {
-  classificationIntervals,
-  classificationMetrics,
-  quantileSorted,
-  regressionIntervals,
-  regressionMetrics,
-  type Interval,
-} from "./metrics.js";
+import { quantileSorted } from "./kernel.js";
+import { classificationIntervals, classificationMetrics, regressionIntervals, regressionMetrics, type Interval } from "./metrics.js";
 
 export type GroupValue = string | number | boolean | null | undefined;
 
