@@ -6,6 +6,7 @@
 import { readJsonLines } from "../artifacts.js";
 import type { CleanRow } from "../rows.js";
 import type { TableProfile } from "../schemas.js";
+import { mean, medianSorted } from "../stats/kernel.js";
 import { NumberColumn } from "./row-columns.js";
 
 /** One column's missing rate and distribution, in one shape for both tables. */
@@ -22,11 +23,6 @@ export interface SnapshotRow {
   raw: ColumnSnapshot | null;
   /** Null when the column is not in the final training rows (dropped by the plan). */
   final: ColumnSnapshot | null;
-}
-
-function median(sorted: Float64Array): number {
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 /** The raw table's snapshot of each column, from explore's profile. */
@@ -92,11 +88,10 @@ export class SnapshotCollector {
       const missingRate = rows === 0 ? 0 : tally.missing / rows;
       if (tally.counts === null) {
         const values = Float64Array.from(tally.numbers.values()).sort();
-        let sum = 0;
-        for (const v of values) sum += v; // in sorted order, as the summary always summed
+        // The mean compensated, as the raw side's (the profile's) mean.
         columns.set(name, {
           missingRate,
-          numeric: values.length > 0 ? { mean: sum / values.length, median: median(values), min: values[0]!, max: values[values.length - 1]! } : null,
+          numeric: values.length > 0 ? { mean: mean(values), median: medianSorted(values), min: values[0]!, max: values[values.length - 1]! } : null,
           top: [],
         });
         continue;
