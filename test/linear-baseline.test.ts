@@ -94,6 +94,27 @@ const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
   return m;
 };
 
+describe("standardization against scikit-learn 1.2.1 StandardScaler (test/fixtures/reference/linear-scaling.py)", () => {
+  const scaling = JSON.parse(readFileSync(new URL("fixtures/reference/linear-scaling.json", import.meta.url), "utf8")) as Record<
+    "penguins" | "credit" | "seattle" | "diabetes",
+    { path: string; target: string; features: string[]; trainRows: number; means: number[]; scales: number[] }
+  >;
+  for (const name of ["penguins", "credit", "seattle", "diabetes"] as const) {
+    it(`${name}: the training means and population sds of the median-filled numbers`, () => {
+      const ref = scaling[name];
+      const { train, features } = load({ ...ref, features: ref.features.map((f): [string, FeatureSpec["kind"]] => [f, "numeric"]) });
+      expect(train.length).toBe(ref.trainRows);
+      const fitted = fitLinearEncoder(features, train).scaling;
+      expect(fitted.map((s) => s.name)).toEqual(ref.features);
+      fitted.forEach((s, k) => {
+        // Compensated means (stats/kernel.ts) and numpy's pairwise sums agree to ~1e-14 relative.
+        expect(Math.abs((s.means[0] as number) - (ref.means[k] as number))).toBeLessThanOrEqual(1e-13 * Math.max(1, Math.abs(ref.means[k] as number)));
+        expect(Math.abs((s.scales[0] as number) - (ref.scales[k] as number))).toBeLessThanOrEqual(1e-13 * (ref.scales[k] as number));
+      });
+    });
+  }
+});
+
 describe("logistic regression against scikit-learn 1.2.1 LogisticRegression(C=1.0, lbfgs)", () => {
   for (const [name, accuracy] of [["penguins", 1.0], ["credit", 0.7901234567901234]] as const) {
     it(`${name}: same design columns, coefficients, probabilities and test accuracy (${accuracy})`, () => {

@@ -10,6 +10,7 @@
  */
 import { DATE_PARTS, fitFeatureEncoder, type Cell, type FeatureSpec } from "./baseline-features.js";
 import type { BaselineRow } from "./baseline.js";
+import { mean, variance } from "./kernel.js";
 
 /** A standardized, one-hot design matrix with the categories kept as codes. */
 export interface Design {
@@ -82,15 +83,10 @@ export function fitLinearEncoder(features: FeatureSpec[], train: BaselineRow[]):
 
 /** Mean and population sd (scikit-learn's StandardScaler; a constant column gets scale 1). */
 function meanAndScale(col: Float64Array): { mean: number; scale: number } {
-  const n = col.length;
-  if (n === 0) return { mean: 0, scale: 1 };
-  let mean = 0;
-  for (const v of col) mean += v;
-  mean /= n;
-  let ss = 0;
-  for (const v of col) ss += (v - mean) ** 2;
-  const sd = Math.sqrt(ss / n);
-  return { mean, scale: sd > 1e-12 * Math.max(1, Math.abs(mean)) ? sd : 1 };
+  if (col.length === 0) return { mean: 0, scale: 1 };
+  const average = mean(col);
+  const sd = Math.sqrt(variance(col));
+  return { mean: average, scale: sd > 1e-12 * Math.max(1, Math.abs(average)) ? sd : 1 };
 }
 
 /** out[i·m + k] += Σ_c X[i][c]·W[c·m + k]  (W: width × m, row-major). */
