@@ -49,6 +49,9 @@ const SHAPE_BONUS = 5;
 const SOLE_MEASUREMENT_BONUS = 15;
 const BALANCED_DESIGN_PENALTY = 15;
 const CONTEXT_PENALTY = 20;
+const DERIVED_PENALTY = 10;
+/** Shortest name (letters and digits) another column's name must contain whole to be read as derived from it. */
+const MIN_DERIVED_STEM = 3;
 /** Rows without a target are dropped anyway, so missing target values cost little. */
 const MISSING_PENALTY = 5;
 const NEVER_TARGET = new Set(["identifier", "datetime", "text"]);
@@ -123,6 +126,23 @@ function roleOf(column: ColumnProfile, position: number, rows: number, cfg: Conf
   const manyValues = column.distinct > Math.min(cfg.maxClassCardinality, nonMissing(column, rows) / 2);
   const measurement = (column.kind === "numeric" && manyValues) || (column.kind === "integer" && (manyValues || task === "regression"));
   return { key: null, task, shape: textLabels ? "label" : measurement ? "measurement" : "levels" };
+}
+
+/**
+ * The column `name` is built from, when its name is another column's name with more added
+ * (ddpi from dpi, INCOMESQ from INCOME, COUTAX_FEMALEUNEMP from COUTAX): a transform, a
+ * growth rate, a square or an interaction a data scientist made from an input. Names compare
+ * on letters and digits only, case-folded; the stem must be at least MIN_DERIVED_STEM long.
+ * @example derivedFrom("ddpi", ["sr", "dpi", "ddpi"]) // "dpi"
+ */
+export function derivedFrom(name: string, others: readonly string[]): string | null {
+  const flat = (s: string) => s.toLowerCase().replace(/[^a-z0-9]/g, "");
+  const own = flat(name);
+  for (const other of others) {
+    const stem = flat(other);
+    if (stem.length >= MIN_DERIVED_STEM && stem.length < own.length && own.includes(stem)) return other;
+  }
+  return null;
 }
 
 /**
@@ -266,6 +286,11 @@ export function rankTargets(profile: TableProfile, cfg: Config["profile"]): Targ
     if (nameTokens(column.name).some((t) => CONTEXT_NAMES.has(t))) {
       score -= CONTEXT_PENALTY;
       reasons.push(`"${column.name}" says where or who a row is about (context, rarely the outcome)`);
+    }
+    const source = derivedFrom(column.name, profile.columns.map((c) => c.name));
+    if (source !== null) {
+      score -= DERIVED_PENALTY;
+      reasons.push(`"${column.name}" is named after "${source}" with more added: a quantity derived from an input`);
     }
     if (column.missing > 0) {
       score -= MISSING_PENALTY * column.missingRate;
