@@ -84,6 +84,9 @@ export class AtomicLineWriter {
   rows = 0;
   /** Bytes written so far. */
   bytes = 0;
+  /** Lines appended by writeLine and not yet handed to the stream, and how many. */
+  private pending = "";
+  private pendingRows = 0;
 
   constructor(readonly path: string) {
     makeFolderFor(path);
@@ -98,12 +101,18 @@ export class AtomicLineWriter {
 
   /** Rows written so far; the name older callers count lines by. */
   get lines(): number {
-    return this.rows;
+    return this.rows + this.pendingRows;
   }
 
   /** Appends `text`, which holds `rows` rows (one line by default; 0 for a bracket or a header). */
   async write(text: string, rows = 1): Promise<void> {
     if (this.failure !== null) throw this.failure;
+    if (this.pendingRows > 0) {
+      text = this.pending + text;
+      rows += this.pendingRows;
+      this.pending = "";
+      this.pendingRows = 0;
+    }
     const bytes = Buffer.from(text, "utf8");
     this.hash.update(bytes);
     this.bytes += bytes.length;
@@ -111,8 +120,16 @@ export class AtomicLineWriter {
     if (!this.stream.write(bytes)) await this.drained();
   }
 
+  /** Appends one row's line ("\n" included), gathered with the next ones into writes of about 64 KB. */
+  async writeLine(line: string): Promise<void> {
+    this.pending += line;
+    this.pendingRows += 1;
+    if (this.pending.length >= 65_536) await this.write("", 0);
+  }
+
   /** Renames the finished file into place and answers its ref (hash, bytes and rows counted while writing). */
   async commit(): Promise<ArtifactRef> {
+    if (this.pendingRows > 0) await this.write("", 0);
     if (this.failure !== null) throw this.failure;
     this.stream.end();
     try {
@@ -159,6 +176,14 @@ export class AtomicLineWriter {
   }
 }
 
+/** Reads a JSON-lines file one line at a time, as written (blank lines skipped): for copying records without re-encoding them. */
+export async function* readTextLines(path: string): AsyncGenerator<string> {
+  const lines = createInterface({ input: createReadStream(path, "utf8"), crlfDelay: Infinity });
+  for await (const line of lines) {
+    if (line.trim() !== "") yield line;
+  }
+}
+
 /** Reads a JSON-lines file one parsed record at a time. */
 export async function* readJsonLines<T>(path: string): AsyncGenerator<T> {
   const lines = createInterface({ input: createReadStream(path, "utf8"), crlfDelay: Infinity });
@@ -189,13 +214,18 @@ export class JsonArrayWriter {
 
   /** Appends records in one write. */
   async pushAll(records: readonly unknown[]): Promise<void> {
-    if (records.length === 0) return;
+    await this.pushJson(records.map((record) => JSON.stringify(record)));
+  }
+
+  /** Appends records already encoded (each JSON.stringify of a record, e.g. a line of another such array), in one write. */
+  async pushJson(texts: readonly string[]): Promise<void> {
+    if (texts.length === 0) return;
     let text = "";
-    for (const record of records) {
-      text += (this.first ? "[\n" : ",\n") + JSON.stringify(record);
+    for (const json of texts) {
+      text += (this.first ? "[\n" : ",\n") + json;
       this.first = false;
     }
-    await this.out.write(text, records.length);
+    await this.out.write(text, texts.length);
   }
 
   /** Closes the array and answers the file's ref, `rows` being the records. */
@@ -206,6 +236,16 @@ export class JsonArrayWriter {
 
   abort(): Promise<void> {
     return this.out.abort();
+  }
+}
+
+/** Reads a JSON array written by JsonArrayWriter one record's JSON text at a time, as written (not parsed). */
+export async function* readJsonArrayTexts(path: string): AsyncGenerator<string> {
+  const lines = createInterface({ input: createReadStream(path, "utf8"), crlfDelay: Infinity });
+  for await (const raw of lines) {
+    const line = raw.trim().replace(/,$/, "");
+    if (line === "" || line === "[" || line === "]" || line === "[]") continue;
+    yield line;
   }
 }
 

@@ -52,6 +52,18 @@ describe("AtomicLineWriter answers the ref of what it wrote", () => {
     expect(ref.rows).toBe(ROWS.length + 1);
   });
 
+  it("lines gathered by writeLine, mixed with plain writes, in order", async () => {
+    const path = join(fresh(), "rows.jsonl");
+    const out = new AtomicLineWriter(path);
+    const lines = Array.from({ length: 5000 }, (_, i) => JSON.stringify({ ...ROWS[i % ROWS.length], i }) + "\n");
+    for (const [i, line] of lines.entries()) await (i % 1000 === 7 ? out.write(line) : out.writeLine(line));
+    expect(out.lines).toBe(lines.length);
+    const ref = await out.commit();
+    expect(readFileSync(path, "utf8")).toBe(lines.join(""));
+    expect(ref).toEqual(await artifactRef(path, await countJsonLines(path)));
+    expect(ref.rows).toBe(lines.length);
+  });
+
   it("an empty file", async () => {
     const path = join(fresh(), "empty.jsonl");
     const out = new AtomicLineWriter(path);

@@ -5,7 +5,6 @@
  */
 import { readFileSync } from "node:fs";
 import type { LangGraphRunnableConfig } from "@langchain/langgraph";
-import { artifactRef } from "../artifacts.js";
 import { sandboxContext } from "../codegen/sidecar.js";
 import { progressReporter } from "../events.js";
 import { logEntry, stage } from "../log.js";
@@ -50,12 +49,9 @@ export async function execute(state: State, runConfig?: LangGraphRunnableConfig)
           onProgress: (done) => cleaning.update(done, profile.rows),
         });
         cleaning.finish(run.rowsIn);
-        result = {
-          ...run,
-          cleaned: run.ok ? await artifactRef(paths.cleaned(runDir), run.rowsOut) : null,
-          allData: run.ok ? await artifactRef(paths.allData(runDir), run.rowsOut) : null,
-          sourceRows: run.ok ? await artifactRef(paths.cleanedSourceRows(runDir), run.rowsOut) : null,
-        };
+        // The refs come from the writers (hashed and counted while writing): nothing is read back.
+        const { cleaned, rendered, sourceRows, ...counts } = run;
+        result = { ...counts, cleaned, allData: rendered, sourceRows };
       } finally {
         opened.sandbox.dispose();
       }

@@ -3,31 +3,42 @@
  * training, with a test CSV cleaned as the test part). writeSplitMask makes that mask.
  */
 import { mkdirSync, readFileSync } from "node:fs";
-import { AtomicLineWriter, artifactRef, readJsonLines, writeFileAtomic } from "../artifacts.js";
+import { AtomicLineWriter, readTextLines, writeFileAtomic } from "../artifacts.js";
 import { TabtuneError } from "../errors.js";
 import { logEntry, stage } from "../log.js";
 import { paths } from "../paths.js";
 import { cleanCsv } from "../prep/clean-csv.js";
 import { openPrepSandbox } from "../prep/open.js";
 import type { CleanRow } from "../rows.js";
-import type { SplitMask, SplitResult, State, Update } from "../state.js";
+import type { ArtifactRef, SplitMask, SplitResult, State, Update } from "../state.js";
 import { getConfig } from "../runtime.js";
 import { MASK_NONE, MASK_TEST, MASK_TRAIN, maskText, parseMask, requireTrainRows, sourceMask, targetLabels, testMask } from "../stats/split.js";
 import { requireTestCsvColumns } from "../table/alignment.js";
 import { readTable, type Column } from "../table/columns.js";
 import { requireArtifact, requireOptions, requirePlan, requireProfile, requireRunDir, requireScript } from "./common.js";
 
-function classCounts(rows: Iterable<string>): Record<string, number> {
+/** Rows per label, in first-seen order. */
+function classCounts(labels: readonly string[], keep: (i: number) => boolean = () => true): Record<string, number> {
   const counts: Record<string, number> = {};
-  for (const label of rows) counts[label] = (counts[label] ?? 0) + 1;
+  labels.forEach((label, i) => {
+    if (keep(i)) counts[label] = (counts[label] ?? 0) + 1;
+  });
   return counts;
 }
 
-async function countLabels(path: string, target: string, regression: boolean): Promise<Record<string, number>> {
-  if (regression) return {};
-  const labels: string[] = [];
-  for await (const row of readJsonLines<CleanRow>(path)) labels.push(String(row[target]));
-  return classCounts(labels);
+/** The mask over source rows made from the raw target column (not yet written), with its summary. */
+function makeSplitMask(target: Column, regression: boolean, ratio: number | null, seed: number): { mask: Uint8Array; summary: Omit<SplitMask, "file"> } {
+  const mask = sourceMask(targetLabels(target, regression), ratio, seed, !regression);
+  const counts = [0, 0, 0];
+  for (const m of mask) counts[m] = (counts[m] ?? 0) + 1;
+  const summary = { target: target.name, seed, testRatio: ratio, stratified: !regression, train: counts[MASK_TRAIN] ?? 0, test: counts[MASK_TEST] ?? 0, noTarget: counts[MASK_NONE] ?? 0 };
+  return { mask, summary };
+}
+
+/** Writes data/split_mask.txt; the ref comes from the write. */
+function saveSplitMask(runDir: string, made: { mask: Uint8Array; summary: Omit<SplitMask, "file"> }): SplitMask {
+  const { target, ...rest } = made.summary;
+  return { file: writeFileAtomic(paths.splitMask(runDir), maskText(made.mask), made.mask.length), target, ...rest };
 }
 
 /**
@@ -35,20 +46,7 @@ async function countLabels(path: string, target: string, regression: boolean): P
  * over the source rows; `ratio` null (--test-csv): every row with a target is training.
  */
 export async function writeSplitMask(runDir: string, target: Column, regression: boolean, ratio: number | null, seed: number): Promise<SplitMask> {
-  const mask = sourceMask(targetLabels(target, regression), ratio, seed, !regression);
-  const counts = [0, 0, 0];
-  for (const m of mask) counts[m] = (counts[m] ?? 0) + 1;
-  writeFileAtomic(paths.splitMask(runDir), maskText(mask));
-  return {
-    file: await artifactRef(paths.splitMask(runDir), mask.length),
-    target: target.name,
-    seed,
-    testRatio: ratio,
-    stratified: !regression,
-    train: counts[MASK_TRAIN] ?? 0,
-    test: counts[MASK_TEST] ?? 0,
-    noTarget: counts[MASK_NONE] ?? 0,
-  };
+  return saveSplitMask(runDir, makeSplitMask(target, regression, ratio, seed));
 }
 
 /** The run's mask as explore wrote it, hash-checked. */
@@ -58,7 +56,7 @@ export async function readSplitMask(saved: SplitMask): Promise<Uint8Array> {
 }
 
 /** Source row per cleaned row (execute's data/cleaned_rows.txt), checked against the mask's rows. */
-async function readSourceRows(ref: NonNullable<State["execution"]>["sourceRows"], maskRows: number): Promise<Int32Array> {
+export async function readSourceRows(ref: NonNullable<State["execution"]>["sourceRows"], maskRows: number): Promise<Int32Array> {
   const path = await requireArtifact(ref, "the cleaned rows' source rows");
   const text = readFileSync(path, "utf8");
   const lines = text === "" ? [] : text.trimEnd().split("\n");
@@ -74,16 +72,20 @@ async function readSourceRows(ref: NonNullable<State["execution"]>["sourceRows"]
 /**
  * The mask split uses: explore's when the seed and ratio are still the ones it was made
  * with, else a new one from the CSV (feature selection, if it ran, saw the old one's
- * training rows: said in the log). Null for a run without source rows (from before masks).
+ * training rows: said in the log), written only by `save` once the split is sure to
+ * succeed. Null for a run without source rows (from before masks).
  */
-async function currentMask(state: State, runDir: string): Promise<{ mask: Uint8Array; made: SplitMask; how: "explore" | "recomputed"; sources: Int32Array } | null> {
+async function currentMask(
+  state: State,
+  runDir: string,
+): Promise<{ mask: Uint8Array; how: "explore" | "recomputed"; sources: Int32Array; save: () => SplitMask | undefined } | null> {
   const options = requireOptions(state);
   const saved = state.splitMask;
   if (!saved || !state.execution?.sourceRows) return null;
   const plan = requirePlan(state);
   if (saved.target === plan.target && saved.stratified === (plan.task !== "regression") && saved.seed === options.seed && saved.testRatio === options.testRatio) {
     const mask = await readSplitMask(saved);
-    return { mask, made: saved, how: "explore", sources: await readSourceRows(state.execution.sourceRows, mask.length) };
+    return { mask, how: "explore", sources: await readSourceRows(state.execution.sourceRows, mask.length), save: () => undefined };
   }
   const config = getConfig();
   const table = await readTable(options.csv, { missingTokens: config.csv.missingTokens, batchRows: config.csv.batchRows, decimalComma: config.csv.decimalComma });
@@ -92,9 +94,8 @@ async function currentMask(state: State, runDir: string): Promise<{ mask: Uint8A
     throw new TabtuneError("csv_changed", `${options.csv} changed since explore (${table.rows} rows${column ? "" : `, no column "${plan.target}"`}; explore read ${saved.file.rows ?? "?"})`, {
       suggestion: "start a new run on the CSV as it is now",
     });
-  const made = await writeSplitMask(runDir, column, plan.task === "regression", options.testRatio, options.seed);
-  const mask = await readSplitMask(made);
-  return { mask, made, how: "recomputed", sources: await readSourceRows(state.execution.sourceRows, mask.length) };
+  const made = makeSplitMask(column, plan.task === "regression", options.testRatio, options.seed);
+  return { mask: made.mask, how: "recomputed", sources: await readSourceRows(state.execution.sourceRows, made.mask.length), save: () => saveSplitMask(runDir, made) };
 }
 
 /** The log's words on which mask split the rows, and what that means for feature selection. */
@@ -107,6 +108,118 @@ function maskNote(state: State, used: SplitResult["mask"]): string {
   return `the cleaned rows split afresh (this run has no source-row file from explore's mask)`;
 }
 
+/** Whether cleaned row i goes to the test part: its source row's side of the mask (a row kept without a raw target goes to training). */
+export function placedInTest(mask: Uint8Array, sources: Int32Array): (i: number) => boolean {
+  return (i) => mask[sources[i] ?? 0] === MASK_TEST;
+}
+
+/** The label split counts and stratifies by, as the cleaned row holds it. */
+function labelOf(line: string, target: string): string {
+  return String((JSON.parse(line) as CleanRow)[target]);
+}
+
+/** The train and test files, written, with their refs (from the writers) and class counts. */
+interface Parts {
+  train: ArtifactRef;
+  test: ArtifactRef;
+  trainClassCounts: Record<string, number>;
+  testClassCounts: Record<string, number>;
+  testDropped: number;
+  mask?: SplitResult["mask"];
+  maskUpdate?: SplitMask;
+  noTargetKept?: number;
+}
+
+/** --test-csv: the cleaned table is the training part (its lines copied as written); the test CSV is cleaned into the test part. */
+async function splitWithTestCsv(state: State, cleanedPath: string, trainPath: string, testPath: string): Promise<Parts> {
+  const options = requireOptions(state);
+  const plan = requirePlan(state);
+  const testCsv = options.testCsv ?? "";
+  const regression = plan.task === "regression";
+  // Refused before a row is written: a test CSV lacking a kept feature (rule shared with apply).
+  await requireTestCsvColumns(testCsv, plan, requireProfile(state).columns.map((c) => c.name));
+  const train = new AtomicLineWriter(trainPath);
+  const trainLabels: string[] = [];
+  for await (const line of readTextLines(cleanedPath)) {
+    if (!regression) trainLabels.push(labelOf(line, plan.target));
+    await train.writeLine(line + "\n");
+  }
+  const trainRef = await train.commit();
+  const opened = await openPrepSandbox(await requireScript(state), plan, requireProfile(state));
+  if (!opened.ok) throw new TabtuneError("prep_script_broken", `prepare_data.js no longer compiles: ${opened.error}`);
+  const testLabels: string[] = [];
+  const onCleaned = (rows: readonly (CleanRow | null)[]) => {
+    for (const row of rows) if (row !== null) testLabels.push(String(row[plan.target]));
+  };
+  try {
+    const run = await cleanCsv({ csv: testCsv, sandbox: opened.sandbox, cleanedPath: testPath, renderedPath: null, sampleSize: 0, ...(regression ? {} : { onCleaned }) });
+    if (!run.ok || run.cleaned === null)
+      throw new TabtuneError("test_csv_clean_failed", `${testCsv}${run.error?.line ? ` line ${run.error.line}` : ""}: ${run.error?.message ?? "?"}`, {
+        suggestion: "fix that row of the test CSV or revise the plan",
+      });
+    return { train: trainRef, test: run.cleaned, trainClassCounts: classCounts(trainLabels), testClassCounts: classCounts(testLabels), testDropped: run.dropped };
+  } finally {
+    opened.sandbox.dispose();
+  }
+}
+
+/**
+ * A ratio split: each cleaned row takes its source row's side of the mask (a row kept
+ * without a raw target goes to training), read once, its line copied as written. A run
+ * without source rows splits the cleaned rows afresh, which needs every label first.
+ * Nothing appears (no part, no new mask) unless the training rows suffice.
+ */
+async function splitByRatio(state: State, runDir: string, cleanedPath: string, trainPath: string, testPath: string): Promise<Parts> {
+  const options = requireOptions(state);
+  const plan = requirePlan(state);
+  const regression = plan.task === "regression";
+  const fixed = await currentMask(state, runDir);
+  const labels: string[] = [];
+  let fresh: Uint8Array | null = null;
+  if (!fixed) {
+    for await (const line of readTextLines(cleanedPath)) labels.push(labelOf(line, plan.target));
+    requireTrainRows(labels, options.testRatio, regression, getConfig().split); // too few training rows: refused before writing
+    fresh = testMask(labels, options.testRatio, options.seed, !regression);
+  }
+  const isTest = fixed ? placedInTest(fixed.mask, fixed.sources) : (i: number) => fresh?.[i] === 1;
+  const train = new AtomicLineWriter(trainPath);
+  const test = new AtomicLineWriter(testPath);
+  try {
+    let i = 0;
+    for await (const line of readTextLines(cleanedPath)) {
+      if (fixed) labels.push(labelOf(line, plan.target));
+      await (isTest(i++) ? test : train).writeLine(line + "\n");
+    }
+    if (fixed) {
+      requireTrainRows(labels, options.testRatio, regression, getConfig().split); // too few training rows: refused before a file appears
+      if (fixed.sources.length !== labels.length)
+        throw new TabtuneError("split_source_rows_invalid", `the cleaned table has ${labels.length} rows but its source-row file lists ${fixed.sources.length}`, {
+          suggestion: "re-enter the run at review_prep (--start-from review_prep) so execute writes both again",
+        });
+    }
+  } catch (error) {
+    await train.abort();
+    await test.abort();
+    throw error;
+  }
+  const maskUpdate = fixed?.save();
+  const parts: Parts = {
+    train: await train.commit(),
+    test: await test.commit(),
+    trainClassCounts: regression ? {} : classCounts(labels, (k) => !isTest(k)),
+    testClassCounts: regression ? {} : classCounts(labels, isTest),
+    testDropped: 0,
+    mask: fixed ? fixed.how : "cleaned",
+    ...(maskUpdate ? { maskUpdate } : {}),
+  };
+  if (fixed) {
+    let noTargetKept = 0;
+    for (const r of fixed.sources) if (fixed.mask[r] === MASK_NONE) noTargetKept += 1;
+    parts.noTargetKept = noTargetKept;
+  }
+  return parts;
+}
+
 export async function split(state: State): Promise<Update> {
   const started = Date.now();
   const options = requireOptions(state);
@@ -117,64 +230,10 @@ export async function split(state: State): Promise<Update> {
   const regression = plan.task === "regression";
   const trainPath = paths.splitTrain(runDir);
   const testPath = paths.splitTest(runDir);
-  let testDropped = 0;
-  let maskUsed: SplitResult["mask"];
-  let maskUpdate: SplitMask | undefined;
-  let noTargetKept = 0;
-
-  if (options.testCsv) {
-    // Refused before a row is written: a test CSV lacking a kept feature (rule shared with apply).
-    await requireTestCsvColumns(options.testCsv, plan, requireProfile(state).columns.map((c) => c.name));
-    const train = new AtomicLineWriter(trainPath);
-    for await (const row of readJsonLines<CleanRow>(cleanedPath)) await train.write(JSON.stringify(row) + "\n");
-    await train.commit();
-    const opened = await openPrepSandbox(await requireScript(state), plan, requireProfile(state));
-    if (!opened.ok) throw new TabtuneError("prep_script_broken", `prepare_data.js no longer compiles: ${opened.error}`);
-    try {
-      const run = await cleanCsv({ csv: options.testCsv, sandbox: opened.sandbox, cleanedPath: testPath, renderedPath: null, sampleSize: 0 });
-      if (!run.ok)
-        throw new TabtuneError("test_csv_clean_failed", `${options.testCsv}${run.error?.line ? ` line ${run.error.line}` : ""}: ${run.error?.message ?? "?"}`, {
-          suggestion: "fix that row of the test CSV or revise the plan",
-        });
-      testDropped = run.dropped;
-    } finally {
-      opened.sandbox.dispose();
-    }
-  } else {
-    const labels: string[] = [];
-    for await (const row of readJsonLines<CleanRow>(cleanedPath)) labels.push(String(row[plan.target]));
-    requireTrainRows(labels, options.testRatio, regression, getConfig().split); // too few training rows: refused before writing
-    const fixed = await currentMask(state, runDir);
-    if (fixed && fixed.sources.length !== labels.length)
-      throw new TabtuneError("split_source_rows_invalid", `the cleaned table has ${labels.length} rows but its source-row file lists ${fixed.sources.length}`, {
-        suggestion: "re-enter the run at review_prep (--start-from review_prep) so execute writes both again",
-      });
-    // Each cleaned row takes its source row's side; a row kept without a raw target goes to training.
-    const fresh = fixed ? null : testMask(labels, options.testRatio, options.seed, !regression);
-    const isTest = (i: number) => (fixed ? fixed.mask[fixed.sources[i] ?? 0] === MASK_TEST : fresh?.[i] === 1);
-    const train = new AtomicLineWriter(trainPath);
-    const test = new AtomicLineWriter(testPath);
-    let i = 0;
-    for await (const row of readJsonLines<CleanRow>(cleanedPath)) await (isTest(i++) ? test : train).write(JSON.stringify(row) + "\n");
-    await train.commit();
-    await test.commit();
-    if (fixed) {
-      maskUsed = fixed.how;
-      if (fixed.how === "recomputed") maskUpdate = fixed.made;
-      noTargetKept = Array.from(fixed.sources).filter((r) => fixed.mask[r] === MASK_NONE).length;
-    } else maskUsed = "cleaned";
-  }
-
-  const trainRef = await artifactRef(trainPath, null);
-  const testRef = await artifactRef(testPath, null);
-  const trainClassCounts = await countLabels(trainPath, plan.target, regression);
-  const testClassCounts = await countLabels(testPath, plan.target, regression);
-  let trainRows = 0;
-  let testRows = 0;
-  for await (const _ of readJsonLines(trainPath)) trainRows += 1;
-  for await (const _ of readJsonLines(testPath)) testRows += 1;
-  trainRef.rows = trainRows;
-  testRef.rows = testRows;
+  const parts = options.testCsv ? await splitWithTestCsv(state, cleanedPath, trainPath, testPath) : await splitByRatio(state, runDir, cleanedPath, trainPath, testPath);
+  const { train: trainRef, test: testRef, trainClassCounts, testClassCounts, testDropped, mask: maskUsed, maskUpdate, noTargetKept = 0 } = parts;
+  const trainRows = trainRef.rows ?? 0;
+  const testRows = testRef.rows ?? 0;
   if (trainRows === 0 || testRows === 0)
     throw new TabtuneError("split_empty", `the split left ${trainRows} training and ${testRows} test rows`, {
       suggestion: "use a test ratio between 0.05 and 0.5, or a larger CSV",

@@ -4,12 +4,12 @@
  * table and the records written only when every row succeeded. execute, split (a test
  * CSV), `tabtune apply` and the benches share it.
  */
-import { AtomicLineWriter } from "../artifacts.js";
+import { AtomicLineWriter, JsonArrayWriter } from "../artifacts.js";
 import type { OnProgress } from "../events.js";
 import type { AlpacaRecord, CleanRow } from "../rows.js";
 import { getConfig } from "../runtime.js";
 import type { PrepOutcome, PrepSandbox } from "../sandbox/sandbox.js";
-import type { DroppedRow, ExecutionError, ExecutionResult } from "../state.js";
+import type { ArtifactRef, DroppedRow, ExecutionError, ExecutionResult } from "../state.js";
 import { streamCsvCells, toRawRow } from "../table/csv.js";
 
 /** Dropped rows kept with their values for review_prep. */
@@ -19,37 +19,16 @@ export const TARGET_MISSING = "target missing";
 /** Reason recorded for any other row clean returned null for. */
 export const CLEAN_RETURNED_NULL = "clean returned null";
 
-/** What cleanCsv reports: rows in and out, why rows were dropped, the first records. */
-export type CleanCsvResult = Omit<ExecutionResult, "cleaned" | "allData">;
-
 /**
- * Writes a JSON array one record per line (the JsonArrayWriter format, so
- * readJsonArrayLines reads it), one write per batch.
+ * What cleanCsv reports: rows in and out, why rows were dropped, the first records, and
+ * (when every row succeeded) the refs of the files it wrote, hashed and counted as written.
  */
-class BatchJsonArrayWriter {
-  readonly #out: AtomicLineWriter;
-  count = 0;
-
-  constructor(path: string) {
-    this.#out = new AtomicLineWriter(path);
-  }
-
-  async pushAll(records: readonly AlpacaRecord[]): Promise<void> {
-    if (records.length === 0) return;
-    let text = "";
-    for (const record of records) text += (this.count++ === 0 ? "[\n" : ",\n") + JSON.stringify(record);
-    await this.#out.write(text);
-  }
-
-  async commit(): Promise<void> {
-    await this.#out.write(this.count === 0 ? "[]\n" : "\n]\n");
-    await this.#out.commit();
-  }
-
-  abort(): Promise<void> {
-    return this.#out.abort();
-  }
-}
+export type CleanCsvResult = Omit<ExecutionResult, "allData" | "sourceRows"> & {
+  /** The records (`renderedPath`), null when not asked for or on failure. */
+  rendered: ArtifactRef | null;
+  /** The source-row file (`sourceRowsPath`), null when not asked for or on failure. */
+  sourceRows: ArtifactRef | null;
+};
 
 /** The cleaned rows of a batch as JSON lines, in one string. */
 function jsonLines(rows: readonly (CleanRow | null)[]): string {
@@ -77,10 +56,12 @@ export async function cleanCsv(args: {
   onProgress?: OnProgress;
   /** Where to write each kept row's 0-based source (data) row, one per line, beside the cleaned table (split's mask needs it). */
   sourceRowsPath?: string;
+  /** Sees each batch's cleaned rows (null for a dropped row) once the batch succeeded, before it is written. */
+  onCleaned?: (rows: readonly (CleanRow | null)[]) => void;
 }): Promise<CleanCsvResult> {
   const config = getConfig();
   const cleaned = new AtomicLineWriter(args.cleanedPath);
-  const rendered = args.renderedPath ? new BatchJsonArrayWriter(args.renderedPath) : null;
+  const rendered = args.renderedPath ? new JsonArrayWriter(args.renderedPath) : null;
   const sources = args.sourceRowsPath ? new AtomicLineWriter(args.sourceRowsPath) : null;
   const sample: AlpacaRecord[] = [];
   const dropReasons: Record<string, number> = {};
@@ -92,7 +73,7 @@ export async function cleanCsv(args: {
     await cleaned.abort();
     await rendered?.abort();
     await sources?.abort();
-    return { ok: false, error, ...summary() };
+    return { ok: false, error, ...summary(), cleaned: null, rendered: null, sourceRows: null };
   };
 
   // Rows go to the sandbox as cells under the header; a row object is built only for a message.
@@ -136,8 +117,9 @@ export async function cleanCsv(args: {
     rowsIn += rows.length;
     rowsOut += kept;
     args.onProgress?.(rowsIn);
-    await cleaned.write(jsonLines(rows));
-    await sources?.write(keptRows);
+    args.onCleaned?.(rows);
+    await cleaned.write(jsonLines(rows), kept);
+    await sources?.write(keptRows, kept);
     if (rendered) {
       for (const record of outcome.rendered) {
         if (sample.length >= args.sampleSize) break;
@@ -161,10 +143,10 @@ export async function cleanCsv(args: {
     const error = await finish(pending);
     if (error) return fail(error);
   }
-  await cleaned.commit();
-  await rendered?.commit();
-  await sources?.commit();
-  return { ok: true, error: null, ...summary() };
+  const cleanedRef = await cleaned.commit();
+  const renderedRef = (await rendered?.commit()) ?? null;
+  const sourcesRef = (await sources?.commit()) ?? null;
+  return { ok: true, error: null, ...summary(), cleaned: cleanedRef, rendered: renderedRef, sourceRows: sourcesRef };
 }
 
 /** `clean` alone (no render), in the shape of a prep outcome. */
