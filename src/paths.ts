@@ -41,6 +41,12 @@ export const paths = {
   logs: (runDir: string, name: string) => join(runDir, "logs", `${name}.log`),
 };
 
+/** The report's files in a run folder, by name: report.ts and lineage.ts write them, `tabtune export` bundles them. */
+export const LOG_FILE = "log.json";
+export const HTML_REPORT = "report.html";
+export const MODEL_CARD = "MODEL_CARD.md";
+export const LINEAGE_FILE = "lineage.json";
+
 /** `run_<timestamp>` with milliseconds, so two runs started in one second never share a folder. */
 export function newRunId(now: Date = new Date()): string {
   return `run_${now.toISOString().replace(/[-:]/g, "").replace("T", "_").replace(/\..*$/, "")}_${String(now.getMilliseconds()).padStart(3, "0")}`;

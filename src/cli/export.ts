@@ -13,11 +13,9 @@ import { Command } from "commander";
 import { sha256File, writeFileAtomic } from "../artifacts.js";
 import { sidecarPath } from "../codegen/sidecar.js";
 import { TabtuneError } from "../errors.js";
-import { paths } from "../paths.js";
+import { LINEAGE_FILE, MODEL_CARD, paths } from "../paths.js";
 import { baselineModelPath } from "../predictor/baseline-model.js";
 import { MANIFEST_FILE, openRunFiles, type BundleManifest } from "../predictor/run-files.js";
-import { LINEAGE_FILE } from "../report/lineage.js";
-import { MODEL_CARD } from "../report/report.js";
 import { oneLineErrors } from "./options.js";
 
 /** A file of the bundle: where it is in the run, and what it is for a reader of the manifest. */

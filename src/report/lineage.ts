@@ -8,7 +8,7 @@ import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { z } from "zod";
 import { currentSha256, sha256File, writeFileAtomic } from "../artifacts.js";
 import { sidecarPath } from "../codegen/sidecar.js";
-import { paths } from "../paths.js";
+import { LINEAGE_FILE, paths } from "../paths.js";
 import { baselineModelPath } from "../predictor/baseline-model.js";
 import type { ArtifactRef, State } from "../state.js";
 
@@ -36,8 +36,6 @@ export const RunLineage = z.object({
   artifacts: z.array(LineageArtifact),
 });
 export type RunLineage = z.infer<typeof RunLineage>;
-
-export const LINEAGE_FILE = "lineage.json";
 
 /** A path as lineage stores it: relative to the output folder when inside it, absolute otherwise. */
 function storedPath(output: string, path: string): string {

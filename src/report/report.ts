@@ -19,7 +19,7 @@ import { pathScrubber, scrubSections } from "./display-paths.js";
 import { modelCard } from "./model-card.js";
 import { collectVersions } from "./versions.js";
 import { writeFileAtomic } from "../artifacts.js";
-import { paths } from "../paths.js";
+import { HTML_REPORT, LOG_FILE, MODEL_CARD, paths } from "../paths.js";
 import type { State } from "../state.js";
 import { renderHtml, renderMarkdown, type Section } from "./document.js";
 import { writeLineage } from "./lineage.js";
@@ -28,10 +28,6 @@ import { buildSections, readRoc, type ReportPlots } from "./sections.js";
 import { rawSnapshot, rowsSnapshot, snapshotRows, type ColumnSnapshot } from "./snapshot.js";
 
 export { metricsTable } from "./metrics-table.js";
-
-export const LOG_FILE = "log.json";
-export const HTML_REPORT = "report.html";
-export const MODEL_CARD = "MODEL_CARD.md";
 
 /**
  * What the report computes over every training row, when the caller already has it (evaluate
