@@ -44,7 +44,7 @@ function storedPath(output: string, path: string): string {
 }
 
 /** The file a stored path names, given the output folder it was stored against. */
-export function onDisk(output: string, stored: string): string {
+function onDisk(output: string, stored: string): string {
   return isAbsolute(stored) ? stored : join(output, stored);
 }
 
@@ -52,7 +52,7 @@ export function onDisk(output: string, stored: string): string {
  * Every artifact of the state's run, inputs first. Hashes recorded when a step wrote the
  * file are kept (so a later change shows); files that state names only by path are hashed now.
  */
-export async function buildLineage(state: State): Promise<RunLineage> {
+async function buildLineage(state: State): Promise<RunLineage> {
   const options = state.options;
   if (!options) throw new Error("lineage needs the run's options");
   const output = options.output;

@@ -251,13 +251,6 @@ export function normalizedVariance(values: ArrayLike<number>): number {
   return meanSquare === 0 ? 0 : Math.min(1, variance / meanSquare);
 }
 
-/** Dense codes 0..k-1 of values, in sorted order of the values. @example levelCodes(["b", "a", "b"]) // [1, 0, 1] */
-export function levelCodes(values: string[]): number[] {
-  const levels = [...new Set(values)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  const code = new Map(levels.map((l, i) => [l, i]));
-  return values.map((v) => code.get(v) ?? 0);
-}
-
 /**
  * Equal-frequency bin codes 0..bins-1: a value's bin is ⌊(rows below it) × bins / n⌋, so
  * tied values share a bin. One sort, then bins − 1 edges: the bin is the number of edges
