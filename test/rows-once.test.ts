@@ -10,6 +10,7 @@ import { Command } from "@langchain/langgraph";
 import { beforeAll, describe, expect, it } from "vitest";
 import { artifactRef, readJsonLines } from "../src/artifacts.js";
 import { setQuiet } from "../src/log.js";
+import { balance } from "../src/nodes/balance.js";
 import { split } from "../src/nodes/split.js";
 import { paths } from "../src/paths.js";
 import { openPrepSandbox } from "../src/prep/open.js";
@@ -99,6 +100,28 @@ describe("a penguins run (missing cells imputed, three classes)", () => {
     expect(b?.testJson).toEqual(await readBack(b?.testJson, true));
     expect(b?.trainRows).toEqual(await readBack(b?.trainRows));
   });
+
+  it("balance said how many records it took from execute and how many it rendered", () => {
+    const entry = [...state.log].reverse().find((e) => e.step === "balance");
+    const numbers = entry?.numbers ?? {};
+    expect(numbers.recordsReused).toBeGreaterThan(0);
+    expect(numbers.recordsRendered).toBeGreaterThan(0);
+    expect(Number(numbers.recordsReused) + Number(numbers.recordsRendered)).toBe(Number(numbers.trainRecords) + Number(numbers.testRecords));
+  });
+
+  for (const strategy of ["oversample", "undersample"] as const)
+    it(`balance that resamples (${strategy}): each row's record written as many times as the row, the full re-render byte for byte`, async () => {
+      const update = (await balance({ ...state, balanceStrategy: strategy })) as Pick<State, "balanceResult">;
+      const b = update.balanceResult;
+      expect(b?.strategy).toBe(strategy);
+      expect(b?.after).not.toEqual(b?.before);
+      const full = await fullRender({ ...state, balanceResult: b ?? null });
+      expect(readFileSync(b?.trainJson.path ?? "", "utf8")).toBe(full.train);
+      expect(readFileSync(b?.testJson.path ?? "", "utf8")).toBe(full.test);
+      expect(b?.trainJson).toEqual(await readBack(b?.trainJson, true));
+      expect(b?.trainRows).toEqual(await readBack(b?.trainRows));
+      expect(b?.trainRows.rows).toBe(Object.values(b?.after ?? {}).reduce((a, n) => a + n, 0));
+    });
 
   it("split with a new seed: the new mask's ref is the file's", async () => {
     const options = state.options;

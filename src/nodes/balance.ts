@@ -1,27 +1,45 @@
 /**
  * balance: resamples the training rows only (the test distribution is never touched) by
  * running scripts/balance_data.js in the sandbox (written by the coder model when one is
- * configured, else the heuristic template), then renders train.json and test.json with
- * the approved prep script's `render`.
+ * configured, else the heuristic template), then writes train_rows.jsonl, train.json and
+ * test.json in one pass (prep/records.ts): a row imputation left as it was keeps execute's
+ * record from all_data.json, the others go through the approved prep script's `render`.
  */
-import { AtomicLineWriter, artifactRef, readJsonLines, writeFileAtomic } from "../artifacts.js";
+import { readJsonLines, writeFileAtomic } from "../artifacts.js";
 import { writeAndRunBalance, type BalanceScript } from "../codegen/balance-coder.js";
 import { TabtuneError } from "../errors.js";
 import { callLogEntry } from "../llm/index.js";
 import { logEntry, stage } from "../log.js";
 import { paths } from "../paths.js";
 import { openPrepSandbox } from "../prep/open.js";
-import { renderRows } from "../prep/render.js";
+import { writeRecords, type KnownRecords } from "../prep/records.js";
 import type { CleanRow } from "../rows.js";
 import type { ArtifactRef, LogEntry, State, Update } from "../state.js";
 import { getConfig, getDecider } from "../runtime.js";
-import { requireOptions, requirePlan, requireProfile, requireRunDir, requireScript, requireState } from "./common.js";
+import { requireArtifact, requireOptions, requirePlan, requireProfile, requireRunDir, requireScript, requireState } from "./common.js";
+import { placedInTest, readSourceRows, readSplitMask } from "./split.js";
 
 /** Rows per class, each row counted `copies(i)` times. */
 function countBy(labels: readonly string[], copies: (i: number) => number): Record<string, number> {
   const counts: Record<string, number> = {};
   labels.forEach((label, i) => (counts[label] = (counts[label] ?? 0) + copies(i)));
   return counts;
+}
+
+/**
+ * execute's records (all_data.json) and the part each cleaned row went to, where split's
+ * placement can be told again: by the mask over source rows, or every cleaned row as
+ * training (a test CSV). Null for a run that split the cleaned rows afresh (no source rows).
+ */
+async function knownRecords(state: State): Promise<KnownRecords | null> {
+  const execution = state.execution;
+  const split = state.splitResult;
+  if (!execution?.allData || !split) return null;
+  if (split.source === "test_csv") return { allData: await requireArtifact(execution.allData, "all_data.json"), isTest: () => false };
+  if ((split.mask !== "explore" && split.mask !== "recomputed") || !state.splitMask || !execution.sourceRows) return null;
+  const mask = await readSplitMask(state.splitMask);
+  const sources = await readSourceRows(execution.sourceRows, mask.length);
+  return { allData: await requireArtifact(execution.allData, "all_data.json"), isTest: placedInTest(mask, sources) };
 }
 
 export async function balance(state: State): Promise<Update> {
@@ -34,68 +52,68 @@ export async function balance(state: State): Promise<Update> {
   const task = plan.task === "regression" ? null : plan.task;
   const strategy = task === null ? "none" : state.balanceStrategy;
 
-  // Only a balance script needs every training row in memory; otherwise the rows stream.
+  // Only a balance script needs every training row in memory (and a pass before writing);
+  // otherwise the labels are counted in the one pass that writes the files.
   const resample = task !== null && strategy !== "none";
   const rows: CleanRow[] = [];
   const labels: string[] = [];
-  for await (const row of readJsonLines<CleanRow>(imputed.train.path)) {
+  const take = (row: CleanRow) => {
     labels.push(String(row[plan.target]));
     if (resample) rows.push(row);
-  }
-  const before = countBy(labels, () => 1);
+  };
+  if (resample) for await (const row of readJsonLines<CleanRow>(imputed.train.path)) take(row);
   let script: BalanceScript | null = null;
   let scriptRef: ArtifactRef | null = null;
-  const copies = new Uint32Array(labels.length).fill(1);
+  let copies: Uint32Array | undefined;
   if (resample) {
     const config = getConfig();
     script = await writeAndRunBalance({
       rows,
-      ctx: { target: plan.target, task, labels: plan.labels, strategy, seed: options.seed, counts: before, advice: plan.balancing.advice },
+      ctx: { target: plan.target, task, labels: plan.labels, strategy, seed: options.seed, counts: countBy(labels, () => 1), advice: plan.balancing.advice },
       plan,
       profile,
       decider: getDecider(options),
       config,
     });
-    copies.fill(0);
+    copies = new Uint32Array(labels.length);
     for (const i of script.indices) copies[i] = (copies[i] ?? 0) + 1;
+    rows.length = 0;
     // The run keeps the script it was balanced with.
-    const runScript = paths.balanceScript(runDir);
-    writeFileAtomic(runScript, script.code);
-    scriptRef = await artifactRef(runScript, null);
+    scriptRef = writeFileAtomic(paths.balanceScript(runDir), script.code);
   }
-  const after = countBy(labels, (i) => copies[i] ?? 0);
 
   const rowsPath = paths.finalTrainRows(runDir);
-  const out = new AtomicLineWriter(rowsPath);
-  let i = 0;
-  for await (const row of readJsonLines<CleanRow>(imputed.train.path)) {
-    const line = JSON.stringify(row) + "\n";
-    for (let c = 0; c < (copies[i] ?? 0); c++) await out.write(line);
-    i += 1;
-  }
-  await out.commit();
+  const scriptPath = await requireScript(state);
+  const splitResult = requireState(state.splitResult, "the split", "balance");
+  const written = await writeRecords({
+    train: { split: splitResult.train.path, imputed: imputed.train.path, records: paths.trainJson(runDir), rows: rowsPath, ...(copies ? { copies } : { onRow: take }) },
+    test: { split: splitResult.test.path, imputed: imputed.test.path, records: paths.testJson(runDir) },
+    known: await knownRecords(state),
+    openSandbox: async () => {
+      const opened = await openPrepSandbox(scriptPath, plan, profile);
+      if (!opened.ok) throw new TabtuneError("prep_script_broken", `prepare_data.js no longer compiles: ${opened.error}`);
+      return opened.sandbox;
+    },
+    batchRows: getConfig().sandbox.batchRows,
+  });
+  const before = countBy(labels, () => 1);
+  const after = countBy(labels, (i) => (copies ? (copies[i] ?? 0) : 1));
+  if (written.train.rows === null) throw new Error("balance wrote no train_rows.jsonl");
+  const trainCount = written.train.records.rows ?? 0;
+  const testCount = written.test.records.rows ?? 0;
 
-  const opened = await openPrepSandbox(await requireScript(state), plan, profile);
-  if (!opened.ok) throw new TabtuneError("prep_script_broken", `prepare_data.js no longer compiles: ${opened.error}`);
-  let trainCount: number;
-  let testCount: number;
-  try {
-    trainCount = await renderRows(opened.sandbox, rowsPath, paths.trainJson(runDir));
-    testCount = await renderRows(opened.sandbox, imputed.test.path, paths.testJson(runDir));
-  } finally {
-    opened.sandbox.dispose();
-  }
-
-  const written = script ? ` by balance_data.js (${script.writer}${script.failures.length > 0 ? ` after ${script.failures.length} failed tries` : ""})` : "";
-  stage("balance", strategy === "none" ? `no resampling; ${trainCount} train / ${testCount} test records` : `${strategy}${written}: ${JSON.stringify(before)} → ${JSON.stringify(after)}`);
+  const by = script ? ` by balance_data.js (${script.writer}${script.failures.length > 0 ? ` after ${script.failures.length} failed tries` : ""})` : "";
+  stage("balance", strategy === "none" ? `no resampling; ${trainCount} train / ${testCount} test records` : `${strategy}${by}: ${JSON.stringify(before)} → ${JSON.stringify(after)}`);
   const log: LogEntry[] = (script?.calls ?? []).filter((c) => c.provider !== "heuristic").map((c) => callLogEntry("balance", c));
   for (const failure of script?.failures ?? []) log.push(logEntry("balance", `balance script failed: ${failure}`, started, { by: script?.writer ?? "heuristic" }));
   log.push(
-    logEntry("balance", strategy === "none" ? "no resampling" : `${strategy} training rows${written}`, started, {
+    logEntry("balance", strategy === "none" ? "no resampling" : `${strategy} training rows${by}`, started, {
       by: script?.writer ?? "heuristic",
       numbers: {
         trainRecords: trainCount,
         testRecords: testCount,
+        recordsReused: written.reused,
+        recordsRendered: written.rendered,
         ...(script ? { scriptAttempts: script.attempts } : {}),
         ...Object.fromEntries(Object.entries(after).map(([k, v]) => [`after:${k}`, v])),
       },
@@ -109,9 +127,9 @@ export async function balance(state: State): Promise<Update> {
       after,
       script: scriptRef,
       writer: script?.writer ?? null,
-      trainRows: await artifactRef(rowsPath, trainCount),
-      trainJson: await artifactRef(paths.trainJson(runDir), trainCount),
-      testJson: await artifactRef(paths.testJson(runDir), testCount),
+      trainRows: written.train.rows,
+      trainJson: written.train.records,
+      testJson: written.test.records,
     },
     log,
   };
