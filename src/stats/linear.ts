@@ -15,6 +15,7 @@
  */
 import type { FeatureSpec } from "./baseline-features.js";
 import type { BaselineResult, BaselineRow } from "./baseline.js";
+import { mean, variance } from "./kernel.js";
 import { minimizeLbfgs } from "./lbfgs.js";
 import { fitLinearEncoder, project, projectBack, type Design, type LinearEncoder } from "./linear-design.js";
 
@@ -148,9 +149,7 @@ export function fitRidge(X: Design, y: Float64Array, alpha: number, options: { e
   const n = X.rows;
   const d = X.width;
   if (n === 0 || y.length !== n) throw new RangeError("ridge regression needs one target per design row");
-  let yMean = 0;
-  for (const v of y) yMean += v;
-  yMean /= n;
+  const yMean = mean(y);
   const means = new Float64Array(d);
   projectBack(X, new Float64Array(n).fill(1 / n), 1, means);
   if (d <= (options.exactUpTo ?? 1000)) {
@@ -190,9 +189,7 @@ export function fitRidge(X: Design, y: Float64Array, alpha: number, options: { e
     return { coef, intercept, solver: "cholesky", iterations: 0, converged: true };
   }
   // Very wide: L-BFGS on the same objective, with the target standardized so the tolerance means the same on every scale.
-  let ss = 0;
-  for (const v of y) ss += (v - yMean) ** 2;
-  const ySd = Math.sqrt(ss / n) || 1;
+  const ySd = Math.sqrt(variance(y)) || 1;
   const z = Float64Array.from(y, (v) => (v - yMean) / ySd);
   const S = new Float64Array(n);
   const R = new Float64Array(n);

@@ -10,6 +10,7 @@
 import type { Column } from "../table/columns.js";
 import { cellToNumber } from "./baseline.js";
 import { fitForest, predictForest, type ForestTarget } from "./forest.js";
+import { medianSorted } from "./kernel.js";
 import { regressionMetrics } from "./metrics.js";
 import { createRng, sampleIndices } from "./random.js";
 import { isMissing, targetCell, type RankColumn } from "./selection.js";
@@ -75,9 +76,7 @@ function cells(column: RankColumn, rows: ArrayLike<number>): { numeric: boolean;
 /** Median of the non-NaN values (0 when there are none). */
 function medianOf(values: Float64Array): number {
   const observed = values.filter((v) => !Number.isNaN(v)).sort();
-  const n = observed.length;
-  if (n === 0) return 0;
-  return n % 2 === 1 ? (observed[n >> 1] as number) : ((observed[n / 2 - 1] as number) + (observed[n / 2] as number)) / 2;
+  return observed.length === 0 ? 0 : medianSorted(observed);
 }
 
 /**
