@@ -167,20 +167,12 @@ export function bootstrapInterval(
   n: number,
   statistic: (indices: number[]) => number,
   opts: { resamples: number; seed: number; level?: number },
-): { low: number; high: number } {
-  const level = opts.level ?? 0.95;
-  if (!(n >= 1) || !(opts.resamples >= 1) || !(level > 0 && level < 1)) {
-    throw new RangeError(`bootstrapInterval needs n ≥ 1, resamples ≥ 1 and 0 < level < 1 (got ${n}, ${opts.resamples}, ${level})`);
-  }
+): Interval {
+  const level = checkBootstrap(n, opts);
   const rng = createRng(opts.seed);
-  const values: number[] = [];
-  for (let r = 0; r < opts.resamples; r++) {
-    const v = statistic(bootstrapIndices(n, rng));
-    if (!Number.isNaN(v)) values.push(v);
-  }
-  if (values.length === 0) return { low: Number.NaN, high: Number.NaN };
-  const sorted = Float64Array.from(values).sort();
-  return { low: quantileSorted(sorted, (1 - level) / 2), high: quantileSorted(sorted, (1 + level) / 2) };
+  const values = new Float64Array(opts.resamples);
+  for (let r = 0; r < opts.resamples; r++) values[r] = statistic(bootstrapIndices(n, rng));
+  return percentileInterval(values, opts.resamples, level);
 }
 
 /** A two-sided bootstrap interval. */
