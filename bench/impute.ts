@@ -15,9 +15,9 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { readJsonLines } from "../src/artifacts.js";
 import { setQuiet } from "../src/log.js";
-import { impute } from "../src/nodes/impute.js";
 import { getConfig } from "../src/runtime.js";
 import { imputeState, readSimpleCsv, splitRows, type Row } from "../test/helpers/impute-state.js";
+import { imputeSplit } from "../src/stats/imputation/run.js";
 import { createRng, sampleIndices } from "../src/stats/random.js";
 import { copyFrame, observedMoments, type Frame, type NumericColumn } from "../src/stats/imputation/frame.js";
 import { applyIterative, fitIterative, type IterativeSettings } from "../src/stats/imputation/iterative.js";
@@ -115,7 +115,10 @@ function hiddenError(truth: Row[], filled: Row[], hidden: Set<string>, features:
   return { rmse: Math.sqrt(ss / Math.max(1, cells)), cells, unfilled };
 }
 
-/** The impute node on `rows` with `fraction` of feature cells hidden: time (wall, CPU), choices, errors. */
+/**
+ * Imputation of a split as the impute node runs it (the library call, heuristic provider: no
+ * model) on `rows` with `fraction` of feature cells hidden: time (wall, CPU), choices, errors.
+ */
 async function benchNode(label: string, names: string[], rows: Row[], target: string, fraction: number): Promise<void> {
   const features = names.filter((n) => n !== target);
   const sd = new Map(features.map((f) => [f, observedMoments(Float64Array.from(rows, (r) => (typeof r[f] === "number" ? r[f] : Number.NaN))).sd]));
@@ -124,9 +127,23 @@ async function benchNode(label: string, names: string[], rows: Row[], target: st
   const a = maskRows(train, features, fraction, 11);
   const b = maskRows(test, features, fraction, 12);
   const { state, dir } = await imputeState({ names, train: a.masked, test: b.masked, target });
+  const split = state.splitResult!;
+  const plan = state.prepPlan!;
+  const data = (file: string) => join(dir, "run/data", file);
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  const update = await impute(state);
+  const result = await imputeSplit({
+    train: split.train,
+    test: split.test,
+    out: { train: data("imputed_train.jsonl"), test: data("imputed_test.jsonl"), policies: join(dir, "run/imputation/policies.json"), knnReference: join(dir, "run/imputation/knn_reference.jsonl"), report: join(dir, "run/imputation/report.md") },
+    features,
+    kinds: new Map(state.profile!.columns.map((c) => [c.name, c.kind])),
+    target: { name: target, task: plan.task, labels: Object.keys(plan.labels) },
+    overrides: {},
+    seed: state.options!.seed,
+    config: getConfig(),
+    llm: null,
+  });
   const wall = (performance.now() - t0) / 1000;
   const used = process.cpuUsage(cpu0);
   const cpu = (used.user + used.system) / 1e6;
@@ -138,7 +155,7 @@ async function benchNode(label: string, names: string[], rows: Row[], target: st
   const eTrain = hiddenError(train, await read("imputed_train.jsonl"), a.hidden, features, sd);
   const eTest = hiddenError(test, await read("imputed_test.jsonl"), b.hidden, features, sd);
   const chosen = new Map<string, number>();
-  for (const c of update.imputation && "columns" in update.imputation ? update.imputation.columns : []) chosen.set(c.policy, (chosen.get(c.policy) ?? 0) + 1);
+  for (const c of result.columns) chosen.set(c.policy, (chosen.get(c.policy) ?? 0) + 1);
   const policies = [...chosen].map(([p, n]) => `${p} ${n}`).join(", ");
   process.stdout.write(
     `impute node, ${label}: wall ${wall.toFixed(1)} s, CPU ${cpu.toFixed(1)} s; chose ${policies}; hidden-cell RMSE (sd units) train ${eTrain.rmse.toFixed(4)} (${eTrain.cells} cells, ${eTrain.unfilled} unfilled), test ${eTest.rmse.toFixed(4)} (${eTest.cells} cells, ${eTest.unfilled} unfilled)\n`,

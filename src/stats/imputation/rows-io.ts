@@ -5,6 +5,7 @@
  */
 import { AtomicLineWriter, readJsonLines } from "../../artifacts.js";
 import type { CleanRow } from "../../rows.js";
+import type { ArtifactRef } from "../../state.js";
 import { isMissing, type Frame } from "./frame.js";
 
 export type Cell = string | number | boolean | null;
@@ -32,8 +33,12 @@ export function cellValue(frame: Frame, j: number, i: number, kind: string | und
   return kind === "boolean" ? level === "true" : level;
 }
 
-/** Streams `from` to `to`, filling each missing feature cell from the imputed frame. */
-export async function writeImputed(from: string, to: string, frame: Frame, columns: number[], kinds: Map<string, string>, filled: Map<string, number>): Promise<number> {
+/**
+ * Streams `from` to `to`, filling each missing feature cell from the imputed frame and
+ * counting the filled cells per column into `filled`. Answers the written file's ref (hash,
+ * bytes and rows counted while writing).
+ */
+export async function writeImputed(from: string, to: string, frame: Frame, columns: number[], kinds: Map<string, string>, filled: Map<string, number>): Promise<ArtifactRef> {
   const out = new AtomicLineWriter(to);
   let i = 0;
   for await (const row of readJsonLines<CleanRow>(from)) {
@@ -48,6 +53,5 @@ export async function writeImputed(from: string, to: string, frame: Frame, colum
     await out.write(JSON.stringify(row) + "\n");
     i++;
   }
-  await out.commit();
-  return out.lines;
+  return out.commit();
 }

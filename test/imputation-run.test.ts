@@ -1,0 +1,77 @@
+/**
+ * The imputation library without the node (stats/imputation/run.ts): it writes the imputed
+ * rows, policies.json, the KNN reference and report.md, and each ref it answers is what the
+ * file holds (hash, bytes and rows counted while writing, not read back); the cells it says
+ * it filled are the cells that were missing.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { artifactRef, readJsonLines } from "../src/artifacts.js";
+import { setQuiet } from "../src/log.js";
+import { getConfig } from "../src/runtime.js";
+import { imputeSplit } from "../src/stats/imputation/run.js";
+import { imputeState, type Row } from "./helpers/impute-state.js";
+import { plantedFrame } from "./helpers/planted.js";
+
+beforeAll(() => setQuiet(true));
+
+function plantedRows(seed: number, n: number): { names: string[]; rows: Row[] } {
+  const { frame, label } = plantedFrame(seed, n);
+  const names = [...frame.columns.map((c) => c.name), "y"];
+  const rows = Array.from({ length: n }, (_, i) => {
+    const row: Row = { y: label[i] === 1 ? "yes" : "no" };
+    for (const c of frame.columns) if (c.kind === "numeric") row[c.name] = Number.isNaN(c.values[i]!) ? null : Number(c.values[i]!.toFixed(6));
+    return row;
+  });
+  return { names, rows };
+}
+
+describe("imputeSplit", () => {
+  it("answers the refs of the files it wrote and counts the cells it filled", async () => {
+    const { names, rows } = plantedRows(3, 600);
+    const train = rows.slice(0, 480);
+    const test = rows.slice(480);
+    const { state, dir } = await imputeState({ names, train, test, target: "y", overrides: { mcar: "knn" } });
+    const out = {
+      train: join(dir, "out/train.jsonl"),
+      test: join(dir, "out/test.jsonl"),
+      policies: join(dir, "out/policies.json"),
+      knnReference: join(dir, "out/knn.jsonl"),
+      report: join(dir, "out/report.md"),
+    };
+    const features = names.filter((n) => n !== "y");
+    const config = getConfig();
+    const result = await imputeSplit({
+      train: state.splitResult!.train,
+      test: state.splitResult!.test,
+      out,
+      features,
+      kinds: new Map(features.map((f) => [f, "numeric" as const])),
+      target: { name: "y", task: "binary", labels: ["no", "yes"] },
+      overrides: { mcar: "knn" },
+      seed: 5,
+      config: { ...config, imputation: { ...config.imputation, maskFractions: [0.2], iterative: { ...config.imputation.iterative, trees: 4, rounds: 2 } } },
+      llm: null,
+    });
+
+    expect(result.train).toEqual(await artifactRef(out.train, train.length));
+    expect(result.test).toEqual(await artifactRef(out.test, test.length));
+    expect(result.policies).toEqual(await artifactRef(out.policies, null));
+    expect(result.report).toEqual(await artifactRef(out.report, null));
+    const policies = JSON.parse(readFileSync(out.policies, "utf8"));
+    expect(policies.fittedOn.rows).toBe(train.length);
+    expect(policies.engines.knn.reference).toEqual({ path: out.knnReference, sha256: (await artifactRef(out.knnReference, null)).sha256, rows: train.length });
+    expect(result.calls).toEqual([]);
+
+    const written: Row[] = [];
+    for await (const row of readJsonLines<Row>(out.train)) written.push(row);
+    for (const c of result.columns) {
+      const missing = train.filter((r) => r[c.column] === null).length;
+      expect(c.missingTrain).toBe(missing);
+      expect(c.filledTrain).toBe(missing);
+      expect(written.every((r) => typeof r[c.column] === "number")).toBe(true);
+    }
+    expect(result.columns.find((c) => c.column === "mcar")).toMatchObject({ policy: "knn", chosenBy: "user" });
+  });
+});
