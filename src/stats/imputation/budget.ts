@@ -3,47 +3,36 @@
  * which columns KNN and iterative imputation cannot help (weakly correlated MCAR columns),
  * and the LLM imputer's call and token budget.
  */
+import { pearson } from "../kernel.js";
 import { isMissing, type Frame } from "./frame.js";
 
 /**
- * The largest |Pearson r| between numeric column j and any other numeric column, on the rows
- * where both are observed (pairs with fewer than 3 such rows or no spread are skipped).
+ * The largest |Pearson r| (kernel.pearson) between numeric column j and any other numeric
+ * column, on the rows where both are observed (pairs with fewer than 3 such rows or no spread
+ * are skipped).
  * null when j is not numeric or no other numeric column could be compared.
  * @example maxAbsCorrelation({ rows: 3, columns: [x: [1,2,3], y: [2,4,7]] }, 0) // ≈ 0.993
  */
 export function maxAbsCorrelation(frame: Frame, j: number): number | null {
   const a = frame.columns[j]!;
   if (a.kind !== "numeric") return null;
+  const x = new Float64Array(frame.rows);
+  const y = new Float64Array(frame.rows);
   let best: number | null = null;
   frame.columns.forEach((b, k) => {
     if (k === j || b.kind !== "numeric") return;
     let n = 0;
-    let sx = 0;
-    let sy = 0;
     for (let i = 0; i < frame.rows; i++) {
-      const x = a.values[i]!;
-      const y = b.values[i]!;
-      if (Number.isNaN(x) || Number.isNaN(y)) continue;
+      const u = a.values[i]!;
+      const v = b.values[i]!;
+      if (Number.isNaN(u) || Number.isNaN(v)) continue;
+      x[n] = u;
+      y[n] = v;
       n++;
-      sx += x;
-      sy += y;
     }
     if (n < 3) return;
-    const mx = sx / n;
-    const my = sy / n;
-    let sxx = 0;
-    let syy = 0;
-    let sxy = 0;
-    for (let i = 0; i < frame.rows; i++) {
-      const x = a.values[i]!;
-      const y = b.values[i]!;
-      if (Number.isNaN(x) || Number.isNaN(y)) continue;
-      sxx += (x - mx) ** 2;
-      syy += (y - my) ** 2;
-      sxy += (x - mx) * (y - my);
-    }
-    if (!(sxx > 0 && syy > 0)) return;
-    const r = Math.abs(sxy / Math.sqrt(sxx * syy));
+    const r = Math.abs(pearson(x.subarray(0, n), y.subarray(0, n)));
+    if (Number.isNaN(r)) return; // no spread on one side
     best = best === null ? r : Math.max(best, r);
   });
   return best;

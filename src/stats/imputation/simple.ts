@@ -1,5 +1,5 @@
 /** Mean, median and mode fills, fitted on training cells only. */
-import { median } from "simple-statistics";
+import { medianSorted } from "../kernel.js";
 import type { Frame, FrameColumn } from "./frame.js";
 import { copyFrame } from "./frame.js";
 
@@ -12,13 +12,14 @@ export interface SimpleFill {
 
 /**
  * Mean (or median) of a numeric column's observed values, mode of a categorical one (ties
- * go to the level that sorts first).
+ * go to the level that sorts first). The median is numpy.median's (kernel.medianSorted), the
+ * value scikit-learn's SimpleImputer(strategy="median") fills with.
  * @example fitSimpleColumn({ name: "x", kind: "numeric", values: Float64Array.of(1, NaN, 5) }, "mean") // { value: 3 }
  */
 export function fitSimpleColumn(col: FrameColumn, numeric: "mean" | "median"): SimpleFill {
   if (col.kind === "numeric") {
     const observed = Array.from(col.values).filter((v) => !Number.isNaN(v));
-    const value = observed.length === 0 ? null : numeric === "mean" ? observed.reduce((s, v) => s + v, 0) / observed.length : median(observed);
+    const value = observed.length === 0 ? null : numeric === "mean" ? observed.reduce((s, v) => s + v, 0) / observed.length : medianSorted(Float64Array.from(observed).sort());
     return { column: col.name, policy: numeric, value };
   }
   const counts = new Int32Array(col.levels.length);
