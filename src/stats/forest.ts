@@ -7,8 +7,10 @@
  * Written here because ml-random-forest 2.1 (ml-cart 2.1) draws its feature subset once
  * per tree instead of per split, evaluates every split point in O(n) (O(n²) per node;
  * ~2.4 s a tree on the 3.5k-row credit data), and its predictProbability seeds its sum
- * with the first tree's label. This one sorts each candidate feature once per node
- * (native typed-array sort of packed rank keys): 100 trees on the credit data in ~1 s.
+ * with the first tree's label. This one sorts each candidate feature once per node (a
+ * counting sort over its ranks when it has few distinct values, insertion sort on nodes of
+ * up to 24 rows, else a native typed-array sort of packed rank keys — all give the same
+ * order): 100 trees on the credit data in ~1 s.
  *
  * Training inputs are dense numeric columns without NaN (the caller imputes); categorical
  * columns arrive as integer codes and are split like ordered numbers. At prediction a NaN
@@ -72,6 +74,25 @@ export function featuresPerSplit(maxFeatures: number | null, p: number, kind: Fo
   return Math.min(p, Math.max(1, Math.floor(k)));
 }
 
+/** Nodes of at most this many rows are ordered by insertion sort (no typed-array view, no native call). */
+const SMALL_NODE = 24;
+
+/**
+ * The position of x among the distinct sorted values (every NaN sorts last and ranks as the
+ * last value, -0 as 0).
+ */
+function rankOf(uniq: Float64Array, x: number): number {
+  if (Number.isNaN(x)) return uniq.length - 1;
+  let lo = 0;
+  let hi = uniq.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((uniq[mid] as number) < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /**
  * Fits a forest on column-major data: columns[j][i] is feature j of row i.
  * @throws if there are no rows, no columns, or columns of unequal length.
@@ -88,17 +109,22 @@ export function fitForest(columns: Float64Array[], target: ForestTarget, options
   const uniques: Float64Array[] = [];
   for (const col of columns) {
     const sorted = Float64Array.from(col).sort();
-    const uniq: number[] = [];
-    for (const v of sorted) if (uniq.length === 0 || uniq[uniq.length - 1] !== v) uniq.push(v);
-    const index = new Map<number, number>();
-    uniq.forEach((v, r) => index.set(v, r));
+    let k = 0;
+    for (let i = 0; i < n; i++) if (k === 0 || sorted[k - 1] !== sorted[i]) sorted[k++] = sorted[i] as number;
+    const uniq = sorted.slice(0, k);
     const rank = new Int32Array(n);
-    for (let i = 0; i < n; i++) rank[i] = index.get(col[i] as number) ?? 0;
+    for (let i = 0; i < n; i++) rank[i] = rankOf(uniq, col[i] as number);
     ranks.push(rank);
-    uniques.push(Float64Array.from(uniq));
+    uniques.push(uniq);
   }
 
   const width = target.kind === "classification" ? target.classes : 1;
+  // The target as plain typed arrays: one of the two is used, and the hot loops below read
+  // them without going through the union-typed target object.
+  const yClass = target.kind === "classification" ? target.y : new Int32Array(0);
+  const yValue = target.kind === "regression" ? target.y : new Float64Array(0);
+  const classification = target.kind === "classification";
+  const maxDepth = options.maxDepth;
   const mtry = featuresPerSplit(options.maxFeatures, p, target.kind);
   const minLeaf = Math.max(1, options.minLeaf ?? 1);
   const master = createRng(options.seed);
@@ -138,6 +164,22 @@ export function fitForest(columns: Float64Array[], target: ForestTarget, options
       }
       return;
     }
+    if (m <= SMALL_NODE) {
+      // Insertion sort by (rank, position): stable, so the same order as the packed keys.
+      for (let i = 0; i < m; i++) {
+        const row = samples[start + i] as number;
+        const r = rank[row] as number;
+        let at = i;
+        while (at > 0 && (sortedRank[at - 1] as number) > r) {
+          sortedRank[at] = sortedRank[at - 1] as number;
+          sortedRow[at] = sortedRow[at - 1] as number;
+          at--;
+        }
+        sortedRank[at] = r;
+        sortedRow[at] = row;
+      }
+      return;
+    }
     const seg = keys.subarray(0, m);
     for (let i = 0; i < m; i++) seg[i] = (rank[samples[start + i] as number] as number) * n + i;
     seg.sort();
@@ -168,9 +210,11 @@ export function fitForest(columns: Float64Array[], target: ForestTarget, options
       // Node value and the parent's score (Σcount²/m or (Σy)²/m; a split must beat it).
       let parentScore: number;
       let pure = false;
-      if (target.kind === "classification") {
+      /** Σy over the node's rows (regression), summed in row order. */
+      let total = 0;
+      if (classification) {
         countsNode.fill(0);
-        for (let i = start; i < end; i++) countsNode[target.y[samples[i] as number] as number]! += 1;
+        for (let i = start; i < end; i++) countsNode[yClass[samples[i] as number] as number]! += 1;
         let sq = 0;
         for (let c = 0; c < width; c++) {
           const k = countsNode[c] as number;
@@ -181,19 +225,19 @@ export function fitForest(columns: Float64Array[], target: ForestTarget, options
         parentScore = sq / m;
       } else {
         let sum = 0;
-        const first = target.y[samples[start] as number] as number;
+        const first = yValue[samples[start] as number] as number;
         pure = true;
         for (let i = start; i < end; i++) {
-          const v = target.y[samples[i] as number] as number;
+          const v = yValue[samples[i] as number] as number;
           sum += v;
           if (v !== first) pure = false;
         }
         tree.value.push(sum / m);
         parentScore = (sum * sum) / m;
+        total = sum;
       }
-      if (pure || depth >= options.maxDepth || m < 2 * minLeaf) return node;
+      if (pure || depth >= maxDepth || m < 2 * minLeaf) return node;
 
-      const nodeCounts = target.kind === "classification" ? Float64Array.from(countsNode) : null;
       let bestScore = -Infinity;
       let bestFeature = -1;
       let bestLeftRank = 0;
@@ -211,15 +255,16 @@ export function fitForest(columns: Float64Array[], target: ForestTarget, options
         if (sortedRank[0] === sortedRank[m - 1]) continue; // constant here: does not count as tried
         tried++;
 
-        if (target.kind === "classification" && nodeCounts) {
+        if (classification) {
+          // countsNode still holds this node's class counts: children overwrite it only after this loop.
           countsLeft.fill(0);
           let sqLeft = 0;
           let sqRight = 0;
-          for (let c = 0; c < width; c++) sqRight += (nodeCounts[c] as number) ** 2;
+          for (let c = 0; c < width; c++) sqRight += (countsNode[c] as number) ** 2;
           for (let i = 0; i < m - 1; i++) {
-            const c = target.y[sortedRow[i] as number] as number;
+            const c = yClass[sortedRow[i] as number] as number;
             const left = countsLeft[c] as number;
-            const right = (nodeCounts[c] as number) - left;
+            const right = (countsNode[c] as number) - left;
             sqLeft += 2 * left + 1;
             sqRight -= 2 * right - 1;
             countsLeft[c] = left + 1;
@@ -238,11 +283,9 @@ export function fitForest(columns: Float64Array[], target: ForestTarget, options
             }
           }
         } else {
-          let total = 0;
-          for (let i = start; i < end; i++) total += target.y[samples[i] as number] as number;
           let sumLeft = 0;
           for (let i = 0; i < m - 1; i++) {
-            sumLeft += target.y[sortedRow[i] as number] as number;
+            sumLeft += yValue[sortedRow[i] as number] as number;
             const nl = i + 1;
             const nr = m - nl;
             if (nl < minLeaf || nr < minLeaf) continue;
