@@ -82,17 +82,16 @@ class Part {
     const line = imputed.value;
     const copies = this.files.copies ? (this.files.copies[this.#index] ?? 0) : 1;
     this.#index += 1;
-    const same = record !== null && split.value === line;
-    const row = this.files.onRow || (!same && copies > 0) ? (JSON.parse(line) as CleanRow) : null;
+    const row = this.files.onRow ? (JSON.parse(line) as CleanRow) : null;
     if (row !== null) this.files.onRow?.(row);
     for (let c = 0; c < copies; c++) await this.#rows?.writeLine(line + "\n");
     if (copies === 0) return true;
-    if (same) {
+    if (record !== null && split.value === line) {
       this.#pending.push({ copies, text: record });
       this.reused += 1;
     } else {
       this.#pending.push({ copies, at: this.#toRender.length });
-      this.#toRender.push(row as CleanRow);
+      this.#toRender.push(row ?? (JSON.parse(line) as CleanRow));
       this.rendered += 1;
     }
     if (this.#pending.length >= this.batchRows) await this.#flush();
@@ -135,10 +134,10 @@ export async function writeRecords(args: {
   openSandbox: () => Promise<PrepSandbox>;
   batchRows: number;
 }): Promise<{ train: PartRefs; test: PartRefs; reused: number; rendered: number }> {
-  let sandbox: PrepSandbox | null = null;
+  const opened: { sandbox: PrepSandbox | null } = { sandbox: null };
   const render: Renderer = async (rows, from) => {
-    sandbox ??= await args.openSandbox();
-    const result = await sandbox.render(rows);
+    opened.sandbox ??= await args.openSandbox();
+    const result = await opened.sandbox.render(rows);
     if (!result.ok) throw new TabtuneError("render_failed", `render failed on ${from}: ${result.error}`, { suggestion: "revise the plan at review_prep" });
     return result.rows.map((record) => JSON.stringify(record));
   };
@@ -163,6 +162,6 @@ export async function writeRecords(args: {
     await test.abort();
     throw error;
   } finally {
-    (sandbox as PrepSandbox | null)?.dispose();
+    opened.sandbox?.dispose();
   }
 }
