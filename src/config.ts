@@ -124,6 +124,8 @@ export const ConfigSchema = z.object({
     weights: z.object({ maskedError: z.number().min(0), downstream: z.number().min(0) }).refine((w) => w.maskedError + w.downstream > 0, "at least one imputation weight must be above 0"),
     knn: z.object({ k: positiveInt, referenceRows: positiveInt }),
     iterative: z.object({ rounds: positiveInt, trees: positiveInt, maxDepth: positiveInt, minLeaf: positiveInt, fitRows: positiveInt.min(10) }),
+    /** Candidate scoring's iterative engine: these rounds and trees (the rest as `iterative`); the final imputer uses `iterative`. */
+    scoringIterative: z.object({ rounds: positiveInt, trees: positiveInt }),
     probe: z.object({ trees: positiveInt, maxDepth: positiveInt, folds: positiveInt.min(2, "cross-validation needs at least 2 folds"), minMissing: positiveInt, edgeDensity: ratio, tailDensity: ratio }),
     marAuc: z.number().gt(0.5, "an AUC of 0.5 is chance: marAuc must be above it").max(1),
     mcarAlpha: ratio,

@@ -63,6 +63,9 @@ describe("imputeSplit", () => {
     expect(policies.fittedOn.rows).toBe(train.length);
     expect(policies.engines.knn.reference).toEqual({ path: out.knnReference, sha256: (await artifactRef(out.knnReference, null)).sha256, rows: train.length });
     expect(result.calls).toEqual([]);
+    // Scoring's lighter iterative engine is said in the report beside the fitted one's size.
+    const scoringIterative = config.imputation.scoringIterative;
+    expect(readFileSync(out.report, "utf8")).toContain(`${scoringIterative.rounds} rounds of ${scoringIterative.trees}-tree forests (imputation.scoringIterative); the fitted imputer has 2 rounds of 4`);
 
     const written: Row[] = [];
     for await (const row of readJsonLines<Row>(out.train)) written.push(row);

@@ -89,10 +89,11 @@ export async function choosePolicies(args: ChooseArgs): Promise<Choices> {
   );
 
   const engineSettings: EngineSettings = { knn: { ...cfg.knn, seed }, iterative: { ...cfg.iterative, seed } };
+  // Scoring ranks the candidates with a lighter iterative engine (imputation.scoringIterative).
   const scoring: ScoringSettings = {
     fractions: cfg.maskFractions,
     weights: cfg.weights,
-    engines: engineSettings,
+    engines: { knn: engineSettings.knn, iterative: { ...engineSettings.iterative, ...cfg.scoringIterative } },
     downstream: { trees: cfg.downstream.trees, maxDepth: baseline.maxDepth, maxFeatures: baseline.maxFeatures, validationRatio: cfg.downstream.validationRatio },
     seed,
     maxRows: cfg.scoringRows,
