@@ -184,6 +184,29 @@ export async function* readTextLines(path: string): AsyncGenerator<string> {
   }
 }
 
+/**
+ * Reads a file's lines (a JSON-lines file; with `array`, a JsonArrayWriter array's record
+ * texts) while hashing the bytes read, then hands the SHA-256 to `check`, which throws when
+ * the file is not the one recorded. A reader that commits nothing before the end reads a
+ * checked file once instead of hashing it first and reading it again.
+ */
+export async function* readLinesChecked(path: string, check: (sha256: string | null) => void, array = false): AsyncGenerator<string> {
+  if (!existsSync(path)) check(null);
+  const hash = createHash("sha256");
+  const input = createReadStream(path);
+  input.on("data", (chunk) => hash.update(chunk as Buffer));
+  try {
+    for await (const raw of createInterface({ input, crlfDelay: Infinity })) {
+      const line = array ? raw.trim().replace(/,$/, "") : raw;
+      if (line.trim() === "" || (array && (line === "[" || line === "]" || line === "[]"))) continue;
+      yield line;
+    }
+  } finally {
+    input.destroy();
+  }
+  check(hash.digest("hex"));
+}
+
 /** Reads a JSON-lines file one parsed record at a time. */
 export async function* readJsonLines<T>(path: string): AsyncGenerator<T> {
   const lines = createInterface({ input: createReadStream(path, "utf8"), crlfDelay: Infinity });
@@ -236,16 +259,6 @@ export class JsonArrayWriter {
 
   abort(): Promise<void> {
     return this.out.abort();
-  }
-}
-
-/** Reads a JSON array written by JsonArrayWriter one record's JSON text at a time, as written (not parsed). */
-export async function* readJsonArrayTexts(path: string): AsyncGenerator<string> {
-  const lines = createInterface({ input: createReadStream(path, "utf8"), crlfDelay: Infinity });
-  for await (const raw of lines) {
-    const line = raw.trim().replace(/,$/, "");
-    if (line === "" || line === "[" || line === "]" || line === "[]") continue;
-    yield line;
   }
 }
 

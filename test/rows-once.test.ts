@@ -123,6 +123,26 @@ describe("a penguins run (missing cells imputed, three classes)", () => {
       expect(b?.trainRows.rows).toBe(Object.values(b?.after ?? {}).reduce((a, n) => a + n, 0));
     });
 
+  it("a cleaned table or all_data.json changed since execute: split and balance refuse it after one read, committing nothing", async () => {
+    const runDir = state.runDir ?? "";
+    const outputs = [paths.splitTrain(runDir), paths.splitTest(runDir), paths.trainJson(runDir), paths.testJson(runDir), paths.finalTrainRows(runDir)];
+    const before = outputs.map((p) => readFileSync(p, "utf8"));
+    for (const [file, step] of [
+      [state.execution?.cleaned?.path ?? "", () => split(state)],
+      [state.execution?.allData?.path ?? "", () => balance(state)],
+    ] as const) {
+      const original = readFileSync(file, "utf8");
+      // A blank line more: every record still reads, only the hash tells.
+      writeFileSync(file, original + "\n");
+      try {
+        await expect(step()).rejects.toMatchObject({ code: "artifact_changed", message: expect.stringContaining(file) });
+      } finally {
+        writeFileSync(file, original);
+      }
+    }
+    expect(outputs.map((p) => readFileSync(p, "utf8"))).toEqual(before);
+  });
+
   it("split with a new seed: the new mask's ref is the file's", async () => {
     const options = state.options;
     if (!options) throw new Error("no options");

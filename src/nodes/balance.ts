@@ -16,7 +16,7 @@ import { writeRecords, type KnownRecords } from "../prep/records.js";
 import type { CleanRow } from "../rows.js";
 import type { ArtifactRef, LogEntry, State, Update } from "../state.js";
 import { getConfig, getDecider } from "../runtime.js";
-import { requireArtifact, requireOptions, requirePlan, requireProfile, requireRunDir, requireScript, requireState } from "./common.js";
+import { readArtifactLines, requireOptions, requirePlan, requireProfile, requireRunDir, requireScript, requireState } from "./common.js";
 import { placedInTest, readSourceRows, readSplitMask } from "./split.js";
 
 /** Rows per class, each row counted `copies(i)` times. */
@@ -35,11 +35,13 @@ async function knownRecords(state: State): Promise<KnownRecords | null> {
   const execution = state.execution;
   const split = state.splitResult;
   if (!execution?.allData || !split) return null;
-  if (split.source === "test_csv") return { allData: await requireArtifact(execution.allData, "all_data.json"), isTest: () => false };
+  const allData = execution.allData;
+  const known = (isTest: (i: number) => boolean): KnownRecords => ({ records: readArtifactLines(allData, "all_data.json", true), path: allData.path, isTest });
+  if (split.source === "test_csv") return known(() => false);
   if ((split.mask !== "explore" && split.mask !== "recomputed") || !state.splitMask || !execution.sourceRows) return null;
   const mask = await readSplitMask(state.splitMask);
   const sources = await readSourceRows(execution.sourceRows, mask.length);
-  return { allData: await requireArtifact(execution.allData, "all_data.json"), isTest: placedInTest(mask, sources) };
+  return known(placedInTest(mask, sources));
 }
 
 export async function balance(state: State): Promise<Update> {

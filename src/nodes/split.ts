@@ -15,7 +15,7 @@ import { getConfig } from "../runtime.js";
 import { MASK_NONE, MASK_TEST, MASK_TRAIN, maskText, parseMask, requireTrainRows, sourceMask, targetLabels, testMask } from "../stats/split.js";
 import { requireTestCsvColumns } from "../table/alignment.js";
 import { readTable, type Column } from "../table/columns.js";
-import { requireArtifact, requireOptions, requirePlan, requireProfile, requireRunDir, requireScript } from "./common.js";
+import { readArtifactLines, requireArtifact, requireOptions, requirePlan, requireProfile, requireRef, requireRunDir, requireScript } from "./common.js";
 
 /** Rows per label, in first-seen order. */
 function classCounts(labels: readonly string[], keep: (i: number) => boolean = () => true): Record<string, number> {
@@ -131,7 +131,7 @@ interface Parts {
 }
 
 /** --test-csv: the cleaned table is the training part (its lines copied as written); the test CSV is cleaned into the test part. */
-async function splitWithTestCsv(state: State, cleanedPath: string, trainPath: string, testPath: string): Promise<Parts> {
+async function splitWithTestCsv(state: State, cleaned: ArtifactRef, trainPath: string, testPath: string): Promise<Parts> {
   const options = requireOptions(state);
   const plan = requirePlan(state);
   const testCsv = options.testCsv ?? "";
@@ -140,7 +140,7 @@ async function splitWithTestCsv(state: State, cleanedPath: string, trainPath: st
   await requireTestCsvColumns(testCsv, plan, requireProfile(state).columns.map((c) => c.name));
   const train = new AtomicLineWriter(trainPath);
   const trainLabels: string[] = [];
-  for await (const line of readTextLines(cleanedPath)) {
+  for await (const line of readArtifactLines(cleaned, "the cleaned table")) {
     if (!regression) trainLabels.push(labelOf(line, plan.target));
     await train.writeLine(line + "\n");
   }
@@ -169,7 +169,7 @@ async function splitWithTestCsv(state: State, cleanedPath: string, trainPath: st
  * without source rows splits the cleaned rows afresh, which needs every label first.
  * Nothing appears (no part, no new mask) unless the training rows suffice.
  */
-async function splitByRatio(state: State, runDir: string, cleanedPath: string, trainPath: string, testPath: string): Promise<Parts> {
+async function splitByRatio(state: State, runDir: string, cleaned: ArtifactRef, trainPath: string, testPath: string): Promise<Parts> {
   const options = requireOptions(state);
   const plan = requirePlan(state);
   const regression = plan.task === "regression";
@@ -177,7 +177,7 @@ async function splitByRatio(state: State, runDir: string, cleanedPath: string, t
   const labels: string[] = [];
   let fresh: Uint8Array | null = null;
   if (!fixed) {
-    for await (const line of readTextLines(cleanedPath)) labels.push(labelOf(line, plan.target));
+    for await (const line of readArtifactLines(cleaned, "the cleaned table")) labels.push(labelOf(line, plan.target));
     requireTrainRows(labels, options.testRatio, regression, getConfig().split); // too few training rows: refused before writing
     fresh = testMask(labels, options.testRatio, options.seed, !regression);
   }
@@ -186,7 +186,8 @@ async function splitByRatio(state: State, runDir: string, cleanedPath: string, t
   const test = new AtomicLineWriter(testPath);
   try {
     let i = 0;
-    for await (const line of readTextLines(cleanedPath)) {
+    // Read once, hash-checked as it is read (the check throws before a part is committed).
+    for await (const line of fixed ? readArtifactLines(cleaned, "the cleaned table") : readTextLines(cleaned.path)) {
       if (fixed) labels.push(labelOf(line, plan.target));
       await (isTest(i++) ? test : train).writeLine(line + "\n");
     }
@@ -224,13 +225,13 @@ export async function split(state: State): Promise<Update> {
   const started = Date.now();
   const options = requireOptions(state);
   const plan = requirePlan(state);
-  const cleanedPath = await requireArtifact(state.execution?.cleaned, "the cleaned table");
+  const cleaned = requireRef(state.execution?.cleaned, "the cleaned table");
   const runDir = requireRunDir(state);
   mkdirSync(paths.runData(runDir), { recursive: true });
   const regression = plan.task === "regression";
   const trainPath = paths.splitTrain(runDir);
   const testPath = paths.splitTest(runDir);
-  const parts = options.testCsv ? await splitWithTestCsv(state, cleanedPath, trainPath, testPath) : await splitByRatio(state, runDir, cleanedPath, trainPath, testPath);
+  const parts = options.testCsv ? await splitWithTestCsv(state, cleaned, trainPath, testPath) : await splitByRatio(state, runDir, cleaned, trainPath, testPath);
   const { train: trainRef, test: testRef, trainClassCounts, testClassCounts, testDropped, mask: maskUsed, maskUpdate, noTargetKept = 0 } = parts;
   const trainRows = trainRef.rows ?? 0;
   const testRows = testRef.rows ?? 0;

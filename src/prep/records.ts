@@ -7,7 +7,7 @@
  * sandbox, opened only when a row needs it. Each row is parsed at most once; each file's ref
  * comes from its writer.
  */
-import { AtomicLineWriter, JsonArrayWriter, readJsonArrayTexts, readTextLines } from "../artifacts.js";
+import { AtomicLineWriter, JsonArrayWriter, readTextLines } from "../artifacts.js";
 import { TabtuneError } from "../errors.js";
 import type { CleanRow } from "../rows.js";
 import type { PrepSandbox } from "../sandbox/sandbox.js";
@@ -37,7 +37,10 @@ export interface PartRefs {
 
 /** execute's records (all_data.json, one per cleaned row) and which part each cleaned row went to. */
 export interface KnownRecords {
-  allData: string;
+  /** all_data.json's record texts in order (readLinesChecked, so a changed file throws after its last record). */
+  records: AsyncIterable<string>;
+  /** Named in an error. */
+  path: string;
   /** Cleaned row i went to the test part; else to training. */
   isTest: (i: number) => boolean;
 }
@@ -146,10 +149,10 @@ export async function writeRecords(args: {
   try {
     if (args.known) {
       let i = 0;
-      for await (const record of readJsonArrayTexts(args.known.allData)) {
+      for await (const record of args.known.records) {
         const part = args.known.isTest(i) ? test : train;
         if (!(await part.next(record)))
-          throw new TabtuneError("records_mismatch", `${args.known.allData} has more records than the split parts have rows (${i + 1}th record)`, {
+          throw new TabtuneError("records_mismatch", `${args.known.path} has more records than the split parts have rows (${i + 1}th record)`, {
             suggestion: "re-enter the run at review_prep (--start-from review_prep) so execute writes it again",
           });
         i += 1;
