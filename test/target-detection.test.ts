@@ -27,13 +27,21 @@ const Manifest = z.object({
 const { tables } = Manifest.parse(JSON.parse(readFileSync(`${dir}/manifest.json`, "utf8")));
 const heldOut = Manifest.parse(JSON.parse(readFileSync(`${dir}/heldout/manifest.json`, "utf8"))).tables;
 /**
- * The held-out tables detection gets wrong (target or task), as first measured: the count
- * is the honest one, and a table leaving or joining this list is noticed.
+ * The first held-out set is now development data: it was measured once before any change
+ * from it (25 of 42), then the rules changed with it in view (counts, the tie after row
+ * names, partial name cues). These are its misses now (30 of 42), with why:
+ * - Zoo (type vs hair), clouds (rainfall vs seeding), spam (type vs make), delivery (delTime vs
+ *   n.prod): target last, tied with the first column after the row names, which wins ties there;
+ * - Ozone (V4), TeachingRatings (eval), water (mortality), bodyfat (DEXfat): target in the middle,
+ *   no cue, outscored by the first/last columns;
+ * - RecreationDemand, ResumeNames: the class cue "quality" lands on an input (a 0–5 rating, low/high);
+ * - plasma: fibrinogen (first after the row names, the only measured quantity: globulin is integer
+ *   levels) outscores ESR (last, two labels);
+ * - pottery: kiln (integer codes 1–5, no shape bonus) loses to the first oxide, Al2O3.
  */
 const HELD_OUT_MISSES = [
-  "mlbench_Ozone.csv", "aer_SwissLabor.csv", "aer_HMDA.csv", "aer_CreditCard.csv", "aer_DoctorVisits.csv", "aer_PhDPublications.csv",
-  "aer_RecreationDemand.csv", "aer_BankWages.csv", "aer_ResumeNames.csv", "aer_TeachingRatings.csv", "hsaur3_plasma.csv",
-  "hsaur3_USairpollution.csv", "hsaur3_water.csv", "hsaur3_pottery.csv", "th.data_bodyfat.csv", "pscl_bioChemists.csv", "kernlab_income.csv",
+  "mlbench_Zoo.csv", "mlbench_Ozone.csv", "aer_RecreationDemand.csv", "aer_ResumeNames.csv", "aer_TeachingRatings.csv", "hsaur3_plasma.csv",
+  "hsaur3_clouds.csv", "hsaur3_water.csv", "hsaur3_pottery.csv", "th.data_bodyfat.csv", "robustbase_delivery.csv", "kernlab_spam.csv",
 ];
 
 async function profileOf(file: string): Promise<TableProfile> {
@@ -46,7 +54,7 @@ describe("target detection on public tables", () => {
     expect(tables.length).toBeGreaterThanOrEqual(30);
     expect(new Set(tables.map((t) => t.source.split(":")[0])).size).toBeGreaterThanOrEqual(4);
     const right = tables.filter((t) => !t.knownMiss).length;
-    // The honest count, as reported: 60 of 68.
+    // The honest count: 60 of 68 (4 right before the tie rule after row names now miss, 4 others now right).
     expect(right).toBe(60);
   });
 
@@ -74,7 +82,7 @@ describe("target detection on public tables", () => {
   }
 });
 
-describe("target detection on held-out public tables (not tuned on)", () => {
+describe("target detection on the first held-out tables (measured once untuned: 25 of 42; development data since)", () => {
   it("has at least 20 tables from sources the tuning set does not use, each small", () => {
     expect(heldOut.length).toBeGreaterThanOrEqual(20);
     const tuningSources = new Set(tables.map((t) => t.source.split(":")[0]));
@@ -99,8 +107,8 @@ describe("rules a data scientist would state", () => {
     const ranked = rankTargets(await profileOf("datasets_mtcars.csv"), config.profile);
     expect(ranked.map((c) => c.column)).not.toContain("model");
     expect(ranked[0]?.reasons).toContain("it is the first column after the row labels");
-    // carb (1–8) is class codes with no shape bonus, not a "multiclass" winner.
-    expect(ranked.find((c) => c.column === "carb")?.task).toBe("multiclass");
+    // carb (1–8 carburettors, most at 2 and 4, a tail to 8) is a count: a quantity, not 8 classes.
+    expect(ranked.find((c) => c.column === "carb")?.task).toBe("regression");
   });
 
   it("24% missing target values cost about one point, and calendar fields are never candidates (airquality)", async () => {
@@ -128,6 +136,22 @@ describe("rules a data scientist would state", () => {
     const ranked = rankTargets(await profileOf("datasets_LifeCycleSavings.csv"), config.profile);
     expect(ranked[0]?.column).toBe("sr");
     expect(ranked.find((c) => c.column === "ddpi")?.reasons.join(" ")).toContain('named after "dpi"');
+  });
+
+  it("integer counts piled at the low end with a long right tail are quantities, not classes (visits 0–9, articles 0–12)", async () => {
+    for (const [file, column] of [["heldout/aer_DoctorVisits.csv", "visits"], ["heldout/aer_PhDPublications.csv", "articles"]] as const) {
+      const profile = await profileOf(file);
+      const values = profile.columns.find((c) => c.name === column);
+      // Few enough levels to pass for class codes: only the shape says count.
+      expect(values?.distinct).toBeLessThanOrEqual(config.profile.maxClassCardinality);
+      expect(detectTarget(profile, config.profile)).toMatchObject({ column, task: "regression" });
+    }
+  });
+
+  it("a class cue inside a longer name does not count (ETHNIC.CLASS, MARITAL.STATUS describe the row)", async () => {
+    const ranked = rankTargets(await profileOf("heldout/kernlab_income.csv"), config.profile);
+    for (const column of ["ETHNIC.CLASS", "MARITAL.STATUS"]) expect(ranked.find((c) => c.column === column)?.reasons.join(" ")).not.toMatch(/in its name|named like/);
+    expect(ranked[0]?.column).toBe("INCOME");
   });
 
   it("a tie between the first two is called close, with both names", async () => {

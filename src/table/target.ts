@@ -10,7 +10,8 @@ import { nameTokens } from "./kinds.js";
 import { compareNatural } from "./profile.js";
 
 /**
- * Name cues and their weight; a cue matching one word of a longer name counts half. A cue
+ * Name cues and their weight; a generic cue (target, label, outcome…) matching one word of a
+ * longer name counts half, the others only match the whole name. A cue
  * counts only where the column's type fits it: `any` cues for every column, `class` cues
  * for columns that read as class labels, `quantity` cues for measured quantities.
  */
@@ -54,6 +55,8 @@ const DERIVED_PENALTY = 10;
 const MIN_DERIVED_STEM = 3;
 /** Rows without a target are dropped anyway, so missing target values cost little. */
 const MISSING_PENALTY = 5;
+/** Fewest values an integer column needs to be read as a count rather than class codes. */
+const MIN_COUNT_LEVELS = 5;
 const NEVER_TARGET = new Set(["identifier", "datetime", "text"]);
 
 /** What a column is, as far as choosing a target goes. */
@@ -72,7 +75,9 @@ function nameCue(name: string, fits: (kind: "any" | "class" | "quantity") => boo
     const exact = tier.names.find((n) => n === joined);
     if (exact) return { score: tier.score, cue: exact, whole: true };
   }
-  for (const tier of tiers) {
+  // Part of a longer name, only the words that mean "what is predicted" count: ETHNIC.CLASS
+  // is a kind of class and MARITAL.STATUS a kind of status, both describe the row.
+  for (const tier of tiers.filter((t) => t.fits === "any")) {
     const part = tier.names.find((n) => tokens.includes(n));
     if (part) return { score: tier.score / 2, cue: part, whole: false };
   }
@@ -87,11 +92,23 @@ function integerCodes(column: ColumnProfile, cfg: Config["profile"]): boolean {
   return column.distinct <= cfg.maxClassCardinality && range <= cfg.maxClassCardinality;
 }
 
+/**
+ * An integer column that counts events (visits, articles, trips): non-negative, at least
+ * MIN_COUNT_LEVELS values, its commonest value the smallest and a tail to the right (mean
+ * above median). Class codes and ratings peak in the middle or spread evenly; counts pile up
+ * at zero. A count is a quantity to regress, however few its levels.
+ */
+function integerCount(column: ColumnProfile): boolean {
+  const n = column.numeric;
+  if (column.kind !== "integer" || !n || n.min < 0 || column.distinct < MIN_COUNT_LEVELS) return false;
+  return Number(column.topValues[0]?.value) <= n.median && n.mean > n.median && n.max > n.q3 + 1.5 * (n.q3 - n.q1);
+}
+
 /** The task a column implies, or null when it has too many text classes to be a label. */
 function taskOf(column: ColumnProfile, cfg: Config["profile"]): TaskType | null {
   if (column.distinct === 2) return "binary";
   if (column.kind === "numeric") return "regression";
-  if (column.kind === "integer") return integerCodes(column, cfg) ? "multiclass" : "regression";
+  if (column.kind === "integer") return integerCodes(column, cfg) && !integerCount(column) ? "multiclass" : "regression";
   return column.distinct <= cfg.maxClassCardinality ? "multiclass" : null;
 }
 
@@ -232,7 +249,9 @@ interface Scored extends TargetCandidate {
 
 /**
  * Scores every column that could be the target, best first (ties: the later column, as the
- * last column is the commonest place for a target). The reasons read as a data scientist's:
+ * last column is the commonest place for a target; but where row names or ids come first,
+ * as in a statistics package's export, the earlier column, as such tables list their
+ * response first). The reasons read as a data scientist's:
  * a name that says target (where the type fits), the first or last place among the columns
  * that describe rows (row names, ids, dates and calendar fields index them and take no
  * place), class labels or a measured quantity, the one measurement among factors; against:
@@ -298,7 +317,12 @@ export function rankTargets(profile: TableProfile, cfg: Config["profile"]): Targ
     }
     scored.push({ column: column.name, task: role.task, score: Math.round(score * 10) / 10, reasons, profile: column });
   });
-  scored.sort((a, b) => b.score - a.score || b.profile.index - a.profile.index);
+  // Row names written as a first column mark a statistics export (R's write.csv), where the
+  // response is listed first: there the earlier column wins a tie, elsewhere the later one.
+  // (A date or calendar field first is a time series' index, not row names: no such habit.)
+  const lead = roles[0];
+  const earlierWins = first !== undefined && first > 0 && profile.columns[0]?.kind !== "datetime" && !(lead?.key ?? "").endsWith("is a calendar field");
+  scored.sort((a, b) => b.score - a.score || (earlierWins ? a.profile.index - b.profile.index : b.profile.index - a.profile.index));
   return scored.map(({ profile: _profile, ...candidate }) => candidate);
 }
 
