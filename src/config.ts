@@ -109,8 +109,10 @@ export const ConfigSchema = z.object({
     maxTrainRows: positiveInt,
     /** The linear baseline: logistic regression's C, ridge's alpha, L-BFGS iterations. */
     linear: z.object({ C: z.number().positive("baseline.linear.C must be above 0"), alpha: z.number().positive("baseline.linear.alpha must be above 0"), maxIterations: positiveInt }),
-    /** Training rows held out to choose between the forest and the linear model. */
-    validationRatio: z.number().gt(0).lt(1, "baseline.validationRatio must be between 0 and 1"),
+    /** Folds of the cross-validation that chooses between the forest and the linear model. */
+    cvFolds: positiveInt.min(2, "baseline.cvFolds: cross-validation needs at least 2 folds"),
+    /** Training rows cross-validated at most (a seeded, stratified sample beyond this). */
+    cvMaxRows: positiveInt.min(10, "baseline.cvMaxRows: cross-validate at least 10 rows"),
   }),
   imputation: z.object({
     maxAnalysisRows: positiveInt.min(100, "imputation needs at least 100 analysis rows"),

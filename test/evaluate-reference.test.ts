@@ -2,7 +2,7 @@
  * The baseline against an established implementation: on the bundled example, tabtune's
  * random forest is within 3 accuracy points of scikit-learn's on the very same split. The
  * forest is read from results.json's baselineChoice.candidates (the baseline itself is the
- * stronger of the forest and the linear model on a validation fold, so it may be the other).
+ * stronger of the forest and the linear model in cross-validation, so it may be the other).
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -30,7 +30,7 @@ describe("baseline vs scikit-learn on examples/credit_data.csv", () => {
       trainRows: number;
       testRows: number;
       baseline: { model: string; accuracy: number };
-      baselineChoice: { model: string; candidates: { kind: string; model: string; chosen: boolean; test: { accuracy: number } }[] };
+      baselineChoice: { model: string; folds: number; candidates: { kind: string; model: string; chosen: boolean; test: { accuracy: number } }[] };
     };
     expect([results.trainRows, results.testRows]).toEqual([3563, 891]); // the split the reference was computed on
     const forest = results.baselineChoice.candidates.find((c) => c.kind === "random_forest");
@@ -43,8 +43,8 @@ describe("baseline vs scikit-learn on examples/credit_data.csv", () => {
     // The report shows both candidates, which one is the baseline, and why.
     const report = readFileSync(join(runDir, "report.md"), "utf8");
     expect(report).toContain(`metric      baseline: ${results.baseline.model}`);
-    expect(report).toMatch(/\| model \| validation accuracy \| validation macro-F1 \| test accuracy \| test macro-F1 \| test ROC-AUC \| baseline \|/);
+    expect(report).toMatch(/\| model \| CV accuracy \| CV macro-F1 \| test accuracy \| test macro-F1 \| test ROC-AUC \| baseline \|/);
     for (const c of results.baselineChoice.candidates) expect(report).toMatch(new RegExp(`\\| ${c.model.replace(/[()=]/g, "\\$&")} \\| [0-9.]+ \\| [0-9.]+ \\| ${c.test.accuracy.toFixed(4)} \\[`));
-    expect(report.toLowerCase()).toContain(`${results.baselineChoice.model} chosen: accuracy on a validation fold of`.toLowerCase());
+    expect(report.toLowerCase()).toContain(`${results.baselineChoice.model} chosen: accuracy in ${results.baselineChoice.folds}-fold cross-validation on`.toLowerCase());
   });
 });

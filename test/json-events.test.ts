@@ -49,8 +49,8 @@ describe("tabtune --json", () => {
     const final = (step: string, label?: string) => progress.find((e) => e.step === step && e.final && (label === undefined || e.label === label));
     expect(final("explore")).toMatchObject({ label: "reading CSV", done: 344, total: 344, unit: "rows" });
     expect(final("execute")).toMatchObject({ label: "sandbox", done: 344, total: 344, unit: "rows" });
-    // The forest is grown twice: on the training rows less a validation fold (to choose the baseline), then on all of them.
-    expect(final("evaluate", "baseline forest (validation fold)")).toMatchObject({ unit: "trees", final: true });
+    // The forest is grown per cross-validation fold (to choose the baseline; one count over the folds), then on all the training rows.
+    expect(final("evaluate", "baseline forest (cross-validation)")).toMatchObject({ unit: "trees", final: true });
     expect(final("evaluate", "baseline forest")).toMatchObject({ unit: "trees", final: true });
     expect(final("finetune_config")).toMatchObject({ label: "token check", unit: "records" });
     // A step's progress comes after it started and before it finished.

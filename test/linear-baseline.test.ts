@@ -1,5 +1,6 @@
 /**
- * The linear baseline against scikit-learn, and the validation-fold choice between it and the forest.
+ * The linear baseline against scikit-learn, and the cross-validated choice between it and the forest
+ * (the folds themselves and the pooled scores against scikit-learn: test/baseline-cv.test.ts).
  *
  * Reference figures: test/fixtures/reference/linear-reference.json, written by
  * `/usr/bin/python3 test/fixtures/reference/linear-reference.py > test/fixtures/reference/linear-reference.json`
@@ -208,8 +209,8 @@ describe("L-BFGS", () => {
   });
 });
 
-describe("compareBaselines: the stronger on a validation fold of the training rows is the baseline", () => {
-  const options = { trees: 50, maxDepth: 20, maxFeatures: null, maxTrainRows: 20000, seed: 42, linear: { C: 1, alpha: 1, maxIterations: 1000 }, validationRatio: 0.2 };
+describe("compareBaselines: the stronger in cross-validation on the training rows is the baseline", () => {
+  const options = { trees: 50, maxDepth: 20, maxFeatures: null, maxTrainRows: 20000, seed: 42, linear: { C: 1, alpha: 1, maxIterations: 1000 }, cvFolds: 5, cvMaxRows: 10000 };
   const rng = createRng(7);
   const noise = () => rng() - 0.5;
 
@@ -229,17 +230,20 @@ describe("compareBaselines: the stronger on a validation fold of the training ro
     const result = compareBaselines({ features, target: "y", task: "regression", labels: [], validationSource: rows.slice(0, 120), train: rows.slice(0, 120), test: rows.slice(120), options });
     expect(result.chosen).toBe("linear");
     expect(result.metric).toBe("r2");
-    expect([result.fitRows, result.validationRows]).toEqual([96, 24]);
+    // 5 folds of the 120 training rows (24 each): every row scored once, out of fold, by models fitted on the other 96.
+    expect([result.folds, result.fitRows, result.validationRows, result.sourceRows]).toEqual([5, 96, 120, 120]);
     const [lin, rf] = [result.linear.validation, result.forest.validation];
     if (!("r2" in lin) || !("r2" in rf)) throw new Error("expected R²");
     expect(lin.r2).toBeGreaterThan(0.99);
     expect(lin.r2).toBeGreaterThan(rf.r2);
-    expect(result.reason).toBe(`ridge regression (α = 1) chosen: R² on a validation fold of 24 training rows (each fitted on the other 96) ${lin.r2.toFixed(4)} against ${rf.r2.toFixed(4)} for the forest`);
+    expect(result.reason).toBe(
+      `ridge regression (α = 1) chosen: R² in 5-fold cross-validation on 120 training rows, out-of-fold predictions pooled (each fold's models fitted on the other 96) ${lin.r2.toFixed(4)} against ${rf.r2.toFixed(4)} for the forest`,
+    );
     expect(result.linear.predictions).toHaveLength(30);
     expect(result.forest.featureImportance).not.toBeNull();
   });
 
-  it("picks the forest on an interaction no linear model can draw (XOR), stratifying the fold by class", () => {
+  it("picks the forest on an interaction no linear model can draw (XOR), stratifying the folds by class", () => {
     const rows: BaselineRow[] = Array.from({ length: 300 }, () => {
       const a = rng() * 2 - 1;
       const b = rng() * 2 - 1;
@@ -253,8 +257,8 @@ describe("compareBaselines: the stronger on a validation fold of the training ro
     if (!("accuracy" in lin) || !("accuracy" in rf)) throw new Error("expected accuracy");
     expect(rf.accuracy).toBeGreaterThan(0.85);
     expect(lin.accuracy).toBeLessThan(0.7);
-    expect(result.validationRows).toBe(50);
-    expect(result.reason).toMatch(/^random forest \(50 trees\) chosen: accuracy on a validation fold of 50 training rows/);
+    expect([result.folds, result.fitRows, result.validationRows]).toEqual([5, 200, 250]);
+    expect(result.reason).toMatch(/^random forest \(50 trees\) chosen: accuracy in 5-fold cross-validation on 250 training rows, out-of-fold predictions pooled \(each fold's models fitted on the other 200\)/);
     expect(result.linear.positiveScores).toHaveLength(50);
     // Seeded: the same inputs give the same choice and predictions.
     const again = compareBaselines({ features, target: "label", task: "binary", labels: ["different", "same"], validationSource: train, train, test: rows.slice(250), options });
@@ -272,8 +276,42 @@ describe("the report's baseline blocks (src/report/baseline-section.ts)", () => 
   };
   const evaluation = (path: string): EvaluationResult => ({ results: { path, sha256: "0", bytes: 0, rows: null }, baseline: metrics, llm: null, llmSource: null });
 
-  it("heads the table with the chosen model and lists both candidates, NaN figures (null in JSON) as —", () => {
-    const candidate = (kind: string, model: string, chosen: boolean, accuracy: number) => ({ kind, model, chosen, validation: { accuracy, macroF1: accuracy }, test: { ...metrics, rocAuc: null } });
+  const candidate = (kind: string, model: string, chosen: boolean, accuracy: number) => ({ kind, model, chosen, validation: { accuracy, macroF1: accuracy }, test: { ...metrics, rocAuc: null } });
+  const candidates = [candidate("random_forest", "random forest (100 trees)", false, 1 / 3), { ...candidate("linear", "logistic regression (L2, C = 1)", true, 2 / 3), converged: true }];
+
+  it("heads the table with the chosen model and lists both candidates' cross-validated and test scores, NaN figures (null in JSON) as —", () => {
+    const path = write({
+      baselineChoice: {
+        chosen: "linear",
+        model: "logistic regression (L2, C = 1)",
+        reason:
+          "logistic regression (L2, C = 1) chosen: accuracy in 5-fold cross-validation on 40 training rows (a seeded sample of the 90), out-of-fold predictions pooled (each fold's models fitted on the other 32) 0.6667 against 0.3333 for the forest",
+        metric: "accuracy",
+        folds: 5,
+        fitRows: 32,
+        validationRows: 40,
+        sourceRows: 90,
+        candidates,
+        savedModel: "random_forest",
+      },
+    });
+    const blocks = baselineBlocks(evaluation(path));
+    expect(blocks[0]).toEqual({ pre: expect.stringMatching(/^metric +baseline: logistic regression \(L2, C = 1\) +fine-tuned LLM\n/) });
+    expect(blocks[1]).toEqual({ p: expect.stringContaining("cross-validated on the training rows before balancing: 5 seeded folds of 40 rows, a seeded sample of the 90, each row scored once") });
+    expect(blocks[1]).toEqual({ p: expect.stringContaining("Logistic regression (L2, C = 1) chosen: accuracy in 5-fold cross-validation on 40 training rows") });
+    expect(blocks[2]).toEqual({
+      table: {
+        head: ["model", "CV accuracy", "CV macro-F1", "test accuracy", "test macro-F1", "test ROC-AUC", "baseline"],
+        rows: [
+          ["random forest (100 trees)", "0.3333", "0.3333", "0.6667", metrics.macroF1.toFixed(4), "—", ""],
+          ["logistic regression (L2, C = 1)", "0.6667", "0.6667", "0.6667", metrics.macroF1.toFixed(4), "—", "chosen"],
+        ],
+      },
+    });
+    expect(blocks[3]).toEqual({ note: "baseline/model.json (tabtune predict) holds the random forest, not the chosen model." });
+  });
+
+  it("reads a results.json of the one-fold choice (validationRatio, before cross-validation) as it was written", () => {
     const path = write({
       baselineChoice: {
         chosen: "linear",
@@ -283,23 +321,13 @@ describe("the report's baseline blocks (src/report/baseline-section.ts)", () => 
         validationRatio: 0.2,
         fitRows: 9,
         validationRows: 3,
-        candidates: [candidate("random_forest", "random forest (100 trees)", false, 1 / 3), { ...candidate("linear", "logistic regression (L2, C = 1)", true, 2 / 3), converged: true }],
-        savedModel: "random_forest",
+        candidates,
       },
     });
     const blocks = baselineBlocks(evaluation(path));
-    expect(blocks[0]).toEqual({ pre: expect.stringMatching(/^metric +baseline: logistic regression \(L2, C = 1\) +fine-tuned LLM\n/) });
-    expect(blocks[1]).toEqual({ p: expect.stringContaining("Logistic regression (L2, C = 1) chosen: accuracy on a validation fold of 3 training rows") });
-    expect(blocks[2]).toEqual({
-      table: {
-        head: ["model", "validation accuracy", "validation macro-F1", "test accuracy", "test macro-F1", "test ROC-AUC", "baseline"],
-        rows: [
-          ["random forest (100 trees)", "0.3333", "0.3333", "0.6667", metrics.macroF1.toFixed(4), "—", ""],
-          ["logistic regression (L2, C = 1)", "0.6667", "0.6667", "0.6667", metrics.macroF1.toFixed(4), "—", "chosen"],
-        ],
-      },
-    });
-    expect(blocks[3]).toEqual({ note: "baseline/model.json (tabtune predict) holds the random forest, not the chosen model." });
+    expect(blocks).toHaveLength(3);
+    expect(blocks[1]).toEqual({ p: expect.stringContaining("scored on a seeded validation fold of the training rows (20%, 3 rows, before balancing; fitted on the other 9)") });
+    expect(blocks[2]).toMatchObject({ table: { head: ["model", "validation accuracy", "validation macro-F1", "test accuracy", "test macro-F1", "test ROC-AUC", "baseline"] } });
   });
 
   it("reads a results.json written before the linear baseline: the metrics table alone", () => {

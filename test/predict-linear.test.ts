@@ -5,7 +5,7 @@
  * its JSON predicts exactly what compareBaselines' fitted model predicted, class probabilities
  * included; a damaged file is refused in one line. As a user runs it: a run on the diabetes
  * table (scikit-learn's diabetes data, test/fixtures/diabetes.csv), where ridge beats the
- * forest on the validation fold, then `tabtune predict` on its test rows.
+ * forest in cross-validation, then `tabtune predict` on its test rows.
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -18,7 +18,7 @@ import { chosenBaseline, compareBaselines, type BaselineComparison } from "../sr
 import { createRng } from "../src/stats/random.js";
 import { ROOT, runCli, runDirs, tempDir } from "./helpers/cli.js";
 
-const options = { trees: 10, maxDepth: 10, maxFeatures: null, maxTrainRows: 20000, seed: 42, linear: { C: 1, alpha: 1, maxIterations: 1000 }, validationRatio: 0.2 };
+const options = { trees: 10, maxDepth: 10, maxFeatures: null, maxTrainRows: 20000, seed: 42, linear: { C: 1, alpha: 1, maxIterations: 1000 }, cvFolds: 5, cvMaxRows: 10000 };
 
 /** A table with every feature kind: numbers (some missing), a category (missing among its levels), a date (some unreadable). */
 function mixedRows(n: number, seed: number, target: (x: number, g: string, month: number) => string | number): BaselineRow[] {

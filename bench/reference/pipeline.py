@@ -13,10 +13,11 @@ Deterministic (seeded) and single-threaded where scikit-learn lets it be (n_jobs
   impute     median (numbers) / most frequent value (text), fitted on the training rows
   balance    random oversampling of every class to the largest, when the smallest class is
              below balanceBelow of the largest (tabtune's rule for advising it)
-  baseline   a validation fold (validationRatio of the training rows, stratified): a forest
-             (trees, maxDepth, sqrt features) and a logistic regression (standardized numbers,
-             one-hot text, C, lbfgs) each on at most maxTrainRows rows; then the chosen model
-             refitted on at most maxTrainRows balanced training rows, predicting every test row
+  baseline   cvFolds-fold stratified cross-validation (cross_val_predict, pooled accuracy) on a
+             stratified sample of at most cvMaxRows training rows: a forest (trees, maxDepth,
+             sqrt features) and a logistic regression (standardized numbers, one-hot text, C,
+             lbfgs); then the chosen model refitted on at most maxTrainRows balanced training
+             rows, predicting every test row
   bootstrap  `bootstrap` resamples of the test rows: accuracy and macro-F1 percentile intervals
   records    Alpaca JSON records (instruction, input "name: value" lines, output) for the
              balanced training rows and the test rows, written to out/
@@ -32,7 +33,7 @@ import numpy as np
 import pandas as pd
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import train_test_split
+from sklearn.model_selection import StratifiedKFold, cross_val_predict, train_test_split
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 
 settings = json.loads(sys.argv[1])
@@ -133,11 +134,15 @@ def new_forest():
     return RandomForestClassifier(n_estimators=int(settings["trees"]), max_depth=int(settings["maxDepth"]), max_features="sqrt", n_jobs=1, random_state=seed)
 
 
-fit_part, valid_part, y_fit, y_valid = train_test_split(train, y_train, test_size=settings["validationRatio"], stratify=y_train, random_state=seed)
-rows = capped(len(fit_part), seed)
-forest_accuracy = new_forest().fit(forest_matrix(fit_part.iloc[rows]), y_fit[rows]).score(forest_matrix(valid_part), y_valid)
+cv_max = int(settings["cvMaxRows"])
+if len(train) > cv_max:
+    cv_part, _, y_cv, _ = train_test_split(train, y_train, train_size=cv_max, stratify=y_train, random_state=seed)
+else:
+    cv_part, y_cv = train, y_train
+folds = StratifiedKFold(n_splits=int(settings["cvFolds"]), shuffle=True, random_state=seed)
+forest_accuracy = float(np.mean(cross_val_predict(new_forest(), forest_matrix(cv_part), y_cv, cv=folds) == y_cv))
 linear = LogisticRegression(C=float(settings["linearC"]), max_iter=int(settings["linearMaxIterations"]), solver="lbfgs")
-linear_accuracy = linear.fit(linear_matrix(fit_part.iloc[rows]), y_fit[rows]).score(linear_matrix(valid_part), y_valid)
+linear_accuracy = float(np.mean(cross_val_predict(linear, linear_matrix(cv_part), y_cv, cv=folds) == y_cv))
 rows = capped(len(balanced), seed + 1)
 if forest_accuracy >= linear_accuracy:
     model = new_forest().fit(forest_matrix(balanced.iloc[rows]), y_balanced[rows])

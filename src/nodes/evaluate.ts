@@ -1,6 +1,6 @@
 /**
  * evaluate: a classical baseline on the same split, always: a random forest and a regularized
- * linear model, each scored on a seeded validation fold of the training rows, the stronger
+ * linear model, each cross-validated on the training rows (seeded folds), the stronger
  * there being "the baseline" (both models' test metrics are kept in results.json); the LLM's
  * predictions when this run has them (LlamaFactory's predict_test, or a served model via
  * --predict-endpoint), side by side with bootstrap intervals. Unmatched generations count as
@@ -109,11 +109,10 @@ function scoreBaseline(
   return { metrics, roc, truth, predicted };
 }
 
-/** results.json's `baselineChoice`: both candidates, their validation and test scores, and why one was chosen. */
+/** results.json's `baselineChoice`: both candidates, their cross-validated and test scores, and why one was chosen. */
 function choiceRecord(
   comparison: BaselineComparison,
   scored: { forest: ClassificationMetrics | RegressionMetrics; linear: ClassificationMetrics | RegressionMetrics },
-  validationRatio: number,
   saved: boolean,
 ) {
   const { forest, linear } = comparison;
@@ -122,9 +121,11 @@ function choiceRecord(
     model: comparison.chosen === "linear" ? linear.model : forest.model,
     reason: comparison.reason,
     metric: comparison.metric,
-    validationRatio,
+    /** The cross-validation: its folds, the rows scored out of fold (each once), the fewest a fold's models were fitted on, and the training rows sampled from. */
+    folds: comparison.folds,
     fitRows: comparison.fitRows,
     validationRows: comparison.validationRows,
+    sourceRows: comparison.sourceRows,
     candidates: [
       { kind: "random_forest", model: forest.model, chosen: comparison.chosen === "random_forest", validation: forest.validation, test: scored.forest },
       {
@@ -179,14 +180,14 @@ async function fitBaselines(state: State, runConfig: LangGraphRunnableConfig | u
   const test = await readRows(imputed.test.path);
   const testTarget = test.map((r) => r[plan.target]);
   if (plan.task !== "regression") checkLabelsInMapping(testTarget, plan.target, plan.labels);
-  // The validation fold comes from the training rows before balancing: a resampled copy of a row never sits on both sides.
+  // The cross-validation folds come from the training rows before balancing: a resampled copy of a row never sits on both sides.
   const unbalancedTrain = balanced.strategy === "none" ? train : await readRows(imputed.train.path);
   // Dates become numbers; identifiers and near-unique strings stay out of the forest (logged).
   const { features, excluded } = chooseBaselineFeatures(plan.features, profile.columns, profile.rows, config.profile.textDistinctRatio);
   for (const e of excluded) detail(`baseline leaves out ${e.name}: ${e.reason}`);
   const rawLabels = Object.keys(plan.labels);
   const growing = {
-    validation: progressReporter(runConfig, "evaluate", "baseline forest (validation fold)", "trees"),
+    validation: progressReporter(runConfig, "evaluate", "baseline forest (cross-validation)", "trees"),
     final: progressReporter(runConfig, "evaluate", "baseline forest", "trees"),
   };
   const comparison = compareBaselines({
@@ -345,7 +346,7 @@ export async function evaluate(state: State, runConfig?: LangGraphRunnableConfig
     bootstrapResamples: boot.resamples,
     /** The chosen model (baselineChoice says which and why): the one the LLM is compared with. */
     baseline: { model, ...baselineMetrics, ...(roc ? { roc: roc.points, rocPointsTotal: roc.total } : {}) },
-    baselineChoice: choiceRecord(comparison, { forest: scoredForest.metrics, linear: scoredLinear.metrics }, config.baseline.validationRatio, saved.path !== null),
+    baselineChoice: choiceRecord(comparison, { forest: scoredForest.metrics, linear: scoredLinear.metrics }, saved.path !== null),
     llm: llmMetrics ? { source: llmSource, predictions: predictionsPath, ...llmMetrics, ...extra } : null,
     assessment,
     llmStatus: llmMetrics ? `scored ${predictionsPath}` : "no LLM predictions in this run (run with --finetune where llamafactory-cli and a GPU exist, or --predict-endpoint URL)",

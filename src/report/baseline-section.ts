@@ -1,9 +1,10 @@
 /**
  * The report's baseline blocks: the metrics table headed by the chosen model, then both
- * candidates (random forest, linear model) with their validation-fold and test scores, which
+ * candidates (random forest, linear model) with their cross-validated and test scores, which
  * one is the baseline the LLM is compared with, and why. The choice is read from
- * results.json's `baselineChoice`; a results.json written before it existed shows the table
- * alone, as before.
+ * results.json's `baselineChoice`: `folds` (k-fold cross-validation) since issue 15, a
+ * `validationRatio` (one validation fold) before it, both read; a results.json written before
+ * the linear baseline shows the table alone, as before.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { z } from "zod";
@@ -34,9 +35,14 @@ export const BaselineChoice = z.object({
   model: z.string(),
   reason: z.string(),
   metric: z.enum(["accuracy", "r2"]),
-  validationRatio: z.number(),
+  /** Cross-validation's folds (1: scored in sample); absent in a results.json of the one-fold choice. */
+  folds: z.number().int().positive().optional(),
+  /** The one validation fold's share, in a results.json written before cross-validation. */
+  validationRatio: z.number().optional(),
   fitRows: z.number().int(),
   validationRows: z.number().int(),
+  /** Training rows the cross-validation sampled from (validationRows when it took them all). */
+  sourceRows: z.number().int().optional(),
   candidates: z.array(Candidate),
   savedModel: z.string().optional(),
 });
@@ -52,12 +58,13 @@ export function readBaselineChoice(resultsPath: string): BaselineChoice | null {
 const f4 = (x: number | null) => (x === null || !Number.isFinite(x) ? "—" : x.toFixed(4));
 const withCi = (x: number | null, ci: { low: number | null; high: number | null } | undefined) => (ci && ci.low !== null && ci.high !== null && x !== null ? `${f4(x)} [${f4(ci.low)}, ${f4(ci.high)}]` : f4(x));
 
-/** Both candidates, one row each: validation-fold scores, test scores, chosen or not. */
+/** Both candidates, one row each: cross-validated (or, in an older results.json, validation-fold) scores, test scores, chosen or not. */
 export function candidatesTable(choice: BaselineChoice): Block {
   const classification = choice.metric === "accuracy";
+  const v = choice.folds === undefined ? "validation" : "CV";
   const head = classification
-    ? ["model", "validation accuracy", "validation macro-F1", "test accuracy", "test macro-F1", "test ROC-AUC", "baseline"]
-    : ["model", "validation R²", "validation RMSE", "test RMSE", "test MAE", "test R²", "baseline"];
+    ? ["model", `${v} accuracy`, `${v} macro-F1`, "test accuracy", "test macro-F1", "test ROC-AUC", "baseline"]
+    : ["model", `${v} R²`, `${v} RMSE`, "test RMSE", "test MAE", "test R²", "baseline"];
   const rows = choice.candidates.map((c) => {
     const v = "accuracy" in c.validation ? [f4(c.validation.accuracy), f4(c.validation.macroF1)] : [f4(c.validation.r2), f4(c.validation.rmse)];
     const t =
@@ -74,14 +81,12 @@ export function baselineBlocks(e: EvaluationResult): Block[] {
   const choice = readBaselineChoice(e.results.path);
   const table: Block = { pre: metricsTable(e.baseline, e.llm, choice ? `baseline: ${choice.model}` : "baseline") };
   if (!choice) return [table];
-  const pct = Math.round(choice.validationRatio * 100);
   return [
     table,
     {
       p:
         `Two classical models were fitted, a random forest and a regularized linear model (standardized numbers, one-hot categories). ` +
-        `Each was scored on a seeded validation fold of the training rows (${pct}%, ${choice.validationRows} rows, before balancing; fitted on the other ${choice.fitRows}); ` +
-        `the stronger there is the baseline the LLM is compared with, so the test rows play no part in the choice. ${capitalize(choice.reason)}.`,
+        `${howScored(choice)}; the stronger there is the baseline the LLM is compared with, so the test rows play no part in the choice. ${capitalize(choice.reason)}.`,
     },
     candidatesTable(choice),
     ...(choice.savedModel && choice.savedModel !== choice.chosen ? [{ note: `baseline/model.json (tabtune predict) holds the ${choice.savedModel === "random_forest" ? "random forest" : choice.savedModel}, not the chosen model.` }] : []),
@@ -89,3 +94,17 @@ export function baselineBlocks(e: EvaluationResult): Block[] {
 }
 
 const capitalize = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
+
+/** How the candidates were scored: k-fold cross-validation, or (an older results.json) one validation fold. */
+function howScored(choice: BaselineChoice): string {
+  if (choice.folds === undefined) {
+    const pct = choice.validationRatio === undefined ? "" : `${Math.round(choice.validationRatio * 100)}%, `;
+    return `Each was scored on a seeded validation fold of the training rows (${pct}${choice.validationRows} rows, before balancing; fitted on the other ${choice.fitRows})`;
+  }
+  if (choice.folds === 1) return `Each was scored on the ${choice.validationRows} training rows it was fitted on (too few to hold a fold out)`;
+  const sample = choice.sourceRows !== undefined && choice.sourceRows > choice.validationRows ? `, a seeded sample of the ${choice.sourceRows}` : "";
+  return (
+    `Each was cross-validated on the training rows before balancing: ${choice.folds} seeded folds of ${choice.validationRows} rows${sample}, ` +
+    `each row scored once by models fitted on the other folds (at least ${choice.fitRows} rows), the out-of-fold predictions pooled into one score`
+  );
+}

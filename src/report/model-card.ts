@@ -30,8 +30,10 @@ export function modelCard(state: State, a: Assessment | null, versions: Versions
   if (e) {
     const m = e.baseline;
     const level = m.ci?.level ?? 0.95;
-    const chosen = readBaselineChoice(e.results.path)?.model;
-    const model = chosen ? `${chosen.replace("_", " ")} (the stronger of forest and linear model on a validation fold of the training rows)` : "random forest";
+    const choice = readBaselineChoice(e.results.path);
+    const folds = choice?.folds;
+    const how = folds === undefined ? "on a validation fold of the training rows" : folds === 1 ? "on the few training rows it was fitted on" : `in ${folds}-fold cross-validation on the training rows`;
+    const model = choice ? `${choice.model.replace("_", " ")} (the stronger of forest and linear model ${how})` : "random forest";
     lines.push(`Baseline: ${model}; ${Math.round(level * 100)}% bootstrap intervals over the test rows.`, "");
     if ("accuracy" in m) {
       lines.push(...table(["metric", "baseline", "interval"], [["accuracy", f4(m.accuracy), m.ci ? `[${f4(m.ci.accuracy.low)}, ${f4(m.ci.accuracy.high)}]` : "—"], ["macro-F1", f4(m.macroF1), m.ci ? `[${f4(m.ci.macroF1.low)}, ${f4(m.ci.macroF1.high)}]` : "—"], ["ROC-AUC", typeof m.rocAuc === "number" ? f4(m.rocAuc) : "—", "—"], ...(a?.calibration ? [["Brier score", f4(a.calibration.brier), "—"]] : [])]));
