@@ -140,9 +140,14 @@ async function splitWithTestCsv(state: State, cleaned: ArtifactRef, trainPath: s
   await requireTestCsvColumns(testCsv, plan, requireProfile(state).columns.map((c) => c.name));
   const train = new AtomicLineWriter(trainPath);
   const trainLabels: string[] = [];
-  for await (const line of readArtifactLines(cleaned, "the cleaned table")) {
-    if (!regression) trainLabels.push(labelOf(line, plan.target));
-    await train.writeLine(line + "\n");
+  try {
+    for await (const line of readArtifactLines(cleaned, "the cleaned table")) {
+      if (!regression) trainLabels.push(labelOf(line, plan.target));
+      await train.writeLine(line + "\n");
+    }
+  } catch (error) {
+    await train.abort();
+    throw error;
   }
   const trainRef = await train.commit();
   const opened = await openPrepSandbox(await requireScript(state), plan, requireProfile(state));
