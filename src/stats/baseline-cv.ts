@@ -10,7 +10,7 @@ import { trainAndPredictBaseline, encodeBaselineTarget, type BaselineOptions, ty
 import { trainAndPredictLinear, type LinearOptions } from "./linear.js";
 import { classificationMetrics, regressionMetrics } from "./metrics.js";
 import { createRng, shuffleInPlace } from "./random.js";
-import { testMask } from "./split.js";
+import { rowGroups, testMask } from "./split.js";
 
 /** A model's cross-validated score: the metric over all out-of-fold predictions together. */
 export type ValidationScore = { accuracy: number; macroF1: number } | { r2: number; rmse: number };
@@ -28,13 +28,7 @@ type Task = "binary" | "multiclass" | "regression";
 export function foldsOf(labels: readonly string[], k: number, seed: number, stratify: boolean): Int32Array {
   if (!Number.isInteger(k) || k < 2) throw new RangeError(`cross-validation needs an integer of 2 or more folds, got ${k}`);
   const rng = createRng(seed);
-  const groups = new Map<string, number[]>();
-  labels.forEach((label, i) => {
-    const key = stratify ? label : "";
-    const group = groups.get(key);
-    if (group) group.push(i);
-    else groups.set(key, [i]);
-  });
+  const groups = rowGroups(labels, stratify);
   const folds = new Int32Array(labels.length);
   let dealt = 0;
   for (const key of [...groups.keys()].sort()) {

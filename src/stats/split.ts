@@ -15,13 +15,11 @@ export function testRowsOf(n: number, ratio: number, stratify: boolean): number 
 }
 
 /**
- * Returns a mask with 1 for test rows. Each group (a class when stratified, else all rows)
- * contributes testRowsOf(n, ratio, stratify) test rows.
- * @example testMask(["a","a","b","b"], 0.5, 1, true) // two 1s: one "a", one "b"
+ * Row indices per group, in row order: a group per class label when stratified, else one
+ * group ("") of all rows. The split and the baseline's cross-validation folds deal from these.
+ * @example rowGroups(["a", "b", "a"], true) // Map { "a" => [0, 2], "b" => [1] }
  */
-export function testMask(labels: string[], ratio: number, seed: number, stratify: boolean): Uint8Array {
-  const mask = new Uint8Array(labels.length);
-  const rng = createRng(seed);
+export function rowGroups(labels: readonly string[], stratify: boolean): Map<string, number[]> {
   const groups = new Map<string, number[]>();
   labels.forEach((label, i) => {
     const key = stratify ? label : "";
@@ -29,6 +27,18 @@ export function testMask(labels: string[], ratio: number, seed: number, stratify
     if (group) group.push(i);
     else groups.set(key, [i]);
   });
+  return groups;
+}
+
+/**
+ * Returns a mask with 1 for test rows. Each group (a class when stratified, else all rows)
+ * contributes testRowsOf(n, ratio, stratify) test rows.
+ * @example testMask(["a","a","b","b"], 0.5, 1, true) // two 1s: one "a", one "b"
+ */
+export function testMask(labels: string[], ratio: number, seed: number, stratify: boolean): Uint8Array {
+  const mask = new Uint8Array(labels.length);
+  const rng = createRng(seed);
+  const groups = rowGroups(labels, stratify);
   for (const key of [...groups.keys()].sort()) {
     const indices = groups.get(key) ?? [];
     shuffleInPlace(indices, rng);
