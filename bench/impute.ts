@@ -19,7 +19,8 @@ import { getConfig } from "../src/runtime.js";
 import { imputeState, readSimpleCsv, splitRows, type Row } from "../test/helpers/impute-state.js";
 import { imputeSplit } from "../src/stats/imputation/run.js";
 import { createRng, sampleIndices } from "../src/stats/random.js";
-import { copyFrame, observedMoments, type Frame, type NumericColumn } from "../src/stats/imputation/frame.js";
+import { copyFrame, observedMoments, type Frame } from "../src/stats/imputation/frame.js";
+import type { NumberValues } from "../src/table/columns.js";
 import { applyIterative, fitIterative, type IterativeSettings } from "../src/stats/imputation/iterative.js";
 import { applyKnn, fitKnn } from "../src/stats/imputation/knn.js";
 import { applySimple, fitSimple } from "../src/stats/imputation/simple.js";
@@ -39,12 +40,12 @@ function numericFrame(file: string, rows: number): Frame {
   const [header, ...body] = readFileSync(`${ROOT}/${file}`, "utf8").trim().split(/\r?\n/);
   const names = (header ?? "").split(",");
   const cells = body.slice(0, rows).map((l) => l.split(","));
-  const columns: NumericColumn[] = [];
+  const columns: NumberValues[] = [];
   names.forEach((name, j) => {
     if (name === TARGETS[file]) return;
     const raw = cells.map((r) => (r[j] ?? "").trim());
     if (!raw.every((c) => c === "" || Number.isFinite(Number(c)))) return;
-    columns.push({ name, kind: "numeric", values: Float64Array.from(raw, (c) => (c === "" ? Number.NaN : Number(c))) });
+    columns.push({ name, type: "numeric", values: Float64Array.from(raw, (c) => (c === "" ? Number.NaN : Number(c))) });
   });
   return { rows: cells.length, columns };
 }
@@ -53,24 +54,24 @@ function numericFrame(file: string, rows: number): Frame {
 function maskTable(frame: Frame, fraction: number, seed: number): { masked: Frame; cells: [number, number][] } {
   const observed: [number, number][] = [];
   frame.columns.forEach((c, j) => {
-    if (c.kind === "numeric") for (let i = 0; i < frame.rows; i++) if (!Number.isNaN(c.values[i]!)) observed.push([j, i]);
+    if (c.type === "numeric") for (let i = 0; i < frame.rows; i++) if (!Number.isNaN(c.values[i]!)) observed.push([j, i]);
   });
   const cells = sampleIndices(observed.length, Math.round(observed.length * fraction), createRng(seed)).map((k) => observed[k]!);
   const masked = copyFrame(frame);
   for (const [j, i] of cells) {
     const c = masked.columns[j]!;
-    if (c.kind === "numeric") c.values[i] = Number.NaN;
+    if (c.type === "numeric") c.values[i] = Number.NaN;
   }
   return { masked, cells };
 }
 
 function rmse(truth: Frame, filled: Frame, cells: [number, number][]): number {
-  const scale = truth.columns.map((c) => (c.kind === "numeric" ? observedMoments(c.values).sd : 1));
+  const scale = truth.columns.map((c) => (c.type === "numeric" ? observedMoments(c.values).sd : 1));
   let ss = 0;
   for (const [j, i] of cells) {
     const t = truth.columns[j]!;
     const f = filled.columns[j]!;
-    if (t.kind === "numeric" && f.kind === "numeric") ss += ((f.values[i]! - t.values[i]!) / scale[j]!) ** 2;
+    if (t.type === "numeric" && f.type === "numeric") ss += ((f.values[i]! - t.values[i]!) / scale[j]!) ** 2;
   }
   return Math.sqrt(ss / cells.length);
 }
@@ -210,9 +211,9 @@ export async function bench(): Promise<void> {
   const rng = createRng(3);
   const gauss = () => Math.sqrt(-2 * Math.log(1 - rng())) * Math.cos(2 * Math.PI * rng());
   const latent = Array.from({ length: 5 }, () => Float64Array.from({ length: n }, gauss));
-  const columns: NumericColumn[] = Array.from({ length: p }, (_, j) => ({
+  const columns: NumberValues[] = Array.from({ length: p }, (_, j) => ({
     name: `x${j}`,
-    kind: "numeric",
+    type: "numeric",
     values: Float64Array.from({ length: n }, (_, i) => latent[j % 5]![i]! + 0.5 * latent[(j + 1) % 5]![i]! + 0.5 * gauss()),
   }));
   const big: Frame = { rows: n, columns };
@@ -225,5 +226,5 @@ export async function bench(): Promise<void> {
 }
 
 function takeFirst(frame: Frame, rows: number): Frame {
-  return { rows, columns: frame.columns.map((c) => (c.kind === "numeric" ? { ...c, values: c.values.slice(0, rows) } : { ...c, codes: c.codes.slice(0, rows) })) };
+  return { rows, columns: frame.columns.map((c) => (c.type === "numeric" ? { ...c, values: c.values.slice(0, rows) } : { ...c, codes: c.codes.slice(0, rows) })) };
 }

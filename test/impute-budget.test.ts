@@ -95,12 +95,12 @@ describe("the final engines", () => {
     const mean = model.init[1]!.value;
     const b = frame.columns[1]!;
     const out = filled.columns[1]!;
-    for (let i = 0; i < frame.rows; i++) if (b.kind === "numeric" && Number.isNaN(b.values[i]!) && out.kind === "numeric") expect(out.values[i]).toBe(mean);
+    for (let i = 0; i < frame.rows; i++) if (b.type === "numeric" && Number.isNaN(b.values[i]!) && out.type === "numeric") expect(out.values[i]).toBe(mean);
   });
 
   it("KNN fills only its columns", () => {
     const knn = fitEngine("knn", frame, { knn: { k: 3, referenceRows: 300, seed: 1 }, iterative: { ...cfg.iterative, seed: 1 } }, [], [2]).trainFilled;
-    const gaps = (f: Frame, j: number) => { const c = f.columns[j]!; return c.kind === "numeric" ? c.values.filter(Number.isNaN).length : -1; };
+    const gaps = (f: Frame, j: number) => { const c = f.columns[j]!; return c.type === "numeric" ? c.values.filter(Number.isNaN).length : -1; };
     expect(gaps(knn, 2)).toBe(0);
     expect(gaps(knn, 0)).toBe(gaps(frame, 0));
     expect(gaps(frame, 0)).toBeGreaterThan(0);

@@ -110,15 +110,15 @@ describe("probe cells (scoring.ts)", () => {
     probes.forEach((probe, f) => {
       const { hidden } = maskCells(frame, [2], settings.fractions[f]!, settings.seed + 1000 * (f + 1));
       const n = probe.rows.columns[0]!;
-      const rows = n.kind === "numeric" ? [...n.values] : [];
+      const rows = n.type === "numeric" ? [...n.values] : [];
       expect(rows).toHaveLength(probe.truth.length);
       expect(rows.every((i) => hidden.get(2)!.includes(i))).toBe(true);
       const parity = probe.rows.columns[2]!;
-      expect(parity.kind === "categorical" && [...parity.codes].every((c) => c === -1)).toBe(true); // shown as the engines saw them
+      expect(parity.type === "categorical" && [...parity.codes].every((c) => c === -1)).toBe(true); // shown as the engines saw them
       expect(probe.truth).toEqual(rows.map((i) => train[i]!.parity));
       const examples = probe.examples.columns[2]!;
       expect(probe.examples.rows).toBe(10);
-      expect(examples.kind === "categorical" && [...examples.codes].every((c) => c >= 0)).toBe(true); // observed in the mask
+      expect(examples.type === "categorical" && [...examples.codes].every((c) => c >= 0)).toBe(true); // observed in the mask
       expect(Object.keys(probe.errors).sort()).toEqual(["iterative", "knn", "mode"]);
     });
   });

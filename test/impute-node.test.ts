@@ -16,7 +16,7 @@ function plantedRows(seed: number, n: number): { names: string[]; rows: Row[] } 
   const names = [...frame.columns.map((c) => c.name), "y"];
   const rows = Array.from({ length: n }, (_, i) => {
     const row: Row = { y: label[i] === 1 ? "yes" : "no" };
-    for (const c of frame.columns) if (c.kind === "numeric") row[c.name] = Number.isNaN(c.values[i]!) ? null : Number(c.values[i]!.toFixed(6));
+    for (const c of frame.columns) if (c.type === "numeric") row[c.name] = Number.isNaN(c.values[i]!) ? null : Number(c.values[i]!.toFixed(6));
     return row;
   });
   return { names, rows };

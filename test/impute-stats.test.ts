@@ -80,7 +80,7 @@ describe("imputers", () => {
   it("mean / median / mode fill from the observed values", () => {
     const mean = applySimple(frame, fitSimple(frame, "mean"));
     const median = applySimple(frame, fitSimple(frame, "median"));
-    const x = (f: Frame, j: number, i: number) => { const c = f.columns[j]!; return c.kind === "numeric" ? c.values[i] : c.levels[c.codes[i]!]; };
+    const x = (f: Frame, j: number, i: number) => { const c = f.columns[j]!; return c.type === "numeric" ? c.values[i] : c.dictionary[c.codes[i]!]; };
     expect(x(mean, 0, 5)).toBeCloseTo(27 / 5, 12);
     expect(x(median, 0, 5)).toBe(3);
     expect(x(mean, 2, 5)).toBe("a");
@@ -93,28 +93,28 @@ describe("imputers", () => {
     const c = filled.columns[2]!;
     // Row 5 shares only y (12) with the others; row 4 has no y, so the donors are rows 3
     // (y 10: x 10, b) and 2 (y 3: x 3, a); the category vote ties and goes to the nearer.
-    expect(x.kind === "numeric" && x.values[5]).toBe(6.5);
-    expect(c.kind === "categorical" && c.levels[c.codes[5]!]).toBe("b");
+    expect(x.type === "numeric" && x.values[5]).toBe(6.5);
+    expect(c.type === "categorical" && c.dictionary[c.codes[5]!]).toBe("b");
   });
 
   it("iterative beats the mean on correlated columns, and applies to new rows", () => {
     const rng = createRng(5);
     const a = Float64Array.from({ length: 800 }, () => rng() * 4 - 2);
     const b = Float64Array.from(a, (v) => v + 0.3 * (rng() - 0.5));
-    const planted: Frame = { rows: 800, columns: [{ name: "a", kind: "numeric", values: a }, { name: "b", kind: "numeric", values: b }] };
+    const planted: Frame = { rows: 800, columns: [{ name: "a", type: "numeric", values: a }, { name: "b", type: "numeric", values: b }] };
     const truth = planted.columns[0]!;
     const meanA = a.reduce((s, v) => s + v, 0) / a.length;
-    const masked: Frame = { rows: planted.rows, columns: planted.columns.map((c, j) => (j === 0 && c.kind === "numeric" ? { ...c, values: c.values.map((v, i) => (i % 5 === 0 ? Number.NaN : v)) } : c)) };
+    const masked: Frame = { rows: planted.rows, columns: planted.columns.map((c, j) => (j === 0 && c.type === "numeric" ? { ...c, values: c.values.map((v, i) => (i % 5 === 0 ? Number.NaN : v)) } : c)) };
     const { model, filled } = fitIterative(masked, { rounds: 3, trees: 10, maxDepth: 10, minLeaf: 2, fitRows: 800, seed: 1 });
     const f = filled.columns[0]!;
-    const t = truth.kind === "numeric" ? truth.values : new Float64Array();
+    const t = truth.type === "numeric" ? truth.values : new Float64Array();
     let ssIter = 0;
     let ssMean = 0;
     let k = 0;
-    for (let i = 0; i < planted.rows; i += 5) if (f.kind === "numeric") (ssIter += (f.values[i]! - t[i]!) ** 2), (ssMean += (t[i]! - meanA) ** 2), k++;
+    for (let i = 0; i < planted.rows; i += 5) if (f.type === "numeric") (ssIter += (f.values[i]! - t[i]!) ** 2), (ssMean += (t[i]! - meanA) ** 2), k++;
     expect(Math.sqrt(ssIter / k)).toBeLessThan(0.3 * Math.sqrt(ssMean / k));
     const again = applyIterative(model, masked).columns[0]!;
-    expect(again.kind === "numeric" && again.values.every((v) => Number.isFinite(v))).toBe(true);
+    expect(again.type === "numeric" && again.values.every((v) => Number.isFinite(v))).toBe(true);
   });
 });
 

@@ -31,10 +31,10 @@ function selfMaskingFrame(seed: number, n: number): Frame {
   return {
     rows: n,
     columns: [
-      { name: "x", kind: "numeric", values: x },
-      { name: "w", kind: "numeric", values: w },
-      { name: "selfMasked", kind: "numeric", values: selfMasked },
-      { name: "mcar", kind: "numeric", values: mcar },
+      { name: "x", type: "numeric", values: x },
+      { name: "w", type: "numeric", values: w },
+      { name: "selfMasked", type: "numeric", values: selfMasked },
+      { name: "mcar", type: "numeric", values: mcar },
     ],
   };
 }

@@ -12,21 +12,37 @@ import type { CsvOptions } from "./csv.js";
 import { readRecords } from "./records.js";
 import type { OnProgress } from "../events.js";
 
-export interface NumericColumn {
+/**
+ * The one column model (DESIGN §9), shared by the table and the imputation frame: numbers
+ * as Float64Array with NaN = missing; everything else as Int32Array codes that index
+ * `dictionary`, -1 = missing. Each producer documents its dictionary's order.
+ */
+export interface NumberValues {
   name: string;
-  index: number;
   type: "numeric";
   /** NaN = missing. */
   values: Float64Array;
-  allIntegers: boolean;
 }
 
-export interface CategoricalColumn {
+/** Coded categories: `codes[i]` indexes `dictionary`; -1 = missing. */
+export interface CodedValues {
   name: string;
-  index: number;
   type: "categorical";
   /** Index into `dictionary`; -1 = missing. */
   codes: Int32Array;
+  /** Distinct non-missing values; the order is the producer's (see each producer). */
+  dictionary: string[];
+}
+
+export interface NumericColumn extends NumberValues {
+  /** Position in the CSV header. */
+  index: number;
+  allIntegers: boolean;
+}
+
+export interface CategoricalColumn extends CodedValues {
+  /** Position in the CSV header. */
+  index: number;
   /** Distinct non-missing cells (trimmed), in order of first appearance. */
   dictionary: string[];
 }

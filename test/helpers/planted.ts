@@ -35,6 +35,6 @@ export function plantedFrame(seed: number, n: number): { frame: Frame; label: nu
     { name: "mcar", values: mcar },
     { name: "mar", values: mar },
     { name: "mnar", values: mnar },
-  ].map((c) => ({ ...c, kind: "numeric" as const }));
+  ].map((c) => ({ ...c, type: "numeric" as const }));
   return { frame: { rows: n, columns }, label };
 }

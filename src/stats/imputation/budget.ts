@@ -15,12 +15,12 @@ import { isMissing, type Frame } from "./frame.js";
  */
 export function maxAbsCorrelation(frame: Frame, j: number): number | null {
   const a = frame.columns[j]!;
-  if (a.kind !== "numeric") return null;
+  if (a.type !== "numeric") return null;
   const x = new Float64Array(frame.rows);
   const y = new Float64Array(frame.rows);
   let best: number | null = null;
   frame.columns.forEach((b, k) => {
-    if (k === j || b.kind !== "numeric") return;
+    if (k === j || b.type !== "numeric") return;
     let n = 0;
     for (let i = 0; i < frame.rows; i++) {
       const u = a.values[i]!;

@@ -64,10 +64,10 @@ export interface Choices {
 
 /** Little's test on the numeric columns of the analysis rows; null when nothing is missing or the covariance is singular. */
 function littleOn(analysis: Frame): ImputationResult["littleMcar"] {
-  const numeric = analysis.columns.filter((c) => c.kind === "numeric");
+  const numeric = analysis.columns.filter((c) => c.type === "numeric");
   if (!numeric.some((c) => missingCount(c) > 0)) return null;
   try {
-    const t = littleMcarTest(numeric.map((c) => (c.kind === "numeric" ? c.values : new Float64Array())));
+    const t = littleMcarTest(numeric.map((c) => (c.type === "numeric" ? c.values : new Float64Array())));
     return t ? { ...t, columns: numeric.map((c) => c.name) } : null;
   } catch {
     return null; // a singular covariance (collinear columns): reported as not computed
@@ -111,7 +111,7 @@ export async function choosePolicies(args: ChooseArgs): Promise<Choices> {
   // With a model, categorical columns may also be asked of it: on a bounded share of the
   // same hidden cells (probes), beside every candidate's error on exactly those cells. No
   // downstream check: that would ask it for every validation row.
-  const llmColumns = llm ? needs.filter((j) => train.columns[j]!.kind === "categorical") : [];
+  const llmColumns = llm ? needs.filter((j) => train.columns[j]!.type === "categorical") : [];
   const probe = llm && llmColumns.length > 0 ? { columns: llmColumns, maxCells: cfg.llm.maxScoredCells, examples: llm.exampleRows } : null;
   const scored: ScoringRun =
     needs.length > 0
@@ -127,7 +127,7 @@ export async function choosePolicies(args: ChooseArgs): Promise<Choices> {
   needs.forEach((j, k) => {
     const col = train.columns[j]!;
     const override = args.overrides[col.name];
-    if (override && policyFits(override, col.kind) && (override !== "llm" || llm !== null)) {
+    if (override && policyFits(override, col.type) && (override !== "llm" || llm !== null)) {
       policies[j] = override;
       chosenBy.set(j, "user");
     } else {

@@ -1,23 +1,14 @@
 /**
- * Column arrays for imputation: numbers as Float64Array (NaN = missing), categories as
- * Int32Array codes into `levels` (-1 = missing). Imputers read and write these, never row
- * objects, so a million rows stay a few typed arrays.
+ * Column arrays for imputation: the table's column model (table/columns.ts) without a
+ * header position. Numbers as Float64Array (NaN = missing), categories as Int32Array codes
+ * into `dictionary` (-1 = missing); a frame column's dictionary is the training levels
+ * first (sorted), then any level met only in later data (see buildColumn). Imputers read
+ * and write these, never row objects, so a million rows stay a few typed arrays.
  */
+import type { CodedValues, NumberValues } from "../../table/columns.js";
 import { createRng, sampleIndices } from "../random.js";
 
-export interface NumericColumn {
-  name: string;
-  kind: "numeric";
-  values: Float64Array;
-}
-export interface CategoricalColumn {
-  name: string;
-  kind: "categorical";
-  codes: Int32Array;
-  /** Training levels first (sorted), then any level met only in later data. */
-  levels: string[];
-}
-export type FrameColumn = NumericColumn | CategoricalColumn;
+export type FrameColumn = NumberValues | CodedValues;
 export interface Frame {
   rows: number;
   columns: FrameColumn[];
@@ -27,13 +18,13 @@ type Cell = string | number | boolean | null | undefined;
 
 /** Whether row i of a column is missing. */
 export function isMissing(col: FrameColumn, i: number): boolean {
-  return col.kind === "numeric" ? Number.isNaN(col.values[i]!) : col.codes[i]! < 0;
+  return col.type === "numeric" ? Number.isNaN(col.values[i]!) : col.codes[i]! < 0;
 }
 
 /** How many cells of a column are missing. */
 export function missingCount(col: FrameColumn): number {
   let k = 0;
-  for (let i = 0; i < (col.kind === "numeric" ? col.values.length : col.codes.length); i++) if (isMissing(col, i)) k++;
+  for (let i = 0; i < (col.type === "numeric" ? col.values.length : col.codes.length); i++) if (isMissing(col, i)) k++;
   return k;
 }
 
@@ -49,12 +40,13 @@ export function toNumber(v: Cell): number {
 }
 
 /**
- * Builds a column from raw cells. Categorical levels come from `levels` when given (the
- * training levels; a new value is appended), else from the cells, sorted.
- * @example buildColumn("c", "categorical", ["b", null, "a"]) // codes [1, -1, 0], levels ["a", "b"]
+ * Builds a column from raw cells. The dictionary is `levels` when given (the training
+ * levels; a value met only in these cells is appended), else the cells' values, sorted:
+ * training levels first (sorted), then levels met only in later data.
+ * @example buildColumn("c", "categorical", ["b", null, "a"]) // codes [1, -1, 0], dictionary ["a", "b"]
  */
-export function buildColumn(name: string, kind: FrameColumn["kind"], cells: Cell[], levels?: string[]): FrameColumn {
-  if (kind === "numeric") return { name, kind, values: Float64Array.from(cells, toNumber) };
+export function buildColumn(name: string, type: FrameColumn["type"], cells: Cell[], levels?: string[]): FrameColumn {
+  if (type === "numeric") return { name, type, values: Float64Array.from(cells, toNumber) };
   const text = cells.map((c) => (c === null || c === undefined || (typeof c === "string" && c === "") ? null : String(c)));
   const own = levels ? [...levels] : [...new Set(text.filter((t): t is string => t !== null))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   const index = new Map(own.map((l, i) => [l, i]));
@@ -71,14 +63,14 @@ export function buildColumn(name: string, kind: FrameColumn["kind"], cells: Cell
       codes[i] = code;
     }
   });
-  return { name, kind, codes, levels: own };
+  return { name, type, codes, dictionary: own };
 }
 
 /** A deep copy (imputers never write into their input). */
 export function copyFrame(frame: Frame): Frame {
   return {
     rows: frame.rows,
-    columns: frame.columns.map((c) => (c.kind === "numeric" ? { ...c, values: Float64Array.from(c.values) } : { ...c, codes: Int32Array.from(c.codes), levels: [...c.levels] })),
+    columns: frame.columns.map((c) => (c.type === "numeric" ? { ...c, values: Float64Array.from(c.values) } : { ...c, codes: Int32Array.from(c.codes), dictionary: [...c.dictionary] })),
   };
 }
 
@@ -88,9 +80,9 @@ export function takeRows(frame: Frame, index: ArrayLike<number>): Frame {
   return {
     rows: n,
     columns: frame.columns.map((c) =>
-      c.kind === "numeric"
+      c.type === "numeric"
         ? { ...c, values: Float64Array.from({ length: n }, (_, k) => c.values[index[k]!]!) }
-        : { ...c, codes: Int32Array.from({ length: n }, (_, k) => c.codes[index[k]!]!), levels: [...c.levels] },
+        : { ...c, codes: Int32Array.from({ length: n }, (_, k) => c.codes[index[k]!]!), dictionary: [...c.dictionary] },
     ),
   };
 }
@@ -126,7 +118,7 @@ export function maskCells(frame: Frame, columns: number[], fraction: number, see
     for (let i = 0; i < frame.rows; i++) if (!isMissing(col, i)) observed.push(i);
     const pick = sampleIndices(observed.length, Math.round(observed.length * fraction), rng).map((k) => observed[k]!);
     for (const i of pick) {
-      if (col.kind === "numeric") col.values[i] = Number.NaN;
+      if (col.type === "numeric") col.values[i] = Number.NaN;
       else col.codes[i] = -1;
     }
     hidden.set(j, pick);

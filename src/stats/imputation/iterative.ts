@@ -31,7 +31,7 @@ export interface IterativeModel {
 }
 
 function asFeature(col: FrameColumn): Float64Array {
-  return col.kind === "numeric" ? col.values : Float64Array.from(col.codes);
+  return col.type === "numeric" ? col.values : Float64Array.from(col.codes);
 }
 
 function gather(values: Float64Array, rows: number[]): Float64Array {
@@ -49,8 +49,8 @@ function fitColumn(current: Frame, original: Frame, j: number, settings: Iterati
   const rows = sampleRows(observed.length, settings.fitRows, seed).map((k) => observed[k]!);
   const features = current.columns.filter((_, c) => c !== j).map((c) => gather(asFeature(c), rows));
   const options = { trees: settings.trees, maxDepth: settings.maxDepth, maxFeatures: null, seed, minLeaf: settings.minLeaf };
-  if (target.kind === "numeric") return { forest: fitForest(features, { kind: "regression", y: gather(target.values, rows) }, options), classes: 0 };
-  const classes = target.levels.length;
+  if (target.type === "numeric") return { forest: fitForest(features, { kind: "regression", y: gather(target.values, rows) }, options), classes: 0 };
+  const classes = target.dictionary.length;
   return { forest: fitForest(features, { kind: "classification", classes, y: Int32Array.from(rows, (i) => target.codes[i]!) }, options), classes };
 }
 
@@ -60,7 +60,7 @@ function predictColumn(current: Frame, j: number, rows: number[], model: { fores
   const features = current.columns.filter((_, c) => c !== j).map((c) => gather(asFeature(c), rows));
   const out = predictForest(model.forest, features);
   const col = current.columns[j]!;
-  if (col.kind === "numeric") rows.forEach((i, k) => (col.values[i] = out[k]!));
+  if (col.type === "numeric") rows.forEach((i, k) => (col.values[i] = out[k]!));
   else {
     const w = model.classes;
     rows.forEach((i, k) => {

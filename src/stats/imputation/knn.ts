@@ -29,7 +29,7 @@ export interface KnnModel {
 /** Fits on training rows: keeps the reference sample and the scaling. */
 export function fitKnn(train: Frame, settings: KnnSettings): KnnModel {
   const reference = takeRows(train, sampleRows(train.rows, settings.referenceRows, settings.seed));
-  const scale = train.columns.map((c) => (c.kind === "numeric" ? observedMoments(c.values) : { mean: 0, sd: 1 }));
+  const scale = train.columns.map((c) => (c.type === "numeric" ? observedMoments(c.values) : { mean: 0, sd: 1 }));
   return { settings, reference, scale, fallback: fitSimple(train, "mean") };
 }
 
@@ -39,7 +39,7 @@ function matrix(frame: Frame, scale: KnnModel["scale"]): Float64Array {
   const m = new Float64Array(frame.rows * p);
   frame.columns.forEach((c, j) => {
     for (let i = 0; i < frame.rows; i++)
-      m[i * p + j] = c.kind === "numeric" ? (c.values[i]! - scale[j]!.mean) / scale[j]!.sd : c.codes[i]! < 0 ? Number.NaN : c.codes[i]!;
+      m[i * p + j] = c.type === "numeric" ? (c.values[i]! - scale[j]!.mean) / scale[j]!.sd : c.codes[i]! < 0 ? Number.NaN : c.codes[i]!;
   });
   return m;
 }
@@ -56,7 +56,7 @@ export function applyKnn(model: KnnModel, frame: Frame, columns: number[] | null
   const r = ref.rows;
   const refM = matrix(ref, model.scale);
   const queryM = matrix(frame, model.scale);
-  const isCat = frame.columns.map((c) => c.kind === "categorical");
+  const isCat = frame.columns.map((c) => c.type === "categorical");
   const dist = new Float64Array(r);
   const k = model.settings.k;
   for (let i = 0; i < frame.rows; i++) {
@@ -97,19 +97,19 @@ export function applyKnn(model: KnnModel, frame: Frame, columns: number[] | null
       const refCol = ref.columns[j]!;
       if (donors.length === 0) {
         const value = model.fallback[j]?.value ?? null;
-        if (col.kind === "numeric" && typeof value === "number") col.values[i] = value;
-        else if (col.kind === "categorical" && typeof value === "string") col.codes[i] = col.levels.indexOf(value);
+        if (col.type === "numeric" && typeof value === "number") col.values[i] = value;
+        else if (col.type === "categorical" && typeof value === "string") col.codes[i] = col.dictionary.indexOf(value);
         continue;
       }
-      if (col.kind === "numeric" && refCol.kind === "numeric") col.values[i] = donors.reduce((s, t) => s + refCol.values[t]!, 0) / donors.length;
-      else if (col.kind === "categorical" && refCol.kind === "categorical") {
+      if (col.type === "numeric" && refCol.type === "numeric") col.values[i] = donors.reduce((s, t) => s + refCol.values[t]!, 0) / donors.length;
+      else if (col.type === "categorical" && refCol.type === "categorical") {
         const votes = new Map<number, number>();
         for (const t of donors) votes.set(refCol.codes[t]!, (votes.get(refCol.codes[t]!) ?? 0) + 1);
         let best = refCol.codes[donors[0]!]!;
         for (const [code, n] of votes) if (n > votes.get(best)!) best = code;
-        const level = refCol.levels[best]!;
-        let code = col.levels.indexOf(level);
-        if (code < 0) code = col.levels.push(level) - 1;
+        const level = refCol.dictionary[best]!;
+        let code = col.dictionary.indexOf(level);
+        if (code < 0) code = col.dictionary.push(level) - 1;
         col.codes[i] = code;
       }
     }

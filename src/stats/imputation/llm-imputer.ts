@@ -83,7 +83,7 @@ function rowValues(frame: Frame, i: number, skip: number): RowValues {
   frame.columns.forEach((col, j) => {
     if (j === skip) return;
     if (isMissing(col, i)) row[col.name] = null;
-    else row[col.name] = col.kind === "numeric" ? col.values[i]! : col.levels[col.codes[i]!]!;
+    else row[col.name] = col.type === "numeric" ? col.values[i]! : col.dictionary[col.codes[i]!]!;
   });
   return row;
 }
@@ -145,7 +145,7 @@ export function createLlmImputer(decider: Decider, options: { provider: string; 
   /** Rows of `frame` where column j is observed, as solved examples: the other features and j's value. */
   function solved(frame: Frame, j: number, index: readonly number[]): RowValues[] {
     const col = frame.columns[j]!;
-    return index.map((i) => ({ ...rowValues(frame, i, j), [col.name]: col.kind === "categorical" ? col.levels[col.codes[i]!]! : null }));
+    return index.map((i) => ({ ...rowValues(frame, i, j), [col.name]: col.type === "categorical" ? col.dictionary[col.codes[i]!]! : null }));
   }
 
   return {
@@ -163,10 +163,10 @@ export function createLlmImputer(decider: Decider, options: { provider: string; 
       for (const probe of probes) {
         const col = probe.rows.columns[j]!;
         const known = probe.examples.columns[j]!;
-        if (col.kind !== "categorical" || known.kind !== "categorical") throw new Error(`the LLM imputer fills categorical columns only, not ${col.name}`);
+        if (col.type !== "categorical" || known.type !== "categorical") throw new Error(`the LLM imputer fills categorical columns only, not ${col.name}`);
         const examples = solved(probe.examples, j, Array.from({ length: probe.examples.rows }, (_, i) => i));
         const rows = Array.from({ length: probe.rows.rows }, (_, i) => rowValues(probe.rows, i, j));
-        const answers = await ask(col.name, col.levels, modeOf(known), examples, rows);
+        const answers = await ask(col.name, col.dictionary, modeOf(known), examples, rows);
         wrong += probe.truth.filter((t, k) => answers[k] !== t).length;
         unasked += answers.filter((a) => a === undefined).length;
         for (const policy of SCORED_POLICIES.categorical) {
@@ -182,7 +182,7 @@ export function createLlmImputer(decider: Decider, options: { provider: string; 
     async fill(frame, train, j, seed, base) {
       const col = frame.columns[j]!;
       const trainCol = train.columns[j]!;
-      if (col.kind !== "categorical" || trainCol.kind !== "categorical") throw new Error(`the LLM imputer fills categorical columns only, not ${col.name}`);
+      if (col.type !== "categorical" || trainCol.type !== "categorical") throw new Error(`the LLM imputer fills categorical columns only, not ${col.name}`);
       const gaps: number[] = [];
       for (let i = 0; i < frame.rows; i++) if (isMissing(col, i)) gaps.push(i);
       const codes = Int32Array.from(col.codes);
@@ -190,17 +190,17 @@ export function createLlmImputer(decider: Decider, options: { provider: string; 
       let unasked = 0;
       if (gaps.length > 0) {
         const examples = solved(train, j, shuffleInPlace(observedRows(trainCol, train.rows), createRng(seed + 1)).slice(0, exampleRows));
-        const answers = await ask(col.name, trainCol.levels, modeOf(trainCol), examples, gaps.map((i) => rowValues(frame, i, j)));
+        const answers = await ask(col.name, trainCol.dictionary, modeOf(trainCol), examples, gaps.map((i) => rowValues(frame, i, j)));
         gaps.forEach((i, k) => {
           const level = answers[k];
           if (level === undefined) {
             unasked++;
-            const b = base?.kind === "categorical" ? base.codes[i]! : -1;
-            codes[i] = b < 0 || !base || base.kind !== "categorical" ? -1 : col.levels.indexOf(base.levels[b]!);
+            const b = base?.type === "categorical" ? base.codes[i]! : -1;
+            codes[i] = b < 0 || !base || base.type !== "categorical" ? -1 : col.dictionary.indexOf(base.dictionary[b]!);
             return;
           }
           asked++;
-          codes[i] = level === null ? -1 : col.levels.indexOf(level);
+          codes[i] = level === null ? -1 : col.dictionary.indexOf(level);
         });
       }
       return { column: { ...col, codes }, asked, unasked };

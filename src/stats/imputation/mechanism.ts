@@ -79,7 +79,7 @@ function probeFeatures(frame: Frame, skip: number): { names: string[]; columns: 
   frame.columns.forEach((c, j) => {
     if (j === skip) return;
     names.push(c.name);
-    if (c.kind === "categorical") columns.push(Float64Array.from(c.codes));
+    if (c.type === "categorical") columns.push(Float64Array.from(c.codes));
     else {
       let min = Number.POSITIVE_INFINITY;
       let max = Number.NEGATIVE_INFINITY;
@@ -184,7 +184,7 @@ export function columnMechanisms(frame: Frame, targets: number[], settings: Prob
       .filter((e) => e.importance >= 0.1)
       .sort((a, b) => b.importance - a.importance)
       .slice(0, 3);
-    const others = frame.columns.filter((c, k) => k !== j && c.kind === "numeric").map((c) => (c.kind === "numeric" ? c.values : new Float64Array()));
+    const others = frame.columns.filter((c, k) => k !== j && c.type === "numeric").map((c) => (c.type === "numeric" ? c.values : new Float64Array()));
     const test = indicatorMcarTest(indicator, others);
     const mcar = test ? { statistic: test.statistic, df: test.df, pValue: test.pValue } : null;
     const aucText = `probe AUC ${probe.auc.toFixed(2)}`;
@@ -200,7 +200,7 @@ export function columnMechanisms(frame: Frame, targets: number[], settings: Prob
       return both >= 0.5 * missing;
     };
     const explainers = explainedBy.map((e) => (coMissing(e.column) ? `${e.column} (missing in the same rows)` : e.column)).join(", ");
-    const edge = col.kind === "numeric" ? censoringEdge(col.values, settings.edgeDensity, settings.tailDensity) : null;
+    const edge = col.type === "numeric" ? censoringEdge(col.values, settings.edgeDensity, settings.tailDensity) : null;
     if (probe.auc >= settings.marAuc) {
       const also = edge ? `; ${edgeText(edge)}: the value itself may matter too` : "";
       return { ...base, mechanism: "MAR" as const, probeAuc: probe.auc, explainedBy, mcar, reason: `${aucText} ≥ ${settings.marAuc}: predicted by ${explainers || "the other columns"}; ${mcarText}${also}` };

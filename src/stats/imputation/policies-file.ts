@@ -46,7 +46,7 @@ export function policyReason(policy: ImputePolicy, by: ImputedColumn["chosenBy"]
 function knnReferenceRows(train: Frame, settings: EngineSettings): Record<string, Cell>[] {
   const ref = takeRows(train, sampleRows(train.rows, settings.knn.referenceRows, settings.knn.seed));
   return Array.from({ length: ref.rows }, (_, i) =>
-    Object.fromEntries(ref.columns.map((c) => [c.name, c.kind === "numeric" ? (Number.isNaN(c.values[i]!) ? null : c.values[i]!) : c.codes[i]! < 0 ? null : c.levels[c.codes[i]!]!])),
+    Object.fromEntries(ref.columns.map((c) => [c.name, c.type === "numeric" ? (Number.isNaN(c.values[i]!) ? null : c.values[i]!) : c.codes[i]! < 0 ? null : c.dictionary[c.codes[i]!]!])),
   );
 }
 
@@ -78,7 +78,7 @@ export function policiesDocument(a: PoliciesArgs): unknown {
   return {
     fittedOn: a.fittedOn,
     seed: a.seed,
-    columnOrder: train.columns.map((c) => ({ name: c.name, kind: c.kind, levels: c.kind === "categorical" ? c.levels : undefined })),
+    columnOrder: train.columns.map((c) => ({ name: c.name, kind: c.type, levels: c.type === "categorical" ? c.dictionary : undefined })),
     columns: a.columns.map(({ column, kind, policy, chosenBy, mechanism, value, policyReason: reason }) => ({
       column,
       kind,

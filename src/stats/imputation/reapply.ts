@@ -76,7 +76,7 @@ export async function reapplyImputation(policiesPath: string, from: string, to: 
   const newCells = await readColumns(from, names);
   const fresh: Frame = {
     rows: newCells.rows,
-    columns: train.columns.map((c) => buildColumn(c.name, c.kind, newCells.cells.get(c.name)!, c.kind === "categorical" ? c.levels : undefined)),
+    columns: train.columns.map((c) => buildColumn(c.name, c.type, newCells.cells.get(c.name)!, c.type === "categorical" ? c.dictionary : undefined)),
   };
 
   const policyOf = new Map(p.columns.map((c) => [c.column, c.policy]));

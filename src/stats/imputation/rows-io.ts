@@ -28,8 +28,8 @@ export async function readColumns(path: string, names: string[]): Promise<{ rows
 export function cellValue(frame: Frame, j: number, i: number, kind: string | undefined): Cell {
   const col = frame.columns[j]!;
   if (isMissing(col, i)) return null;
-  if (col.kind === "numeric") return kind === "integer" ? Math.round(col.values[i]!) : col.values[i]!;
-  const level = col.levels[col.codes[i]!]!;
+  if (col.type === "numeric") return kind === "integer" ? Math.round(col.values[i]!) : col.values[i]!;
+  const level = col.dictionary[col.codes[i]!]!;
   return kind === "boolean" ? level === "true" : level;
 }
 

@@ -76,7 +76,7 @@ export async function imputeSplit(args: ImputeSplitArgs): Promise<ImputeSplitRes
   const train: Frame = { rows: trainCells.rows, columns: imputable.map((f) => buildColumn(f, family(f) === "numeric" ? "numeric" : "categorical", trainCells.cells.get(f)!)) };
   const test: Frame = {
     rows: testCells.rows,
-    columns: train.columns.map((c) => buildColumn(c.name, c.kind, testCells.cells.get(c.name)!, c.kind === "categorical" ? c.levels : undefined)),
+    columns: train.columns.map((c) => buildColumn(c.name, c.type, testCells.cells.get(c.name)!, c.type === "categorical" ? c.dictionary : undefined)),
   };
   const needs = train.columns.map((_, j) => j).filter((j) => missingCount(train.columns[j]!) + missingCount(test.columns[j]!) > 0);
   const leftEmpty = features.filter((f) => !imputable.includes(f) && missingIn(trainCells.cells, f) + missingIn(testCells.cells, f) > 0);
@@ -94,7 +94,7 @@ export async function imputeSplit(args: ImputeSplitArgs): Promise<ImputeSplitRes
   const { policies, scored, engineSettings } = chosen;
   const filled = await fillChosen({ train, test, needs, policies, scoredChoice: chosen.scoredChoice, settings: engineSettings, llm, seed });
 
-  const mnar = needs.filter((j) => chosen.mechanisms.get(j)?.mechanism === "MNAR (suspected)" && policies[j] !== "unknown" && train.columns[j]!.kind === "numeric");
+  const mnar = needs.filter((j) => chosen.mechanisms.get(j)?.mechanism === "MNAR (suspected)" && policies[j] !== "unknown" && train.columns[j]!.type === "numeric");
   const sensitivity = chosen.target && mnar.length > 0 ? mnarSensitivity(chosen.analysis, chosen.target, policies, mnar, cfg.mnarDeltas, chosen.scoring) : new Map();
 
   const filledTrain = new Map<string, number>();
@@ -111,7 +111,7 @@ export async function imputeSplit(args: ImputeSplitArgs): Promise<ImputeSplitRes
       const by = chosen.chosenBy.get(j) ?? "score";
       return {
         column: name,
-        kind: train.columns[j]!.kind,
+        kind: train.columns[j]!.type,
         missingTrain: missingCount(train.columns[j]!),
         missingTest: missingCount(test.columns[j]!),
         policy,

@@ -126,13 +126,13 @@ function pickProbes(frame: Frame, masked: Frame, hidden: Map<number, number[]>, 
   for (const j of request.columns) {
     const col = frame.columns[j]!;
     const pool = hidden.get(j) ?? [];
-    if (col.kind !== "categorical" || pool.length === 0) continue;
+    if (col.type !== "categorical" || pool.length === 0) continue;
     const index = sampleIndices(pool.length, shareOf(request.maxCells, fractions, f), rng).map((k) => pool[k]!);
     if (index.length === 0) continue;
     const observed: number[] = [];
     for (let i = 0; i < masked.rows; i++) if (!isMissing(masked.columns[j]!, i)) observed.push(i);
     const examples = sampleIndices(observed.length, request.examples, rng).map((k) => observed[k]!);
-    const truth = index.map((i) => col.levels[col.codes[i]!]!);
+    const truth = index.map((i) => col.dictionary[col.codes[i]!]!);
     out.set(j, { index, probe: { rows: takeRows(masked, index), truth, examples: takeRows(masked, examples), errors: {} } });
   }
   return out;
@@ -143,14 +143,14 @@ function maskedError(truth: Frame, filled: Frame, j: number, cells: number[], sd
   if (cells.length === 0) return null;
   const t = truth.columns[j]!;
   const f = filled.columns[j]!;
-  if (t.kind === "numeric" && f.kind === "numeric") {
+  if (t.type === "numeric" && f.type === "numeric") {
     let ss = 0;
     for (const i of cells) ss += ((f.values[i]! - t.values[i]!) / sd) ** 2;
     return Math.sqrt(ss / cells.length);
   }
-  if (t.kind === "categorical" && f.kind === "categorical") {
+  if (t.type === "categorical" && f.type === "categorical") {
     let wrong = 0;
-    for (const i of cells) if (f.codes[i]! < 0 || f.levels[f.codes[i]!] !== t.levels[t.codes[i]!]) wrong++;
+    for (const i of cells) if (f.codes[i]! < 0 || f.dictionary[f.codes[i]!] !== t.dictionary[t.codes[i]!]) wrong++;
     return wrong / cells.length;
   }
   return null;
@@ -161,7 +161,7 @@ export function frameRows(frame: Frame, target: DownstreamTarget | null, index: 
   return Array.from({ length: frame.rows }, (_, i) => {
     const row: BaselineRow = {};
     for (const c of frame.columns)
-      row[c.name] = c.kind === "numeric" ? (Number.isNaN(c.values[i]!) ? null : c.values[i]!) : c.codes[i]! < 0 ? null : c.levels[c.codes[i]!]!;
+      row[c.name] = c.type === "numeric" ? (Number.isNaN(c.values[i]!) ? null : c.values[i]!) : c.codes[i]! < 0 ? null : c.dictionary[c.codes[i]!]!;
     if (target) row[target.name] = target.values[index ? index[i]! : i]!;
     return row;
   });
@@ -176,7 +176,7 @@ export function innerSplit(rows: number, ratio: number, seed: number): { fit: nu
 
 /** The baseline fitted on `fit`, measured on `validation`: the metric and its loss. */
 export function baselineOnValidation(fit: Frame, validation: Frame, split: { fit: number[]; validation: number[] }, target: DownstreamTarget, settings: ScoringSettings): { value: number; loss: number } {
-  const features: FeatureSpec[] = fit.columns.map((c) => ({ name: c.name, kind: c.kind }));
+  const features: FeatureSpec[] = fit.columns.map((c) => ({ name: c.name, kind: c.type }));
   const result = trainAndPredictBaseline({
     features,
     target: target.name,
@@ -241,7 +241,7 @@ export function scoreColumns(
   const fits = settings.fractions.length * ENGINES.length + (withDownstream ? ENGINES.length + 1 : 0);
   let fitted = 0;
   const fitDone = () => extra.onProgress?.(++fitted, fits);
-  const sds = frame.columns.map((c) => (c.kind === "numeric" ? observedMoments(c.values).sd : 1));
+  const sds = frame.columns.map((c) => (c.type === "numeric" ? observedMoments(c.values).sd : 1));
   const errors = new Map<string, (number | null)[]>(); // `${j}:${engine}` → per fraction
   const probes = new Map<number, ProbeCells[]>();
   const simpleOnly = new Map<number, SimpleOnly>([...(extra.simpleOnly ?? [])].map(([j, reason]) => [j, { rule: "given", reason }]));
@@ -274,7 +274,7 @@ export function scoreColumns(
     for (const [j, { probe: cells }] of picked) probes.set(j, [...(probes.get(j) ?? []), cells]);
     // Early stop: a column whose simple policies are within ε of its best so far is settled.
     for (const j of stillOpen) {
-      const kind = frame.columns[j]!.kind;
+      const kind = frame.columns[j]!.type;
       const so = (policy: ImputePolicy): number | null => {
         const engine = engineOf(policy);
         return engine ? meanKnown((errors.get(`${j}:${engine}`) ?? []).slice(0, f + 1)) : null;
@@ -325,7 +325,7 @@ export function scoreColumns(
   const columns = targets.map((j): ColumnScores => {
     const col = frame.columns[j]!;
     const restricted = simpleOnly.get(j) ?? null;
-    const candidates: CandidateScore[] = [...SCORED_POLICIES[col.kind], "unknown" as const].map((policy) => {
+    const candidates: CandidateScore[] = [...SCORED_POLICIES[col.type], "unknown" as const].map((policy) => {
       const engine = engineOf(policy);
       const byFraction = engine ? (errors.get(`${j}:${engine}`) ?? settings.fractions.map(() => null)) : settings.fractions.map(() => null);
       const error = meanKnown(byFraction);
@@ -336,7 +336,7 @@ export function scoreColumns(
     });
     let best: CandidateScore | null = null;
     for (const c of candidates) if (c.score !== null && (best === null || c.score < best.score! - 1e-12)) best = c;
-    return { column: col.name, kind: col.kind, candidates, best: best?.policy ?? "unknown", simpleOnly: restricted };
+    return { column: col.name, kind: col.type, candidates, best: best?.policy ?? "unknown", simpleOnly: restricted };
   });
   return { columns, downstream, probes, rows: frame.rows, expensiveFractions };
 }
@@ -363,13 +363,13 @@ export function mnarSensitivity(frame: Frame, target: DownstreamTarget, policies
   const out = new Map<number, { metric: "accuracy" | "RMSE"; values: number[] }>();
   for (const j of columns) {
     const original = frame.columns[j]!;
-    if (original.kind !== "numeric") continue;
+    if (original.type !== "numeric") continue;
     const sd = observedMoments(original.values).sd;
     const values = deltas.map((delta) => {
       const shift = (filled: Frame, raw: Frame): Frame => {
         const col = filled.columns[j]!;
         const rawCol = raw.columns[j]!;
-        if (col.kind !== "numeric") return filled;
+        if (col.type !== "numeric") return filled;
         const values = Float64Array.from(col.values);
         for (let i = 0; i < raw.rows; i++) if (isMissing(rawCol, i) && !Number.isNaN(values[i]!)) values[i]! += delta * sd;
         return { rows: filled.rows, columns: filled.columns.map((c, k) => (k === j ? { ...col, values } : c)) };

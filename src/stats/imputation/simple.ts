@@ -14,20 +14,20 @@ export interface SimpleFill {
  * Mean (or median) of a numeric column's observed values, mode of a categorical one (ties
  * go to the level that sorts first). The median is numpy.median's (kernel.medianSorted), the
  * value scikit-learn's SimpleImputer(strategy="median") fills with.
- * @example fitSimpleColumn({ name: "x", kind: "numeric", values: Float64Array.of(1, NaN, 5) }, "mean") // { value: 3 }
+ * @example fitSimpleColumn({ name: "x", type: "numeric", values: Float64Array.of(1, NaN, 5) }, "mean") // { value: 3 }
  */
 export function fitSimpleColumn(col: FrameColumn, numeric: "mean" | "median"): SimpleFill {
-  if (col.kind === "numeric") {
+  if (col.type === "numeric") {
     const observed = Array.from(col.values).filter((v) => !Number.isNaN(v));
     const value = observed.length === 0 ? null : numeric === "mean" ? observed.reduce((s, v) => s + v, 0) / observed.length : medianSorted(Float64Array.from(observed).sort());
     return { column: col.name, policy: numeric, value };
   }
-  const counts = new Int32Array(col.levels.length);
+  const counts = new Int32Array(col.dictionary.length);
   for (const c of col.codes) if (c >= 0) counts[c]! += 1;
   let best = -1;
   // Levels are sorted, so the first maximum is the tie-break by name.
   for (let l = 0; l < counts.length; l++) if (counts[l]! > 0 && (best < 0 || counts[l]! > counts[best]!)) best = l;
-  return { column: col.name, policy: "mode", value: best < 0 ? null : col.levels[best]! };
+  return { column: col.name, policy: "mode", value: best < 0 ? null : col.dictionary[best]! };
 }
 
 export function fitSimple(frame: Frame, numeric: "mean" | "median"): SimpleFill[] {
@@ -40,11 +40,11 @@ export function applySimple(frame: Frame, fills: SimpleFill[]): Frame {
   out.columns.forEach((col, j) => {
     const value = fills[j]?.value ?? null;
     if (value === null) return;
-    if (col.kind === "numeric" && typeof value === "number") {
+    if (col.type === "numeric" && typeof value === "number") {
       for (let i = 0; i < out.rows; i++) if (Number.isNaN(col.values[i]!)) col.values[i] = value;
-    } else if (col.kind === "categorical" && typeof value === "string") {
-      let code = col.levels.indexOf(value);
-      if (code < 0) code = col.levels.push(value) - 1;
+    } else if (col.type === "categorical" && typeof value === "string") {
+      let code = col.dictionary.indexOf(value);
+      if (code < 0) code = col.dictionary.push(value) - 1;
       for (let i = 0; i < out.rows; i++) if (col.codes[i]! < 0) col.codes[i] = code;
     }
   });
