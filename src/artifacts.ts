@@ -4,7 +4,7 @@ import { createReadStream, createWriteStream, existsSync, mkdirSync, renameSync,
 import { dirname } from "node:path";
 import { finished } from "node:stream/promises";
 import { createInterface } from "node:readline";
-import { fsError } from "./errors.js";
+import { fsError, TabtuneError } from "./errors.js";
 import type { ArtifactRef } from "./state.js";
 
 export async function sha256File(path: string): Promise<string> {
@@ -270,4 +270,14 @@ export async function* readJsonArrayLines<T>(path: string): AsyncGenerator<T> {
     if (line === "" || line === "[" || line === "]" || line === "[]") continue;
     yield JSON.parse(line) as T;
   }
+}
+
+/** Throws (nodes/common.ts requireArtifact's error) unless `actual` (the file's SHA-256, null when it is gone) is the recorded one. */
+export function requireSameHash(ref: ArtifactRef, actual: string | null, what: string): void {
+  if (actual === null)
+    throw new TabtuneError("artifact_missing", `${ref.path} (${what}) is gone`, { suggestion: "start the run again; a run folder's files must not be removed" });
+  if (actual !== ref.sha256)
+    throw new TabtuneError("artifact_changed", `${ref.path} (${what}) changed since this run wrote it (sha256 ${actual.slice(0, 12)}…, recorded ${ref.sha256.slice(0, 12)}…)`, {
+      suggestion: "restore it, or re-enter the run with --start-from at the step that writes it",
+    });
 }

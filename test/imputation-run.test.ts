@@ -4,7 +4,7 @@
  * file holds (hash, bytes and rows counted while writing, not read back); the cells it says
  * it filled are the cells that were missing.
  */
-import { readFileSync } from "node:fs";
+import { appendFileSync, existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { artifactRef, readJsonLines } from "../src/artifacts.js";
@@ -76,5 +76,30 @@ describe("imputeSplit", () => {
       expect(written.every((r) => typeof r[c.column] === "number")).toBe(true);
     }
     expect(result.columns.find((c) => c.column === "mcar")).toMatchObject({ policy: "knn", chosenBy: "user" });
+  });
+
+  it("refuses a split file changed or removed since split wrote it, naming it, and writes nothing", async () => {
+    const { names, rows } = plantedRows(4, 200);
+    const { state, dir } = await imputeState({ names, train: rows.slice(0, 160), test: rows.slice(160), target: "y", overrides: {} });
+    const out = { train: join(dir, "out/train.jsonl"), test: join(dir, "out/test.jsonl"), policies: join(dir, "out/policies.json"), knnReference: join(dir, "out/knn.jsonl"), report: join(dir, "out/report.md") };
+    const features = names.filter((n) => n !== "y");
+    const run = () =>
+      imputeSplit({
+        train: state.splitResult!.train,
+        test: state.splitResult!.test,
+        out,
+        features,
+        kinds: new Map(features.map((f) => [f, "numeric" as const])),
+        target: { name: "y", task: "binary", labels: ["no", "yes"] },
+        overrides: {},
+        seed: 5,
+        config: getConfig(),
+        llm: null,
+      });
+    appendFileSync(state.splitResult!.test.path, JSON.stringify(rows[0]) + "\n");
+    await expect(run()).rejects.toThrow(/test\.jsonl \(the test split\) changed since this run wrote it/);
+    rmSync(state.splitResult!.train.path);
+    await expect(run()).rejects.toThrow(/train\.jsonl \(the training split\) is gone/);
+    expect([out.train, out.test, out.policies, out.report].filter((p) => existsSync(p))).toEqual([]);
   });
 });

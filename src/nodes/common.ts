@@ -1,7 +1,7 @@
 /** Small accessors every node uses: they turn a missing earlier step into a clear error. */
 import { mkdirSync } from "node:fs";
 import type { LangGraphRunnableConfig } from "@langchain/langgraph";
-import { currentSha256, readLinesChecked } from "../artifacts.js";
+import { currentSha256, readLinesChecked, requireSameHash } from "../artifacts.js";
 import { TabtuneError } from "../errors.js";
 import { paths } from "../paths.js";
 import { callLogEntry, type CallRecord } from "../llm/index.js";
@@ -63,16 +63,6 @@ export async function requireArtifact(ref: ArtifactRef | null | undefined, what:
   if (!ref) return missing(what);
   requireSameHash(ref, await currentSha256(ref.path), what);
   return ref.path;
-}
-
-/** Throws as requireArtifact does unless `actual` (the file's SHA-256, null when it is gone) is the recorded one. */
-export function requireSameHash(ref: ArtifactRef, actual: string | null, what: string): void {
-  if (actual === null)
-    throw new TabtuneError("artifact_missing", `${ref.path} (${what}) is gone`, { suggestion: "start the run again; a run folder's files must not be removed" });
-  if (actual !== ref.sha256)
-    throw new TabtuneError("artifact_changed", `${ref.path} (${what}) changed since this run wrote it (sha256 ${actual.slice(0, 12)}…, recorded ${ref.sha256.slice(0, 12)}…)`, {
-      suggestion: "restore it, or re-enter the run with --start-from at the step that writes it",
-    });
 }
 
 /** The lines of an earlier step's file, read once and hash-checked as they are read: the check throws after the last line, so use it where nothing is committed before the end. */

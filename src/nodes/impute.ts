@@ -15,7 +15,7 @@ import { getConfig, getDecider } from "../runtime.js";
 import type { ImputedColumn, State, Update } from "../state.js";
 import { createLlmImputer } from "../stats/imputation/llm-imputer.js";
 import { imputeSplit } from "../stats/imputation/run.js";
-import { requireOptions, requirePlan, requireProfile, requireRunDir } from "./common.js";
+import { requireOptions, requirePlan, requireProfile, requireRunDir, requireState } from "./common.js";
 
 export async function impute(state: State, runConfig?: LangGraphRunnableConfig): Promise<Update> {
   const started = Date.now();
@@ -23,8 +23,7 @@ export async function impute(state: State, runConfig?: LangGraphRunnableConfig):
   const plan = requirePlan(state);
   const profile = requireProfile(state);
   const runDir = requireRunDir(state);
-  const split = state.splitResult;
-  if (!split) throw new Error("impute needs the split");
+  const split = requireState(state.splitResult, "the split", "impute");
   const config = getConfig();
 
   const kinds = new Map(profile.columns.map((c) => [c.name, c.kind]));

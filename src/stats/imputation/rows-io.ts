@@ -3,18 +3,35 @@
  * read into memory, and rows streamed back out with their missing feature cells filled
  * from an imputed frame, each in the row's own type.
  */
-import { AtomicLineWriter, readJsonLines } from "../../artifacts.js";
+import { AtomicLineWriter, readJsonLines, readLinesChecked, requireSameHash } from "../../artifacts.js";
 import type { CleanRow } from "../../rows.js";
 import type { ArtifactRef } from "../../state.js";
 import { isMissing, type Frame } from "./frame.js";
 
 export type Cell = string | number | boolean | null;
 
-/** The cells of `names`, row by row (undefined and "" read as missing). */
-export async function readColumns(path: string, names: string[]): Promise<{ rows: number; cells: Map<string, Cell[]> }> {
+/** A rows file an earlier step of the run wrote: its recorded hash, and what it is (for the error). */
+export interface CheckedSource {
+  path: string;
+  sha256: string;
+  what: string;
+}
+
+/**
+ * The cells of `names`, row by row (undefined and "" read as missing). A `CheckedSource` is
+ * hash-checked against its recorded SHA-256 while it is read, so a changed or missing file
+ * throws (after its last line, before anything is written); a plain path is read as it is.
+ * @throws TabtuneError when a checked file is gone or changed since it was written.
+ */
+export async function readColumns(source: string | CheckedSource, names: string[]): Promise<{ rows: number; cells: Map<string, Cell[]> }> {
   const cells = new Map<string, Cell[]>(names.map((n) => [n, []]));
   let rows = 0;
-  for await (const row of readJsonLines<CleanRow>(path)) {
+  const lines =
+    typeof source === "string"
+      ? readLinesChecked(source, () => undefined)
+      : readLinesChecked(source.path, (actual) => requireSameHash({ path: source.path, sha256: source.sha256, bytes: 0, rows: null }, actual, source.what));
+  for await (const line of lines) {
+    const row = JSON.parse(line) as CleanRow;
     rows++;
     for (const name of names) {
       const v = row[name];

@@ -25,7 +25,8 @@ import { mnarSensitivity } from "./scoring.js";
 export interface ImputeSplitArgs {
   /** The split's training rows (JSON lines) and their hash, recorded as what the imputers were fitted on. */
   train: { path: string; sha256: string };
-  test: { path: string };
+  /** The split's test rows and their hash. Both files are hash-checked as they are read. */
+  test: { path: string; sha256: string };
   /** Where the imputed rows, policies.json, the KNN reference rows and report.md go. */
   out: { train: string; test: string; policies: string; knnReference: string; report: string };
   /** Feature columns (never the target nor an identifier) and every column's profile kind. */
@@ -67,8 +68,8 @@ export async function imputeSplit(args: ImputeSplitArgs): Promise<ImputeSplitRes
   const { features, kinds, seed, llm } = args;
   const cfg = args.config.imputation;
   const family = (name: string): Family => familyOf(kinds.get(name));
-  const trainCells = await readColumns(args.train.path, [...features, args.target.name]);
-  const testCells = await readColumns(args.test.path, features);
+  const trainCells = await readColumns({ ...args.train, what: "the training split" }, [...features, args.target.name]);
+  const testCells = await readColumns({ ...args.test, what: "the test split" }, features);
   const missingIn = (cells: Map<string, Cell[]>, name: string) => (cells.get(name) ?? []).filter((v) => v === null).length;
 
   // Imputable columns: numbers and categories with at least one observed training value.
