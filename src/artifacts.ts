@@ -273,7 +273,7 @@ export async function* readJsonArrayLines<T>(path: string): AsyncGenerator<T> {
 }
 
 /** Throws (nodes/common.ts requireArtifact's error) unless `actual` (the file's SHA-256, null when it is gone) is the recorded one. */
-export function requireSameHash(ref: ArtifactRef, actual: string | null, what: string): void {
+export function requireSameHash(ref: Pick<ArtifactRef, "path" | "sha256">, actual: string | null, what: string): void {
   if (actual === null)
     throw new TabtuneError("artifact_missing", `${ref.path} (${what}) is gone`, { suggestion: "start the run again; a run folder's files must not be removed" });
   if (actual !== ref.sha256)

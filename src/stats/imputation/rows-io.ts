@@ -3,7 +3,7 @@
  * read into memory, and rows streamed back out with their missing feature cells filled
  * from an imputed frame, each in the row's own type.
  */
-import { AtomicLineWriter, readJsonLines, readLinesChecked, requireSameHash } from "../../artifacts.js";
+import { AtomicLineWriter, readJsonLines, readLinesChecked, readTextLines, requireSameHash } from "../../artifacts.js";
 import type { CleanRow } from "../../rows.js";
 import type { ArtifactRef } from "../../state.js";
 import { isMissing, type Frame } from "./frame.js";
@@ -26,10 +26,7 @@ export interface CheckedSource {
 export async function readColumns(source: string | CheckedSource, names: string[]): Promise<{ rows: number; cells: Map<string, Cell[]> }> {
   const cells = new Map<string, Cell[]>(names.map((n) => [n, []]));
   let rows = 0;
-  const lines =
-    typeof source === "string"
-      ? readLinesChecked(source, () => undefined)
-      : readLinesChecked(source.path, (actual) => requireSameHash({ path: source.path, sha256: source.sha256, bytes: 0, rows: null }, actual, source.what));
+  const lines = typeof source === "string" ? readTextLines(source) : readLinesChecked(source.path, (actual) => requireSameHash(source, actual, source.what));
   for await (const line of lines) {
     const row = JSON.parse(line) as CleanRow;
     rows++;
