@@ -9,22 +9,40 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { artifactRef, readJsonLines } from "../src/artifacts.js";
 import { setQuiet } from "../src/log.js";
+import type { Config } from "../src/config.js";
 import { getConfig } from "../src/runtime.js";
+import type { State } from "../src/state.js";
+import type { ImputePolicy } from "../src/stats/imputation/policies.js";
 import { imputeSplit } from "../src/stats/imputation/run.js";
 import { imputeState, type Row } from "./helpers/impute-state.js";
-import { plantedFrame } from "./helpers/planted.js";
+import { plantedRows } from "./helpers/planted.js";
 
 beforeAll(() => setQuiet(true));
 
-function plantedRows(seed: number, n: number): { names: string[]; rows: Row[] } {
-  const { frame, label } = plantedFrame(seed, n);
-  const names = [...frame.columns.map((c) => c.name), "y"];
-  const rows = Array.from({ length: n }, (_, i) => {
-    const row: Row = { y: label[i] === 1 ? "yes" : "no" };
-    for (const c of frame.columns) if (c.type === "numeric") row[c.name] = Number.isNaN(c.values[i]!) ? null : Number(c.values[i]!.toFixed(6));
-    return row;
-  });
-  return { names, rows };
+/** The library's output paths under `dir` and a call of imputeSplit on the split in `state` (numeric planted features, binary y, seed 5). */
+function librarySetup(state: State, dir: string, names: string[], overrides: Record<string, ImputePolicy>, config: Config) {
+  const out = {
+    train: join(dir, "out/train.jsonl"),
+    test: join(dir, "out/test.jsonl"),
+    policies: join(dir, "out/policies.json"),
+    knnReference: join(dir, "out/knn.jsonl"),
+    report: join(dir, "out/report.md"),
+  };
+  const features = names.filter((n) => n !== "y");
+  const run = () =>
+    imputeSplit({
+      train: state.splitResult!.train,
+      test: state.splitResult!.test,
+      out,
+      features,
+      kinds: new Map(features.map((f) => [f, "numeric" as const])),
+      target: { name: "y", task: "binary", labels: ["no", "yes"] },
+      overrides,
+      seed: 5,
+      config,
+      llm: null,
+    });
+  return { out, run };
 }
 
 describe("imputeSplit", () => {
@@ -33,27 +51,9 @@ describe("imputeSplit", () => {
     const train = rows.slice(0, 480);
     const test = rows.slice(480);
     const { state, dir } = await imputeState({ names, train, test, target: "y", overrides: { mcar: "knn" } });
-    const out = {
-      train: join(dir, "out/train.jsonl"),
-      test: join(dir, "out/test.jsonl"),
-      policies: join(dir, "out/policies.json"),
-      knnReference: join(dir, "out/knn.jsonl"),
-      report: join(dir, "out/report.md"),
-    };
-    const features = names.filter((n) => n !== "y");
     const config = getConfig();
-    const result = await imputeSplit({
-      train: state.splitResult!.train,
-      test: state.splitResult!.test,
-      out,
-      features,
-      kinds: new Map(features.map((f) => [f, "numeric" as const])),
-      target: { name: "y", task: "binary", labels: ["no", "yes"] },
-      overrides: { mcar: "knn" },
-      seed: 5,
-      config: { ...config, imputation: { ...config.imputation, maskFractions: [0.2], iterative: { ...config.imputation.iterative, trees: 4, rounds: 2 } } },
-      llm: null,
-    });
+    const { out, run } = librarySetup(state, dir, names, { mcar: "knn" }, { ...config, imputation: { ...config.imputation, maskFractions: [0.2], iterative: { ...config.imputation.iterative, trees: 4, rounds: 2 } } });
+    const result = await run();
 
     expect(result.train).toEqual(await artifactRef(out.train, train.length));
     expect(result.test).toEqual(await artifactRef(out.test, test.length));
@@ -81,21 +81,7 @@ describe("imputeSplit", () => {
   it("refuses a split file changed or removed since split wrote it, naming it, and writes nothing", async () => {
     const { names, rows } = plantedRows(4, 200);
     const { state, dir } = await imputeState({ names, train: rows.slice(0, 160), test: rows.slice(160), target: "y", overrides: {} });
-    const out = { train: join(dir, "out/train.jsonl"), test: join(dir, "out/test.jsonl"), policies: join(dir, "out/policies.json"), knnReference: join(dir, "out/knn.jsonl"), report: join(dir, "out/report.md") };
-    const features = names.filter((n) => n !== "y");
-    const run = () =>
-      imputeSplit({
-        train: state.splitResult!.train,
-        test: state.splitResult!.test,
-        out,
-        features,
-        kinds: new Map(features.map((f) => [f, "numeric" as const])),
-        target: { name: "y", task: "binary", labels: ["no", "yes"] },
-        overrides: {},
-        seed: 5,
-        config: getConfig(),
-        llm: null,
-      });
+    const { out, run } = librarySetup(state, dir, names, {}, getConfig());
     appendFileSync(state.splitResult!.test.path, JSON.stringify(rows[0]) + "\n");
     await expect(run()).rejects.toThrow(/test\.jsonl \(the test split\) changed since this run wrote it/);
     rmSync(state.splitResult!.train.path);

@@ -7,20 +7,9 @@ import { setQuiet } from "../src/log.js";
 import { impute } from "../src/nodes/impute.js";
 import { reapplyImputation } from "../src/stats/imputation/reapply.js";
 import { imputeState, reportColumns, type Row } from "./helpers/impute-state.js";
-import { plantedFrame } from "./helpers/planted.js";
+import { plantedRows } from "./helpers/planted.js";
 
 beforeAll(() => setQuiet(true));
-
-function plantedRows(seed: number, n: number): { names: string[]; rows: Row[] } {
-  const { frame, label } = plantedFrame(seed, n);
-  const names = [...frame.columns.map((c) => c.name), "y"];
-  const rows = Array.from({ length: n }, (_, i) => {
-    const row: Row = { y: label[i] === 1 ? "yes" : "no" };
-    for (const c of frame.columns) if (c.type === "numeric") row[c.name] = Number.isNaN(c.values[i]!) ? null : Number(c.values[i]!.toFixed(6));
-    return row;
-  });
-  return { names, rows };
-}
 
 async function rowsOf(path: string): Promise<Row[]> {
   const rows: Row[] = [];

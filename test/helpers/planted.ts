@@ -4,6 +4,7 @@
  * value is in the top 30% (weakly related to x, so the observed columns barely predict it).
  */
 import type { Frame } from "../../src/stats/imputation/frame.js";
+import type { Row } from "./impute-state.js";
 import { createRng } from "../../src/stats/random.js";
 
 export function plantedFrame(seed: number, n: number): { frame: Frame; label: number[] } {
@@ -37,4 +38,16 @@ export function plantedFrame(seed: number, n: number): { frame: Frame; label: nu
     { name: "mnar", values: mnar },
   ].map((c) => ({ ...c, type: "numeric" as const }));
   return { frame: { rows: n, columns }, label };
+}
+
+/** plantedFrame's numbers as JSON rows (six decimals, null where missing) with its label as "yes"/"no" in y. */
+export function plantedRows(seed: number, n: number): { names: string[]; rows: Row[] } {
+  const { frame, label } = plantedFrame(seed, n);
+  const names = [...frame.columns.map((c) => c.name), "y"];
+  const rows = Array.from({ length: n }, (_, i) => {
+    const row: Row = { y: label[i] === 1 ? "yes" : "no" };
+    for (const c of frame.columns) if (c.type === "numeric") row[c.name] = Number.isNaN(c.values[i]!) ? null : Number(c.values[i]!.toFixed(6));
+    return row;
+  });
+  return { names, rows };
 }
