@@ -154,8 +154,6 @@ type Cell = CleanRow[string] | undefined;
 interface Fitted {
   comparison: BaselineComparison;
   saved: ReturnType<typeof saveBaselineModel>;
-  features: FeatureSpec[];
-  excluded: ExcludedFeature[];
   trainRows: number;
   /** Mean of the finite training targets (regression: an unparsable generation is scored as it). */
   trainTargetMean: number;
@@ -168,10 +166,15 @@ interface Fitted {
   finalColumns: Columns;
 }
 
-async function fitBaselines(state: State, runConfig: LangGraphRunnableConfig | undefined, reportSpec: ColumnSpec): Promise<Fitted> {
+/** `chosen`: the baseline's features and the plan features it leaves out (chooseBaselineFeatures, made once by evaluate). */
+async function fitBaselines(
+  state: State,
+  runConfig: LangGraphRunnableConfig | undefined,
+  reportSpec: ColumnSpec,
+  chosen: { features: FeatureSpec[]; excluded: ExcludedFeature[] },
+): Promise<Fitted> {
   const options = requireOptions(state);
   const plan = requirePlan(state);
-  const profile = requireProfile(state);
   const runDir = requireRunDir(state);
   const config = getConfig();
   const balanced = requireState(state.balanceResult, "balanced training rows", "evaluate");
@@ -183,7 +186,7 @@ async function fitBaselines(state: State, runConfig: LangGraphRunnableConfig | u
   // The cross-validation folds come from the training rows before balancing: a resampled copy of a row never sits on both sides.
   const unbalancedTrain = balanced.strategy === "none" ? train : await readRows(imputed.train.path);
   // Dates become numbers; identifiers and near-unique strings stay out of the forest (logged).
-  const { features, excluded } = chooseBaselineFeatures(plan.features, profile.columns, profile.rows, config.profile.textDistinctRatio);
+  const { features, excluded } = chosen;
   for (const e of excluded) detail(`baseline leaves out ${e.name}: ${e.reason}`);
   const rawLabels = Object.keys(plan.labels);
   const growing = {
@@ -228,8 +231,6 @@ async function fitBaselines(state: State, runConfig: LangGraphRunnableConfig | u
   return {
     comparison,
     saved,
-    features,
-    excluded,
     trainRows: train.length,
     trainTargetMean: targetSum / Math.max(1, targetCount),
     testTarget,
@@ -251,11 +252,12 @@ export async function evaluate(state: State, runConfig?: LangGraphRunnableConfig
   const profile = requireProfile(state);
   const runDir = requireRunDir(state);
   const config = getConfig();
-  const { features: baselineFeatures } = chooseBaselineFeatures(plan.features, profile.columns, profile.rows, config.profile.textDistinctRatio);
-  const assessFeatures = plan.features.map((name) => ({ name, kind: baselineFeatures.find((f) => f.name === name)?.kind === "numeric" ? ("numeric" as const) : ("categorical" as const) }));
+  const chosenFeatures = chooseBaselineFeatures(plan.features, profile.columns, profile.rows, config.profile.textDistinctRatio);
+  const assessFeatures = plan.features.map((name) => ({ name, kind: chosenFeatures.features.find((f) => f.name === name)?.kind === "numeric" ? ("numeric" as const) : ("categorical" as const) }));
   const reportSpec = beforeAfterSpec(state);
-  const fitted = await fitBaselines(state, runConfig, reportSpec);
-  const { comparison, saved, excluded, testTarget } = fitted;
+  const fitted = await fitBaselines(state, runConfig, reportSpec, chosenFeatures);
+  const { comparison, saved, testTarget } = fitted;
+  const { excluded } = chosenFeatures;
   const rawLabels = Object.keys(plan.labels);
   detail(`baseline: ${comparison.reason}`);
   if (!comparison.linear.converged) detail(`warning: the linear model stopped after ${comparison.linear.iterations} L-BFGS iterations before its tolerance (baseline.linear.maxIterations)`);
