@@ -125,6 +125,7 @@ async function one(label: string, rows: number, cli: string[], python: string | 
         maxTrainRows: config.baseline.maxTrainRows,
         cvFolds: config.baseline.cvFolds,
         cvMaxRows: config.baseline.cvMaxRows,
+        cvValidationRows: config.baseline.cvValidationRows,
         linearC: config.baseline.linear.C,
         linearMaxIterations: config.baseline.linear.maxIterations,
         bootstrap: config.evaluate.bootstrapResamples,

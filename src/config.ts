@@ -113,6 +113,8 @@ export const ConfigSchema = z.object({
     cvFolds: positiveInt.min(2, "baseline.cvFolds: cross-validation needs at least 2 folds"),
     /** Training rows cross-validated at most (a seeded, stratified sample beyond this). */
     cvMaxRows: positiveInt.min(10, "baseline.cvMaxRows: cross-validate at least 10 rows"),
+    /** Folds are scored in turn until this many rows were scored out of fold (every fold on small tables). */
+    cvValidationRows: positiveInt,
   }),
   imputation: z.object({
     maxAnalysisRows: positiveInt.min(100, "imputation needs at least 100 analysis rows"),

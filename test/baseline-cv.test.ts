@@ -12,7 +12,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { trainAndPredictBaseline, type BaselineRow, type FeatureSpec } from "../src/stats/baseline.js";
-import { crossValidate, foldsOf, sampleForCv, validationScore } from "../src/stats/baseline-cv.js";
+import { crossValidate, foldsOf, foldsToScore, sampleForCv, validationScore } from "../src/stats/baseline-cv.js";
 import { compareBaselines } from "../src/stats/baseline-choice.js";
 import { createRng } from "../src/stats/random.js";
 
@@ -28,7 +28,7 @@ const features: FeatureSpec[] = [
   { name: "x1", kind: "numeric" },
   { name: "c", kind: "categorical" },
 ];
-const options = { trees: 20, maxDepth: 10, maxFeatures: null, maxTrainRows: 20000, seed: 42, linear: { C: 1, alpha: 1, maxIterations: 1000 }, cvFolds: 5, cvMaxRows: 10000 };
+const options = { trees: 20, maxDepth: 10, maxFeatures: null, maxTrainRows: 20000, seed: 42, linear: { C: 1, alpha: 1, maxIterations: 1000 }, cvFolds: 5, cvMaxRows: 10000, cvValidationRows: 10000 };
 
 /** Rows per fold, and per class within each fold. */
 function tally(labels: string[], folds: Int32Array, k: number) {
@@ -134,5 +134,37 @@ describe("compareBaselines cross-validates on a sample of at most cvMaxRows rows
     expect(result.fitRows).toBeLessThanOrEqual(38);
     expect(result.reason).toMatch(/in 4-fold cross-validation on 50 training rows \(a seeded sample of the 120\), out-of-fold predictions pooled/);
     expect(result.forest.predictions).toHaveLength(10);
+  });
+});
+
+describe("large tables score only the first folds, until cvValidationRows rows are scored", () => {
+  it("foldsToScore takes folds in turn until their rows reach the floor, and all k below it", () => {
+    const folds = Int32Array.from([0, 1, 2, 0, 1, 2, 0, 1]);
+    expect(foldsToScore(folds, 3, 3)).toBe(1);
+    expect(foldsToScore(folds, 3, 4)).toBe(2);
+    expect(foldsToScore(folds, 3, 100)).toBe(3);
+  });
+
+  it("the pooled scores are the metric over exactly the scored folds' rows, each predicted by the models that left its fold out", () => {
+    const folds = Int32Array.from(reference.folds);
+    const cv = crossValidate({ features, target: "y", task: "regression", labels: [], rows: reference.rows, folds, options, minValidated: 20 });
+    const scored = reference.rows.map((_, i) => i).filter((i) => (folds[i] as number) < cv.scoredFolds);
+    expect(cv.scoredFolds).toBe(2);
+    expect(cv.rows).toBe(scored.length);
+    const predicted = new Map<number, number>();
+    for (let f = 0; f < cv.scoredFolds; f++) {
+      const held = reference.rows.map((_, i) => i).filter((i) => folds[i] === f);
+      const out = trainAndPredictBaseline({ features, target: "y", task: "regression", labels: [], train: reference.rows.filter((_, i) => folds[i] !== f), test: held.map((i) => reference.rows[i]!), options });
+      held.forEach((i, j) => predicted.set(i, out.predictions[j] as number));
+    }
+    expect(cv.forest).toEqual(validationScore("regression", scored.map((i) => reference.rows[i]!.y ?? null), scored.map((i) => predicted.get(i)!), []));
+  });
+
+  it("compareBaselines says how many folds it scored, records them, and scores every fold when the table is small", () => {
+    const partial = compareBaselines({ features, target: "label", task: "binary", labels: ["high", "low"], validationSource: reference.rows, train: reference.rows, test: reference.rows.slice(0, 5), options: { ...options, cvValidationRows: 20 } });
+    expect([partial.folds, partial.scoredFolds, partial.cvRows, partial.validationRows]).toEqual([5, 2, 60, 24]);
+    expect(partial.reason).toMatch(/in 5-fold cross-validation on 60 training rows, the first 2 folds scored \(24 rows out of fold/);
+    const full = compareBaselines({ features, target: "label", task: "binary", labels: ["high", "low"], validationSource: reference.rows, train: reference.rows, test: reference.rows.slice(0, 5), options });
+    expect([full.folds, full.scoredFolds, full.validationRows]).toEqual([5, 5, 60]);
   });
 });

@@ -13,8 +13,9 @@ Deterministic (seeded) and single-threaded where scikit-learn lets it be (n_jobs
   impute     median (numbers) / most frequent value (text), fitted on the training rows
   balance    random oversampling of every class to the largest, when the smallest class is
              below balanceBelow of the largest (tabtune's rule for advising it)
-  baseline   cvFolds-fold stratified cross-validation (cross_val_predict, pooled accuracy) on a
-             stratified sample of at most cvMaxRows training rows: a forest (trees, maxDepth,
+  baseline   cvFolds-fold stratified cross-validation (pooled out-of-fold accuracy) on a
+             stratified sample of at most cvMaxRows training rows, the folds scored in turn
+             until cvValidationRows rows were scored out of fold: a forest (trees, maxDepth,
              sqrt features) and a logistic regression (standardized numbers, one-hot text, C,
              lbfgs); then the chosen model refitted on at most maxTrainRows balanced training
              rows, predicting every test row
@@ -33,7 +34,8 @@ import numpy as np
 import pandas as pd
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold, cross_val_predict, train_test_split
+from sklearn.base import clone
+from sklearn.model_selection import StratifiedKFold, train_test_split
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 
 settings = json.loads(sys.argv[1])
@@ -140,9 +142,23 @@ if len(train) > cv_max:
 else:
     cv_part, y_cv = train, y_train
 folds = StratifiedKFold(n_splits=int(settings["cvFolds"]), shuffle=True, random_state=seed)
-forest_accuracy = float(np.mean(cross_val_predict(new_forest(), forest_matrix(cv_part), y_cv, cv=folds) == y_cv))
 linear = LogisticRegression(C=float(settings["linearC"]), max_iter=int(settings["linearMaxIterations"]), solver="lbfgs")
-linear_accuracy = float(np.mean(cross_val_predict(linear, linear_matrix(cv_part), y_cv, cv=folds) == y_cv))
+
+
+def pooled_accuracy(model, matrix):
+    """Out-of-fold accuracy over the folds scored in turn until cvValidationRows rows were scored."""
+    hits, scored = 0, 0
+    for fit, held in folds.split(matrix, y_cv):
+        if scored >= int(settings["cvValidationRows"]):
+            break
+        predicted = clone(model).fit(matrix[fit], y_cv[fit]).predict(matrix[held])
+        hits += int(np.sum(predicted == y_cv[held]))
+        scored += len(held)
+    return hits / scored
+
+
+forest_accuracy = pooled_accuracy(new_forest(), forest_matrix(cv_part))
+linear_accuracy = pooled_accuracy(linear, linear_matrix(cv_part))
 rows = capped(len(balanced), seed + 1)
 if forest_accuracy >= linear_accuracy:
     model = new_forest().fit(forest_matrix(balanced.iloc[rows]), y_balanced[rows])

@@ -121,8 +121,10 @@ function choiceRecord(
     model: comparison.chosen === "linear" ? linear.model : forest.model,
     reason: comparison.reason,
     metric: comparison.metric,
-    /** The cross-validation: its folds, the rows scored out of fold (each once), the fewest a fold's models were fitted on, and the training rows sampled from. */
+    /** The cross-validation: its folds and how many were scored, the rows dealt into them, the rows scored out of fold (each once), the fewest a fold's models were fitted on, and the training rows sampled from. */
     folds: comparison.folds,
+    scoredFolds: comparison.scoredFolds,
+    cvRows: comparison.cvRows,
     fitRows: comparison.fitRows,
     validationRows: comparison.validationRows,
     sourceRows: comparison.sourceRows,

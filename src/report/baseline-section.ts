@@ -37,6 +37,10 @@ export const BaselineChoice = z.object({
   metric: z.enum(["accuracy", "r2"]),
   /** Cross-validation's folds (1: scored in sample); absent in a results.json of the one-fold choice. */
   folds: z.number().int().positive().optional(),
+  /** Folds scored (the first ones in turn until baseline.cvValidationRows rows were scored); absent: all of them. */
+  scoredFolds: z.number().int().positive().optional(),
+  /** Rows dealt into the folds; absent: validationRows (every fold was scored). */
+  cvRows: z.number().int().optional(),
   /** The one validation fold's share, in a results.json written before cross-validation. */
   validationRatio: z.number().optional(),
   fitRows: z.number().int(),
@@ -102,7 +106,14 @@ function howScored(choice: BaselineChoice): string {
     return `Each was scored on a seeded validation fold of the training rows (${pct}${choice.validationRows} rows, before balancing; fitted on the other ${choice.fitRows})`;
   }
   if (choice.folds === 1) return `Each was scored on the ${choice.validationRows} training rows it was fitted on (too few to hold a fold out)`;
-  const sample = choice.sourceRows !== undefined && choice.sourceRows > choice.validationRows ? `, a seeded sample of the ${choice.sourceRows}` : "";
+  const cvRows = choice.cvRows ?? choice.validationRows;
+  const sample = choice.sourceRows !== undefined && choice.sourceRows > cvRows ? `, a seeded sample of the ${choice.sourceRows}` : "";
+  if (choice.scoredFolds !== undefined && choice.scoredFolds < choice.folds) {
+    return (
+      `Each was cross-validated on the training rows before balancing: ${choice.folds} seeded folds of ${cvRows} rows${sample}, ` +
+      `the first ${choice.scoredFolds === 1 ? "fold" : `${choice.scoredFolds} folds`} scored (${choice.validationRows} rows, enough to measure the difference; each by models fitted on the other folds, at least ${choice.fitRows} rows), the out-of-fold predictions pooled into one score`
+    );
+  }
   return (
     `Each was cross-validated on the training rows before balancing: ${choice.folds} seeded folds of ${choice.validationRows} rows${sample}, ` +
     `each row scored once by models fitted on the other folds (at least ${choice.fitRows} rows), the out-of-fold predictions pooled into one score`

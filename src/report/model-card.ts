@@ -32,7 +32,13 @@ export function modelCard(state: State, a: Assessment | null, versions: Versions
     const level = m.ci?.level ?? 0.95;
     const choice = readBaselineChoice(e.results.path);
     const folds = choice?.folds;
-    const how = folds === undefined ? "on a validation fold of the training rows" : folds === 1 ? "on the few training rows it was fitted on" : `in ${folds}-fold cross-validation on the training rows`;
+    const scoredFolds = choice?.scoredFolds ?? folds;
+    const how =
+      folds === undefined
+        ? "on a validation fold of the training rows"
+        : folds === 1
+          ? "on the few training rows it was fitted on"
+          : `in ${folds}-fold cross-validation on the training rows${scoredFolds !== undefined && scoredFolds < folds ? ` (the first ${scoredFolds} scored)` : ""}`;
     const model = choice ? `${choice.model.replace("_", " ")} (the stronger of forest and linear model ${how})` : "random forest";
     lines.push(`Baseline: ${model}; ${Math.round(level * 100)}% bootstrap intervals over the test rows.`, "");
     if ("accuracy" in m) {

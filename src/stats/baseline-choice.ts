@@ -3,7 +3,7 @@
  * model (linear.ts) are cross-validated on the training rows before balancing
  * (baseline-cv.ts: seeded k folds, stratified by class, each row validated once, the
  * out-of-fold predictions pooled; a seeded sample of at most baseline.cvMaxRows rows on large
- * tables): accuracy (macro-F1 breaks a tie) for classes, R² for numbers; a tie keeps the
+ * tables, whose folds are scored in turn only until baseline.cvValidationRows rows are scored): accuracy (macro-F1 breaks a tie) for classes, R² for numbers; a tie keeps the
  * forest. Both are then fitted on all the training rows and predict the test rows; the
  * stronger in cross-validation is "the baseline". The test rows never take part in the choice.
  */
@@ -20,6 +20,8 @@ export interface BaselineChoiceOptions extends BaselineOptions {
   cvFolds: number;
   /** Rows cross-validated at most: beyond this a seeded, stratified sample of the validation source. */
   cvMaxRows: number;
+  /** Folds are scored in turn until this many rows were scored out of fold (all folds on small tables). */
+  cvValidationRows: number;
 }
 
 export interface BaselineComparison {
@@ -32,6 +34,10 @@ export interface BaselineComparison {
   metric: "accuracy" | "r2";
   /** Folds of the cross-validation (1: fewer than two rows, scored in sample). */
   folds: number;
+  /** Folds scored, the first ones in turn until cvValidationRows rows were scored: `folds` on all but large tables. */
+  scoredFolds: number;
+  /** Rows dealt into the folds (the validation source, or a seeded sample of it). */
+  cvRows: number;
   /** Rows each fold's models were fitted on (the fewest), and rows scored out of fold (each once). */
   fitRows: number;
   validationRows: number;
@@ -75,7 +81,7 @@ export function compareBaselines(args: {
   const k = Math.min(options.cvFolds, sampled.length);
   const folds = k >= 2 ? foldsOf(sampled.map((row) => String(row[target])), k, options.seed, !regression) : new Int32Array(sampled.length);
   const onTree = (phase: "validation" | "final") => (args.onTree ? (done: number, total: number) => args.onTree?.(phase, done, total) : undefined);
-  const cv = crossValidate({ features, target, task, labels, rows: sampled, folds, options, onTree: onTree("validation") });
+  const cv = crossValidate({ features, target, task, labels, rows: sampled, folds, options, minValidated: options.cvValidationRows, onTree: onTree("validation") });
 
   const primary = (s: ValidationScore): [number, number] => ("accuracy" in s ? [s.accuracy, s.macroF1] : [s.r2, 0]);
   const [fp, fs] = primary(cv.forest);
@@ -91,7 +97,9 @@ export function compareBaselines(args: {
   const where =
     cv.folds === 1
       ? `on the ${cv.rows} training rows themselves (too few to hold a fold out)`
-      : `in ${cv.folds}-fold cross-validation on ${cv.rows} training rows${sample}, out-of-fold predictions pooled (each fold's models fitted on the other ${fewest === most ? fewest : `${fewest}–${most}`})`;
+      : cv.scoredFolds < cv.folds
+        ? `in ${cv.folds}-fold cross-validation on ${sampled.length} training rows${sample}, the first ${cv.scoredFolds === 1 ? "fold" : `${cv.scoredFolds} folds`} scored (${cv.rows} rows out of fold, at least baseline.cvValidationRows ${options.cvValidationRows}; each fold's models fitted on the other ${fewest === most ? fewest : `${fewest}–${most}`})`
+        : `in ${cv.folds}-fold cross-validation on ${cv.rows} training rows${sample}, out-of-fold predictions pooled (each fold's models fitted on the other ${fewest === most ? fewest : `${fewest}–${most}`})`;
   const tie = lp === fp ? (regression || ls === fs ? "; a tie keeps the forest" : `; a tie, broken by macro-F1: ${f4(linearWins ? ls : fs)} against ${f4(linearWins ? fs : ls)}`) : "";
   const reason = `${linearWins ? linear.model : forestModel} chosen: ${name} ${where} ${f4(linearWins ? lp : fp)} against ${f4(linearWins ? fp : lp)} for the ${linearWins ? "forest" : "linear model"}${tie}`;
   return {
@@ -101,6 +109,8 @@ export function compareBaselines(args: {
     reason,
     metric,
     folds: cv.folds,
+    scoredFolds: cv.scoredFolds,
+    cvRows: sampled.length,
     fitRows: fewest,
     validationRows: cv.rows,
     sourceRows: source.length,

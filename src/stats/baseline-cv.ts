@@ -4,7 +4,11 @@
  * is, each row validated exactly once, and every model's out-of-fold predictions pooled into
  * one score (scikit-learn's `cross_val_predict` then the metric; not the mean of per-fold
  * scores, which on folds of a handful of rows is dominated by one fold's own target spread).
- * Large tables are cross-validated on a seeded, stratified sample of at most `maxRows` rows.
+ * Large tables are cross-validated on a seeded, stratified sample of at most `maxRows` rows,
+ * and the folds are scored in turn only until `minValidated` rows have been scored out of fold
+ * (every fold on small tables, where the choice needs every row; one or two on large ones,
+ * where a fold of thousands of rows already measures the difference and each further fold
+ * would cost another forest).
  */
 import { trainAndPredictBaseline, encodeBaselineTarget, type BaselineOptions, type BaselineRow, type FeatureSpec } from "./baseline.js";
 import { trainAndPredictLinear, type LinearOptions } from "./linear.js";
@@ -59,12 +63,30 @@ export function validationScore(task: Task, truth: BaselineRow[keyof BaselineRow
   return { accuracy: m.accuracy, macroF1: m.macroF1 };
 }
 
+/**
+ * How many folds, taken in turn from fold 0, are scored: the fewest whose rows reach
+ * `minValidated`, or all k (1 when k is 1).
+ * @example foldsToScore(Int32Array.from([0, 1, 2, 0, 1, 2]), 3, 3) // 2
+ */
+export function foldsToScore(folds: Int32Array, k: number, minValidated: number): number {
+  const sizes = new Array<number>(k).fill(0);
+  for (const f of folds) sizes[f] = (sizes[f] ?? 0) + 1;
+  let validated = 0;
+  for (let f = 0; f < k; f++) {
+    validated += sizes[f] ?? 0;
+    if (validated >= minValidated) return f + 1;
+  }
+  return k;
+}
+
 export interface CrossValidation {
   forest: ValidationScore;
   linear: ValidationScore;
-  /** Folds used (each row of `rows` validated once); 1 means scored in sample (fewer than 2 rows). */
+  /** Folds the rows were dealt into; 1 means scored in sample (fewer than 2 rows). */
   folds: number;
-  /** Rows cross-validated (scored out of fold). */
+  /** Folds scored (the first ones in turn until `minValidated` rows were scored): `folds` unless the table is large. */
+  scoredFolds: number;
+  /** Rows scored out of fold (each once): all of `rows` when every fold was scored. */
   rows: number;
   /** Rows each fold's models were fitted on: the fewest and the most. */
   fitRows: [number, number];
@@ -84,6 +106,8 @@ export function crossValidate(args: {
   rows: BaselineRow[];
   folds: Int32Array;
   options: BaselineOptions & { linear: LinearOptions };
+  /** Score folds in turn only until this many rows have been scored out of fold (default: every fold). */
+  minValidated?: number;
   /** Forest trees grown so far over all folds, of the total. */
   onTree?: (done: number, total: number) => void;
 }): CrossValidation {
@@ -94,14 +118,17 @@ export function crossValidate(args: {
   const linearOut: (string | number)[] = new Array(rows.length);
   let fewest = Number.POSITIVE_INFINITY;
   let most = 0;
-  for (let f = 0; f < k; f++) {
+  const scoredFolds = foldsToScore(args.folds, k, args.minValidated ?? Number.POSITIVE_INFINITY);
+  const scored: number[] = [];
+  for (let f = 0; f < scoredFolds; f++) {
     const held = k === 1 ? rows.map((_, i) => i) : rows.map((_, i) => i).filter((i) => args.folds[i] === f);
     const fit = k === 1 ? rows : rows.filter((_, i) => args.folds[i] !== f);
     if (held.length === 0 && k > 1) continue;
+    scored.push(...held);
     fewest = Math.min(fewest, fit.length);
     most = Math.max(most, fit.length);
     const test = held.map((i) => rows[i] as BaselineRow);
-    const onTree = args.onTree ? (done: number, total: number) => args.onTree?.(f * total + done, k * total) : undefined;
+    const onTree = args.onTree ? (done: number, total: number) => args.onTree?.(f * total + done, scoredFolds * total) : undefined;
     const forest = trainAndPredictBaseline({ features, target, task, labels, train: fit, test, options, onTree });
     const linear = trainAndPredictLinear({ features, labels, task, train: fit, test, y: encodeBaselineTarget(fit, target, task, labels), options: options.linear });
     held.forEach((i, j) => {
@@ -109,11 +136,14 @@ export function crossValidate(args: {
       linearOut[i] = linear.predictions[j] as string | number;
     });
   }
+  if (scored.length < rows.length) scored.sort((a, b) => a - b);
+  const pick = <T>(values: T[]) => (scored.length === rows.length ? values : scored.map((i) => values[i] as T));
   return {
-    forest: validationScore(task, truth, forestOut, labels),
-    linear: validationScore(task, truth, linearOut, labels),
+    forest: validationScore(task, pick(truth), pick(forestOut), labels),
+    linear: validationScore(task, pick(truth), pick(linearOut), labels),
     folds: k,
-    rows: rows.length,
+    scoredFolds,
+    rows: scored.length,
     fitRows: [fewest === Number.POSITIVE_INFINITY ? 0 : fewest, most],
   };
 }
