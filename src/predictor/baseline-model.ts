@@ -211,13 +211,18 @@ export function predictBaseline(model: SavedBaseline, rows: readonly BaselineRow
   return { predictions, probabilities };
 }
 
+/** The rows trainAndPredictBaseline fits on for these arguments (the seeded sample beyond maxTrainRows). */
+function forestTrainRows(args: SaveArgs): BaselineRow[] {
+  const { options } = args;
+  return args.train.length > options.maxTrainRows
+    ? sampleIndices(args.train.length, options.maxTrainRows, createRng(options.seed)).map((i) => args.train[i] as BaselineRow)
+    : args.train;
+}
+
 /** The forest trainAndPredictBaseline fits on these arguments (same sample, encoders, options and seed). */
 function refit(args: SaveArgs): { encoders: EncoderState[]; forest: Forest; trainRows: number } {
   const { features, target, task, labels, options } = args;
-  const train =
-    args.train.length > options.maxTrainRows
-      ? sampleIndices(args.train.length, options.maxTrainRows, createRng(options.seed)).map((i) => args.train[i] as BaselineRow)
-      : args.train;
+  const train = forestTrainRows(args);
   const encoders = features.map((f) => fitEncoderState(f, train.map((row) => row[f.name])));
   const columns = features.flatMap((f, j) => encodeWith(encoders[j] as EncoderState, train.map((row): Cell => row[f.name])));
   const index = new Map(labels.map((label, i) => [label, i]));
@@ -246,9 +251,11 @@ function samePredictions(a: readonly (string | number)[], b: readonly (string | 
   return a.length === b.length && a.every((v, i) => v === b[i]);
 }
 
-/** The model part of the file for the forest: refitted (trainAndPredictBaseline keeps its forest to itself). */
-function forestPart(args: SaveArgs): Pick<SavedBaseline, "kind" | "description" | "encoders" | "model" | "trainRows"> {
-  const { encoders, forest, trainRows } = refit(args);
+/** The forest's part of the file: the forest evaluate scored (its encoders fitted again: cheap, and checked below), else refitted the same way. */
+function forestPart(args: SaveArgs, fitted: { forest: Forest; trainRows: number } | undefined): Pick<SavedBaseline, "kind" | "description" | "encoders" | "model" | "trainRows"> {
+  const { encoders, forest, trainRows } = fitted
+    ? { encoders: ((rows) => args.features.map((f) => fitEncoderState(f, rows.map((row) => row[f.name]))))(forestTrainRows(args)), ...fitted }
+    : refit(args);
   return {
     kind: "random_forest",
     description: `random forest (${args.options.trees} trees, max depth ${args.options.maxDepth}, seed ${args.options.seed})`,
@@ -292,7 +299,7 @@ function linearPart(args: SaveArgs, name: string, fitted: LinearFit): Pick<Saved
  * when the check fails (nothing is written then).
  */
 export function saveBaselineModel(runDir: string, args: SaveArgs, chosen: ChosenBaseline): { path: string } | { path: null; reason: string } {
-  const part = chosen.kind === "linear" ? linearPart(args, chosen.result.model, chosen.result.fitted) : forestPart(args);
+  const part = chosen.kind === "linear" ? linearPart(args, chosen.result.model, chosen.result.fitted) : forestPart(args, chosen.result.forestFit);
   const model: SavedBaseline = {
     format: "tabtune-baseline",
     version: 1,
@@ -308,7 +315,7 @@ export function saveBaselineModel(runDir: string, args: SaveArgs, chosen: Chosen
     trainRows: part.trainRows,
     checkedOn: { testRows: args.test.length, identical: true },
   };
-  const what = chosen.kind === "linear" ? "the saved linear model" : "the refitted forest";
+  const what = chosen.kind === "linear" ? "the saved linear model" : chosen.result.forestFit ? "the saved forest" : "the refitted forest";
   // Read back from its JSON text, as predict will (a NaN or infinite coefficient does not survive JSON: refused here).
   const text = JSON.stringify(model) + "\n";
   const reread = SavedBaseline.safeParse(JSON.parse(text));

@@ -7,7 +7,7 @@
  */
 import { TabtuneError } from "../errors.js";
 import { cellToNumber, fitFeatureEncoder, type Cell, type FeatureSpec } from "./baseline-features.js";
-import { fitForest, predictForest, type ForestTarget } from "./forest.js";
+import { fitForest, predictForest, type Forest, type ForestTarget } from "./forest.js";
 import { createRng, sampleIndices } from "./random.js";
 
 export { cellToNumber, chooseBaselineFeatures, dateParts, fitColumnEncoder, type ExcludedFeature, type FeatureSpec } from "./baseline-features.js";
@@ -28,6 +28,8 @@ export interface BaselineResult {
   positiveScores: number[] | null;
   /** Mean decrease in impurity per feature (a date's parts summed), summing to 1, highest first (ties by name). */
   featureImportance: { name: string; importance: number }[] | null;
+  /** The forest as fitted, and the training rows it saw (the sample beyond maxTrainRows): what tabtune predict saves, so it is not fitted twice. */
+  forestFit?: { forest: Forest; trainRows: number };
 }
 
 /**
@@ -91,7 +93,7 @@ export function trainAndPredictBaseline(args: {
     .sort((a, b) => b.importance - a.importance || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 
   if (forestTarget.kind === "regression") {
-    return { predictions: Array.from(output), positiveScores: null, featureImportance };
+    return { predictions: Array.from(output), positiveScores: null, featureImportance, forestFit: { forest, trainRows: train.length } };
   }
   const w = labels.length;
   const predictions: string[] = [];
@@ -101,7 +103,7 @@ export function trainAndPredictBaseline(args: {
     predictions.push(labels[best] as string);
   }
   const positiveScores = task === "binary" ? Array.from({ length: test.length }, (_, i) => output[i * w + 1] as number) : null;
-  return { predictions, positiveScores, featureImportance };
+  return { predictions, positiveScores, featureImportance, forestFit: { forest, trainRows: train.length } };
 }
 
 /**
