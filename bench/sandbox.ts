@@ -3,19 +3,24 @@
  * through the isolate over BENCH_SANDBOX_ROWS (default 1,000,000) rows × 20 columns,
  * (1) from in-memory batches (the sandbox alone: JSON in, one crossing per batch,
  * host-side validation) and (2) end to end through execute's cleanCsv (CSV parse,
- * sandbox, writing cleaned.jsonl and all_data.json). The target is ≤ 15 s for (1).
+ * sandbox, writing cleaned.jsonl and all_data.json). Beside each, the plain-JS floor:
+ * the same generated code run directly on the host (`new Function`, here in the bench
+ * only: never a way to run generated code in tabtune) over the same rows, producing the
+ * same output lines, and the sandbox/floor ratios of wall and CPU (issue 16 wants ≤ 2×).
  * The machine is shared: the load average and CPU seconds are printed with each figure.
  */
-import { createWriteStream, mkdtempSync, rmSync, statSync } from "node:fs";
-import { loadavg, tmpdir } from "node:os";
+import { createWriteStream, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { prepCodeFromPlan } from "../src/codegen/template.js";
 import { sandboxContext } from "../src/codegen/sidecar.js";
 import { cleanCsv } from "../src/prep/clean-csv.js";
+import { AtomicLineWriter, JsonArrayWriter } from "../src/artifacts.js";
 import { getConfig } from "../src/runtime.js";
-import type { RawRow } from "../src/rows.js";
+import type { AlpacaRecord, CleanRow, RawRow } from "../src/rows.js";
 import { PrepSandbox, type PrepOutcome } from "../src/sandbox/sandbox.js";
 import type { ColumnProfile, Plan, TableProfile } from "../src/schemas.js";
+import { streamCsvCells, toRawRow } from "../src/table/csv.js";
 
 const ROWS = Number(process.env.BENCH_SANDBOX_ROWS ?? 1_000_000);
 const FEATURES = Array.from({ length: 19 }, (_, i) => `feature_${String(i).padStart(2, "0")}`);
@@ -65,8 +70,13 @@ function fixture(): { plan: Plan; profile: Pick<TableProfile, "columns">; code: 
   return { plan, profile, code: prepCodeFromPlan(plan, profile, { planVersion: 1, attempt: 1 }) };
 }
 
-async function measure(label: string, rows: number, fn: () => Promise<number>, sandbox: PrepSandbox): Promise<void> {
-  const isolateStart = sandbox.cpuMs;
+interface Figure {
+  seconds: number;
+  cpuSeconds: number;
+}
+
+async function measure(label: string, rows: number, fn: () => Promise<number>, sandbox: PrepSandbox | null): Promise<Figure> {
+  const isolateStart = sandbox?.cpuMs ?? 0;
   const load = loadavg()[0] ?? 0;
   const cpu = process.cpuUsage();
   const start = performance.now();
@@ -74,11 +84,44 @@ async function measure(label: string, rows: number, fn: () => Promise<number>, s
   const seconds = (performance.now() - start) / 1000;
   const used = process.cpuUsage(cpu);
   const cpuSeconds = (used.user + used.system) / 1e6;
-  const isolateSeconds = (sandbox.cpuMs - isolateStart) / 1000;
+  const isolate = sandbox === null ? "" : ` (isolate ${((sandbox.cpuMs - isolateStart) / 1000).toFixed(1)} s)`;
   process.stdout.write(
-    `  ${label.padEnd(44)} ${seconds.toFixed(2)} s, ${Math.round(rows / seconds).toLocaleString("en")} rows/s, ` +
-      `${records.toLocaleString("en")} records, CPU ${cpuSeconds.toFixed(1)} s (isolate ${isolateSeconds.toFixed(1)} s), load ${load.toFixed(1)} on ${(await import("node:os")).cpus().length} cores\n`,
+    `  ${label.padEnd(48)} ${seconds.toFixed(2)} s, ${Math.round(rows / seconds).toLocaleString("en")} rows/s, ` +
+      `${records.toLocaleString("en")} records, CPU ${cpuSeconds.toFixed(1)} s${isolate}, load ${load.toFixed(1)} on ${cpus().length} cores\n`,
   );
+  return { seconds, cpuSeconds };
+}
+
+function printRatio(label: string, sandbox: Figure, floor: Figure): void {
+  process.stdout.write(`  ${label.padEnd(48)} wall ${(sandbox.seconds / floor.seconds).toFixed(2)}×, CPU ${(sandbox.cpuSeconds / floor.cpuSeconds).toFixed(2)}× the plain-JS floor\n`);
+}
+
+/** The generated clean and render compiled on the host: the floor, in the bench only. */
+function hostFunctions(code: string, ctx: unknown): { clean: (row: RawRow) => CleanRow | null; render: (row: CleanRow) => AlpacaRecord } {
+  const [clean, render] = new Function(`${code}\nreturn [clean, render];`)() as [(row: unknown, ctx: unknown) => CleanRow | null, (row: unknown, ctx: unknown) => AlpacaRecord];
+  const frozen: unknown = JSON.parse(JSON.stringify(ctx));
+  return { clean: (row) => clean(row, frozen), render: (row) => render(row, frozen) };
+}
+
+/** The floor's output of one batch: cleaned.jsonl's lines and all_data.json's record texts, as cleanCsv writes them. */
+function floorBatch(fns: ReturnType<typeof hostFunctions>, rows: readonly RawRow[]): { lines: string; records: string[] } {
+  let lines = "";
+  const records: string[] = [];
+  for (const row of rows) {
+    const cleaned = fns.clean(row);
+    if (cleaned === null) continue;
+    lines += JSON.stringify(cleaned) + "\n";
+    records.push(JSON.stringify(fns.render(cleaned)));
+  }
+  return { lines, records };
+}
+
+/** The sandbox's output of one batch in the floor's form (what cleanCsv writes). */
+function sandboxBatch(outcome: PrepOutcome): { lines: string; records: string[] } {
+  if (!outcome.ok) throw new Error(outcome.error);
+  let lines = "";
+  for (const row of outcome.cleaned) if (row !== null) lines += JSON.stringify(row) + "\n";
+  return { lines, records: outcome.rendered.map((record) => JSON.stringify(record)) };
 }
 
 export async function bench(): Promise<void> {
@@ -92,21 +135,35 @@ export async function bench(): Promise<void> {
   const pool: RawRow[][] = [];
   for (let s = 0; s < Math.min(POOL_ROWS, ROWS); s += batchRows) pool.push(Array.from({ length: Math.min(batchRows, ROWS - s) }, (_, i) => makeRow(s + i)));
 
+  const sized = (b: number, done: number): RawRow[] => {
+    const batch = pool[b % pool.length] ?? [];
+    return ROWS - done < batch.length ? batch.slice(0, ROWS - done) : batch;
+  };
+  const fns = hostFunctions(code, ctx);
   const opened = await PrepSandbox.open(code, ctx, limits);
   if (!opened.ok) throw new Error(opened.error);
   const sandbox = opened.sandbox;
+  let inMemory: { sandbox: Figure; floor: Figure };
   try {
-    await measure("clean + render, in-memory batches", ROWS, async () => {
+    const first = pool[0] ?? [];
+    if (JSON.stringify(sandboxBatch(await sandbox.prep(first))) !== JSON.stringify(floorBatch(fns, first))) throw new Error("the sandbox and the floor disagree on the first batch");
+    const floor = await measure("plain-JS floor, in-memory batches", ROWS, async () => {
+      let records = 0;
+      for (let done = 0, b = 0; done < ROWS; b++) {
+        const rows = sized(b, done);
+        done += rows.length;
+        records += floorBatch(fns, rows).records.length;
+      }
+      return records;
+    }, null);
+    const isolated = await measure("clean + render, in-memory batches", ROWS, async () => {
       let records = 0;
       let pending: Promise<PrepOutcome> | null = null;
       const take = async (p: Promise<PrepOutcome>) => {
-        const outcome = await p;
-        if (!outcome.ok) throw new Error(outcome.error);
-        records += outcome.rendered.length;
+        records += sandboxBatch(await p).records.length;
       };
       for (let done = 0, b = 0; done < ROWS; b++) {
-        const batch = pool[b % pool.length] ?? [];
-        const rows = ROWS - done < batch.length ? batch.slice(0, ROWS - done) : batch;
+        const rows = sized(b, done);
         done += rows.length;
         const next = sandbox.prep(rows);
         if (pending) await take(pending);
@@ -115,6 +172,7 @@ export async function bench(): Promise<void> {
       if (pending) await take(pending);
       return records;
     }, sandbox);
+    inMemory = { sandbox: isolated, floor };
   } finally {
     sandbox.dispose();
   }
@@ -130,14 +188,31 @@ export async function bench(): Promise<void> {
       if (!out.write(`${header.map((h) => row[h] ?? "").join(",")}\n`)) await new Promise<void>((resolve) => out.once("drain", resolve));
     }
     await new Promise<void>((resolve) => out.end(resolve));
+    const floor = await measure("plain-JS floor, CSV → the same files", ROWS, async () => {
+      const cleanedOut = new AtomicLineWriter(join(dir, "floor.cleaned.jsonl"));
+      const recordsOut = new JsonArrayWriter(join(dir, "floor.all_data.json"));
+      for await (const batch of streamCsvCells(csv, { ...config.csv, batchRows: config.sandbox.batchRows })) {
+        const out = floorBatch(fns, batch.cells.map((cells) => toRawRow(batch.header, cells)));
+        await cleanedOut.write(out.lines, out.records.length);
+        await recordsOut.pushJson(out.records);
+      }
+      await cleanedOut.commit();
+      await recordsOut.commit();
+      return recordsOut.count;
+    }, null);
     const again = await PrepSandbox.open(code, ctx, limits);
     if (!again.ok) throw new Error(again.error);
     try {
-      await measure(`execute's cleanCsv, CSV of ${(statSync(csv).size / 2 ** 20).toFixed(0)} MB → files`, ROWS, async () => {
+      const isolated = await measure(`execute's cleanCsv, CSV of ${(statSync(csv).size / 2 ** 20).toFixed(0)} MB → files`, ROWS, async () => {
         const run = await cleanCsv({ csv, sandbox: again.sandbox, cleanedPath: join(dir, "cleaned.jsonl"), renderedPath: join(dir, "all_data.json"), sampleSize: 3, target: "label" });
         if (!run.ok) throw new Error(run.error?.message);
         return run.rowsOut;
       }, again.sandbox);
+      for (const name of ["cleaned.jsonl", "all_data.json"]) {
+        if (!readFileSync(join(dir, name)).equals(readFileSync(join(dir, `floor.${name}`)))) throw new Error(`the sandbox's ${name} differs from the floor's`);
+      }
+      printRatio("in-memory batches", inMemory.sandbox, inMemory.floor);
+      printRatio("execute's cleanCsv", isolated, floor);
     } finally {
       again.sandbox.dispose();
     }
