@@ -8,6 +8,9 @@ import { TabtuneError } from "../errors.js";
 import type { ColumnProfile, LabelMapping, TableProfile, TargetChoice, TaskType } from "../schemas.js";
 import { nameTokens } from "./kinds.js";
 import { compareNatural } from "./profile.js";
+import { coordinatePartners, derivedFrom, sortedBy } from "./target-evidence.js";
+
+export { derivedFrom } from "./target-evidence.js";
 
 /**
  * Name cues and their weight; a generic cue (target, label, outcome…) matching one word of a
@@ -48,11 +51,10 @@ const ROW_INDEX_NAMES = new Set(["rownames", "row", "rowname", "row_names", "ind
 const POSITION_BONUS = 20;
 const SHAPE_BONUS = 5;
 const SOLE_MEASUREMENT_BONUS = 15;
+const SOLE_LABEL_BONUS = 15;
 const BALANCED_DESIGN_PENALTY = 15;
 const CONTEXT_PENALTY = 20;
 const DERIVED_PENALTY = 10;
-/** Shortest name (letters and digits) another column's name must contain whole to be read as derived from it. */
-const MIN_DERIVED_STEM = 3;
 /** Rows without a target are dropped anyway, so missing target values cost little. */
 const MISSING_PENALTY = 5;
 /** Fewest values an integer column needs to be read as a count rather than class codes. */
@@ -143,23 +145,6 @@ function roleOf(column: ColumnProfile, position: number, rows: number, cfg: Conf
   const manyValues = column.distinct > Math.min(cfg.maxClassCardinality, nonMissing(column, rows) / 2);
   const measurement = (column.kind === "numeric" && manyValues) || (column.kind === "integer" && (manyValues || task === "regression"));
   return { key: null, task, shape: textLabels ? "label" : measurement ? "measurement" : "levels" };
-}
-
-/**
- * The column `name` is built from, when its name is another column's name with more added
- * (ddpi from dpi, INCOMESQ from INCOME, COUTAX_FEMALEUNEMP from COUTAX): a transform, a
- * growth rate, a square or an interaction a data scientist made from an input. Names compare
- * on letters and digits only, case-folded; the stem must be at least MIN_DERIVED_STEM long.
- * @example derivedFrom("ddpi", ["sr", "dpi", "ddpi"]) // "dpi"
- */
-export function derivedFrom(name: string, others: readonly string[]): string | null {
-  const flat = (s: string) => s.toLowerCase().replace(/[^a-z0-9]/g, "");
-  const own = flat(name);
-  for (const other of others) {
-    const stem = flat(other);
-    if (stem.length >= MIN_DERIVED_STEM && stem.length < own.length && own.includes(stem)) return other;
-  }
-  return null;
 }
 
 /**
@@ -260,14 +245,26 @@ interface Scored extends TargetCandidate {
  */
 export function rankTargets(profile: TableProfile, cfg: Config["profile"]): TargetCandidate[] {
   const roles = profile.columns.map((c, i) => roleOf(c, i, profile.rows, cfg));
-  const described = profile.columns.map((_, i) => i).filter((i) => roles[i]?.key === null);
+  const names = profile.columns.map((c) => c.name);
+  // Constant columns describe nothing: they take no place either.
+  const described = profile.columns.map((_, i) => i).filter((i) => roles[i]?.key === null && (profile.columns[i]?.distinct ?? 0) > 1);
   const first = described[0];
-  const last = profile.columns.length - 1;
-  const measurements = described.filter((i) => {
-    const role = roles[i];
-    return role?.key === null && role.shape === "measurement";
-  });
+  // Columns derived from another (estperf from perf) trail the one they are built from: the
+  // last place is the last column's before them.
+  let last = profile.columns.length - 1;
+  while (last > 0 && roles[last]?.key === null && derivedFrom(names[last] ?? "", names) !== null) last--;
+  const shaped = (shape: "label" | "measurement") =>
+    described.filter((i) => {
+      const role = roles[i];
+      return role?.key === null && role.shape === shape;
+    });
+  const measurements = shaped("measurement");
   const soleMeasurement = measurements.length === 1 && described.length >= 2 ? measurements[0] : undefined;
+  // One column of text labels among three or more columns of numbers: what the numbers were
+  // measured to tell apart (with fewer, a lone label is as likely a treatment or group).
+  const labels = shaped("label");
+  const numbersOnly = described.every((i) => labels.includes(i) || ["numeric", "integer"].includes(profile.columns[i]?.kind ?? ""));
+  const soleLabel = labels.length === 1 && described.length >= 4 && numbersOnly ? labels[0] : undefined;
   const scored: Scored[] = [];
   profile.columns.forEach((column, i) => {
     const role = roles[i];
@@ -276,16 +273,19 @@ export function rankTargets(profile: TableProfile, cfg: Config["profile"]): Targ
     const reasons: string[] = [];
     let score = 0;
     const cue = nameCue(column.name, (fits) => fits === "any" || (fits === "class" ? classLike : role.shape === "measurement"));
-    if (cue) {
+    const partners = coordinatePartners(column.name, names);
+    if (cue && partners.length > 0) {
+      reasons.push(`"${column.name}" sits beside ${partners.map((p) => `"${p}"`).join(" and ")}: a coordinate, not a name for the target`);
+    } else if (cue) {
       score += cue.score;
       reasons.push(cue.whole ? `"${column.name}" is named like a target` : `"${column.name}" has "${cue.cue}" in its name`);
     }
-    if (i === last) {
+    const place = i === last ? (last === names.length - 1 ? "the last column" : "the last column but for columns derived from it") : i === first ? (i === 0 ? "the first column" : "the first column after the row labels") : null;
+    if (place !== null && sortedBy(profile, column)) {
+      reasons.push(`it is ${place}, but the rows are sorted by it (an ordering key, such as a design variable or a time): its place says nothing`);
+    } else if (place !== null) {
       score += POSITION_BONUS;
-      reasons.push("it is the last column");
-    } else if (i === first) {
-      score += POSITION_BONUS;
-      reasons.push(i === 0 ? "it is the first column" : "it is the first column after the row labels");
+      reasons.push(`it is ${place}`);
     }
     if (role.shape === "label") {
       score += SHAPE_BONUS;
@@ -298,6 +298,10 @@ export function rankTargets(profile: TableProfile, cfg: Config["profile"]): Targ
       score += SOLE_MEASUREMENT_BONUS;
       reasons.push("it is the only measured quantity; the other columns are factors");
     }
+    if (i === soleLabel) {
+      score += SOLE_LABEL_BONUS;
+      reasons.push("it is the only column of class labels; the other columns are numbers");
+    }
     if (balancedDesign(column, cfg)) {
       score -= BALANCED_DESIGN_PENALTY;
       reasons.push(`its ${column.distinct} groups are exactly the same size, like a design's groups`);
@@ -306,7 +310,7 @@ export function rankTargets(profile: TableProfile, cfg: Config["profile"]): Targ
       score -= CONTEXT_PENALTY;
       reasons.push(`"${column.name}" says where or who a row is about (context, rarely the outcome)`);
     }
-    const source = derivedFrom(column.name, profile.columns.map((c) => c.name));
+    const source = derivedFrom(column.name, names);
     if (source !== null) {
       score -= DERIVED_PENALTY;
       reasons.push(`"${column.name}" is named after "${source}" with more added: a quantity derived from an input`);
