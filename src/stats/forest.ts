@@ -7,10 +7,10 @@
  * Written here because ml-random-forest 2.1 (ml-cart 2.1) draws its feature subset once
  * per tree instead of per split, evaluates every split point in O(n) (O(n²) per node;
  * ~2.4 s a tree on the 3.5k-row credit data), and its predictProbability seeds its sum
- * with the first tree's label. This one sorts each candidate feature once per node (a
- * counting sort over its ranks when it has few distinct values, insertion sort on nodes of
- * up to 24 rows, else a native typed-array sort of packed rank keys — all give the same
- * order): 100 trees on the credit data in ~1 s.
+ * with the first tree's label. This one ranks each feature once per fit; a node scans each
+ * candidate feature in rank order without a comparison sort (forest-order.ts: counting or
+ * radix passes over the node's ranks; forest-split.ts: for classes, a per-rank class
+ * histogram when the node's ranks are few). Speed: `npm run bench -- forest`.
  *
  * Training inputs are dense numeric columns without NaN (the caller imputes); categorical
  * columns arrive as integer codes and are split like ordered numbers. At prediction a NaN
@@ -18,6 +18,7 @@
  * on its feature, the child that held more training rows — what scikit-learn's trees
  * (1.3+) do with a missing value when none was seen in training.
  */
+import { SplitSearch } from "./forest-split.js";
 import { createRng, randomInt } from "./random.js";
 
 /** What a forest learns: class codes 0..classes-1, or real numbers. */
@@ -74,9 +75,6 @@ export function featuresPerSplit(maxFeatures: number | null, p: number, kind: Fo
   return Math.min(p, Math.max(1, Math.floor(k)));
 }
 
-/** Nodes of at most this many rows are ordered by insertion sort (no typed-array view, no native call). */
-const SMALL_NODE = 24;
-
 /**
  * The position of x among the distinct sorted values (every NaN sorts last and ranks as the
  * last value, -0 as 0).
@@ -132,64 +130,11 @@ export function fitForest(columns: Float64Array[], target: ForestTarget, options
   const trees: Tree[] = [];
 
   // Scratch buffers shared by every node of every tree.
-  const keys = new Float64Array(n);
   const order = new Int32Array(p);
   const countsNode = new Float64Array(width);
-  const countsLeft = new Float64Array(width);
   const treeImportance = new Float64Array(p);
-  const sortedRank = new Int32Array(n);
-  const sortedRow = new Int32Array(n);
-  const rankCounts = new Int32Array(Math.max(...uniques.map((u) => u.length)) + 1);
+  const search = new SplitSearch(n, Math.max(...uniques.map((u) => u.length)), width, yClass, yValue, minLeaf);
   let samples = new Int32Array(0);
-
-  /**
-   * Orders the node's rows samples[start, start+m) by feature f into sortedRank/sortedRow:
-   * a counting sort over the feature's ranks when it has few distinct values, else a native
-   * sort of packed keys rank·n + position (exact: < n² ≤ 2^53).
-   */
-  const sortNode = (f: number, start: number, m: number): void => {
-    const rank = ranks[f] as Int32Array;
-    const k = (uniques[f] as Float64Array).length;
-    if (k <= 4 * m) {
-      rankCounts.fill(0, 0, k + 1);
-      for (let i = 0; i < m; i++) rankCounts[(rank[samples[start + i] as number] as number) + 1]! += 1;
-      for (let r = 0; r < k; r++) rankCounts[r + 1]! += rankCounts[r] as number;
-      for (let i = 0; i < m; i++) {
-        const row = samples[start + i] as number;
-        const r = rank[row] as number;
-        const at = rankCounts[r] as number;
-        rankCounts[r] = at + 1;
-        sortedRank[at] = r;
-        sortedRow[at] = row;
-      }
-      return;
-    }
-    if (m <= SMALL_NODE) {
-      // Insertion sort by (rank, position): stable, so the same order as the packed keys.
-      for (let i = 0; i < m; i++) {
-        const row = samples[start + i] as number;
-        const r = rank[row] as number;
-        let at = i;
-        while (at > 0 && (sortedRank[at - 1] as number) > r) {
-          sortedRank[at] = sortedRank[at - 1] as number;
-          sortedRow[at] = sortedRow[at - 1] as number;
-          at--;
-        }
-        sortedRank[at] = r;
-        sortedRow[at] = row;
-      }
-      return;
-    }
-    const seg = keys.subarray(0, m);
-    for (let i = 0; i < m; i++) seg[i] = (rank[samples[start + i] as number] as number) * n + i;
-    seg.sort();
-    for (let i = 0; i < m; i++) {
-      const key = seg[i] as number;
-      const r = Math.floor(key / n);
-      sortedRank[i] = r;
-      sortedRow[i] = samples[start + (key - r * n)] as number;
-    }
-  };
 
   for (let t = 0; t < options.trees; t++) {
     const rng = createRng(Math.floor(master() * 4294967296));
@@ -238,10 +183,7 @@ export function fitForest(columns: Float64Array[], target: ForestTarget, options
       }
       if (pure || depth >= maxDepth || m < 2 * minLeaf) return node;
 
-      let bestScore = -Infinity;
-      let bestFeature = -1;
-      let bestLeftRank = 0;
-      let bestRightRank = 0;
+      search.reset();
       for (let j = 0; j < p; j++) order[j] = j;
       let tried = 0;
       for (let drawn = 0; drawn < p && tried < mtry; drawn++) {
@@ -250,59 +192,13 @@ export function fitForest(columns: Float64Array[], target: ForestTarget, options
         const f = order[pick] as number;
         order[pick] = order[drawn] as number;
         order[drawn] = f;
-
-        sortNode(f, start, m);
-        if (sortedRank[0] === sortedRank[m - 1]) continue; // constant here: does not count as tried
-        tried++;
-
-        if (classification) {
-          // countsNode still holds this node's class counts: children overwrite it only after this loop.
-          countsLeft.fill(0);
-          let sqLeft = 0;
-          let sqRight = 0;
-          for (let c = 0; c < width; c++) sqRight += (countsNode[c] as number) ** 2;
-          for (let i = 0; i < m - 1; i++) {
-            const c = yClass[sortedRow[i] as number] as number;
-            const left = countsLeft[c] as number;
-            const right = (countsNode[c] as number) - left;
-            sqLeft += 2 * left + 1;
-            sqRight -= 2 * right - 1;
-            countsLeft[c] = left + 1;
-            const nl = i + 1;
-            const nr = m - nl;
-            if (nl < minLeaf || nr < minLeaf) continue;
-            const here = sortedRank[i] as number;
-            const next = sortedRank[i + 1] as number;
-            if (here === next) continue;
-            const score = sqLeft / nl + sqRight / nr;
-            if (score > bestScore) {
-              bestScore = score;
-              bestFeature = f;
-              bestLeftRank = here;
-              bestRightRank = next;
-            }
-          }
-        } else {
-          let sumLeft = 0;
-          for (let i = 0; i < m - 1; i++) {
-            sumLeft += yValue[sortedRow[i] as number] as number;
-            const nl = i + 1;
-            const nr = m - nl;
-            if (nl < minLeaf || nr < minLeaf) continue;
-            const here = sortedRank[i] as number;
-            const next = sortedRank[i + 1] as number;
-            if (here === next) continue;
-            const sumRight = total - sumLeft;
-            const score = (sumLeft * sumLeft) / nl + (sumRight * sumRight) / nr;
-            if (score > bestScore) {
-              bestScore = score;
-              bestFeature = f;
-              bestLeftRank = here;
-              bestRightRank = next;
-            }
-          }
-        }
+        // countsNode still holds this node's class counts: children overwrite it only after this loop.
+        const scanned = classification
+          ? search.tryClasses(f, ranks[f] as Int32Array, samples, start, m, countsNode)
+          : search.tryNumbers(f, ranks[f] as Int32Array, samples, start, m, total);
+        if (scanned) tried++; // a feature constant here does not count as tried
       }
+      const { bestScore, bestFeature, bestLeftRank, bestRightRank } = search;
       const decrease = bestScore - parentScore;
       if (bestFeature < 0 || !(decrease > 1e-12 * Math.max(1, Math.abs(parentScore)))) return node;
 

@@ -1,0 +1,148 @@
+/**
+ * The order in which a forest node scans one candidate feature (src/stats/forest.ts): the
+ * node's rows by the feature's rank, rows of equal rank in the order they sit in the node
+ * (stable). That order fixes everything a node learns, down to the rounding of a regression
+ * node's running sums, so every path here gives exactly that order:
+ * - a counting sort over the ranks the node holds (its lowest to its highest) when that span
+ *   is at most SPAN_PER_ROW times the node's rows — categories, and deep nodes, whose rows
+ *   an ancestor's split on the feature already narrowed;
+ * - insertion sort on nodes of at most SMALL_NODE rows;
+ * - else an LSD radix sort of rank − lowest in a few stable counting passes of equal digit
+ *   width (about log2 m bits, at most MAX_DIGIT_BITS), O(m) a pass instead of a comparison
+ *   sort's O(m log m).
+ * A feature constant on the node is reported as such by `gather`, before any sorting.
+ */
+
+/** A node span of ranks up to this many times its rows is counting-sorted in one pass. */
+export const SPAN_PER_ROW = 4;
+/** Nodes of at most this many rows are ordered by insertion sort. */
+const SMALL_NODE = 24;
+/** The widest radix digit: 2^11 buckets, 8 KB of counts. */
+const MAX_DIGIT_BITS = 11;
+
+/**
+ * Scratch buffers for ordering nodes of up to `n` rows whose ranks lie below `maxRanks`,
+ * reused by every node of every tree of one fit. `gather` reads a node's ranks (and an item
+ * per row: the row itself, or its class), `sort` then leaves them in scan order in
+ * sortedRank[0, m) and sortedItem[0, m).
+ */
+export class NodeOrder {
+  readonly sortedRank: Int32Array;
+  readonly sortedItem: Int32Array;
+  /** The node's ranks and items in node order (after `gather`). */
+  readonly nodeRank: Int32Array;
+  readonly nodeItem: Int32Array;
+  /** The lowest rank of the node and the span from it to the highest (after `gather`). */
+  low = 0;
+  span = 0;
+  private readonly spareRank: Int32Array;
+  private readonly spareItem: Int32Array;
+  private readonly counts: Int32Array;
+
+  constructor(n: number, maxRanks: number) {
+    this.sortedRank = new Int32Array(n);
+    this.sortedItem = new Int32Array(n);
+    this.nodeRank = new Int32Array(n);
+    this.nodeItem = new Int32Array(n);
+    this.spareRank = new Int32Array(n);
+    this.spareItem = new Int32Array(n);
+    this.counts = new Int32Array(Math.max(Math.min(maxRanks, SPAN_PER_ROW * n), 1 << MAX_DIGIT_BITS) + 1);
+  }
+
+  /**
+   * Reads the ranks of the node's rows samples[start, start+m) (m ≥ 1), with each row's
+   * label (labels given) or the row itself as its item.
+   * @returns false when every row of the node has the same rank (nothing to sort).
+   */
+  gather(rank: Int32Array, samples: Int32Array, start: number, m: number, labels: Int32Array | null): boolean {
+    const nodeRank = this.nodeRank;
+    const nodeItem = this.nodeItem;
+    let low = rank[samples[start] as number] as number;
+    let high = low;
+    for (let i = 0; i < m; i++) {
+      const row = samples[start + i] as number;
+      const r = rank[row] as number;
+      nodeRank[i] = r;
+      nodeItem[i] = labels === null ? row : (labels[row] as number);
+      if (r < low) low = r;
+      else if (r > high) high = r;
+    }
+    this.low = low;
+    this.span = high - low + 1;
+    return low !== high;
+  }
+
+  /** Orders the m gathered rows: by rank, equal ranks in node order. */
+  sort(m: number): void {
+    const { low, span } = this;
+    if (span <= SPAN_PER_ROW * m) this.countingSort(m, low, span);
+    else if (m <= SMALL_NODE) this.insertionSort(m);
+    else this.radixSort(m, low, span);
+  }
+
+  /** One stable counting pass over the node's span of ranks. */
+  private countingSort(m: number, low: number, span: number): void {
+    const { nodeRank, nodeItem, sortedRank, sortedItem, counts } = this;
+    counts.fill(0, 0, span + 1);
+    for (let i = 0; i < m; i++) counts[(nodeRank[i] as number) - low + 1]! += 1;
+    for (let r = 0; r < span; r++) counts[r + 1]! += counts[r] as number;
+    for (let i = 0; i < m; i++) {
+      const r = nodeRank[i] as number;
+      const at = counts[r - low] as number;
+      counts[r - low] = at + 1;
+      sortedRank[at] = r;
+      sortedItem[at] = nodeItem[i] as number;
+    }
+  }
+
+  /** By (rank, position): stable. */
+  private insertionSort(m: number): void {
+    const { nodeRank, nodeItem, sortedRank, sortedItem } = this;
+    for (let i = 0; i < m; i++) {
+      const r = nodeRank[i] as number;
+      let at = i;
+      while (at > 0 && (sortedRank[at - 1] as number) > r) {
+        sortedRank[at] = sortedRank[at - 1] as number;
+        sortedItem[at] = sortedItem[at - 1] as number;
+        at--;
+      }
+      sortedRank[at] = r;
+      sortedItem[at] = nodeItem[i] as number;
+    }
+  }
+
+  /**
+   * LSD radix sort of rank − low: equal-width digits, the lowest first, each a stable
+   * counting pass, the last one writing sortedRank/sortedItem.
+   */
+  private radixSort(m: number, low: number, span: number): void {
+    const bits = 32 - Math.clz32(span - 1);
+    const target = Math.min(MAX_DIGIT_BITS, Math.max(4, 32 - Math.clz32(m)));
+    const passes = Math.ceil(bits / target);
+    const digit = Math.ceil(bits / passes);
+    const buckets = 1 << digit;
+    const mask = buckets - 1;
+    const counts = this.counts;
+    // Passes alternate between the spare and the sorted buffers, ending on the sorted ones.
+    let fromRank = this.nodeRank;
+    let fromItem = this.nodeItem;
+    for (let p = 0, shift = 0; p < passes; p++, shift += digit) {
+      const last = (passes - 1 - p) % 2 === 0;
+      const toRank = last ? this.sortedRank : this.spareRank;
+      const toItem = last ? this.sortedItem : this.spareItem;
+      counts.fill(0, 0, buckets + 1);
+      for (let i = 0; i < m; i++) counts[((((fromRank[i] as number) - low) >>> shift) & mask) + 1]! += 1;
+      for (let d = 0; d < buckets; d++) counts[d + 1]! += counts[d] as number;
+      for (let i = 0; i < m; i++) {
+        const r = fromRank[i] as number;
+        const d = ((r - low) >>> shift) & mask;
+        const at = counts[d] as number;
+        counts[d] = at + 1;
+        toRank[at] = r;
+        toItem[at] = fromItem[i] as number;
+      }
+      fromRank = toRank;
+      fromItem = toItem;
+    }
+  }
+}

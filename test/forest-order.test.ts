@@ -1,0 +1,54 @@
+/**
+ * forest-order.ts orders a node's rows exactly as a stable sort by rank would, on every
+ * path (counting sort over a narrow span, insertion sort on small nodes, radix passes on
+ * wide spans), and reports a constant feature without sorting.
+ */
+import { describe, expect, it } from "vitest";
+import { NodeOrder } from "../src/stats/forest-order.js";
+import { createRng } from "../src/stats/random.js";
+
+/** The reference: rows of the node by (rank, position in the node). */
+function stableOrder(rank: Int32Array, samples: Int32Array, start: number, m: number): { ranks: number[]; rows: number[] } {
+  const at = Array.from({ length: m }, (_, i) => i);
+  at.sort((a, b) => (rank[samples[start + a]!]! - rank[samples[start + b]!]!) || a - b);
+  return { ranks: at.map((i) => rank[samples[start + i]!]!), rows: at.map((i) => samples[start + i]!) };
+}
+
+describe("NodeOrder", () => {
+  const n = 5000;
+  const rng = createRng(21);
+  // Bootstrap-like samples: rows repeat.
+  const samples = Int32Array.from({ length: n }, () => Math.floor(rng() * n));
+
+  for (const distinct of [3, 40, 700, 5000, 200_000]) {
+    for (const m of [2, 17, 24, 25, 90, 600, 5000]) {
+      it(`${distinct} distinct ranks, ${m} rows`, () => {
+        const rank = Int32Array.from({ length: n }, () => Math.floor(rng() * distinct));
+        const order = new NodeOrder(n, distinct);
+        const start = Math.floor(rng() * (n - m + 1));
+        const want = stableOrder(rank, samples, start, m);
+        const varies = order.gather(rank, samples, start, m, null);
+        expect(varies).toBe(want.ranks[0] !== want.ranks[m - 1]);
+        if (!varies) return;
+        order.sort(m);
+        expect(Array.from(order.sortedRank.subarray(0, m))).toEqual(want.ranks);
+        expect(Array.from(order.sortedItem.subarray(0, m))).toEqual(want.rows);
+      });
+    }
+  }
+
+  it("carries each row's label instead of the row when labels are given", () => {
+    const rank = Int32Array.from({ length: n }, () => Math.floor(rng() * 9000));
+    const labels = Int32Array.from({ length: n }, () => Math.floor(rng() * 3));
+    const order = new NodeOrder(n, 9000);
+    const want = stableOrder(rank, samples, 100, 400);
+    expect(order.gather(rank, samples, 100, 400, labels)).toBe(true);
+    order.sort(400);
+    expect(Array.from(order.sortedItem.subarray(0, 400))).toEqual(want.rows.map((r) => labels[r]));
+  });
+
+  it("reports a feature constant on the node", () => {
+    const rank = new Int32Array(n).fill(4);
+    expect(new NodeOrder(n, 5).gather(rank, samples, 0, 300, null)).toBe(false);
+  });
+});
