@@ -1,8 +1,8 @@
 /**
  * Sandbox figures (`npm run bench -- sandbox`): the heuristic template's clean + render
  * through the isolate over BENCH_SANDBOX_ROWS (default 1,000,000) rows × 20 columns,
- * (1) from in-memory batches (the sandbox alone: JSON in, one crossing per batch,
- * host-side validation) and (2) end to end through execute's cleanCsv (CSV parse,
+ * (1) from in-memory batches of CSV cells (the sandbox alone: one crossing per batch,
+ * host-side validation, the output lines in memory) and (2) end to end through execute's cleanCsv (CSV parse,
  * sandbox, writing cleaned.jsonl and all_data.json). Beside each, the plain-JS floor:
  * the same generated code run directly on the host (`new Function`, here in the bench
  * only: never a way to run generated code in tabtune) over the same rows, producing the
@@ -18,7 +18,7 @@ import { cleanCsv } from "../src/prep/clean-csv.js";
 import { AtomicLineWriter, JsonArrayWriter } from "../src/artifacts.js";
 import { getConfig } from "../src/runtime.js";
 import type { AlpacaRecord, CleanRow, RawRow } from "../src/rows.js";
-import { PrepSandbox, type PrepOutcome } from "../src/sandbox/sandbox.js";
+import { PrepSandbox, type PrepTextOutcome } from "../src/sandbox/sandbox.js";
 import type { ColumnProfile, Plan, TableProfile } from "../src/schemas.js";
 import { streamCsvCells, toRawRow } from "../src/table/csv.js";
 
@@ -117,11 +117,9 @@ function floorBatch(fns: ReturnType<typeof hostFunctions>, rows: readonly RawRow
 }
 
 /** The sandbox's output of one batch in the floor's form (what cleanCsv writes). */
-function sandboxBatch(outcome: PrepOutcome): { lines: string; records: string[] } {
+function sandboxBatch(outcome: PrepTextOutcome): { lines: string; records: string[] } {
   if (!outcome.ok) throw new Error(outcome.error);
-  let lines = "";
-  for (const row of outcome.cleaned) if (row !== null) lines += JSON.stringify(row) + "\n";
-  return { lines, records: outcome.rendered.map((record) => JSON.stringify(record)) };
+  return { lines: outcome.cleanedLines, records: outcome.records };
 }
 
 export async function bench(): Promise<void> {
@@ -132,13 +130,20 @@ export async function bench(): Promise<void> {
   const batchRows = Number(process.env.BENCH_SANDBOX_BATCH ?? config.sandbox.batchRows);
   process.stdout.write(`sandbox bench, ${new Date().toISOString()}, node ${process.version}, ${ROWS.toLocaleString("en")} rows × 20 columns, batches of ${batchRows}\n`);
 
-  const pool: RawRow[][] = [];
-  for (let s = 0; s < Math.min(POOL_ROWS, ROWS); s += batchRows) pool.push(Array.from({ length: Math.min(batchRows, ROWS - s) }, (_, i) => makeRow(s + i)));
-
-  const sized = (b: number, done: number): RawRow[] => {
+  // Batches of cells under the header, as streamCsvCells yields them.
+  const header = [...FEATURES, "label"];
+  const pool: (string | null)[][][] = [];
+  for (let s = 0; s < Math.min(POOL_ROWS, ROWS); s += batchRows) {
+    pool.push(Array.from({ length: Math.min(batchRows, ROWS - s) }, (_, i) => {
+      const row = makeRow(s + i);
+      return header.map((name) => row[name] ?? null);
+    }));
+  }
+  const sized = (b: number, done: number): (string | null)[][] => {
     const batch = pool[b % pool.length] ?? [];
     return ROWS - done < batch.length ? batch.slice(0, ROWS - done) : batch;
   };
+  const floorCells = (fns: ReturnType<typeof hostFunctions>, cells: readonly (string | null)[][]) => floorBatch(fns, cells.map((values) => toRawRow(header, values)));
   const fns = hostFunctions(code, ctx);
   const opened = await PrepSandbox.open(code, ctx, limits);
   if (!opened.ok) throw new Error(opened.error);
@@ -146,26 +151,26 @@ export async function bench(): Promise<void> {
   let inMemory: { sandbox: Figure; floor: Figure };
   try {
     const first = pool[0] ?? [];
-    if (JSON.stringify(sandboxBatch(await sandbox.prep(first))) !== JSON.stringify(floorBatch(fns, first))) throw new Error("the sandbox and the floor disagree on the first batch");
+    if (JSON.stringify(sandboxBatch(await sandbox.prepText(header, first, true))) !== JSON.stringify(floorCells(fns, first))) throw new Error("the sandbox and the floor disagree on the first batch");
     const floor = await measure("plain-JS floor, in-memory batches", ROWS, async () => {
       let records = 0;
       for (let done = 0, b = 0; done < ROWS; b++) {
         const rows = sized(b, done);
         done += rows.length;
-        records += floorBatch(fns, rows).records.length;
+        records += floorCells(fns, rows).records.length;
       }
       return records;
     }, null);
     const isolated = await measure("clean + render, in-memory batches", ROWS, async () => {
       let records = 0;
-      let pending: Promise<PrepOutcome> | null = null;
-      const take = async (p: Promise<PrepOutcome>) => {
+      let pending: Promise<PrepTextOutcome> | null = null;
+      const take = async (p: Promise<PrepTextOutcome>) => {
         records += sandboxBatch(await p).records.length;
       };
       for (let done = 0, b = 0; done < ROWS; b++) {
         const rows = sized(b, done);
         done += rows.length;
-        const next = sandbox.prep(rows);
+        const next = sandbox.prepText(header, rows, true);
         if (pending) await take(pending);
         pending = next;
       }
@@ -181,7 +186,6 @@ export async function bench(): Promise<void> {
   try {
     const csv = join(dir, "bench.csv");
     const out = createWriteStream(csv);
-    const header = [...FEATURES, "label"];
     out.write(`${header.join(",")}\n`);
     for (let r = 0; r < ROWS; r++) {
       const row = makeRow(r);

@@ -1,14 +1,15 @@
 /**
  * The row pipeline over a CSV: every row through the prep script's `clean` (and, when
  * asked, `render`) in the sandbox, one isolate crossing per batch, with the cleaned
- * table and the records written only when every row succeeded. execute, split (a test
- * CSV), `tabtune apply` and the benches share it.
+ * table and the records written only when every row succeeded. The sandbox answers the
+ * lines themselves (checked, not parsed: PrepSandbox.prepText), so they are written as
+ * they came. execute, split (a test CSV), `tabtune apply` and the benches share it.
  */
 import { AtomicLineWriter, JsonArrayWriter } from "../artifacts.js";
 import type { OnProgress } from "../events.js";
 import type { AlpacaRecord, CleanRow } from "../rows.js";
 import { getConfig } from "../runtime.js";
-import type { PrepOutcome, PrepSandbox } from "../sandbox/sandbox.js";
+import type { PrepSandbox, PrepTextOutcome } from "../sandbox/sandbox.js";
 import type { ArtifactRef, DroppedRow, ExecutionError, ExecutionResult } from "../state.js";
 import { streamCsvCells, toRawRow } from "../table/csv.js";
 
@@ -30,11 +31,12 @@ export type CleanCsvResult = Omit<ExecutionResult, "allData" | "sourceRows"> & {
   sourceRows: ArtifactRef | null;
 };
 
-/** The cleaned rows of a batch as JSON lines, in one string. */
-function jsonLines(rows: readonly (CleanRow | null)[]): string {
-  let text = "";
-  for (const row of rows) if (row !== null) text += JSON.stringify(row) + "\n";
-  return text;
+/** A batch's cleaned rows as objects, null where dropped (only for onCleaned: the lines are checked JSON). */
+function cleanedRows(kept: readonly boolean[], cleanedLines: string): (CleanRow | null)[] {
+  const lines = cleanedLines.split("\n");
+  const rows: (CleanRow | null)[] = new Array<CleanRow | null>(kept.length);
+  for (let i = 0, next = 0; i < kept.length; i++) rows[i] = kept[i] ? JSON.parse(lines[next++] ?? "null") : null;
+  return rows;
 }
 
 /**
@@ -77,12 +79,12 @@ export async function cleanCsv(args: {
   };
 
   // Rows go to the sandbox as cells under the header; a row object is built only for a message.
-  type Pending = { header: string[]; cells: (string | null)[][]; firstLine: number; outcome: Promise<PrepOutcome> };
+  type Pending = { header: string[]; cells: (string | null)[][]; firstLine: number; outcome: Promise<PrepTextOutcome> };
   const start = (header: string[], cells: (string | null)[][], firstLine: number): Pending => ({
     header,
     cells,
     firstLine,
-    outcome: rendered ? args.sandbox.prepCells(header, cells) : cleanOnly(args.sandbox, header, cells),
+    outcome: args.sandbox.prepText(header, cells, rendered !== null),
   });
 
   /** Checks and writes one finished batch; an ExecutionError when it failed. */
@@ -99,12 +101,12 @@ export async function cleanCsv(args: {
         row: outcome.op === "render" && outcome.cleaned !== null ? outcome.cleaned : input,
       };
     }
-    const rows = outcome.cleaned;
+    const rows = outcome.kept;
     const targetAt = args.target === undefined ? -1 : pending.header.indexOf(args.target);
     let kept = 0;
     let keptRows = "";
     for (let i = 0; i < rows.length; i++) {
-      if (rows[i] !== null) {
+      if (rows[i]) {
         kept += 1;
         if (sources) keptRows += `${rowsIn + i}\n`;
         continue;
@@ -117,15 +119,15 @@ export async function cleanCsv(args: {
     rowsIn += rows.length;
     rowsOut += kept;
     args.onProgress?.(rowsIn);
-    args.onCleaned?.(rows);
-    await cleaned.write(jsonLines(rows), kept);
+    args.onCleaned?.(cleanedRows(rows, outcome.cleanedLines));
+    await cleaned.write(outcome.cleanedLines, kept);
     await sources?.write(keptRows, kept);
     if (rendered) {
-      for (const record of outcome.rendered) {
+      for (const record of outcome.records) {
         if (sample.length >= args.sampleSize) break;
-        sample.push(record);
+        sample.push(JSON.parse(record));
       }
-      await rendered.pushAll(outcome.rendered);
+      await rendered.pushJson(outcome.records);
     }
     return null;
   };
@@ -147,11 +149,4 @@ export async function cleanCsv(args: {
   const renderedRef = (await rendered?.commit()) ?? null;
   const sourcesRef = (await sources?.commit()) ?? null;
   return { ok: true, error: null, ...summary(), cleaned: cleanedRef, rendered: renderedRef, sourceRows: sourcesRef };
-}
-
-/** `clean` alone (no render), in the shape of a prep outcome. */
-async function cleanOnly(sandbox: PrepSandbox, header: string[], cells: (string | null)[][]): Promise<PrepOutcome> {
-  const outcome = await sandbox.cleanCells(header, cells);
-  if (outcome.ok) return { ok: true, cleaned: outcome.rows, rendered: [] };
-  return { ok: false, op: outcome.rowIndex === null ? null : "clean", error: outcome.error, rowIndex: outcome.rowIndex, row: outcome.row, cleaned: null };
 }

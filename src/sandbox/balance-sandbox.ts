@@ -48,7 +48,7 @@ ${ISOLATE_COMMON_SOURCE}
     const records = parse(recordsJson);
     const n = records.length;
     let result;
-    startStream("balance", null, null);
+    startStream("balance", null, null, 0, 0);
     try {
       result = fn(records, ctx);
     } catch (error) {

@@ -2,11 +2,13 @@
  * Source text that runs inside the isolate, around the generated script. It is kept as
  * a string (not a function's `toString()`) so no build step can rewrite it.
  *
- * Protocol: only strings cross the boundary, and rows cross as arrays, not objects
- * (JSON of objects repeats every key on every row, and parsing it cost more than the
- * generated code itself; bench/sandbox.ts). A batch of rows is
- * `{"shapes":[[key, …], …], "rows":[[shape, value, …], …]}`: each row names the key list
- * it uses (most batches have one) and gives its values in that order.
+ * Protocol: only strings (and a row count and flag) cross the boundary. A batch of row
+ * objects is `{"shapes":[[key, …], …], "rows":[[shape, value, …], …]}`: each row names
+ * the key list it uses (most batches have one) and gives its values in that order (JSON
+ * of objects repeats every key on every row, and parsing it cost more than the generated
+ * code itself; bench/sandbox.ts). A batch of CSV cells under one header is cheaper still:
+ * the header's JSON, every cell joined by CELL_SEPARATOR in one string (a split, no JSON
+ * parse), and the JSON list of the flat indices of null cells.
  * - `PRELUDE_SOURCE` runs first and evaluates to the entry function
  *   `entry(op, payload, ctxJson)`; it captures `JSON` and friends before the generated
  *   script can touch them, replaces `console` with a no-op, and hardens the globals
@@ -19,18 +21,23 @@
  * - `entry("clean", batchJson)` answers `{"ok":true,"shapes":[…],"rows":[…]}`: one entry
  *   per input row, null where it is dropped, else `[shape, value, …]` as above.
  * - `entry("render", batchJson)` answers `{"ok":true,"rows":[[instruction, input, output], …]}`.
- * - `entry("prep", batchJson)` runs clean, then render on a fresh object built from the
- *   values just copied out of every kept row (exactly what the cleaned table will hold:
- *   each value read once), in one crossing: `{"ok":true,"shapes":[…],"clean":[…],"render":[…]}`.
+ * - `entry("prep", batchJson, withRender)` and `entry("prepCells", headerJson, cellsText,
+ *   nullsJson, count, withRender)` run clean, then (withRender) render on a fresh object
+ *   built from the values just copied out of every kept row (exactly what the cleaned
+ *   table will hold: each value read once), in one crossing. They answer the text the
+ *   host writes (text-answer.ts): a head line `{"ok":true,"shapes":[…],"ids":[…]}` (ids:
+ *   each input row's shape, -1 where dropped), then each kept row's JSON line (the
+ *   cleaned.jsonl line), then each record's JSON line. The host checks every line with a
+ *   pattern per key list instead of parsing it: text is built once, here, with the
+ *   JSON.stringify captured before the generated script loaded.
  * - A failure answers `{"ok":false,"op":"clean","rowIndex":i,"error":"Name: message"}`,
  *   or `"invalid"` in place of `"error"`: a result of the wrong shape as JSON, with values
  *   JSON cannot hold (NaN, undefined, functions, Promises) tagged
  *   `{"<UNSUPPORTED_TAG>": "NaN"}` so the host can name them; a render failure in `prep`
  *   adds `"cleaned"`, the row render was given.
  *
- * Every result is copied into plain data as it is checked (each value read once), and a
- * whole batch is serialised with one `JSON.stringify`, so no per-row text is built on
- * the fast path. The envelope is untrusted all the same: generated code can patch
+ * Every result is copied into plain data as it is checked (each value read once); the
+ * run ops serialise a whole batch with one `JSON.stringify`, the prep ops one line a row. The envelope is untrusted all the same: generated code can patch
  * prototypes (`toJSON`), so the host validates everything that comes back.
  */
 
@@ -38,6 +45,9 @@ import { ISOLATE_COMMON_SOURCE } from "./isolate-globals.js";
 
 /** Key of the object that stands for a value JSON cannot carry. */
 export const UNSUPPORTED_TAG = "__tabtune_unsupported__";
+
+/** Joins the cells of a batch sent as text (wire.ts cellBatch); a batch with a cell that holds it goes as JSON. */
+export const CELL_SEPARATOR = "\u0000";
 
 /** Largest JSON text one row may serialize to, in characters. */
 export const MAX_ROW_CHARS = 4 * 1024 * 1024;
@@ -56,6 +66,11 @@ ${ISOLATE_COMMON_SOURCE}
   const objectWithout = Object.create;
   const TAG = ${JSON.stringify(UNSUPPORTED_TAG)};
   const MAX_ROW_CHARS = ${MAX_ROW_CHARS};
+  const CELL_SEPARATOR = ${JSON.stringify(CELL_SEPARATOR)};
+  const arrayJoin = Array.prototype.join;
+  function joinText(list, separator) {
+    return reflectApply(arrayJoin, list, [separator]);
+  }
 
   let fns = null;
   let ctx = null;
@@ -93,17 +108,17 @@ ${ISOLATE_COMMON_SOURCE}
   const makers = objectWithout(null);
 
   /**
-   * A function that turns [shape, value, …] into a fresh plain object with \`keys\`, in
-   * order: one object literal per key list, compiled once (the fastest way V8 builds
-   * objects). Computed keys, so "__proto__" is an own key like any other.
+   * A function (v, o) that turns v[o], v[o + 1], … into a fresh plain object with
+   * \`keys\`, in order: one object literal per key list, compiled once (the fastest way V8
+   * builds objects). Computed keys, so "__proto__" is an own key like any other.
    */
   function makerOf(keys) {
     const id = stringify(keys);
     let make = makers[id];
     if (make === undefined) {
       let body = "return {";
-      for (let k = 0; k < keys.length; k++) body += (k === 0 ? "[" : ",[") + stringify(keys[k]) + "]:v[" + (k + 1) + "]";
-      make = FunctionCtor("v", body + "};");
+      for (let k = 0; k < keys.length; k++) body += (k === 0 ? "[" : ",[") + stringify(keys[k]) + "]:v[o" + (k === 0 ? "" : "+" + k) + "]";
+      make = FunctionCtor("v", "o", body + "};");
       makers[id] = make;
     }
     return make;
@@ -120,10 +135,46 @@ ${ISOLATE_COMMON_SOURCE}
     for (let s = 0; s < batch.shapes.length; s++) makes[s] = makerOf(batch.shapes[s]);
     const rows = batch.rows;
     const out = [];
-    for (let i = 0; i < rows.length; i++) out[i] = makes[rows[i][0]](rows[i]);
+    for (let i = 0; i < rows.length; i++) out[i] = makes[rows[i][0]](rows[i], 1);
     inputShapes = batch.shapes;
     inputRows = rows;
     return out;
+  }
+
+  /** Starts the Math.random stream of input row i of the batch rowsOf read last. */
+  function streamOfRow(op, i) {
+    const values = inputRows[i];
+    startStream(op, inputShapes[values[0]], values, 1, values.length);
+  }
+
+  /**
+   * Objects of a batch of CSV cells sent as text: the header's JSON, the cells joined by
+   * CELL_SEPARATOR (the host sends no cell that holds it), the flat indices of the null
+   * cells, and the row count. Each row's Math.random stream is keyed as if it had come
+   * as [shape, value, …] (streamOfCells), so both encodings give a row the same numbers.
+   */
+  let cellKeys = [];
+  let cellValues = [];
+  const splitText = StringCtor.prototype.split;
+
+  function cellRowsOf(headerJson, cellsText, nullsJson, count) {
+    const keys = parse(headerJson);
+    const width = keys.length;
+    const values = width === 0 || count === 0 ? [] : reflectApply(splitText, cellsText, [CELL_SEPARATOR]);
+    if (values.length !== width * count) throw new RangeErrorCtor("the batch holds " + values.length + " cells, not " + count + " rows of " + width);
+    const nulls = parse(nullsJson);
+    for (let j = 0; j < nulls.length; j++) values[nulls[j]] = null;
+    const make = makerOf(keys);
+    const out = [];
+    for (let i = 0; i < count; i++) out[i] = make(values, i * width);
+    cellKeys = keys;
+    cellValues = values;
+    return out;
+  }
+
+  function streamOfCells(op, i) {
+    const width = cellKeys.length;
+    startStream(op, cellKeys, cellValues, i * width, i * width + width);
   }
 
   /** The key lists of one batch's clean results; a row names its list by index. */
@@ -250,7 +301,7 @@ ${ISOLATE_COMMON_SOURCE}
     const results = [];
     for (let i = 0; i < rows.length; i++) {
       let result;
-      startStream(op, inputShapes[inputRows[i][0]], inputRows[i]);
+      streamOfRow(op, i);
       try {
         const value = fn(rows[i], ctx);
         result = isClean ? cleanResult(value) : renderResult(value);
@@ -263,15 +314,20 @@ ${ISOLATE_COMMON_SOURCE}
     return isClean ? stringify({ ok: true, shapes: shapes, rows: results }) : stringify({ ok: true, rows: results });
   }
 
-  function prep(batchJson) {
-    const rows = rowsOf(batchJson);
+  /**
+   * clean over a batch, then (withRender) render on a fresh object built from the values
+   * just copied out of every kept row (exactly what the cleaned table holds: each value
+   * read once). Answers the text answer of the module comment.
+   */
+  function prep(rows, streamOf, withRender) {
     startBatch();
     const cleaned = [];
+    const ids = [];
     const kept = [];
     const keptIndex = [];
     for (let i = 0; i < rows.length; i++) {
       let result;
-      startStream("clean", inputShapes[inputRows[i][0]], inputRows[i]);
+      streamOf("clean", i);
       try {
         result = cleanResult(fns.clean(rows[i], ctx));
       } catch (error) {
@@ -279,35 +335,43 @@ ${ISOLATE_COMMON_SOURCE}
       }
       if (result instanceof Invalid) return invalid("clean", i, result.text);
       cleaned[i] = result;
-      if (result !== null) {
+      if (result === null) ids[i] = -1;
+      else {
+        ids[i] = result[0];
         keptIndex[keptIndex.length] = i;
         kept[kept.length] = result;
       }
     }
-    // render sees a fresh object of the copied values: exactly what the cleaned table holds.
     const makes = [];
     for (let s = 0; s < shapes.length; s++) makes[s] = makerOf(shapes[s]);
-    const rendered = [];
+    const lines = [];
+    const records = [];
     for (let k = 0; k < kept.length; k++) {
-      const row = makes[kept[k][0]](kept[k]);
+      const values = kept[k];
+      const row = makes[values[0]](values, 1);
+      lines[k] = stringify(row);
+      if (!withRender) continue;
       let result;
-      startStream("render", shapes[kept[k][0]], kept[k]);
+      startStream("render", shapes[values[0]], values, 1, values.length);
       try {
         result = renderResult(fns.render(row, ctx));
       } catch (error) {
-        return failure("render", keptIndex[k], error, makes[kept[k][0]](kept[k]));
+        return failure("render", keptIndex[k], error, makes[values[0]](values, 1));
       }
-      if (result instanceof Invalid) return invalid("render", keptIndex[k], result.text, makes[kept[k][0]](kept[k]));
-      rendered[k] = result;
+      if (result instanceof Invalid) return invalid("render", keptIndex[k], result.text, makes[values[0]](values, 1));
+      records[k] = stringify({ instruction: result[0], input: result[1], output: result[2] });
     }
-    return stringify({ ok: true, shapes: shapes, clean: cleaned, render: rendered });
+    const end = kept.length === 0 ? "" : "\\n";
+    return stringify({ ok: true, shapes: shapes, ids: ids }) + "\\n" + joinText(lines, "\\n") + end + (withRender ? joinText(records, "\\n") + end : "");
   }
 
-  return function entry(op, payload, ctxJson) {
-    if (op === "configure") return fns === null ? configure(payload, ctxJson) : "already bound";
-    if (op === "bind") return fns === null ? bind(payload, ctxJson) : "already bound";
+  return function entry(op, payload, a, b, c, d) {
+    if (op === "configure") return fns === null ? configure(payload, a) : "already bound";
+    if (op === "bind") return fns === null ? bind(payload, a) : "already bound";
     if (fns === null) return '{"ok":false,"rowIndex":null,"error":"the script is not loaded"}';
-    return op === "prep" ? prep(payload) : run(op, payload);
+    if (op === "prep") return prep(rowsOf(payload), streamOfRow, a === true);
+    if (op === "prepCells") return prep(cellRowsOf(payload, a, b, c), streamOfCells, d === true);
+    return run(op, payload);
   };
 })()`;
 

@@ -106,17 +106,25 @@ const HARDEN_SOURCE = `
     return (h ^ (h >>> 16)) >>> 0;
   }
 
-  /** The next Math.random() starts the stream of key (and of a row: its keys and values). */
-  function startStream(key, keys, values) {
+  let pendingFrom = 0;
+  let pendingTo = 0;
+
+  /**
+   * The next Math.random() starts the stream of key (and of a row: its keys, and its
+   * values as values[from] … values[to - 1]).
+   */
+  function startStream(key, keys, values, from, to) {
     pendingKey = key;
     pendingKeys = keys;
     pendingValues = values;
+    pendingFrom = from;
+    pendingTo = to;
   }
 
   function random() {
     if (pendingKey !== null) {
       let text = pendingKey;
-      if (pendingKeys !== null) text += stringify(pendingKeys) + stringify(reflectApply(arraySlice, pendingValues, [1]));
+      if (pendingKeys !== null) text += stringify(pendingKeys) + stringify(reflectApply(arraySlice, pendingValues, [pendingFrom, pendingTo]));
       randomState = hashText(seedHash, text);
       pendingKey = null;
       pendingKeys = null;
@@ -158,7 +166,7 @@ const HARDEN_SOURCE = `
   function configure(seed, now) {
     if (typeof now === "number" && now === now) clockMs = now;
     seedHash = hashText(0x9e3779b9, StringCtor(seed));
-    startStream("load", null, null);
+    startStream("load", null, null, 0, 0);
     return "";
   }`;
 

@@ -1,8 +1,9 @@
 /**
  * Runs the generated `scripts/prepare_data.js` in its own V8 isolate (isolated-vm):
  * a memory limit, a time limit per batch, and none of require, process, fetch, files
- * or network. Rows and results cross the boundary only as JSON text, so no host object
- * is reachable from inside and no isolate object (Proxy, getter) ever runs on the host.
+ * or network. Rows and results cross the boundary only as text (JSON, or cells joined in
+ * one string; see harness.ts), so no host object is reachable from inside and no
+ * isolate object (Proxy, getter) ever runs on the host.
  * Failures of the script are returned as values, never thrown, and every message in them
  * is passed through `printable` (one line, no control characters) before it leaves.
  * Inside, there is no WebAssembly, `Math.random` is seeded and the clock is fixed (see
@@ -12,8 +13,9 @@ import ivm from "isolated-vm";
 import type { AlpacaRecord, CleanRow, RawRow } from "../rows.js";
 import { BIND_SOURCE, PRELUDE_SOURCE } from "./harness.js";
 import { describeFailure, errorText, outward, sandboxSetting, type SandboxLimits } from "./limits.js";
+import { checkTextAnswer, LinePatterns } from "./text-answer.js";
 import { checkCleanBatch, checkCleanResult, checkRenderBatch, checkRenderResult } from "./validate.js";
-import { cellBatch, objectBatch, parseEnvelope, type EncodedBatch, type Envelope, type FailedEnvelope } from "./wire.js";
+import { cellBatch, cellTextBatch, objectBatch, parseEnvelope, type EncodedBatch, type Envelope, type FailedEnvelope } from "./wire.js";
 
 export type { SandboxLimits } from "./limits.js";
 
@@ -45,19 +47,45 @@ export type PrepOutcome =
       cleaned: CleanRow | null;
     };
 
+/** A failed prep batch. */
+export type PrepFailure = Extract<PrepOutcome, { ok: false }>;
+
+/** Result of `PrepSandbox.prepText`: clean (and render) of one batch as the text cleanCsv writes. */
+export type PrepTextOutcome =
+  | {
+      ok: true;
+      /** Per input row: false where clean dropped it. */
+      kept: boolean[];
+      /** The kept rows' cleaned.jsonl lines (JSON.stringify of each cleaned row), each ending "\n". */
+      cleanedLines: string;
+      /** Each kept row's record as JSON.stringify writes it; empty without render. */
+      records: string[];
+    }
+  | PrepFailure;
+
 /** Result of `PrepSandbox.open`. */
 export type OpenOutcome = { ok: true; sandbox: PrepSandbox } | { ok: false; error: string };
 
 /** The isolate's entry function; see harness.ts for the protocol. */
-type Entry = ivm.Reference<(op: string, payload: unknown, extra?: unknown) => string>;
+type Entry = ivm.Reference<(op: string, ...args: unknown[]) => string>;
 
 
 function outwardBatch<T>(outcome: BatchOutcome<T>): BatchOutcome<T> {
   return outcome.ok ? outcome : { ...outcome, error: outward(outcome.error) };
 }
 
-function outwardPrep(outcome: PrepOutcome): PrepOutcome {
-  return outcome.ok ? outcome : { ...outcome, error: outward(outcome.error) };
+function outwardFailure(failure: PrepFailure): PrepFailure {
+  return { ...failure, error: outward(failure.error) };
+}
+
+/** A checked text answer as row objects (its lines are JSON: the checks proved it). */
+function prepObjects(outcome: PrepTextOutcome): PrepOutcome {
+  if (!outcome.ok) return outcome;
+  const lines = outcome.cleanedLines.split("\n");
+  const cleaned: (CleanRow | null)[] = new Array<CleanRow | null>(outcome.kept.length);
+  for (let i = 0, next = 0; i < cleaned.length; i++) cleaned[i] = outcome.kept[i] ? JSON.parse(lines[next++] ?? "null") : null;
+  const rendered: AlpacaRecord[] = outcome.records.map((record) => JSON.parse(record));
+  return { ok: true, cleaned, rendered };
 }
 
 /** A generated data-prep script loaded in its own isolate. */
@@ -67,6 +95,8 @@ export class PrepSandbox {
   readonly #limits: SandboxLimits;
   /** Why the sandbox can no longer run anything, or null while it can. */
   #closed: string | null = null;
+  /** Patterns of the cleaned lines this sandbox's script answers, by key list. */
+  readonly #patterns = new LinePatterns();
   /**
    * The latest call into the isolate. Calls are chained so the isolate runs one at a
    * time: isolated-vm with calls queued on one isolate let external string memory pile
@@ -201,45 +231,49 @@ export class PrepSandbox {
   }
 
   /**
-   * Runs `clean` over a batch and `render` over a JSON copy of every kept row, in one
-   * crossing of the isolate boundary (the fast path of execute). Both results are
-   * validated on the host exactly as `clean` and `render` validate theirs.
+   * Runs `clean` over a batch and `render` over a copy of every kept row, in one crossing
+   * of the isolate boundary. Both results are validated on the host exactly as `clean`
+   * and `render` validate theirs.
    */
   async prep(rows: RawRow[]): Promise<PrepOutcome> {
-    return outwardPrep(await this.#prep(objectBatch(rows)));
+    const outcome = prepObjects(await this.#prepText(objectBatch(rows), true));
+    return outcome.ok ? outcome : outwardFailure(outcome);
   }
 
   /** prep over CSV cells under one header (what streamCsvCells yields), without building row objects first. */
   async prepCells(header: readonly string[], cells: readonly (string | null)[][]): Promise<PrepOutcome> {
-    return outwardPrep(await this.#prep(cellBatch(header, cells)));
+    const outcome = prepObjects(await this.#prepText(cellTextBatch(header, cells) ?? cellBatch(header, cells), true));
+    return outcome.ok ? outcome : outwardFailure(outcome);
   }
 
-  async #prep(rows: EncodedBatch): Promise<PrepOutcome> {
-    const batchFailure = (error: string): PrepOutcome => ({ ok: false, op: null, error, rowIndex: null, row: null, cleaned: null });
-    const answer = await this.#call("prep", rows);
+  /**
+   * clean (and, with `withRender`, render) over CSV cells under one header, answered as
+   * the text cleanCsv writes: the cleaned.jsonl lines and the records' JSON, checked on
+   * the host line by line (text-answer.ts) without being parsed and written again.
+   */
+  async prepText(header: readonly string[], cells: readonly (string | null)[][], withRender: boolean): Promise<PrepTextOutcome> {
+    const outcome = await this.#prepText(cellTextBatch(header, cells) ?? cellBatch(header, cells), withRender);
+    return outcome.ok ? outcome : outwardFailure(outcome);
+  }
+
+  async #prepText(rows: EncodedBatch, withRender: boolean): Promise<PrepTextOutcome> {
+    const batchFailure = (error: string): PrepFailure => ({ ok: false, op: null, error, rowIndex: null, row: null, cleaned: null });
+    const answer = await this.#cross(rows.cellsText ? "prepCells" : "prep", rows, withRender);
     if (!answer.ok) return batchFailure(answer.error);
-    const envelope = answer.envelope;
-    if (envelope.kind === "failed") {
-      const failed = this.#rowFailure(envelope.op ?? "clean", envelope, rows);
-      if (failed.ok) return batchFailure("the sandbox answered an envelope of the wrong shape");
-      const cleaned = envelope.cleaned === undefined ? null : checkCleanResult(envelope.cleaned);
-      return { ok: false, op: envelope.op ?? null, error: failed.error, rowIndex: failed.rowIndex, row: failed.row, cleaned: cleaned?.ok ? cleaned.value : null };
+    if (!answer.text.startsWith('{"ok":true,')) {
+      const envelope = parseEnvelope(answer.text, rows.size);
+      if (!envelope.ok) return batchFailure(envelope.error);
+      if (envelope.value.kind !== "failed") return batchFailure("the sandbox answered an envelope of the wrong shape");
+      const failed = envelope.value;
+      const row = this.#rowFailure(failed.op ?? "clean", failed, rows);
+      if (row.ok) return batchFailure("the sandbox answered an envelope of the wrong shape");
+      const cleaned = failed.cleaned === undefined ? null : checkCleanResult(failed.cleaned);
+      return { ok: false, op: failed.op ?? null, error: row.error, rowIndex: row.rowIndex, row: row.row, cleaned: cleaned?.ok ? cleaned.value : null };
     }
-    if (envelope.kind !== "prep") return batchFailure("the sandbox answered an envelope of the wrong shape");
-    const cleaned = checkCleanBatch(envelope.shapes, envelope.clean);
-    if (!cleaned.ok)
-      return { ok: false, op: "clean", error: cleaned.error, rowIndex: cleaned.index, row: cleaned.index === null ? null : rows.row(cleaned.index), cleaned: null };
-    const keptIndex: number[] = [];
-    for (let i = 0; i < cleaned.rows.length; i++) if (cleaned.rows[i] !== null) keptIndex.push(i);
-    if (keptIndex.length !== envelope.render.length) {
-      return batchFailure(`the sandbox answered ${envelope.render.length} records for ${keptIndex.length} kept rows`);
-    }
-    const rendered = checkRenderBatch(envelope.render);
-    if (!rendered.ok) {
-      const at = keptIndex[rendered.index] ?? null;
-      return { ok: false, op: "render", error: rendered.error, rowIndex: at, row: at === null ? null : rows.row(at), cleaned: at === null ? null : (cleaned.rows[at] ?? null) };
-    }
-    return { ok: true, cleaned: cleaned.rows, rendered: rendered.rows };
+    const checked = checkTextAnswer(answer.text, rows.size, withRender, this.#patterns);
+    if (checked.ok) return checked;
+    const at = checked.index;
+    return { ok: false, op: checked.op, error: checked.error, rowIndex: at, row: at === null ? null : rows.row(at), cleaned: checked.cleaned };
   }
 
   /** CPU time the isolate has used so far, in ms (for benches and progress). */
@@ -264,12 +298,20 @@ export class PrepSandbox {
     return { ok: false, error: `${op}: ${envelope.error ?? "failed"}`, rowIndex: envelope.rowIndex, row };
   }
 
-  /** One crossing: the batch in as JSON text, the harness's envelope back, parsed and shape-checked. */
-  async #call(op: "clean" | "render" | "prep", rows: EncodedBatch): Promise<{ ok: true; envelope: Envelope } | { ok: false; error: string }> {
+  /** One crossing of a run op: the batch in as JSON text, the harness's envelope back, parsed and shape-checked. */
+  async #call(op: "clean" | "render", rows: EncodedBatch): Promise<{ ok: true; envelope: Envelope } | { ok: false; error: string }> {
+    const answer = await this.#cross(op, rows);
+    if (!answer.ok) return answer;
+    const envelope = parseEnvelope(answer.text, rows.size);
+    return envelope.ok ? { ok: true, envelope: envelope.value } : { ok: false, error: envelope.error };
+  }
+
+  /** One crossing: the batch's arguments in, the harness's answer back as text (unchecked). */
+  async #cross(op: "clean" | "render" | "prep" | "prepCells", rows: EncodedBatch, ...extra: boolean[]): Promise<{ ok: true; text: string } | { ok: false; error: string }> {
     if (this.#closed !== null) return { ok: false, error: `${this.#closed}; open a new sandbox` };
-    const payload = rows.payload;
+    const args: [string, ...(string | number | boolean)[]] = [op, ...rows.args, ...extra];
     const call = this.#queue.then(() =>
-      this.#closed !== null ? Promise.reject(new Error("closed")) : this.#entry.apply(undefined, [op, payload], { timeout: this.#limits.batchTimeoutMs }),
+      this.#closed !== null ? Promise.reject(new Error("closed")) : this.#entry.apply(undefined, args, { timeout: this.#limits.batchTimeoutMs }),
     );
     this.#queue = call.catch(() => undefined);
     let text: unknown;
@@ -285,7 +327,6 @@ export class PrepSandbox {
     // Let a batch queued behind this one enter the isolate before this one is checked
     // here, so the isolate and the host work at the same time.
     await new Promise<void>((resolve) => setImmediate(resolve));
-    const envelope = parseEnvelope(text, rows.size);
-    return envelope.ok ? { ok: true, envelope: envelope.value } : { ok: false, error: envelope.error };
+    return typeof text === "string" ? { ok: true, text } : { ok: false, error: "the sandbox answered something other than text" };
   }
 }

@@ -80,7 +80,7 @@ export function checkCleanResult(value: unknown): Checked<CleanRow | null> {
 }
 
 /** A clean result's keys as the harness sent them: strings, none "__proto__" nor the tag, none twice. */
-function checkShape(shape: unknown): Checked<string[]> {
+export function checkShape(shape: unknown): Checked<string[]> {
   if (!Array.isArray(shape)) return { ok: false, error: "the sandbox answered a key list that is not an array" };
   const keys: string[] = [];
   const seen = new Set<string>();

@@ -1,10 +1,11 @@
 /**
  * The wire encoding between host and isolate: a batch of rows goes in as one JSON text
- * (rows with the same keys share a shape, see harness.ts), and the harness's answer comes
- * back as JSON text, parsed and shape-checked here because it is untrusted.
+ * (rows with the same keys share a shape, see harness.ts), or CSV cells as one joined
+ * string; the harness's answer comes back as text, checked here (run ops) or in
+ * text-answer.ts (prep ops) because it is untrusted.
  */
 import { toRawRow } from "../table/csv.js";
-import { MAX_ROW_CHARS } from "./harness.js";
+import { CELL_SEPARATOR, MAX_ROW_CHARS } from "./harness.js";
 import { clip } from "./limits.js";
 import { isRecord, type Checked } from "./validate.js";
 
@@ -21,11 +22,14 @@ export interface FailedEnvelope {
 }
 
 /** What the harness answers for a batch, once checked; `shapes` are the key lists of cleaned rows. */
-export type Envelope = { kind: "rows"; shapes: unknown[]; rows: unknown[] } | { kind: "prep"; shapes: unknown[]; clean: unknown[]; render: unknown[] } | FailedEnvelope;
+export type Envelope = { kind: "rows"; shapes: unknown[]; rows: unknown[] } | FailedEnvelope;
 
-/** A batch ready to cross: its JSON text, its row count, and each input row (for messages). */
+/** A batch ready to cross: the entry's arguments after the op, its row count, and each input row (for messages). */
 export interface EncodedBatch {
-  payload: string;
+  /** JSON rows (`[batchJson]`), or cells as text (`[headerJson, cellsText, nullsJson, count]`, see harness.ts). */
+  args: (string | number)[];
+  /** Whether `args` are cells as text (the "prepCells" op). */
+  cellsText: boolean;
   size: number;
   row(index: number): unknown;
 }
@@ -55,7 +59,15 @@ export function encodeBatch(rows: readonly unknown[]): string {
 }
 
 export function objectBatch(rows: readonly unknown[]): EncodedBatch {
-  return { payload: encodeBatch(rows), size: rows.length, row: (index) => rows[index] ?? null };
+  return { args: [encodeBatch(rows)], cellsText: false, size: rows.length, row: (index) => rows[index] ?? null };
+}
+
+/** A row object of `cells` under `header`, built only when a message needs one. */
+function cellRow(header: readonly string[], cells: readonly (string | null)[][]): (index: number) => unknown {
+  return (index) => {
+    const values = cells[index];
+    return values === undefined ? null : toRawRow(header, values);
+  };
 }
 
 /**
@@ -72,14 +84,36 @@ export function cellBatch(header: readonly string[], cells: readonly (string | n
     rows[i] = row;
   }
   // One JSON.stringify for the whole batch: ~30% faster than joining per-row texts.
-  const payload = JSON.stringify({ shapes: [header], rows });
+  return { args: [JSON.stringify({ shapes: [header], rows })], cellsText: false, size: cells.length, row: cellRow(header, cells) };
+}
+
+/**
+ * CSV cells under one header as text for the "prepCells" op: every cell (header.length a
+ * row; null as "" with its flat index listed) joined by CELL_SEPARATOR, so the isolate
+ * splits one string instead of parsing JSON. Null when a cell holds the separator (the
+ * batch then goes as cellBatch).
+ */
+export function cellTextBatch(header: readonly string[], cells: readonly (string | null)[][]): EncodedBatch | null {
+  const width = header.length;
+  const parts: string[] = new Array<string>(cells.length * width);
+  const nulls: number[] = [];
+  let j = 0;
+  for (let i = 0; i < cells.length; i++) {
+    const values = cells[i] ?? [];
+    for (let k = 0; k < width; k++, j++) {
+      const cell = values[k] ?? null;
+      if (cell === null) {
+        nulls.push(j);
+        parts[j] = "";
+      } else if (cell.includes(CELL_SEPARATOR)) return null;
+      else parts[j] = cell;
+    }
+  }
   return {
-    payload,
+    args: [JSON.stringify(header), parts.join(CELL_SEPARATOR), JSON.stringify(nulls), cells.length],
+    cellsText: true,
     size: cells.length,
-    row: (index) => {
-      const values = cells[index];
-      return values === undefined ? null : toRawRow(header, values);
-    },
+    row: cellRow(header, cells),
   };
 }
 
@@ -99,10 +133,6 @@ export function parseEnvelope(text: unknown, rowCount: number): Checked<Envelope
   if (parsed.ok === true && Array.isArray(parsed.rows)) {
     if (parsed.rows.length !== rowCount) return broken(`${parsed.rows.length} results for ${rowCount} rows`);
     return { ok: true, value: { kind: "rows", shapes, rows: parsed.rows } };
-  }
-  if (parsed.ok === true && Array.isArray(parsed.clean) && Array.isArray(parsed.render)) {
-    if (parsed.clean.length !== rowCount) return broken(`${parsed.clean.length} results for ${rowCount} rows`);
-    return { ok: true, value: { kind: "prep", shapes, clean: parsed.clean, render: parsed.render } };
   }
   const { rowIndex, error, op } = parsed;
   const indexOk = rowIndex === null || (typeof rowIndex === "number" && Number.isInteger(rowIndex) && rowIndex >= 0 && rowIndex < rowCount);
