@@ -27,7 +27,7 @@ describe("NodeOrder", () => {
         const order = new NodeOrder(n, distinct);
         const start = Math.floor(rng() * (n - m + 1));
         const want = stableOrder(rank, samples, start, m);
-        const varies = order.gather(rank, samples, start, m, null);
+        const varies = order.gather(rank, samples, null, start, m);
         expect(varies).toBe(want.ranks[0] !== want.ranks[m - 1]);
         if (!varies) return;
         order.sort(m);
@@ -37,18 +37,20 @@ describe("NodeOrder", () => {
     }
   }
 
-  it("carries each row's label instead of the row when labels are given", () => {
+  it("carries the caller's item beside each row when items are given", () => {
     const rank = Int32Array.from({ length: n }, () => Math.floor(rng() * 9000));
-    const labels = Int32Array.from({ length: n }, () => Math.floor(rng() * 3));
+    const items = Int32Array.from({ length: n }, () => Math.floor(rng() * 1000));
     const order = new NodeOrder(n, 9000);
     const want = stableOrder(rank, samples, 100, 400);
-    expect(order.gather(rank, samples, 100, 400, labels)).toBe(true);
+    const at = Array.from({ length: 400 }, (_, i) => 100 + i).sort((a, b) => rank[samples[a]!]! - rank[samples[b]!]! || a - b);
+    expect(order.gather(rank, samples, items, 100, 400)).toBe(true);
     order.sort(400);
-    expect(Array.from(order.sortedItem.subarray(0, 400))).toEqual(want.rows.map((r) => labels[r]));
+    expect(Array.from(order.sortedRank.subarray(0, 400))).toEqual(want.ranks);
+    expect(Array.from(order.sortedItem.subarray(0, 400))).toEqual(at.map((i) => items[i]));
   });
 
   it("reports a feature constant on the node", () => {
     const rank = new Int32Array(n).fill(4);
-    expect(new NodeOrder(n, 5).gather(rank, samples, 0, 300, null)).toBe(false);
+    expect(new NodeOrder(n, 5).gather(rank, samples, null, 0, 300)).toBe(false);
   });
 });

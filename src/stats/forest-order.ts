@@ -23,7 +23,7 @@ const MAX_DIGIT_BITS = 11;
 /**
  * Scratch buffers for ordering nodes of up to `n` rows whose ranks lie below `maxRanks`,
  * reused by every node of every tree of one fit. `gather` reads a node's ranks (and an item
- * per row: the row itself, or its class), `sort` then leaves them in scan order in
+ * per row: the row itself, or what the caller keeps beside it), `sort` then leaves them in scan order in
  * sortedRank[0, m) and sortedItem[0, m).
  */
 export class NodeOrder {
@@ -50,20 +50,20 @@ export class NodeOrder {
   }
 
   /**
-   * Reads the ranks of the node's rows samples[start, start+m) (m ≥ 1), with each row's
-   * label (labels given) or the row itself as its item.
+   * Reads the ranks of the node's rows rows[start, start+m) (m ≥ 1), with items[start + i]
+   * (items given) or the row itself as each one's item.
    * @returns false when every row of the node has the same rank (nothing to sort).
    */
-  gather(rank: Int32Array, samples: Int32Array, start: number, m: number, labels: Int32Array | null): boolean {
+  gather(rank: Int32Array, rows: Int32Array, items: Int32Array | null, start: number, m: number): boolean {
     const nodeRank = this.nodeRank;
     const nodeItem = this.nodeItem;
-    let low = rank[samples[start] as number] as number;
+    let low = rank[rows[start] as number] as number;
     let high = low;
     for (let i = 0; i < m; i++) {
-      const row = samples[start + i] as number;
+      const row = rows[start + i] as number;
       const r = rank[row] as number;
       nodeRank[i] = r;
-      nodeItem[i] = labels === null ? row : (labels[row] as number);
+      nodeItem[i] = items === null ? row : (items[start + i] as number);
       if (r < low) low = r;
       else if (r > high) high = r;
     }

@@ -7,8 +7,9 @@
  * Numbers are scanned in the node's sorted order (forest-order.ts), their running sums
  * rounded exactly as the forest always summed them. Classes need no order within a rank:
  * Σcount² of each side is kept as an exact integer, so a score depends only on which ranks
- * are on the left. Their scan therefore runs over a per-rank class histogram when the node's
- * span of ranks is narrow (no sorting at all), else over the sorted classes.
+ * are on the left. They are scanned as weighted entries (forest-rows.ts), over a per-rank
+ * class histogram when the node's span of ranks is narrow (no sorting at all), else over the
+ * entries sorted by rank.
  */
 import { NodeOrder, SPAN_PER_ROW } from "./forest-order.js";
 
@@ -20,21 +21,27 @@ export class SplitSearch {
   bestLeftRank = 0;
   bestRightRank = 0;
   private readonly order: NodeOrder;
+  private readonly mask: number;
   private readonly countsLeft: Float64Array;
   /** Per rank of the node's span, its rows per class (span × width). */
   private readonly histogram: Int32Array;
 
+  /**
+   * For n rows, features of at most maxRanks distinct values, `width` classes whose items
+   * keep the class in their low `shift` bits (0 for numbers), targets yValue (numbers).
+   */
   constructor(
     n: number,
     maxRanks: number,
     private readonly width: number,
-    private readonly yClass: Int32Array,
+    private readonly shift: number,
     private readonly yValue: Float64Array,
     private readonly minLeaf: number,
   ) {
     this.order = new NodeOrder(n, maxRanks);
+    this.mask = (1 << shift) - 1;
     this.countsLeft = new Float64Array(width);
-    this.histogram = new Int32Array(yClass.length > 0 ? Math.min(maxRanks * width, SPAN_PER_ROW * n) : 0);
+    this.histogram = new Int32Array(shift > 0 ? Math.min(maxRanks * width, SPAN_PER_ROW * n) : 0);
   }
 
   reset(): void {
@@ -52,26 +59,30 @@ export class SplitSearch {
   }
 
   /**
-   * Classes: scans feature f (ranks `rank`) on the node samples[start, start+m) whose class
+   * Classes: scans feature f (ranks `rank`) on the node's weighted entries rows[start,
+   * start+u) (forest-rows.ts: items pack weight << shift | class) of Σ weight m, whose class
    * counts are countsNode. @returns false when f is constant on the node (not scanned).
    */
-  tryClasses(f: number, rank: Int32Array, samples: Int32Array, start: number, m: number, countsNode: Float64Array): boolean {
+  tryClasses(f: number, rank: Int32Array, rows: Int32Array, items: Int32Array, start: number, u: number, m: number, countsNode: Float64Array): boolean {
     const order = this.order;
-    if (!order.gather(rank, samples, start, m, this.yClass)) return false;
-    const { width, minLeaf, countsLeft } = this;
+    if (!order.gather(rank, rows, items, start, u)) return false;
+    const { width, minLeaf, countsLeft, shift, mask } = this;
     countsLeft.fill(0);
     let sqLeft = 0;
     let sqRight = 0;
     for (let c = 0; c < width; c++) sqRight += (countsNode[c] as number) ** 2;
     const span = order.span;
-    if (span * width <= SPAN_PER_ROW * m) {
+    if (span * width <= SPAN_PER_ROW * u) {
       // Per rank, its rows per class; then whole ranks move left, lowest first.
       const low = order.low;
       const histogram = this.histogram;
       const nodeRank = order.nodeRank;
       const nodeItem = order.nodeItem;
       histogram.fill(0, 0, span * width);
-      for (let i = 0; i < m; i++) histogram[((nodeRank[i] as number) - low) * width + (nodeItem[i] as number)]! += 1;
+      for (let i = 0; i < u; i++) {
+        const item = nodeItem[i] as number;
+        histogram[((nodeRank[i] as number) - low) * width + (item & mask)]! += item >>> shift;
+      }
       let nl = 0;
       let previous = -1;
       for (let b = 0; b < span; b++) {
@@ -100,17 +111,20 @@ export class SplitSearch {
       }
       return true;
     }
-    order.sort(m);
+    order.sort(u);
     const sortedRank = order.sortedRank;
-    const sortedClass = order.sortedItem;
-    for (let i = 0; i < m - 1; i++) {
-      const c = sortedClass[i] as number;
+    const sortedItem = order.sortedItem;
+    let nl = 0;
+    for (let i = 0; i < u - 1; i++) {
+      const item = sortedItem[i] as number;
+      const c = item & mask;
+      const w = item >>> shift;
       const left = countsLeft[c] as number;
       const right = (countsNode[c] as number) - left;
-      sqLeft += 2 * left + 1;
-      sqRight -= 2 * right - 1;
-      countsLeft[c] = left + 1;
-      const nl = i + 1;
+      sqLeft += (2 * left + w) * w;
+      sqRight -= (2 * right - w) * w;
+      countsLeft[c] = left + w;
+      nl += w;
       const nr = m - nl;
       if (nl < minLeaf || nr < minLeaf) continue;
       const here = sortedRank[i] as number;
@@ -128,7 +142,7 @@ export class SplitSearch {
    */
   tryNumbers(f: number, rank: Int32Array, samples: Int32Array, start: number, m: number, total: number): boolean {
     const order = this.order;
-    if (!order.gather(rank, samples, start, m, null)) return false;
+    if (!order.gather(rank, samples, null, start, m)) return false;
     order.sort(m);
     const { yValue, minLeaf } = this;
     const sortedRank = order.sortedRank;

@@ -18,6 +18,7 @@
  * on its feature, the child that held more training rows — what scikit-learn's trees
  * (1.3+) do with a missing value when none was seen in training.
  */
+import { ClassRows } from "./forest-rows.js";
 import { SplitSearch } from "./forest-split.js";
 import { createRng, randomInt } from "./random.js";
 
@@ -133,18 +134,24 @@ export function fitForest(columns: Float64Array[], target: ForestTarget, options
   const order = new Int32Array(p);
   const countsNode = new Float64Array(width);
   const treeImportance = new Float64Array(p);
-  const search = new SplitSearch(n, Math.max(...uniques.map((u) => u.length)), width, yClass, yValue, minLeaf);
-  let samples = new Int32Array(0);
+  // Classes: the bootstrap as weighted entries; numbers: the n draws in draw order (their sums
+  // are rounded in that order).
+  const entries = classification ? new ClassRows(yClass, width) : null;
+  const search = new SplitSearch(n, Math.max(...uniques.map((u) => u.length)), width, entries?.shift ?? 0, yValue, minLeaf);
+  const samples = entries?.rows ?? new Int32Array(n);
+  const items = entries?.items ?? new Int32Array(0);
 
   for (let t = 0; t < options.trees; t++) {
     const rng = createRng(Math.floor(master() * 4294967296));
-    samples = new Int32Array(n);
-    for (let i = 0; i < n; i++) samples[i] = randomInt(rng, n);
+    let entryCount = n;
+    if (entries) entryCount = entries.draw(rng);
+    else for (let i = 0; i < n; i++) samples[i] = randomInt(rng, n);
     const tree: Tree = { feature: [], threshold: [], left: [], right: [], value: [], nanLeft: [] };
     treeImportance.fill(0);
 
+    /** Grows the node of entries [start, end) (draws, for numbers); returns its number. */
     const grow = (start: number, end: number, depth: number): number => {
-      const m = end - start;
+      const u = end - start;
       const node = tree.feature.length;
       tree.feature.push(-1);
       tree.threshold.push(0);
@@ -153,13 +160,14 @@ export function fitForest(columns: Float64Array[], target: ForestTarget, options
       tree.nanLeft.push(1);
 
       // Node value and the parent's score (Σcount²/m or (Σy)²/m; a split must beat it).
+      /** Rows drawn into the node, copies counted. */
+      let m = u;
       let parentScore: number;
       let pure = false;
       /** Σy over the node's rows (regression), summed in row order. */
       let total = 0;
-      if (classification) {
-        countsNode.fill(0);
-        for (let i = start; i < end; i++) countsNode[yClass[samples[i] as number] as number]! += 1;
+      if (entries) {
+        m = entries.weigh(start, end, countsNode);
         let sq = 0;
         for (let c = 0; c < width; c++) {
           const k = countsNode[c] as number;
@@ -193,9 +201,10 @@ export function fitForest(columns: Float64Array[], target: ForestTarget, options
         order[pick] = order[drawn] as number;
         order[drawn] = f;
         // countsNode still holds this node's class counts: children overwrite it only after this loop.
-        const scanned = classification
-          ? search.tryClasses(f, ranks[f] as Int32Array, samples, start, m, countsNode)
-          : search.tryNumbers(f, ranks[f] as Int32Array, samples, start, m, total);
+        const rank = ranks[f] as Int32Array;
+        const scanned = entries
+          ? search.tryClasses(f, rank, samples, items, start, u, m, countsNode)
+          : search.tryNumbers(f, rank, samples, start, m, total);
         if (scanned) tried++; // a feature constant here does not count as tried
       }
       const { bestScore, bestFeature, bestLeftRank, bestRightRank } = search;
@@ -205,15 +214,22 @@ export function fitForest(columns: Float64Array[], target: ForestTarget, options
       // Partition the node's rows: rank ≤ bestLeftRank goes left.
       const rank = ranks[bestFeature] as Int32Array;
       let lo = start;
-      let hi = end - 1;
-      while (lo <= hi) {
-        if ((rank[samples[lo] as number] as number) <= bestLeftRank) lo++;
-        else {
-          const tmp = samples[lo] as number;
-          samples[lo] = samples[hi] as number;
-          samples[hi] = tmp;
-          hi--;
+      let leftRows: number;
+      if (entries) {
+        lo = entries.partition(rank, bestLeftRank, start, end);
+        leftRows = entries.leftWeight;
+      } else {
+        let hi = end - 1;
+        while (lo <= hi) {
+          if ((rank[samples[lo] as number] as number) <= bestLeftRank) lo++;
+          else {
+            const tmp = samples[lo] as number;
+            samples[lo] = samples[hi] as number;
+            samples[hi] = tmp;
+            hi--;
+          }
         }
+        leftRows = lo - start;
       }
       const uniq = uniques[bestFeature] as Float64Array;
       const a = uniq[bestLeftRank] as number;
@@ -222,13 +238,13 @@ export function fitForest(columns: Float64Array[], target: ForestTarget, options
       if (threshold >= b) threshold = a;
       tree.feature[node] = bestFeature;
       tree.threshold[node] = threshold;
-      tree.nanLeft[node] = lo - start >= end - lo ? 1 : 0;
+      tree.nanLeft[node] = leftRows >= m - leftRows ? 1 : 0;
       treeImportance[bestFeature] = (treeImportance[bestFeature] as number) + decrease;
       tree.left[node] = grow(start, lo, depth + 1);
       tree.right[node] = grow(lo, end, depth + 1);
       return node;
     };
-    grow(0, n, 0);
+    grow(0, entryCount, 0);
     trees.push(tree);
 
     let total = 0;
