@@ -6,7 +6,9 @@
  *  - tabtune: the built CLI as a user runs it, `node --no-node-snapshot dist/cli.js --csv …
  *    --target churned --yes --provider heuristic` (BENCH_CLI=tsx runs src/cli.ts through tsx
  *    instead); wall, CPU (user + sys) and peak RSS from /usr/bin/time, and the per-step
- *    breakdown from the run folder's log.json (any step but finetune above 35% is flagged);
+ *    breakdown from the run folder's log.json (any step but finetune above 35% is flagged;
+ *    evaluate's baseline training, its log entry's numbers.baselineTrainingMs, is shown and
+ *    counted apart as training);
  *  - bench/reference/pipeline.py with Debian's python3-pandas + python3-sklearn, doing the
  *    same deterministic work with the same config figures (read, profile, clean, stratified
  *    split, median/mode imputation, oversampling when tabtune's rule advises it, forest vs
@@ -60,6 +62,8 @@ function folderBytes(dir: string): number {
 interface Step {
   step: string;
   seconds: number;
+  /** Seconds of it that were training (evaluate's baseline fits). */
+  training: number;
 }
 
 /** Seconds per step (entries of one step summed, in order of first entry) from the run folder's log.json. */
@@ -73,9 +77,11 @@ function stepsOf(output: string): { steps: Step[]; runDir: string } | null {
     if (typeof entry !== "object" || entry === null || !("step" in entry) || !("durationMs" in entry)) continue;
     const name = String(entry.step);
     const seconds = Number(entry.durationMs) / 1000;
+    const numbers = "numbers" in entry && typeof entry.numbers === "object" && entry.numbers !== null ? (entry.numbers as Record<string, unknown>) : {};
+    const training = typeof numbers.baselineTrainingMs === "number" ? numbers.baselineTrainingMs / 1000 : 0;
     const found = steps.find((s) => s.step === name);
-    if (found) found.seconds += seconds;
-    else steps.push({ step: name, seconds });
+    if (found) (found.seconds += seconds), (found.training += training);
+    else steps.push({ step: name, seconds, training });
   }
   return { steps, runDir: join(output, run) };
 }
@@ -101,8 +107,10 @@ async function one(label: string, rows: number, cli: string[], python: string | 
       const logged = found.steps.reduce((sum, s) => sum + s.seconds, 0);
       for (const s of found.steps) {
         const share = s.seconds / ours.wallS;
-        const flag = s.step !== "finetune" && share > STEP_SHARE_LIMIT ? `  <-- above ${STEP_SHARE_LIMIT * 100}% of the run` : "";
+        const untrained = (s.seconds - s.training) / ours.wallS;
+        const flag = s.step !== "finetune" && untrained > STEP_SHARE_LIMIT ? `  <-- above ${STEP_SHARE_LIMIT * 100}% of the run${s.training > 0 ? " without its training" : ""}` : "";
         if (s.seconds >= 0.05 || flag) process.stdout.write(`    ${s.step.padEnd(16)} ${s.seconds.toFixed(2).padStart(7)} s  ${(share * 100).toFixed(1).padStart(5)}%${flag}\n`);
+        if (s.training > 0) process.stdout.write(`      of which baseline training ${s.training.toFixed(2)} s (${((s.training / ours.wallS) * 100).toFixed(1)}%); the rest ${(untrained * 100).toFixed(1)}%\n`);
       }
       process.stdout.write(`    ${"(outside steps)".padEnd(16)} ${(ours.wallS - logged).toFixed(2).padStart(7)} s  ${(((ours.wallS - logged) / ours.wallS) * 100).toFixed(1).padStart(5)}%  start-up, checkpoints, unlogged work\n`);
       process.stdout.write(`    run folder ${size(folderBytes(found.runDir))}\n`);

@@ -115,6 +115,8 @@ export const ConfigSchema = z.object({
     cvMaxRows: positiveInt.min(10, "baseline.cvMaxRows: cross-validate at least 10 rows"),
     /** Folds are scored in turn until this many rows were scored out of fold (every fold on small tables). */
     cvValidationRows: positiveInt,
+    /** The linear model replaces the forest only when its cross-validated lead exceeds this many standard errors (0: any lead). */
+    linearMargin: z.number().nonnegative("baseline.linearMargin must be 0 or more"),
   }),
   imputation: z.object({
     maxAnalysisRows: positiveInt.min(100, "imputation needs at least 100 analysis rows"),

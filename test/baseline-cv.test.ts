@@ -12,7 +12,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { trainAndPredictBaseline, type BaselineRow, type FeatureSpec } from "../src/stats/baseline.js";
-import { crossValidate, foldsOf, foldsToScore, sampleForCv, validationScore } from "../src/stats/baseline-cv.js";
+import { crossValidate, foldsOf, foldsToScore, pairedDifference, sampleForCv, validationScore } from "../src/stats/baseline-cv.js";
 import { compareBaselines } from "../src/stats/baseline-choice.js";
 import { createRng } from "../src/stats/random.js";
 
@@ -28,7 +28,7 @@ const features: FeatureSpec[] = [
   { name: "x1", kind: "numeric" },
   { name: "c", kind: "categorical" },
 ];
-const options = { trees: 20, maxDepth: 10, maxFeatures: null, maxTrainRows: 20000, seed: 42, linear: { C: 1, alpha: 1, maxIterations: 1000 }, cvFolds: 5, cvMaxRows: 10000, cvValidationRows: 10000 };
+const options = { trees: 20, maxDepth: 10, maxFeatures: null, maxTrainRows: 20000, seed: 42, linear: { C: 1, alpha: 1, maxIterations: 1000 }, cvFolds: 5, cvMaxRows: 10000, cvValidationRows: 10000, linearMargin: 0 };
 
 /** Rows per fold, and per class within each fold. */
 function tally(labels: string[], folds: Int32Array, k: number) {
@@ -166,5 +166,36 @@ describe("large tables score only the first folds, until cvValidationRows rows a
     expect(partial.reason).toMatch(/in 5-fold cross-validation on 60 training rows, the first 2 folds scored \(24 rows out of fold/);
     const full = compareBaselines({ features, target: "label", task: "binary", labels: ["high", "low"], validationSource: reference.rows, train: reference.rows, test: reference.rows.slice(0, 5), options });
     expect([full.folds, full.scoredFolds, full.validationRows]).toEqual([5, 5, 60]);
+  });
+});
+
+describe("the linear model replaces the forest only with a lead above linearMargin standard errors", () => {
+  it("pairedDifference: the mean is the accuracy (or R²) difference, with the standard error of the per-row differences", () => {
+    const cls = pairedDifference("binary", ["a", "a", "b", "b"], ["a", "b", "b", "b"], ["a", "a", "b", "a"]);
+    expect(cls.mean).toBe(0);
+    expect(cls.se).toBeCloseTo(Math.sqrt(2 / 3) / 2, 15);
+    const truth = [1, 2, 3, 4, 10];
+    const forest = [2, 2, 2, 5, 8];
+    const linear = [1, 3, 3, 4, 9];
+    const reg = pairedDifference("regression", truth, forest, linear);
+    const r2 = (p: number[]) => validationScore("regression", truth, p, []) as { r2: number };
+    expect(reg.mean).toBeCloseTo(r2(linear).r2 - r2(forest).r2, 14);
+    expect(reg.se).toBeGreaterThan(0);
+  });
+
+  it("a lead within the margin keeps the forest and says so; margin 0 lets any lead win", () => {
+    const args = { features, target: "y", task: "regression" as const, labels: [], validationSource: reference.rows, train: reference.rows, test: reference.rows.slice(0, 5) };
+    const open = compareBaselines({ ...args, options });
+    const lead = (open.linear.validation as { r2: number }).r2 - (open.forest.validation as { r2: number }).r2;
+    expect(open.difference.mean).toBeCloseTo(lead, 12);
+    // Fixture fact: ridge leads on this table (its target is linear in x0, x1).
+    expect(lead).toBeGreaterThan(0);
+    expect(open.chosen).toBe("linear");
+    const wide = compareBaselines({ ...args, options: { ...options, linearMargin: (lead / open.difference.se) * 1.01 } });
+    expect(wide.chosen).toBe("random_forest");
+    expect(wide.reason).toMatch(/the linear model's lead of [0-9.]+ is within [0-9.]+ standard errors \([0-9.]+\) of the paired difference, so the forest stays/);
+    const narrow = compareBaselines({ ...args, options: { ...options, linearMargin: (lead / open.difference.se) * 0.99 } });
+    expect(narrow.chosen).toBe("linear");
+    expect(narrow.reason).toMatch(/a lead of [0-9.]+, above [0-9.]+ standard errors/);
   });
 });

@@ -210,7 +210,7 @@ describe("L-BFGS", () => {
 });
 
 describe("compareBaselines: the stronger in cross-validation on the training rows is the baseline", () => {
-  const options = { trees: 50, maxDepth: 20, maxFeatures: null, maxTrainRows: 20000, seed: 42, linear: { C: 1, alpha: 1, maxIterations: 1000 }, cvFolds: 5, cvMaxRows: 10000, cvValidationRows: 10000 };
+  const options = { trees: 50, maxDepth: 20, maxFeatures: null, maxTrainRows: 20000, seed: 42, linear: { C: 1, alpha: 1, maxIterations: 1000 }, cvFolds: 5, cvMaxRows: 10000, cvValidationRows: 10000, linearMargin: 0 };
   const rng = createRng(7);
   const noise = () => rng() - 0.5;
 

@@ -18,7 +18,7 @@ import { chosenBaseline, compareBaselines, type BaselineComparison } from "../sr
 import { createRng } from "../src/stats/random.js";
 import { ROOT, runCli, runDirs, tempDir } from "./helpers/cli.js";
 
-const options = { trees: 10, maxDepth: 10, maxFeatures: null, maxTrainRows: 20000, seed: 42, linear: { C: 1, alpha: 1, maxIterations: 1000 }, cvFolds: 5, cvMaxRows: 10000, cvValidationRows: 10000 };
+const options = { trees: 10, maxDepth: 10, maxFeatures: null, maxTrainRows: 20000, seed: 42, linear: { C: 1, alpha: 1, maxIterations: 1000 }, cvFolds: 5, cvMaxRows: 10000, cvValidationRows: 10000, linearMargin: 0 };
 
 /** A table with every feature kind: numbers (some missing), a category (missing among its levels), a date (some unreadable). */
 function mixedRows(n: number, seed: number, target: (x: number, g: string, month: number) => string | number): BaselineRow[] {

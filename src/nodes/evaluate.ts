@@ -128,6 +128,8 @@ function choiceRecord(
     fitRows: comparison.fitRows,
     validationRows: comparison.validationRows,
     sourceRows: comparison.sourceRows,
+    /** Linear − forest cross-validated score and its standard error: the linear model is chosen only when the lead exceeds baseline.linearMargin of them. */
+    difference: comparison.difference,
     candidates: [
       { kind: "random_forest", model: forest.model, chosen: comparison.chosen === "random_forest", validation: forest.validation, test: scored.forest },
       {
@@ -155,6 +157,8 @@ type Cell = CleanRow[string] | undefined;
  */
 interface Fitted {
   comparison: BaselineComparison;
+  /** Milliseconds spent fitting the baselines (cross-validation and final fits): the training share of this step. */
+  trainingMs: number;
   saved: ReturnType<typeof saveBaselineModel>;
   trainRows: number;
   /** Mean of the finite training targets (regression: an unparsable generation is scored as it). */
@@ -195,6 +199,7 @@ async function fitBaselines(
     validation: progressReporter(runConfig, "evaluate", "baseline forest (cross-validation)", "trees"),
     final: progressReporter(runConfig, "evaluate", "baseline forest", "trees"),
   };
+  const trainingStarted = performance.now();
   const comparison = compareBaselines({
     features,
     target: plan.target,
@@ -206,6 +211,7 @@ async function fitBaselines(
     options: { ...config.baseline, seed: options.seed },
     onTree: (phase, done, total) => growing[phase].update(done, total),
   });
+  const trainingMs = Math.round(performance.now() - trainingStarted);
   growing.validation.finish();
   growing.final.finish();
   // The chosen model is saved for tabtune predict (checked to predict exactly what was scored here).
@@ -232,6 +238,7 @@ async function fitBaselines(
   const subgroupValues = new Map((options.subgroups ?? []).filter((c) => test.length > 0 && c in first).map((c) => [c, test.map((r): GroupValue => r[c])] as const));
   return {
     comparison,
+    trainingMs,
     saved,
     trainRows: train.length,
     trainTargetMean: targetSum / Math.max(1, targetCount),
@@ -360,7 +367,7 @@ export async function evaluate(state: State, runConfig?: LangGraphRunnableConfig
   const evaluation = { results: await artifactRef(resultsPath, null), baseline: baselineMetrics, llm: llmMetrics, llmSource };
   const numbers: Record<string, number> = "accuracy" in baselineMetrics ? { accuracy: baselineMetrics.accuracy, macroF1: baselineMetrics.macroF1 } : { rmse: baselineMetrics.rmse, r2: baselineMetrics.r2 };
   const validationScore = (v: BaselineComparison["forest"]["validation"]) => ("accuracy" in v ? v.accuracy : v.r2);
-  Object.assign(numbers, { validationForest: validationScore(comparison.forest.validation), validationLinear: validationScore(comparison.linear.validation), linearChosen: comparison.chosen === "linear" ? 1 : 0 });
+  Object.assign(numbers, { validationForest: validationScore(comparison.forest.validation), validationLinear: validationScore(comparison.linear.validation), linearChosen: comparison.chosen === "linear" ? 1 : 0, baselineTrainingMs: fitted.trainingMs });
   if (llmMetrics) {
     if ("accuracy" in llmMetrics) Object.assign(numbers, { llmAccuracy: llmMetrics.accuracy, llmMacroF1: llmMetrics.macroF1, llmUnmatched: llmMetrics.unmatched });
     else Object.assign(numbers, { llmRmse: llmMetrics.rmse, llmR2: llmMetrics.r2 });

@@ -47,6 +47,8 @@ export const BaselineChoice = z.object({
   validationRows: z.number().int(),
   /** Training rows the cross-validation sampled from (validationRows when it took them all). */
   sourceRows: z.number().int().optional(),
+  /** Linear − forest cross-validated score and its standard error; absent in an older results.json. */
+  difference: z.object({ mean: z.number(), se: z.number() }).optional(),
   candidates: z.array(Candidate),
   savedModel: z.string().optional(),
 });

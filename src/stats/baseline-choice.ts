@@ -22,6 +22,8 @@ export interface BaselineChoiceOptions extends BaselineOptions {
   cvMaxRows: number;
   /** Folds are scored in turn until this many rows were scored out of fold (all folds on small tables). */
   cvValidationRows: number;
+  /** The linear model is chosen only when its cross-validated lead exceeds this many standard errors (0: any lead). */
+  linearMargin: number;
 }
 
 export interface BaselineComparison {
@@ -43,6 +45,8 @@ export interface BaselineComparison {
   validationRows: number;
   /** Rows of the validation source (the cross-validation took a sample of them when above cvMaxRows). */
   sourceRows: number;
+  /** The linear model's cross-validated score minus the forest's, with its standard error (CrossValidation.difference). */
+  difference: { mean: number; se: number };
 }
 
 const f4 = (x: number) => x.toFixed(4);
@@ -86,7 +90,13 @@ export function compareBaselines(args: {
   const primary = (s: ValidationScore): [number, number] => ("accuracy" in s ? [s.accuracy, s.macroF1] : [s.r2, 0]);
   const [fp, fs] = primary(cv.forest);
   const [lp, ls] = primary(cv.linear);
-  const linearWins = lp > fp || (lp === fp && ls > fs);
+  // The forest is the default; the linear model replaces it only when its lead stands more
+  // than linearMargin standard errors of the paired difference above zero (0: any lead, a tie
+  // broken by macro-F1).
+  const margin = options.linearMargin;
+  const se = cv.difference.se;
+  const linearWins = margin > 0 ? lp > fp && lp - fp > margin * se : lp > fp || (lp === fp && ls > fs);
+  const withinNoise = margin > 0 && lp > fp && !linearWins;
   const forest = trainAndPredictBaseline({ features, target, task, labels, train: args.train, test: args.test, options, onTree: onTree("final") });
   const linear = trainAndPredictLinear({ features, labels, task, train: args.train, test: args.test, y: encodeBaselineTarget(args.train, target, task, labels), options: options.linear });
   const metric = regression ? "r2" : "accuracy";
@@ -100,8 +110,9 @@ export function compareBaselines(args: {
       : cv.scoredFolds < cv.folds
         ? `in ${cv.folds}-fold cross-validation on ${sampled.length} training rows${sample}, the first ${cv.scoredFolds === 1 ? "fold" : `${cv.scoredFolds} folds`} scored (${cv.rows} rows out of fold, at least baseline.cvValidationRows ${options.cvValidationRows}; each fold's models fitted on the other ${fewest === most ? fewest : `${fewest}–${most}`})`
         : `in ${cv.folds}-fold cross-validation on ${cv.rows} training rows${sample}, out-of-fold predictions pooled (each fold's models fitted on the other ${fewest === most ? fewest : `${fewest}–${most}`})`;
-  const tie = lp === fp ? (regression || ls === fs ? "; a tie keeps the forest" : `; a tie, broken by macro-F1: ${f4(linearWins ? ls : fs)} against ${f4(linearWins ? fs : ls)}`) : "";
-  const reason = `${linearWins ? linear.model : forestModel} chosen: ${name} ${where} ${f4(linearWins ? lp : fp)} against ${f4(linearWins ? fp : lp)} for the ${linearWins ? "forest" : "linear model"}${tie}`;
+  const noise = withinNoise ? `; the linear model's lead of ${f4(lp - fp)} is within ${margin} standard errors (${f4(se)}) of the paired difference, so the forest stays` : "";
+  const tie = withinNoise ? noise : lp === fp ? (regression || ls === fs ? "; a tie keeps the forest" : `; a tie, broken by macro-F1: ${f4(linearWins ? ls : fs)} against ${f4(linearWins ? fs : ls)}`) : "";
+  const reason = `${linearWins ? linear.model : forestModel} chosen: ${name} ${where} ${f4(linearWins ? lp : fp)} against ${f4(linearWins ? fp : lp)} for the ${linearWins ? "forest" : "linear model"}${linearWins && margin > 0 ? ` (a lead of ${f4(lp - fp)}, above ${margin} standard errors, ${f4(se)})` : ""}${tie}`;
   return {
     forest: { ...forest, model: forestModel, validation: cv.forest },
     linear: { ...linear, validation: cv.linear },
@@ -114,5 +125,6 @@ export function compareBaselines(args: {
     fitRows: fewest,
     validationRows: cv.rows,
     sourceRows: source.length,
+    difference: cv.difference,
   };
 }

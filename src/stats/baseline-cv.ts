@@ -90,6 +90,39 @@ export interface CrossValidation {
   rows: number;
   /** Rows each fold's models were fitted on: the fewest and the most. */
   fitRows: [number, number];
+  /**
+   * The linear model's score minus the forest's, as the mean of a per-row difference over the
+   * scored rows (classes: correct − correct, whose mean is the accuracy difference; numbers:
+   * (forest's squared error − linear's) / the mean squared deviation, whose mean is the R²
+   * difference), with that mean's standard error (sd / √n): how far the difference stands
+   * above the noise of which rows happened to be scored.
+   */
+  difference: { mean: number; se: number };
+}
+
+/** The mean per-row difference of the linear model's score over the forest's, and its standard error (see CrossValidation.difference). */
+export function pairedDifference(task: Task, truth: readonly unknown[], forest: readonly (string | number)[], linear: readonly (string | number)[]): { mean: number; se: number } {
+  const n = truth.length;
+  if (n === 0) return { mean: 0, se: 0 };
+  const d = new Float64Array(n);
+  if (task === "regression") {
+    const y = Float64Array.from(truth, Number);
+    const mean = y.reduce((a, b) => a + b, 0) / n;
+    const msd = y.reduce((a, v) => a + (v - mean) ** 2, 0) / n;
+    for (let i = 0; i < n; i++) {
+      const ef = (y[i] as number) - Number(forest[i]);
+      const el = (y[i] as number) - Number(linear[i]);
+      d[i] = msd > 0 ? (ef * ef - el * el) / msd : 0;
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      const t = String(truth[i]);
+      d[i] = (String(linear[i]) === t ? 1 : 0) - (String(forest[i]) === t ? 1 : 0);
+    }
+  }
+  const mean = d.reduce((a, b) => a + b, 0) / n;
+  const variance = n > 1 ? d.reduce((a, v) => a + (v - mean) ** 2, 0) / (n - 1) : 0;
+  return { mean, se: Math.sqrt(variance / n) };
 }
 
 /**
@@ -141,6 +174,7 @@ export function crossValidate(args: {
   return {
     forest: validationScore(task, pick(truth), pick(forestOut), labels),
     linear: validationScore(task, pick(truth), pick(linearOut), labels),
+    difference: pairedDifference(task, pick(truth), pick(forestOut), pick(linearOut)),
     folds: k,
     scoredFolds,
     rows: scored.length,
