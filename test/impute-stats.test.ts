@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { chiSquareSurvival, gammaQ, logGamma } from "../src/stats/imputation/chi-square.js";
-import { buildColumn, type Frame } from "../src/stats/imputation/frame.js";
+import { buildColumn, FrameColumnBuilder, type Frame } from "../src/stats/imputation/frame.js";
 import { applyIterative, fitIterative } from "../src/stats/imputation/iterative.js";
 import { applyKnn, fitKnn } from "../src/stats/imputation/knn.js";
 import { indicatorMcarTest, littleMcarTest } from "../src/stats/imputation/little-mcar.js";
@@ -115,6 +115,34 @@ describe("imputers", () => {
     expect(Math.sqrt(ssIter / k)).toBeLessThan(0.3 * Math.sqrt(ssMean / k));
     const again = applyIterative(model, masked).columns[0]!;
     expect(again.type === "numeric" && again.values.every((v) => Number.isFinite(v))).toBe(true);
+  });
+});
+
+describe("FrameColumnBuilder (imputation reads each split a cell at a time)", () => {
+  /** Seeded cells of every kind a cleaned row holds: numbers, numeric strings, text, booleans, null, "", undefined. */
+  function cells(n: number, seed: number): (string | number | boolean | null | undefined)[] {
+    const rng = createRng(seed);
+    const pick = [null, "", undefined, true, false, "x", " 3 ", "b", "a", "10", "9", 2.5, 0, -1, 1e21];
+    return Array.from({ length: n }, () => (rng() < 0.5 ? pick[Math.floor(rng() * pick.length)] : rng() < 0.5 ? Math.round(rng() * 50) : `lvl_${Math.floor(rng() * 3000)}`));
+  }
+  const built = (name: string, type: "numeric" | "categorical", values: ReturnType<typeof cells>, levels?: string[]) => {
+    const b = new FrameColumnBuilder(name, type, levels);
+    for (const v of values) b.push(v);
+    return { column: b.finish(), missing: b.missingCells };
+  };
+
+  it("builds buildColumn's column from the same cells (past its growth steps), with training levels first on later data", () => {
+    for (const n of [0, 1, 1023, 1024, 5000]) {
+      const train = cells(n, n + 1);
+      const later = cells(Math.ceil(n / 3), n + 2);
+      for (const type of ["numeric", "categorical"] as const) {
+        const own = built("c", type, train);
+        expect(own.column).toEqual(buildColumn("c", type, train));
+        expect(own.missing).toBe(train.filter((v) => v === null || v === undefined || v === "").length);
+        const levels = own.column.type === "categorical" ? own.column.dictionary : undefined;
+        expect(built("c", type, later, levels).column).toEqual(buildColumn("c", type, later, levels));
+      }
+    }
   });
 });
 

@@ -66,6 +66,78 @@ export function buildColumn(name: string, type: FrameColumn["type"], cells: Cell
   return { name, type, codes, dictionary: own };
 }
 
+/**
+ * buildColumn a cell at a time, so a file's cells are never held (imputation reads each
+ * split straight into these): the same codes, dictionary and values as buildColumn of the
+ * same cells, and the count of missing cells (null, undefined, "") as they were read.
+ */
+export class FrameColumnBuilder {
+  private length = 0;
+  private values = new Float64Array(1024);
+  private codes = new Int32Array(1024);
+  /** Distinct texts in first-seen order, and each one's position there. */
+  private readonly seen: string[] = [];
+  private readonly index = new Map<string, number>();
+  missingCells = 0;
+  constructor(
+    readonly name: string,
+    readonly type: FrameColumn["type"],
+    private readonly levels?: string[],
+  ) {}
+
+  push(cell: Cell): void {
+    const missing = cell === null || cell === undefined || cell === "";
+    if (missing) this.missingCells++;
+    if (this.length === this.values.length || this.length === this.codes.length) this.grow();
+    if (this.type === "numeric") {
+      this.values[this.length++] = toNumber(cell);
+      return;
+    }
+    let code = -1;
+    if (!missing) {
+      const text = String(cell);
+      code = this.index.get(text) ?? -1;
+      if (code < 0) {
+        code = this.seen.length;
+        this.seen.push(text);
+        this.index.set(text, code);
+      }
+    }
+    this.codes[this.length++] = code;
+  }
+
+  private grow(): void {
+    if (this.type === "numeric") {
+      const bigger = new Float64Array(this.values.length * 2);
+      bigger.set(this.values);
+      this.values = bigger;
+    } else {
+      const bigger = new Int32Array(this.codes.length * 2);
+      bigger.set(this.codes);
+      this.codes = bigger;
+    }
+  }
+
+  /** The column: buildColumn's dictionary (`levels`, then levels met only here in first-seen order; else sorted) and codes. */
+  finish(): FrameColumn {
+    const { name, type } = this;
+    if (type === "numeric") return { name, type, values: this.values.slice(0, this.length) };
+    const own = this.levels ? [...this.levels] : [...this.seen].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    const at = new Map(own.map((l, i) => [l, i]));
+    const final = Int32Array.from(this.seen, (t) => {
+      let code = at.get(t);
+      if (code === undefined) {
+        code = own.length;
+        own.push(t);
+        at.set(t, code);
+      }
+      return code;
+    });
+    const codes = Int32Array.from(this.codes.subarray(0, this.length), (c) => (c < 0 ? -1 : final[c]!));
+    return { name, type, codes, dictionary: own };
+  }
+}
+
 /** A deep copy (imputers never write into their input). */
 export function copyFrame(frame: Frame): Frame {
   return {

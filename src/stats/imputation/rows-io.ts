@@ -6,7 +6,7 @@
 import { AtomicLineWriter, readJsonLines, readLinesChecked, readTextLines, requireSameHash } from "../../artifacts.js";
 import type { CleanRow } from "../../rows.js";
 import type { ArtifactRef } from "../../state.js";
-import { isMissing, type Frame } from "./frame.js";
+import { isMissing, type Frame, type FrameColumn, type FrameColumnBuilder } from "./frame.js";
 
 export type Cell = string | number | boolean | null;
 
@@ -36,6 +36,36 @@ export async function readColumns(source: string | CheckedSource, names: string[
     }
   }
   return { rows, cells };
+}
+
+/**
+ * One pass over a rows file into typed columns (`typed`, built a cell at a time), the
+ * missing cells (null, undefined, "") of every column of `typed` and `counted`, and the raw
+ * cells of `raw` only. Hash-checked as readColumns checks a `CheckedSource`.
+ * @throws TabtuneError when the file is gone or changed since it was written.
+ */
+export async function readFrameColumns(
+  source: CheckedSource,
+  names: { typed: FrameColumnBuilder[]; counted: string[]; raw: string[] },
+): Promise<{ rows: number; columns: Map<string, FrameColumn>; missing: Map<string, number>; raw: Map<string, Cell[]> }> {
+  const counts = names.counted.map((name) => ({ name, missing: 0 }));
+  const raw = names.raw.map((name) => ({ name, cells: [] as Cell[] }));
+  let rows = 0;
+  for await (const line of readLinesChecked(source.path, (actual) => requireSameHash(source, actual, source.what))) {
+    const row = JSON.parse(line) as CleanRow;
+    rows++;
+    for (const builder of names.typed) builder.push(row[builder.name]);
+    for (const c of counts) {
+      const v = row[c.name];
+      if (v === undefined || v === null || v === "") c.missing++;
+    }
+    for (const r of raw) {
+      const v = row[r.name];
+      r.cells.push(v === undefined || v === null || v === "" ? null : (v as Cell));
+    }
+  }
+  const missing = new Map([...names.typed.map((b) => [b.name, b.missingCells] as const), ...counts.map((c) => [c.name, c.missing] as const)]);
+  return { rows, columns: new Map(names.typed.map((b) => [b.name, b.finish()])), missing, raw: new Map(raw.map((r) => [r.name, r.cells])) };
 }
 
 /** A filled cell back in the row's own type: integers rounded, booleans as booleans. */

@@ -14,12 +14,12 @@ import type { ColumnKind } from "../../schemas.js";
 import { featureFamily } from "../../table/kinds.js";
 import { choosePolicies, type ImputationConfig } from "./choose.js";
 import { fillChosen } from "./fill.js";
-import { buildColumn, missingCount, type Frame } from "./frame.js";
+import { FrameColumnBuilder, missingCount, type Frame } from "./frame.js";
 import type { LlmImputer, LlmImputerSummary } from "./llm-imputer.js";
 import { describeValue, engineFor, policiesDocument, policyReason, writeKnnReference, type ColumnSummary } from "./policies-file.js";
 import type { ImputePolicy } from "./policies.js";
 import { imputationReport } from "./report.js";
-import { readColumns, writeImputed, type Cell } from "./rows-io.js";
+import { readFrameColumns, writeImputed } from "./rows-io.js";
 import { mnarSensitivity } from "./scoring.js";
 
 export interface ImputeSplitArgs {
@@ -68,24 +68,29 @@ export async function imputeSplit(args: ImputeSplitArgs): Promise<ImputeSplitRes
   const { features, kinds, seed, llm } = args;
   const cfg = args.config.imputation;
   const family = (name: string): Family => familyOf(kinds.get(name));
-  const trainCells = await readColumns({ ...args.train, what: "the training split" }, [...features, args.target.name]);
-  const testCells = await readColumns({ ...args.test, what: "the test split" }, features);
-  const missingIn = (cells: Map<string, Cell[]>, name: string) => (cells.get(name) ?? []).filter((v) => v === null).length;
+  // Each split is read once straight into typed columns (no cell of every row is held): numbers
+  // and categories as frame columns, the other features' missing cells counted, the target's cells kept.
+  const typed = features.filter((f) => family(f) !== "other");
+  const trainRead = await readFrameColumns(
+    { ...args.train, what: "the training split" },
+    { typed: typed.map((f) => new FrameColumnBuilder(f, family(f) === "numeric" ? "numeric" : "categorical")), counted: features.filter((f) => family(f) === "other"), raw: [args.target.name] },
+  );
+  const missingTrain = (name: string) => trainRead.missing.get(name) ?? 0;
 
   // Imputable columns: numbers and categories with at least one observed training value.
-  const imputable = features.filter((f) => family(f) !== "other" && missingIn(trainCells.cells, f) < trainCells.rows);
-  const train: Frame = { rows: trainCells.rows, columns: imputable.map((f) => buildColumn(f, family(f) === "numeric" ? "numeric" : "categorical", trainCells.cells.get(f)!)) };
-  const test: Frame = {
-    rows: testCells.rows,
-    columns: train.columns.map((c) => buildColumn(c.name, c.type, testCells.cells.get(c.name)!, c.type === "categorical" ? c.dictionary : undefined)),
-  };
+  const imputable = features.filter((f) => family(f) !== "other" && missingTrain(f) < trainRead.rows);
+  const train: Frame = { rows: trainRead.rows, columns: imputable.map((f) => trainRead.columns.get(f)!) };
+  const testBuilders = train.columns.map((c) => new FrameColumnBuilder(c.name, c.type, c.type === "categorical" ? c.dictionary : undefined));
+  const testRead = await readFrameColumns({ ...args.test, what: "the test split" }, { typed: testBuilders, counted: features.filter((f) => !imputable.includes(f)), raw: [] });
+  const missingTest = (name: string) => testRead.missing.get(name) ?? 0;
+  const test: Frame = { rows: testRead.rows, columns: train.columns.map((c) => testRead.columns.get(c.name)!) };
   const needs = train.columns.map((_, j) => j).filter((j) => missingCount(train.columns[j]!) + missingCount(test.columns[j]!) > 0);
-  const leftEmpty = features.filter((f) => !imputable.includes(f) && missingIn(trainCells.cells, f) + missingIn(testCells.cells, f) > 0);
+  const leftEmpty = features.filter((f) => !imputable.includes(f) && missingTrain(f) + missingTest(f) > 0);
 
   const chosen = await choosePolicies({
     train,
     needs,
-    target: { ...args.target, cells: trainCells.cells.get(args.target.name)! },
+    target: { ...args.target, cells: trainRead.raw.get(args.target.name)! },
     overrides: args.overrides,
     llm,
     config: args.config,
@@ -133,8 +138,8 @@ export async function imputeSplit(args: ImputeSplitArgs): Promise<ImputeSplitRes
     ...leftEmpty.map((name): ColumnSummary => ({
       column: name,
       kind: "other",
-      missingTrain: missingIn(trainCells.cells, name),
-      missingTest: missingIn(testCells.cells, name),
+      missingTrain: missingTrain(name),
+      missingTest: missingTest(name),
       policy: "unknown",
       value: "left empty (rendered as unknown)",
       filledTrain: 0,
