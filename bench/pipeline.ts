@@ -134,6 +134,7 @@ async function one(label: string, rows: number, cli: string[], python: string | 
         cvFolds: config.baseline.cvFolds,
         cvMaxRows: config.baseline.cvMaxRows,
         cvValidationRows: config.baseline.cvValidationRows,
+        linearMargin: config.baseline.linearMargin,
         linearC: config.baseline.linear.C,
         linearMaxIterations: config.baseline.linear.maxIterations,
         bootstrap: config.evaluate.bootstrapResamples,

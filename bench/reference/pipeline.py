@@ -15,7 +15,9 @@ Deterministic (seeded) and single-threaded where scikit-learn lets it be (n_jobs
              below balanceBelow of the largest (tabtune's rule for advising it)
   baseline   cvFolds-fold stratified cross-validation (pooled out-of-fold accuracy) on a
              stratified sample of at most cvMaxRows training rows, the folds scored in turn
-             until cvValidationRows rows were scored out of fold: a forest (trees, maxDepth,
+             until cvValidationRows rows were scored out of fold (the same folds' rows scored
+             by both, so the linear model wins only by linearMargin standard errors of the
+             paired difference, as tabtune's rule): a forest (trees, maxDepth,
              sqrt features) and a logistic regression (standardized numbers, one-hot text, C,
              lbfgs); then the chosen model refitted on at most maxTrainRows balanced training
              rows, predicting every test row
@@ -145,28 +147,32 @@ folds = StratifiedKFold(n_splits=int(settings["cvFolds"]), shuffle=True, random_
 linear = LogisticRegression(C=float(settings["linearC"]), max_iter=int(settings["linearMaxIterations"]), solver="lbfgs")
 
 
-def pooled_accuracy(model, matrix):
-    """Out-of-fold accuracy over the folds scored in turn until cvValidationRows rows were scored."""
-    hits, scored = 0, 0
+def out_of_fold_hits(model, matrix):
+    """Per scored row, 1 when predicted right: the folds scored in turn until cvValidationRows rows were scored."""
+    hits = []
     for fit, held in folds.split(matrix, y_cv):
-        if scored >= int(settings["cvValidationRows"]):
+        if len(hits) >= int(settings["cvValidationRows"]):
             break
         predicted = clone(model).fit(matrix[fit], y_cv[fit]).predict(matrix[held])
-        hits += int(np.sum(predicted == y_cv[held]))
-        scored += len(held)
-    return hits / scored
+        hits.extend((predicted == y_cv[held]).astype(float))
+    return np.array(hits)
 
 
-forest_accuracy = pooled_accuracy(new_forest(), forest_matrix(cv_part))
-linear_accuracy = pooled_accuracy(linear, linear_matrix(cv_part))
+forest_hits = out_of_fold_hits(new_forest(), forest_matrix(cv_part))
+linear_hits = out_of_fold_hits(linear, linear_matrix(cv_part))
+forest_accuracy, linear_accuracy = float(forest_hits.mean()), float(linear_hits.mean())
+# tabtune's rule: the linear model only with a lead above linearMargin standard errors of the paired difference.
+paired = linear_hits - forest_hits
+lead_se = float(paired.std(ddof=1) / np.sqrt(len(paired))) if len(paired) > 1 else 0.0
+linear_wins = linear_accuracy > forest_accuracy and linear_accuracy - forest_accuracy > float(settings["linearMargin"]) * lead_se
 rows = capped(len(balanced), seed + 1)
-if forest_accuracy >= linear_accuracy:
+if not linear_wins:
     model = new_forest().fit(forest_matrix(balanced.iloc[rows]), y_balanced[rows])
     predicted = model.predict(forest_matrix(test))
 else:
     model = linear.fit(linear_matrix(balanced.iloc[rows]), y_balanced[rows])
     predicted = model.predict(linear_matrix(test))
-counts["chosen"] = "forest" if forest_accuracy >= linear_accuracy else "linear"
+counts["chosen"] = "linear" if linear_wins else "forest"
 phase("baseline")
 
 # bootstrap
