@@ -20,6 +20,81 @@ const SMALL_NODE = 24;
 /** The widest radix digit: 2^11 buckets, 8 KB of counts. */
 const MAX_DIGIT_BITS = 11;
 
+/** Integer columns spanning at most this many values a row (or TABLE_SPAN_MIN) are ranked by a lookup table. */
+const TABLE_SPAN_PER_ROW = 4;
+const TABLE_SPAN_MIN = 4096;
+
+/**
+ * A feature's distinct values, ascending (`uniq`: the thresholds lie between them), and each
+ * row's position among them (`rank`). -0 and 0 are one value, kept as -0 when the column has
+ * a -0 (where an ascending sort puts it); every NaN sorts last as a value of its own and
+ * ranks as the last value. Integer columns of a narrow span (codes, counts) are ranked
+ * through a table over that span, others by a sort and a binary search: the same result.
+ */
+export function rankColumn(col: Float64Array): { rank: Int32Array; uniq: Float64Array } {
+  const n = col.length;
+  let low = Infinity;
+  let high = -Infinity;
+  let integral = true;
+  for (let i = 0; i < n; i++) {
+    const v = col[i] as number;
+    if (!Number.isInteger(v)) {
+      integral = false;
+      break;
+    }
+    if (v < low) low = v;
+    if (v > high) high = v;
+  }
+  if (integral && n > 0 && high - low < Math.max(TABLE_SPAN_PER_ROW * n, TABLE_SPAN_MIN)) return rankByTable(col, low, high - low + 1);
+  const sorted = Float64Array.from(col).sort();
+  let k = 0;
+  for (let i = 0; i < n; i++) if (k === 0 || sorted[k - 1] !== sorted[i]) sorted[k++] = sorted[i] as number;
+  const uniq = sorted.slice(0, k);
+  const rank = new Int32Array(n);
+  for (let i = 0; i < n; i++) rank[i] = rankOf(uniq, col[i] as number);
+  return { rank, uniq };
+}
+
+/** rankColumn for integers from `low` over `span` values: which are present, then their positions. */
+function rankByTable(col: Float64Array, low: number, span: number): { rank: Int32Array; uniq: Float64Array } {
+  const n = col.length;
+  const table = new Int32Array(span);
+  let negativeZero = false;
+  for (let i = 0; i < n; i++) {
+    const v = col[i] as number;
+    table[(v - low) | 0] = 1;
+    if (v === 0 && 1 / v < 0) negativeZero = true;
+  }
+  let k = 0;
+  for (let o = 0; o < span; o++) k += table[o] as number;
+  const uniq = new Float64Array(k);
+  k = 0;
+  for (let o = 0; o < span; o++) {
+    if (table[o] === 0) continue;
+    uniq[k] = o + low === 0 && negativeZero ? -0 : o + low;
+    table[o] = k++;
+  }
+  const rank = new Int32Array(n);
+  for (let i = 0; i < n; i++) rank[i] = table[((col[i] as number) - low) | 0] as number;
+  return { rank, uniq };
+}
+
+/**
+ * The position of x among the distinct sorted values (every NaN sorts last and ranks as the
+ * last value, -0 as 0).
+ */
+function rankOf(uniq: Float64Array, x: number): number {
+  if (Number.isNaN(x)) return uniq.length - 1;
+  let lo = 0;
+  let hi = uniq.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((uniq[mid] as number) < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /**
  * Scratch buffers for ordering nodes of up to `n` rows whose ranks lie below `maxRanks`,
  * reused by every node of every tree of one fit. `gather` reads a node's ranks (and an item

@@ -18,6 +18,7 @@
  * on its feature, the child that held more training rows — what scikit-learn's trees
  * (1.3+) do with a missing value when none was seen in training.
  */
+import { rankColumn } from "./forest-order.js";
 import { ClassRows } from "./forest-rows.js";
 import { SplitSearch } from "./forest-split.js";
 import { createRng, randomInt } from "./random.js";
@@ -77,22 +78,6 @@ export function featuresPerSplit(maxFeatures: number | null, p: number, kind: Fo
 }
 
 /**
- * The position of x among the distinct sorted values (every NaN sorts last and ranks as the
- * last value, -0 as 0).
- */
-function rankOf(uniq: Float64Array, x: number): number {
-  if (Number.isNaN(x)) return uniq.length - 1;
-  let lo = 0;
-  let hi = uniq.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if ((uniq[mid] as number) < x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-/**
  * Fits a forest on column-major data: columns[j][i] is feature j of row i.
  * @throws if there are no rows, no columns, or columns of unequal length.
  */
@@ -107,12 +92,7 @@ export function fitForest(columns: Float64Array[], target: ForestTarget, options
   const ranks: Int32Array[] = [];
   const uniques: Float64Array[] = [];
   for (const col of columns) {
-    const sorted = Float64Array.from(col).sort();
-    let k = 0;
-    for (let i = 0; i < n; i++) if (k === 0 || sorted[k - 1] !== sorted[i]) sorted[k++] = sorted[i] as number;
-    const uniq = sorted.slice(0, k);
-    const rank = new Int32Array(n);
-    for (let i = 0; i < n; i++) rank[i] = rankOf(uniq, col[i] as number);
+    const { rank, uniq } = rankColumn(col);
     ranks.push(rank);
     uniques.push(uniq);
   }
