@@ -14,7 +14,9 @@
  * with the features a data scientist would make (ordinal codes for categories, dates as
  * numbers, identifiers and names dropped). Printed: both test metrics (accuracy, or R²),
  * the gap, and whether tabtune is within max(2 points, one test row) of scikit-learn (for
- * R², 2 points: one row has no fixed weight there); then the count, and how often the chosen
+ * R², 2 points: one row has no fixed weight there); then the count, how often scikit-learn's
+ * forest with the next seed is within the same tolerance of itself (the noise floor of that
+ * criterion on these small test sets), and how often the chosen
  * model's test metric is within the same tolerance of the better of its two candidates (the
  * choice itself, independent of scikit-learn). Without python3 +
  * pandas + scikit-learn the comparison is skipped, loudly.
@@ -126,6 +128,7 @@ export async function bench(args: string[]): Promise<void> {
   }
   const py = referencePython();
   let reference = new Map<string, number>();
+  let nextSeed = new Map<string, number>();
   if ("python" in py) {
     const dir = mkdtempSync(join(tmpdir(), "tabtune-baselines-"));
     try {
@@ -135,8 +138,9 @@ export async function bench(args: string[]): Promise<void> {
       writeFileSync(splits, JSON.stringify({ trees: config.baseline.trees, seed: config.seed, missing: config.csv.missingTokens, tables: jobs }));
       const run = spawnSync(py.python, [join(ROOT, "bench/reference/baselines.py"), splits, out], { encoding: "utf8", stdio: ["ignore", "inherit", "inherit"] });
       if (run.status !== 0) throw new Error(`bench/reference/baselines.py exited with ${run.status}`);
-      const results = JSON.parse(readFileSync(out, "utf8")) as { set: string; file: string; value: number }[];
+      const results = JSON.parse(readFileSync(out, "utf8")) as { set: string; file: string; value: number; nextSeed: number }[];
       reference = new Map(results.map((r) => [`${r.set}/${r.file}`, r.value]));
+      nextSeed = new Map(results.map((r) => [`${r.set}/${r.file}`, r.nextSeed]));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -146,6 +150,7 @@ export async function bench(args: string[]): Promise<void> {
   process.stdout.write(`${"set/table".padEnd(44)} ${"target".padEnd(18)} ${"metric".padEnd(8)} ${"tabtune".padStart(7)} ${"sklearn".padStart(7)} ${"gap".padStart(6)} ${"tol".padStart(5)}  within  model  forest  linear  test  cv l−f     se\n`);
   const within: Record<string, [number, number]> = {};
   const choseWell: Record<string, [number, number]> = {};
+  const selfWithin: Record<string, [number, number]> = {};
   for (const s of scored) {
     const ref = reference.get(`${s.set}/${s.file}`);
     // One test row's worth of accuracy; R² has no per-row unit, so 2 points.
@@ -160,11 +165,18 @@ export async function bench(args: string[]): Promise<void> {
       count[1]++;
       if (ok) count[0]++;
     }
+    const other = nextSeed.get(`${s.set}/${s.file}`);
+    if (ref !== undefined && other !== undefined) {
+      const self = (selfWithin[s.set] ??= [0, 0]);
+      self[1]++;
+      if (other - ref >= -tolerance - 1e-9) self[0]++;
+    }
     process.stdout.write(
       `${`${s.set}/${s.file}`.padEnd(44)} ${s.target.slice(0, 18).padEnd(18)} ${s.metric.padEnd(8)} ${pct(s.tabtune).padStart(7)} ${ref === undefined ? "      -" : pct(ref).padStart(7)} ${ref === undefined ? "     -" : pct(gap)} ${(100 * tolerance).toFixed(1).padStart(5)}  ${ref === undefined ? "  -   " : ok ? " yes  " : " NO   "}  ${s.model.padEnd(6)} ${pct(s.forest)} ${pct(s.linear).padStart(7)} ${String(s.test.length).padStart(5)} ${pct(s.difference.mean)} ${pct(s.difference.se)}\n`,
     );
   }
   for (const [set, [ok, n]] of Object.entries(within)) process.stdout.write(`${set}: within max(2 points, one test row) of scikit-learn on ${ok} of ${n} tables\n`);
+  for (const [set, [ok, n]] of Object.entries(selfWithin)) process.stdout.write(`${set}: scikit-learn's forest with seed + 1 within the same tolerance of itself (seed) on ${ok} of ${n} tables: the criterion's noise floor\n`);
   for (const [set, [ok, n]] of Object.entries(choseWell)) process.stdout.write(`${set}: chosen model within the same tolerance of the better of forest and linear on test on ${ok} of ${n} tables\n`);
   if (!("python" in py)) process.stdout.write(`\nREFERENCE SKIPPED: ${py.missing}; no comparison made\n`);
 }

@@ -10,7 +10,8 @@ day of year, other strings as ordinal codes learned on the training rows (missin
 -1), and identifiers left out (a string column with a different value in nearly every row:
 names, ids; an integer column that just counts the rows) — then RandomForestClassifier or
 RandomForestRegressor with scikit-learn's defaults, n_estimators = trees, random_state = seed,
-scored on the test rows (accuracy, or R²). Writes [{set, file, value}] to OUT.json.
+scored on the test rows (accuracy, or R²), and the same with random_state = seed + 1 (the
+forest's own seed-to-seed spread on that split). Writes [{set, file, value, nextSeed}] to OUT.json.
 """
 import json
 import sys
@@ -80,17 +81,17 @@ def main():
         train, test = job["train"], job["test"]
         X, dropped = features(frame, job["target"], train)
         y = frame[job["target"]]
-        if job["task"] == "regression":
-            model = RandomForestRegressor(n_estimators=spec["trees"], random_state=spec["seed"], n_jobs=1)
-            y = y.astype(float)
+        regression = job["task"] == "regression"
+        y = y.astype(float) if regression else y.astype(str)
+
+        def score(seed):
+            model = (RandomForestRegressor if regression else RandomForestClassifier)(n_estimators=spec["trees"], random_state=seed, n_jobs=1)
             model.fit(X.iloc[train], y.iloc[train])
-            value = r2_score(y.iloc[test], model.predict(X.iloc[test]))
-        else:
-            model = RandomForestClassifier(n_estimators=spec["trees"], random_state=spec["seed"], n_jobs=1)
-            y = y.astype(str)
-            model.fit(X.iloc[train], y.iloc[train])
-            value = accuracy_score(y.iloc[test], model.predict(X.iloc[test]))
-        results.append({"set": job["set"], "file": job["file"], "value": float(value), "dropped": dropped})
+            predicted = model.predict(X.iloc[test])
+            return float(r2_score(y.iloc[test], predicted) if regression else accuracy_score(y.iloc[test], predicted))
+
+        # The same forest with the next seed: how far scikit-learn moves from itself on this split.
+        results.append({"set": job["set"], "file": job["file"], "value": score(spec["seed"]), "nextSeed": score(spec["seed"] + 1), "dropped": dropped})
     json.dump(results, open(sys.argv[2], "w"))
 
 
