@@ -6,7 +6,7 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { PrepSandbox } from "../src/sandbox/sandbox.js";
-import { checkTextAnswer, LinePatterns } from "../src/sandbox/text-answer.js";
+import { checkRecordAnswer, checkTextAnswer, LinePatterns } from "../src/sandbox/text-answer.js";
 
 /** An answer as an honest harness writes it: head, cleaned lines, records. */
 function answer(shapes: string[][], ids: number[], lines: string[], records: string[]): string {
@@ -66,6 +66,17 @@ describe("checkTextAnswer", () => {
   });
 });
 
+describe("checkRecordAnswer", () => {
+  it("accepts one record line per row and refuses anything else", () => {
+    expect(checkRecordAnswer(`{"ok":true}\n${RECORD}\n${RECORD}\n`, 2)).toEqual({ ok: true, records: [RECORD, RECORD] });
+    expect(checkRecordAnswer('{"ok":true}\n', 0)).toEqual({ ok: true, records: [] });
+    expect(checkRecordAnswer(`{"ok":true}\n${RECORD}\n`, 2)).toMatchObject({ ok: false, index: 1 });
+    expect(checkRecordAnswer(`{"ok":true}\n${RECORD}\n${RECORD}\n`, 1)).toMatchObject({ ok: false, error: expect.stringMatching(/more lines/) });
+    expect(checkRecordAnswer(`{"ok":true}\n{"instruction":"i","input":"x","output":"o","x":1}\n`, 1)).toMatchObject({ ok: false, index: 0 });
+    expect(checkRecordAnswer(`{"ok":true} \n${RECORD}\n`, 1)).toMatchObject({ ok: false, index: null });
+  });
+});
+
 describe("prep text from the sandbox", () => {
   const opened: PrepSandbox[] = [];
   afterEach(() => {
@@ -88,11 +99,22 @@ describe("prep text from the sandbox", () => {
     expect(nul).toEqual({ ok: true, kept: [true, false, true], cleanedLines: '{"x":"a\\u0000b","n":3}\n{"x":"","n":0}\n', records: ['{"instruction":"i","input":"a\\u0000b","output":"3"}', '{"instruction":"i","input":"","output":"0"}'] });
   });
 
+  it("renderLines renders cleaned.jsonl lines as render gives them and names a failing line's row", async () => {
+    const sandbox = await openOk(`function clean(row) { return row; }
+      function render(row) { if (row.x === "bad") throw new Error("no"); return { instruction: Object.keys(row).join(","), input: String(row.x), output: "o" }; }`);
+    expect(await sandbox.renderLines(['{"2":1,"x":"a"}', '{"x":null}'])).toEqual({
+      ok: true,
+      rows: ['{"instruction":"2,x","input":"a","output":"o"}', '{"instruction":"x","input":"null","output":"o"}'],
+    });
+    expect(await sandbox.renderLines(['{"x":"a"}', '{"x":"bad"}'])).toMatchObject({ ok: false, rowIndex: 1, row: { x: "bad" }, error: expect.stringMatching(/render: Error: no/) });
+  });
+
   it("a script that patches toJSON cannot smuggle other text into the files", async () => {
     const sandbox = await openOk(`Object.prototype.toJSON = function () { return { a: 1, injected: "x" }; };
       function clean(row) { return { a: 1 }; }
       function render(row) { return { instruction: "i", input: "x", output: "o" }; }`);
     const outcome = await sandbox.prepText(["x"], [["1"]], true);
     expect(outcome.ok).toBe(false);
+    expect((await sandbox.renderLines(['{"a":1}'])).ok).toBe(false);
   });
 });

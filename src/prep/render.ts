@@ -1,26 +1,32 @@
-/** Renders cleaned rows into Alpaca records with the prep script's `render` (balance's train/test files, `tabtune apply --policies`). */
-import { JsonArrayWriter, readJsonLines } from "../artifacts.js";
+/** Renders cleaned rows into Alpaca records with the prep script's `render` (`tabtune apply --policies`, the predictor's records). */
+import { createReadStream } from "node:fs";
+import { createInterface } from "node:readline";
+import { JsonArrayWriter } from "../artifacts.js";
 import { TabtuneError } from "../errors.js";
-import type { CleanRow } from "../rows.js";
 import { getConfig } from "../runtime.js";
 import type { PrepSandbox } from "../sandbox/sandbox.js";
 
-/** Renders the cleaned rows of `from` (JSON lines) into the Alpaca array `to` with the prep script's `render`. */
+/**
+ * Renders the cleaned rows of `from` (JSON lines) into the Alpaca array `to` with the prep
+ * script's `render`. The lines cross to the sandbox as they are and the records come back
+ * as the text written (PrepSandbox.renderLines): nothing is parsed or stringified here.
+ */
 export async function renderRows(sandbox: PrepSandbox, from: string, to: string): Promise<number> {
   const batchRows = getConfig().sandbox.batchRows;
   const out = new JsonArrayWriter(to);
-  let batch: CleanRow[] = [];
+  let batch: string[] = [];
   const flush = async () => {
-    const result = await sandbox.render(batch);
+    const result = await sandbox.renderLines(batch);
     if (!result.ok) {
       await out.abort();
       throw new TabtuneError("render_failed", `render failed on ${from}: ${result.error}`, { suggestion: "revise the plan at review_prep" });
     }
-    for (const record of result.rows) await out.push(record);
+    await out.pushJson(result.rows);
     batch = [];
   };
-  for await (const row of readJsonLines<CleanRow>(from)) {
-    batch.push(row);
+  for await (const line of createInterface({ input: createReadStream(from, "utf8"), crlfDelay: Infinity })) {
+    if (line.trim() === "") continue;
+    batch.push(line);
     if (batch.length >= batchRows) await flush();
   }
   if (batch.length > 0) await flush();

@@ -30,6 +30,9 @@
  *   cleaned.jsonl line), then each record's JSON line. The host checks every line with a
  *   pattern per key list instead of parsing it: text is built once, here, with the
  *   JSON.stringify captured before the generated script loaded.
+ * - `entry("renderLines", linesText, count)` runs render over cleaned.jsonl lines joined
+ *   by "\\n" (each parsed inside; its Math.random stream keyed as run's), and answers
+ *   `{"ok":true}` then each record's JSON line.
  * - A failure answers `{"ok":false,"op":"clean","rowIndex":i,"error":"Name: message"}`,
  *   or `"invalid"` in place of `"error"`: a result of the wrong shape as JSON, with values
  *   JSON cannot hold (NaN, undefined, functions, Promises) tagged
@@ -41,6 +44,7 @@
  * prototypes (`toJSON`), so the host validates everything that comes back.
  */
 
+import { TEXT_OPS_SOURCE } from "./harness-text.js";
 import { ISOLATE_COMMON_SOURCE } from "./isolate-globals.js";
 
 /** Key of the object that stands for a value JSON cannot carry. */
@@ -145,36 +149,6 @@ ${ISOLATE_COMMON_SOURCE}
   function streamOfRow(op, i) {
     const values = inputRows[i];
     startStream(op, inputShapes[values[0]], values, 1, values.length);
-  }
-
-  /**
-   * Objects of a batch of CSV cells sent as text: the header's JSON, the cells joined by
-   * CELL_SEPARATOR (the host sends no cell that holds it), the flat indices of the null
-   * cells, and the row count. Each row's Math.random stream is keyed as if it had come
-   * as [shape, value, …] (streamOfCells), so both encodings give a row the same numbers.
-   */
-  let cellKeys = [];
-  let cellValues = [];
-  const splitText = StringCtor.prototype.split;
-
-  function cellRowsOf(headerJson, cellsText, nullsJson, count) {
-    const keys = parse(headerJson);
-    const width = keys.length;
-    const values = width === 0 || count === 0 ? [] : reflectApply(splitText, cellsText, [CELL_SEPARATOR]);
-    if (values.length !== width * count) throw new RangeErrorCtor("the batch holds " + values.length + " cells, not " + count + " rows of " + width);
-    const nulls = parse(nullsJson);
-    for (let j = 0; j < nulls.length; j++) values[nulls[j]] = null;
-    const make = makerOf(keys);
-    const out = [];
-    for (let i = 0; i < count; i++) out[i] = make(values, i * width);
-    cellKeys = keys;
-    cellValues = values;
-    return out;
-  }
-
-  function streamOfCells(op, i) {
-    const width = cellKeys.length;
-    startStream(op, cellKeys, cellValues, i * width, i * width + width);
   }
 
   /** The key lists of one batch's clean results; a row names its list by index. */
@@ -314,63 +288,14 @@ ${ISOLATE_COMMON_SOURCE}
     return isClean ? stringify({ ok: true, shapes: shapes, rows: results }) : stringify({ ok: true, rows: results });
   }
 
-  /**
-   * clean over a batch, then (withRender) render on a fresh object built from the values
-   * just copied out of every kept row (exactly what the cleaned table holds: each value
-   * read once). Answers the text answer of the module comment.
-   */
-  function prep(rows, streamOf, withRender) {
-    startBatch();
-    const cleaned = [];
-    const ids = [];
-    const kept = [];
-    const keptIndex = [];
-    for (let i = 0; i < rows.length; i++) {
-      let result;
-      streamOf("clean", i);
-      try {
-        result = cleanResult(fns.clean(rows[i], ctx));
-      } catch (error) {
-        return failure("clean", i, error);
-      }
-      if (result instanceof Invalid) return invalid("clean", i, result.text);
-      cleaned[i] = result;
-      if (result === null) ids[i] = -1;
-      else {
-        ids[i] = result[0];
-        keptIndex[keptIndex.length] = i;
-        kept[kept.length] = result;
-      }
-    }
-    const makes = [];
-    for (let s = 0; s < shapes.length; s++) makes[s] = makerOf(shapes[s]);
-    const lines = [];
-    const records = [];
-    for (let k = 0; k < kept.length; k++) {
-      const values = kept[k];
-      const row = makes[values[0]](values, 1);
-      lines[k] = stringify(row);
-      if (!withRender) continue;
-      let result;
-      startStream("render", shapes[values[0]], values, 1, values.length);
-      try {
-        result = renderResult(fns.render(row, ctx));
-      } catch (error) {
-        return failure("render", keptIndex[k], error, makes[values[0]](values, 1));
-      }
-      if (result instanceof Invalid) return invalid("render", keptIndex[k], result.text, makes[values[0]](values, 1));
-      records[k] = stringify({ instruction: result[0], input: result[1], output: result[2] });
-    }
-    const end = kept.length === 0 ? "" : "\\n";
-    return stringify({ ok: true, shapes: shapes, ids: ids }) + "\\n" + joinText(lines, "\\n") + end + (withRender ? joinText(records, "\\n") + end : "");
-  }
-
+${TEXT_OPS_SOURCE}
   return function entry(op, payload, a, b, c, d) {
     if (op === "configure") return fns === null ? configure(payload, a) : "already bound";
     if (op === "bind") return fns === null ? bind(payload, a) : "already bound";
     if (fns === null) return '{"ok":false,"rowIndex":null,"error":"the script is not loaded"}';
     if (op === "prep") return prep(rowsOf(payload), streamOfRow, a === true);
     if (op === "prepCells") return prep(cellRowsOf(payload, a, b, c), streamOfCells, d === true);
+    if (op === "renderLines") return renderLines(payload, a);
     return run(op, payload);
   };
 })()`;

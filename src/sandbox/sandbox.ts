@@ -13,9 +13,9 @@ import ivm from "isolated-vm";
 import type { AlpacaRecord, CleanRow, RawRow } from "../rows.js";
 import { BIND_SOURCE, PRELUDE_SOURCE } from "./harness.js";
 import { describeFailure, errorText, outward, sandboxSetting, type SandboxLimits } from "./limits.js";
-import { checkTextAnswer, LinePatterns } from "./text-answer.js";
+import { checkRecordAnswer, checkTextAnswer, LinePatterns, RECORDS_HEAD } from "./text-answer.js";
 import { checkCleanBatch, checkCleanResult, checkRenderBatch, checkRenderResult } from "./validate.js";
-import { cellBatch, cellTextBatch, objectBatch, parseEnvelope, type EncodedBatch, type Envelope, type FailedEnvelope } from "./wire.js";
+import { cellBatch, cellTextBatch, lineBatch, objectBatch, parseEnvelope, type EncodedBatch, type Envelope, type FailedEnvelope } from "./wire.js";
 
 export type { SandboxLimits } from "./limits.js";
 
@@ -231,6 +231,25 @@ export class PrepSandbox {
   }
 
   /**
+   * Runs `render` over cleaned.jsonl lines (JSON objects, no newline in them) and answers
+   * each record as JSON.stringify writes it, checked on the host without being parsed.
+   */
+  async renderLines(lines: readonly string[]): Promise<BatchOutcome<string>> {
+    const rows = lineBatch(lines);
+    const answer = await this.#cross("renderLines", rows);
+    if (!answer.ok) return outwardBatch({ ok: false, error: `render: ${answer.error}`, rowIndex: null, row: null });
+    if (!answer.text.startsWith(RECORDS_HEAD)) {
+      const envelope = parseEnvelope(answer.text, rows.size);
+      if (!envelope.ok) return outwardBatch({ ok: false, error: `render: ${envelope.error}`, rowIndex: null, row: null });
+      if (envelope.value.kind !== "failed") return outwardBatch({ ok: false, error: "render: the sandbox answered an envelope of the wrong shape", rowIndex: null, row: null });
+      return outwardBatch(this.#rowFailure("render", envelope.value, rows));
+    }
+    const checked = checkRecordAnswer(answer.text, rows.size);
+    if (checked.ok) return { ok: true, rows: checked.records };
+    return outwardBatch({ ok: false, error: checked.error, rowIndex: checked.index, row: checked.index === null ? null : rows.row(checked.index) });
+  }
+
+  /**
    * Runs `clean` over a batch and `render` over a copy of every kept row, in one crossing
    * of the isolate boundary. Both results are validated on the host exactly as `clean`
    * and `render` validate theirs.
@@ -307,7 +326,7 @@ export class PrepSandbox {
   }
 
   /** One crossing: the batch's arguments in, the harness's answer back as text (unchecked). */
-  async #cross(op: "clean" | "render" | "prep" | "prepCells", rows: EncodedBatch, ...extra: boolean[]): Promise<{ ok: true; text: string } | { ok: false; error: string }> {
+  async #cross(op: "clean" | "render" | "prep" | "prepCells" | "renderLines", rows: EncodedBatch, ...extra: boolean[]): Promise<{ ok: true; text: string } | { ok: false; error: string }> {
     if (this.#closed !== null) return { ok: false, error: `${this.#closed}; open a new sandbox` };
     const args: [string, ...(string | number | boolean)[]] = [op, ...rows.args, ...extra];
     const call = this.#queue.then(() =>

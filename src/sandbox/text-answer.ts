@@ -1,7 +1,7 @@
 /**
  * The host's check of a prep answer (harness.ts, the "prep" and "prepCells" ops): a head
  * line `{"ok":true,"shapes":[…],"ids":[…]}`, then one JSON line per kept row, then one per
- * record. The lines are what cleanCsv writes, so instead of parsing them (and stringifying
+ * record (a renderLines answer: `{"ok":true}` and the records). The lines are what cleanCsv writes, so instead of parsing them (and stringifying
  * again) each line is matched, in place, against a pattern built from its key list: the
  * keys exactly, in order, and JSON scalars as values (strings with JSON.stringify's
  * escapes only and no lone surrogate, finite numbers, true, false, null). What passes is
@@ -117,15 +117,41 @@ export function checkTextAnswer(text: string, rowCount: number, withRender: bool
   }
   const records: string[] = [];
   if (withRender) {
-    for (let k = 0; k < keptIndex.length; k++) {
-      if (!matchesAt(RECORD, text, at)) {
-        const cleaned = checkCleanResult(JSON.parse(cleanedLines.split("\n")[k] ?? "null"));
-        return broken("a record of the wrong shape", keptIndex[k] ?? null, "render", cleaned.ok ? cleaned.value : null);
-      }
-      records.push(text.slice(at, RECORD.lastIndex - 1));
-      at = RECORD.lastIndex;
+    const read = readRecords(text, at, keptIndex.length, records);
+    if (read.failedAt !== null) {
+      const k = read.failedAt;
+      const cleaned = checkCleanResult(JSON.parse(cleanedLines.split("\n")[k] ?? "null"));
+      return broken("a record of the wrong shape", keptIndex[k] ?? null, "render", cleaned.ok ? cleaned.value : null);
     }
+    at = read.at;
   }
   if (at !== text.length) return broken("more lines than it was given rows");
   return { ok: true, kept, cleanedLines, records };
+}
+
+/** Reads `count` record lines from `at` into `records`: where they end, or which one failed. */
+function readRecords(text: string, at: number, count: number, records: string[]): { at: number; failedAt: number | null } {
+  for (let k = 0; k < count; k++) {
+    if (!matchesAt(RECORD, text, at)) return { at, failedAt: k };
+    records.push(text.slice(at, RECORD.lastIndex - 1));
+    at = RECORD.lastIndex;
+  }
+  return { at, failedAt: null };
+}
+
+/** The head line of a renderLines answer; anything else is a failure envelope (wire.ts parseEnvelope). */
+export const RECORDS_HEAD = '{"ok":true}\n';
+
+/**
+ * Checks the text answer to renderLines over `rowCount` rows (RECORDS_HEAD, then one record
+ * line per row): each record's JSON text, or the row whose record is of the wrong shape.
+ */
+export function checkRecordAnswer(text: string, rowCount: number): { ok: true; records: string[] } | { ok: false; error: string; index: number | null } {
+  if (text.length > (rowCount + 1) * (MAX_ROW_CHARS + 64)) return { ok: false, error: `the sandbox answered ${text.length} characters, more than allowed`, index: null };
+  if (!text.startsWith(RECORDS_HEAD)) return { ok: false, error: "the sandbox answered an envelope of the wrong shape", index: null };
+  const records: string[] = [];
+  const read = readRecords(text, RECORDS_HEAD.length, rowCount, records);
+  if (read.failedAt !== null) return { ok: false, error: "the sandbox answered a record of the wrong shape", index: read.failedAt };
+  if (read.at !== text.length) return { ok: false, error: "the sandbox answered more lines than it was given rows", index: null };
+  return { ok: true, records };
 }

@@ -26,7 +26,7 @@ export type Envelope = { kind: "rows"; shapes: unknown[]; rows: unknown[] } | Fa
 
 /** A batch ready to cross: the entry's arguments after the op, its row count, and each input row (for messages). */
 export interface EncodedBatch {
-  /** JSON rows (`[batchJson]`), or cells as text (`[headerJson, cellsText, nullsJson, count]`, see harness.ts). */
+  /** JSON rows (`[batchJson]`), cells as text (`[headerJson, cellsText, nullsJson, count]`) or lines (`[linesText, count]`), see harness.ts. */
   args: (string | number)[];
   /** Whether `args` are cells as text (the "prepCells" op). */
   cellsText: boolean;
@@ -85,6 +85,22 @@ export function cellBatch(header: readonly string[], cells: readonly (string | n
   }
   // One JSON.stringify for the whole batch: ~30% faster than joining per-row texts.
   return { args: [JSON.stringify({ shapes: [header], rows })], cellsText: false, size: cells.length, row: cellRow(header, cells) };
+}
+
+/** cleaned.jsonl lines for the "renderLines" op, joined by "\n"; a row object (parsed) only for a message. */
+export function lineBatch(lines: readonly string[]): EncodedBatch {
+  return {
+    args: [lines.join("\n"), lines.length],
+    cellsText: false,
+    size: lines.length,
+    row: (index) => {
+      try {
+        return JSON.parse(lines[index] ?? "null");
+      } catch {
+        return lines[index] ?? null;
+      }
+    },
+  };
 }
 
 /**
