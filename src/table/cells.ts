@@ -30,17 +30,22 @@ const POWERS_OF_TEN = Array.from({ length: 16 }, (_, k) => 10 ** k);
  * @example simpleDecimal("-12.50") // -12.5
  */
 export function simpleDecimal(cell: string): number {
-  const n = cell.length;
-  let i = 0;
-  let code = cell.charCodeAt(0);
+  return simpleDecimalIn(cell, 0, cell.length);
+}
+
+/** simpleDecimal of `text.slice(start, end)`, without making that string. */
+export function simpleDecimalIn(text: string, start: number, end: number): number {
+  const n = end;
+  let i = start;
+  let code = start < end ? text.charCodeAt(start) : NaN;
   const negative = code === 45; // "-"
-  if (negative || code === 43) i = 1; // "+"
+  if (negative || code === 43) i = start + 1; // "+"
   let mantissa = 0;
   let digits = 0;
   let fraction = 0;
   let dot = false;
   for (; i < n; i++) {
-    code = cell.charCodeAt(i);
+    code = text.charCodeAt(i);
     const digit = code - 48;
     if (digit >= 0 && digit <= 9) {
       mantissa = mantissa * 10 + digit;
@@ -73,28 +78,33 @@ export function parseDecimal(cell: string): number {
  * @example canonicalNumber("0.50") // NaN (String(0.5) is "0.5")
  */
 export function canonicalNumber(cell: string): number {
-  const n = cell.length;
-  const negative = cell.charCodeAt(0) === 45; // "-"
-  let i = negative ? 1 : 0;
+  return canonicalNumberIn(cell, 0, cell.length);
+}
+
+/** canonicalNumber of `text.slice(start, end)`, without making that string. */
+export function canonicalNumberIn(text: string, start: number, end: number): number {
+  const n = end;
+  const negative = start < end && text.charCodeAt(start) === 45; // "-"
+  let i = negative ? start + 1 : start;
   const intStart = i;
   let mantissa = 0;
   for (; i < n; i++) {
-    const digit = cell.charCodeAt(i) - 48;
+    const digit = text.charCodeAt(i) - 48;
     if (digit < 0 || digit > 9) break;
     mantissa = mantissa * 10 + digit;
   }
   const intDigits = i - intStart;
-  if (intDigits === 0 || (intDigits > 1 && cell.charCodeAt(intStart) === 48)) return NaN;
+  if (intDigits === 0 || (intDigits > 1 && text.charCodeAt(intStart) === 48)) return NaN;
   let fraction = 0;
   if (i < n) {
-    if (cell.charCodeAt(i) !== 46) return NaN; // "."
+    if (text.charCodeAt(i) !== 46) return NaN; // "."
     for (i++; i < n; i++) {
-      const digit = cell.charCodeAt(i) - 48;
+      const digit = text.charCodeAt(i) - 48;
       if (digit < 0 || digit > 9) return NaN;
       mantissa = mantissa * 10 + digit;
       fraction++;
     }
-    if (fraction === 0 || cell.charCodeAt(n - 1) === 48) return NaN;
+    if (fraction === 0 || text.charCodeAt(n - 1) === 48) return NaN;
   }
   if (intDigits + fraction > 15) return NaN;
   if (mantissa === 0) return negative ? NaN : 0;

@@ -16,7 +16,7 @@
  *   shortest decimal text (String(value)).
  * The plain path is "codes" from the first cell; "early" only skips work it would not need.
  */
-import { canonicalNumber, decimalCommaToDot, parseDecimal, parseNumber, simpleDecimal, trimmed, type CellRules } from "./cells.js";
+import { canonicalNumber, canonicalNumberIn, decimalCommaToDot, parseDecimal, parseNumber, simpleDecimal, simpleDecimalIn, trimmed, type CellRules } from "./cells.js";
 import type { Column } from "./columns.js";
 
 /** Past this many distinct values, a column that is numeric so far keeps numbers only. */
@@ -94,6 +94,35 @@ export class ColumnBuilder {
     }
     this.codes[this.length++] = this.lookup.get(cell) ?? this.addEntry(cell);
     if (this.allNumeric && this.dictionary.length > DICTIONARY_LIMIT) this.toNumbers();
+  }
+
+  /**
+   * add(text.slice(start, end)), without making that string for the common number: a cell
+   * with printable ASCII at both ends needs no trimming, and without numeric missing tokens
+   * a number read here is what add() would store (add() takes every other cell).
+   */
+  addRange(text: string, start: number, end: number): void {
+    if (end > start && this.mode !== "codes" && !this.rules.numericTokens) {
+      const first = text.charCodeAt(start);
+      const last = text.charCodeAt(end - 1);
+      if (first > 32 && first < 127 && last > 32 && last < 127) {
+        if (this.mode === "early") {
+          const fast = canonicalNumberIn(text, start, end);
+          if (fast === fast) {
+            this.values[this.length++] = fast;
+            this.seen = true;
+            return;
+          }
+        } else {
+          const n = simpleDecimalIn(text, start, end);
+          if (n === n) {
+            this.values[this.length++] = n;
+            return;
+          }
+        }
+      }
+    }
+    this.add(text.slice(start, end));
   }
 
   /** Early mode, a cell that is not a canonical number: true when it was stored (still early or now numbers). */

@@ -11,6 +11,7 @@ import { StringDecoder } from "node:string_decoder";
 import Papa from "papaparse";
 import { TabtuneError } from "../errors.js";
 import { assertTextFile, checkCharacters, countChar, literalReplacementChars } from "./encoding.js";
+import { splitQuoteFree } from "./split.js";
 
 /** Bytes read from disk per chunk. */
 const CHUNK_BYTES = 64 << 10;
@@ -24,6 +25,19 @@ export interface RecordBatch {
   lines: number[];
   /** The delimiter the file was read with (see guessDelimiter). */
   delimiter: string;
+  /** Only when readRecords was asked for flat batches and the chunk took the quote-free path (then `records` and `lines` are empty). */
+  flat?: FlatRecords;
+}
+
+/**
+ * The records of a chunk without quotes as positions in its text, no string per field:
+ * field c of record r is `text.slice(bounds[2k], bounds[2k + 1])` with k = r × width + c
+ * (raw, untrimmed, as papaparse would give it). `bounds` is reused by the next batch.
+ */
+export interface FlatRecords {
+  text: string;
+  bounds: Int32Array;
+  count: number;
 }
 
 type Newline = "\n" | "\r\n" | "\r";
@@ -171,6 +185,14 @@ function rowTooLong(path: string, line: number, row: string, delimiter: string, 
   );
 }
 
+function raggedRow(path: string, line: number, fields: number, width: number): TabtuneError {
+  return csvError(
+    "csv_ragged_row",
+    `${path} line ${line} has ${fields} field${fields === 1 ? "" : "s"}, the header has ${width}`,
+    "fix that line: every row needs one value per column (quote values that contain the delimiter)",
+  );
+}
+
 export function csvError(code: string, message: string, suggestion: string): TabtuneError {
   return new TabtuneError(code, message, { suggestion });
 }
@@ -213,9 +235,11 @@ function checkHeader(path: string, line: number, raw: string[]): string[] {
  * Streams the data records of a CSV, one batch per chunk read (a batch may be empty).
  * Blank lines are skipped. Throws TabtuneError on any structural problem; header-only and
  * empty files throw after the last chunk, so a caller that stops early (the header) is not
- * affected. `hash`, when given, is fed every byte of the file.
+ * affected. `hash`, when given, is fed every byte of the file. `opts.flat`: a chunk without
+ * quotes (after the header, with no bad bytes seen) comes as FlatRecords (splitQuoteFree),
+ * with the same records, errors and line numbers as papaparse's.
  */
-export async function* readRecords(path: string, hash?: Hash): AsyncGenerator<RecordBatch> {
+export async function* readRecords(path: string, hash?: Hash, opts: { flat?: boolean } = {}): AsyncGenerator<RecordBatch> {
   await assertReadableFile(path);
   const stream = createReadStream(path, { highWaterMark: CHUNK_BYTES });
   const decoder = new StringDecoder("utf8");
@@ -231,7 +255,26 @@ export async function* readRecords(path: string, hash?: Hash): AsyncGenerator<Re
   let line = 1; // 1-based line where the next record starts
   let dataRows = 0;
 
+  const flat: FlatRecords = { text: "", bounds: new Int32Array(0), count: 0 };
+
   function consume(text: string, last: boolean): RecordBatch | null {
+    if (opts.flat && header !== null && !checks.invalidUtf8 && !checks.nul && !text.includes('"')) {
+      const width = header.length;
+      const split = splitQuoteFree(text, last, delimiter, newline, width, flat.bounds);
+      if (split.ragged !== null)
+        throw raggedRow(path, line + split.ragged.lineOffset, split.ragged.fields, width);
+      line += split.lines;
+      if (!last) {
+        partial = text.substring(split.consumed);
+        baseIndex += split.consumed;
+        if (partial.length > MAX_OPEN_ROW_CHARS) throw rowTooLong(path, line, partial, delimiter, newline);
+      }
+      dataRows += split.count;
+      flat.text = text;
+      flat.bounds = split.bounds;
+      flat.count = split.count;
+      return { header, records: [], lines: [], delimiter, flat };
+    }
     if (parser === null) {
       if (text.trim() === "" && !last) {
         partial = text;
@@ -281,12 +324,7 @@ export async function* readRecords(path: string, hash?: Hash): AsyncGenerator<Re
         header = checkHeader(path, startLine, record);
         continue;
       }
-      if (record.length !== header.length)
-        throw csvError(
-          "csv_ragged_row",
-          `${path} line ${startLine} has ${record.length} field${record.length === 1 ? "" : "s"}, the header has ${header.length}`,
-          "fix that line: every row needs one value per column (quote values that contain the delimiter)",
-        );
+      if (record.length !== header.length) throw raggedRow(path, startLine, record.length, header.length);
       records.push(record);
       lines.push(startLine);
     }
