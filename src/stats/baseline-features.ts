@@ -85,8 +85,7 @@ export function cellToNumber(value: Cell): number {
  */
 export function fitColumnEncoder(kind: "numeric" | "categorical", trainValues: Cell[]): (value: Cell) => number {
   if (kind === "numeric") {
-    const observed = trainValues.map(cellToNumber).filter((v) => !Number.isNaN(v));
-    const fill = observed.length === 0 ? 0 : medianOf(observed);
+    const fill = medianOfNumbers(trainValues);
     return (value) => {
       const v = cellToNumber(value);
       return Number.isNaN(v) ? fill : v;
@@ -137,6 +136,17 @@ export function fitFeatureEncoder(spec: FeatureSpec, trainValues: Cell[]): { wid
       return fills.map((fill, k) => Float64Array.from(parts, (p) => (p ? (p[k] as number) : fill)));
     },
   };
+}
+
+/** Median of the cells that are numbers (cellToNumber), 0 when none is: one typed array, no list per step. */
+function medianOfNumbers(values: Cell[]): number {
+  const numbers = new Float64Array(values.length);
+  let count = 0;
+  for (const value of values) {
+    const v = cellToNumber(value);
+    if (!Number.isNaN(v)) numbers[count++] = v;
+  }
+  return count === 0 ? 0 : medianSorted(numbers.subarray(0, count).sort());
 }
 
 /** Median of a non-empty list (numpy.median: mean of the two middle values when even). */

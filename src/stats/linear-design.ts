@@ -30,6 +30,8 @@ export interface LinearEncoder {
   /** The fitted standardization (for saving the model): per number or date feature, in feature order, its columns' training means and scales. */
   scaling: { name: string; means: number[]; scales: number[] }[];
   encode(rows: BaselineRow[]): Design;
+  /** The design of the rows it was fitted on: encode(train), made from the columns fitting already encoded (the rows are not read again). */
+  train: Design;
 }
 
 /**
@@ -39,6 +41,9 @@ export interface LinearEncoder {
 export function fitLinearEncoder(features: FeatureSpec[], train: BaselineRow[]): LinearEncoder {
   const scaled: { spec: FeatureSpec; encoder: ReturnType<typeof fitFeatureEncoder>; means: number[]; scales: number[] }[] = [];
   const onehot: { spec: FeatureSpec; encoder: ReturnType<typeof fitFeatureEncoder>; levels: string[] }[] = [];
+  // The training design's columns, as encode() makes them, from the encodings fitting needs anyway.
+  const trainDense: Float64Array[] = [];
+  const trainCodes: Int32Array[] = [];
   for (const spec of features) {
     const values = train.map((row): Cell => row[spec.name]);
     const encoder = fitFeatureEncoder(spec, values);
@@ -50,9 +55,11 @@ export function fitLinearEncoder(features: FeatureSpec[], train: BaselineRow[]):
         levels[code] ??= v === null || v === undefined ? "(missing)" : String(v);
       });
       onehot.push({ spec, encoder, levels });
+      trainCodes.push(codesOf(columns[0] as Float64Array));
     } else {
       const stats = columns.map((col) => meanAndScale(col));
       scaled.push({ spec, encoder, means: stats.map((s) => s.mean), scales: stats.map((s) => s.scale) });
+      columns.forEach((col, k) => trainDense.push(standardize(col, stats[k]!.mean, stats[k]!.scale)));
     }
   }
   const columns = [
@@ -72,13 +79,25 @@ export function fitLinearEncoder(features: FeatureSpec[], train: BaselineRow[]):
     encode: (rows) => ({
       rows: rows.length,
       dense: scaled.flatMap(({ spec, encoder, means, scales }) =>
-        encoder.encode(rows.map((row) => row[spec.name])).map((col, k) => Float64Array.from(col, (v) => (v - (means[k] as number)) / (scales[k] as number))),
+        encoder.encode(rows.map((row) => row[spec.name])).map((col, k) => standardize(col, means[k] as number, scales[k] as number)),
       ),
-      codes: onehot.map(({ spec, encoder }) => Int32Array.from((encoder.encode(rows.map((row) => row[spec.name]))[0] as Float64Array), (c) => (Number.isNaN(c) ? -1 : c))),
+      codes: onehot.map(({ spec, encoder }) => codesOf(encoder.encode(rows.map((row) => row[spec.name]))[0] as Float64Array)),
       offsets,
       width: at,
     }),
+    train: { rows: train.length, dense: trainDense, codes: trainCodes, offsets, width: at },
   };
+}
+
+/** A number column standardized in place: (v − mean) / scale. */
+function standardize(col: Float64Array, mean: number, scale: number): Float64Array {
+  for (let i = 0; i < col.length; i++) col[i] = ((col[i] as number) - mean) / scale;
+  return col;
+}
+
+/** A category's encoded codes as design codes (the unseen NaN → -1). */
+function codesOf(col: Float64Array): Int32Array {
+  return Int32Array.from(col, (c) => (Number.isNaN(c) ? -1 : c));
 }
 
 /** Mean and population sd (scikit-learn's StandardScaler; a constant column gets scale 1). */

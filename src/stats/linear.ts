@@ -298,7 +298,7 @@ export function trainAndPredictLinear(args: {
 }): LinearResult {
   const { labels, task, y, options } = args;
   const encoder = fitLinearEncoder(args.features, args.train);
-  const trainX = encoder.encode(args.train);
+  const trainX = encoder.train;
   const testX = encoder.encode(args.test);
   const common = { designColumns: trainX.width, featureImportance: null };
   const fitted = (model: LinearFit["model"]): LinearFit => ({ columns: encoder.columns, scaling: encoder.scaling, model });
