@@ -3,7 +3,8 @@
  * positions in the chunk (ColumnBuilder.addRange). Both must give what papaparse's records
  * and ColumnBuilder.add give: the same records, errors and line numbers, the same columns.
  * Files span many 64 KiB chunks and mix line ends, blank and whitespace lines, padded and
- * non-ASCII cells, a quoted chunk between quote-free ones, and ragged rows.
+ * non-ASCII cells, a quoted chunk between quote-free ones, columns that turn from numbers to
+ * text late (codes found by position: RangeLookup), and ragged rows.
  */
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -15,6 +16,7 @@ import { ColumnBuilder } from "../src/table/column-builder.js";
 import { readTable, type Column } from "../src/table/columns.js";
 import type { CsvOptions } from "../src/table/csv.js";
 import { readRecords } from "../src/table/records.js";
+import { RangeLookup } from "../src/table/range-lookup.js";
 import { splitQuoteFree } from "../src/table/split.js";
 
 const dir = mkdtempSync(join(tmpdir(), "tabtune-quote-free-"));
@@ -73,11 +75,14 @@ function randomCsv(seed: number, rows: number, delimiter: string, lineEnd: (rng:
   const rng = createRng(seed);
   const pick = <T>(xs: T[]): T => xs[Math.floor(rng() * xs.length)] as T;
   const numbers = () => pick([String(Math.floor(rng() * 2000) - 1000), (rng() * 100).toFixed(3), "", "NA", "1.50", "+3", "1e3", " 7 ", delimiter === "\t" ? "8\u2003" : "\t8", "0.000001", "1e-7", "-0", "00", "-", "12\u00a0"]);
-  const lines = [["id", "x", "y", "cat", "z"].join(delimiter)];
+  const lines = [["id", "x", "y", "cat", "z", "w", "v"].join(delimiter)];
+  // w: numbers that turn to text late (codes rebuilt from numbers); v: numbers written "12.50", text at the end.
+  const w = (i: number) => (i < 15_000 ? String(i % 5000) : pick(["t1", "t2", String(i % 50)]));
+  const v = (i: number) => (i < rows - 10 ? `${i % 6000}.50` : "late text");
   for (let i = 0; i < rows; i++) {
     const y = (rng() * 10 - 5).toFixed(4);
     const cat = i === quoteAt ? '"q""uoted"' : pick(["a", "b", " c ", "", "é", "x y"]);
-    lines.push([String(i), numbers(), delimiter === ";" ? y.replace(".", ",") : y, cat, String(Math.floor(rng() * 4))].join(delimiter));
+    lines.push([String(i), numbers(), delimiter === ";" ? y.replace(".", ",") : y, cat, String(Math.floor(rng() * 4)), w(i), v(i)].join(delimiter));
     if (i % 997 === 0) lines.push(pick(["", "   ", delimiter === "\t" ? "\u2003" : "\t", " \r"]));
   }
   return lines.map((line) => line + lineEnd(rng)).join("");
@@ -128,5 +133,20 @@ describe("quote-free chunks", () => {
     const split = splitQuoteFree("a,b\r\n \n1,2\n3,", false, ",", "\n", 2, new Int32Array(0));
     expect({ count: split.count, lines: split.lines, consumed: split.consumed, ragged: split.ragged }).toEqual({ count: 2, lines: 3, consumed: 11, ragged: null });
     expect(Array.from(split.bounds.subarray(0, 8))).toEqual([0, 1, 2, 3, 7, 8, 9, 10]);
+  });
+});
+
+describe("RangeLookup", () => {
+  it("finds an entry by position, follows a growing dictionary and starts over on a new one", () => {
+    const lookup = new RangeLookup();
+    const dictionary = ["north", "south"];
+    expect(lookup.find(dictionary, "x,south,y", 2, 7)).toBe(1);
+    expect(lookup.find(dictionary, "x,sout,y", 2, 6)).toBe(-1);
+    dictionary.push("east");
+    expect(lookup.find(dictionary, "east", 0, 4)).toBe(2);
+    const many = Array.from({ length: 3000 }, (_, i) => `v${i}`);
+    expect(lookup.find(many, "v2999;v0", 0, 5)).toBe(2999);
+    expect(lookup.find(many, "v2999;v0", 6, 8)).toBe(0);
+    expect(lookup.find(many, "north", 0, 5)).toBe(-1);
   });
 });

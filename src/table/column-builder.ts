@@ -18,6 +18,7 @@
  */
 import { canonicalNumber, canonicalNumberIn, decimalCommaToDot, parseDecimal, parseNumber, simpleDecimal, simpleDecimalIn, trimmed, type CellRules } from "./cells.js";
 import type { Column } from "./columns.js";
+import { RangeLookup } from "./range-lookup.js";
 
 /** Past this many distinct values, a column that is numeric so far keeps numbers only. */
 const DICTIONARY_LIMIT = 4096;
@@ -32,6 +33,8 @@ export class ColumnBuilder {
   private dictionary: string[] = [];
   /** Cell text → code; missing tokens map to -1. */
   private lookup = new Map<string, number>();
+  /** The dictionary's codes by a cell's position in its chunk (addRange). */
+  private readonly ranges = new RangeLookup();
   /** The number each dictionary entry spells, NaN for text. */
   private dictNumbers: number[] = [];
   private allNumeric = true;
@@ -97,16 +100,24 @@ export class ColumnBuilder {
   }
 
   /**
-   * add(text.slice(start, end)), without making that string for the common number: a cell
-   * with printable ASCII at both ends needs no trimming, and without numeric missing tokens
-   * a number read here is what add() would store (add() takes every other cell).
+   * add(text.slice(start, end)), without making that string for the common number or a
+   * category seen before: a cell with printable ASCII at both ends needs no trimming, and
+   * without numeric missing tokens no dictionary text is a missing token and a number read
+   * here is what add() would store (add() takes every other cell).
    */
   addRange(text: string, start: number, end: number): void {
-    if (end > start && this.mode !== "codes" && !this.rules.numericTokens) {
+    if (end > start && !this.rules.numericTokens) {
       const first = text.charCodeAt(start);
       const last = text.charCodeAt(end - 1);
       if (first > 32 && first < 127 && last > 32 && last < 127) {
-        if (this.mode === "early") {
+        if (this.mode === "codes") {
+          // A text seen before; a new one (or a missing token) takes add() and is indexed then.
+          const code = this.ranges.find(this.dictionary, text, start, end);
+          if (code >= 0) {
+            this.codes[this.length++] = code;
+            return;
+          }
+        } else if (this.mode === "early") {
           const fast = canonicalNumberIn(text, start, end);
           if (fast === fast) {
             this.values[this.length++] = fast;
