@@ -69,6 +69,13 @@ describe("sortNumbers", () => {
     same(Float64Array.from({ length: n }, () => (rng() < 0.5 ? -0 : 0)));
     same(Float64Array.from({ length: n }, (_, i) => (i < 40_000 ? i % 3 : i))); // starts few-distinct, ends many
     same(Float64Array.of(3, -1, 3, 2.5));
+    // Counted with -0 apart: only -0 beside negatives and positives, and -0 with +0 among few values.
+    same(Float64Array.from({ length: n }, () => [-0, -3, 2, -1e-310][Math.floor(rng() * 4)] ?? 0));
+    same(Float64Array.from({ length: n }, () => [-0, 0, -2.5, 7][Math.floor(rng() * 4)] ?? 0));
+    // The radix sort (over 32,768 distinct): both zeros, infinities, subnormals, huge and negative values.
+    const special = [-0, 0, Infinity, -Infinity, 5e-324, -5e-324, Number.MAX_VALUE, -Number.MAX_VALUE];
+    same(Float64Array.from({ length: n }, (_, i) => (i % 10 === 0 ? (special[i % 8] ?? 0) : (rng() - 0.5) * 10 ** Math.floor(rng() * 40 - 20))));
+    same(Float64Array.from({ length: n }, () => Math.floor(rng() * 1e6) / 100)); // high digits all alike: passes skipped
   });
 });
 
