@@ -4,8 +4,10 @@
  * from all_data.json (render is a pure function of the cleaned row: the sandbox seeds
  * `Math.random` by the row's keys and values and fixes the clock, so the record is the same
  * bytes whatever batch renders it); the other rows are rendered in batches through one
- * sandbox, opened only when a row needs it. Each row is parsed at most once; each file's ref
- * comes from its writer.
+ * sandbox, opened only when a row needs it, by the text protocol (PrepSandbox.renderLines):
+ * the imputed lines cross as written and the records come back as the text written, so no
+ * row is parsed or stringified on the host for rendering (a row is parsed once, only for
+ * `onRow`). Each file's ref comes from its writer.
  */
 import { AtomicLineWriter, JsonArrayWriter, readTextLines } from "../artifacts.js";
 import { TabtuneError } from "../errors.js";
@@ -45,8 +47,8 @@ export interface KnownRecords {
   isTest: (i: number) => boolean;
 }
 
-/** Renders rows through a sandbox opened on first use; a failure is the run's error. */
-type Renderer = (rows: CleanRow[], from: string) => Promise<string[]>;
+/** Renders imputed lines (JSON objects) into record texts through a sandbox opened on first use; a failure is the run's error. */
+type Renderer = (lines: string[], from: string) => Promise<string[]>;
 
 /** Records still to write, in order: execute's record text, or a row waiting in the render batch. */
 type Pending = { copies: number } & ({ text: string } | { at: number });
@@ -57,7 +59,8 @@ class Part {
   readonly #records: JsonArrayWriter;
   readonly #rows: AtomicLineWriter | null;
   #pending: Pending[] = [];
-  #toRender: CleanRow[] = [];
+  /** Imputed lines waiting for render, as written. */
+  #toRender: string[] = [];
   #index = 0;
   /** Rows that took execute's record, and rows rendered here. */
   reused = 0;
@@ -94,7 +97,7 @@ class Part {
       this.reused += 1;
     } else {
       this.#pending.push({ copies, at: this.#toRender.length });
-      this.#toRender.push(row ?? (JSON.parse(line) as CleanRow));
+      this.#toRender.push(line);
       this.rendered += 1;
     }
     if (this.#pending.length >= this.batchRows) await this.#flush();
@@ -138,11 +141,11 @@ export async function writeRecords(args: {
   batchRows: number;
 }): Promise<{ train: PartRefs; test: PartRefs; reused: number; rendered: number }> {
   const opened: { sandbox: PrepSandbox | null } = { sandbox: null };
-  const render: Renderer = async (rows, from) => {
+  const render: Renderer = async (lines, from) => {
     opened.sandbox ??= await args.openSandbox();
-    const result = await opened.sandbox.render(rows);
+    const result = await opened.sandbox.renderLines(lines);
     if (!result.ok) throw new TabtuneError("render_failed", `render failed on ${from}: ${result.error}`, { suggestion: "revise the plan at review_prep" });
-    return result.rows.map((record) => JSON.stringify(record));
+    return result.rows;
   };
   const train = new Part(args.train, render, args.batchRows);
   const test = new Part(args.test, render, args.batchRows);
