@@ -18,9 +18,24 @@ export interface SimpleFill {
  */
 export function fitSimpleColumn(col: FrameColumn, numeric: "mean" | "median"): SimpleFill {
   if (col.type === "numeric") {
-    const observed = Array.from(col.values).filter((v) => !Number.isNaN(v));
-    const value = observed.length === 0 ? null : numeric === "mean" ? observed.reduce((s, v) => s + v, 0) / observed.length : medianSorted(Float64Array.from(observed).sort());
-    return { column: col.name, policy: numeric, value };
+    // One pass over the typed values, summed in row order (the same sum, bit for bit, as
+    // reducing the observed list); the median sorts a typed copy of the observed values only.
+    const values = col.values;
+    let n = 0;
+    let sum = 0;
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i] as number;
+      if (v === v) (sum += v), n++;
+    }
+    if (n === 0) return { column: col.name, policy: numeric, value: null };
+    if (numeric === "mean") return { column: col.name, policy: numeric, value: sum / n };
+    const observed = new Float64Array(n);
+    let k = 0;
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i] as number;
+      if (v === v) observed[k++] = v;
+    }
+    return { column: col.name, policy: numeric, value: medianSorted(observed.sort()) };
   }
   const counts = new Int32Array(col.dictionary.length);
   for (const c of col.codes) if (c >= 0) counts[c]! += 1;
