@@ -16,6 +16,7 @@ import { selectFeatures } from "./nodes/select-features.js";
 import { split } from "./nodes/split.js";
 import { verify, verifySplit } from "./nodes/verify.js";
 import { blockingFailures } from "./prep/checks.js";
+import { thenCollect } from "./memory.js";
 import { getConfig } from "./runtime.js";
 import { GraphInput, GraphOutput, InputChannels, withRunInput } from "./run-input.js";
 import { StateAnnotation, type State } from "./state.js";
@@ -99,20 +100,20 @@ export function buildGraph() {
   // Explicit input and output schemas: Studio's form is { csv, … }, and the schema endpoint
   // answers from them at once instead of extracting the whole state's type.
   return new StateGraph(GraphState, { input: GraphInput, output: GraphOutput })
-    .addNode("explore", withRunInput(explore)) // the first step validates the input and fills the options
-    .addNode("select_features", selectFeatures)
+    .addNode("explore", thenCollect(withRunInput(explore))) // the first step validates the input and fills the options
+    .addNode("select_features", thenCollect(selectFeatures))
     .addNode("plan", plan)
     .addNode("review_plan", reviewPlan)
     .addNode("codegen", codegen)
-    .addNode("execute", execute)
-    .addNode("verify", verify)
+    .addNode("execute", thenCollect(execute))
+    .addNode("verify", thenCollect(verify))
     .addNode("review_prep", reviewPrep)
-    .addNode("split", split)
-    .addNode("impute", impute)
-    .addNode("balance", balance)
-    .addNode("verify_split", verifySplit)
+    .addNode("split", thenCollect(split))
+    .addNode("impute", thenCollect(impute))
+    .addNode("balance", thenCollect(balance))
+    .addNode("verify_split", thenCollect(verifySplit))
     .addNode("review_balance", reviewBalance)
-    .addNode("finetune_config", finetuneConfig)
+    .addNode("finetune_config", thenCollect(finetuneConfig))
     .addNode("review_config", reviewConfig)
     .addNode("finetune", finetune)
     .addNode("predict", predict)

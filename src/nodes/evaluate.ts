@@ -38,6 +38,7 @@ import { requireOptions, requirePlan, requireProfile, requireRunDir, requireStat
 import type { LangGraphRunnableConfig } from "@langchain/langgraph";
 import { progressReporter } from "../events.js";
 import { saveBaselineModel } from "../predictor/baseline-model.js";
+import { collectGarbage } from "../memory.js";
 
 async function readRows(path: string): Promise<CleanRow[]> {
   const rows: CleanRow[] = [];
@@ -265,6 +266,8 @@ export async function evaluate(state: State, runConfig?: LangGraphRunnableConfig
   const assessFeatures = plan.features.map((name) => ({ name, kind: chosenFeatures.features.find((f) => f.name === name)?.kind === "numeric" ? ("numeric" as const) : ("categorical" as const) }));
   const reportSpec = beforeAfterSpec(state);
   const fitted = await fitBaselines(state, runConfig, reportSpec, chosenFeatures);
+  // The training and test rows are gone with fitBaselines: their memory goes before the split's columns are read.
+  collectGarbage();
   const { comparison, saved, testTarget } = fitted;
   const { excluded } = chosenFeatures;
   const rawLabels = Object.keys(plan.labels);
