@@ -351,7 +351,7 @@ export async function* readRecords(path: string, hash?: Hash, opts: { flat?: boo
         if (partial.length > MAX_OPEN_ROW_CHARS) throw rowTooLong(path, line, partial, delimiter, newline);
         continue;
       }
-      const batch = consume(partial + text, false);
+      const batch = consume(partial === "" ? text : [partial, text].join(""), false);
       if (batch) yield batch;
     }
     const tail = decoder.end();
