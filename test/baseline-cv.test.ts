@@ -11,7 +11,8 @@
  */
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { trainAndPredictBaseline, type BaselineRow, type FeatureSpec } from "../src/stats/baseline.js";
+import { baselineTrainRows, encodeBaselineTarget, trainAndPredictBaseline, type BaselineRow, type FeatureSpec } from "../src/stats/baseline.js";
+import { trainAndPredictLinear } from "../src/stats/linear.js";
 import { crossValidate, foldsOf, foldsToScore, pairedDifference, sampleForCv, validationScore } from "../src/stats/baseline-cv.js";
 import { compareBaselines } from "../src/stats/baseline-choice.js";
 import { createRng } from "../src/stats/random.js";
@@ -197,5 +198,21 @@ describe("the linear model replaces the forest only with a lead above linearMarg
     const narrow = compareBaselines({ ...args, options: { ...options, linearMargin: (lead / open.difference.se) * 0.99 } });
     expect(narrow.chosen).toBe("linear");
     expect(narrow.reason).toMatch(/a lead of [0-9.]+, above [0-9.]+ standard errors/);
+  });
+});
+
+describe("both final models fit on the same rows, at most maxTrainRows", () => {
+  it("the linear model's predictions are those of a fit on the forest's seeded sample, not on every training row", () => {
+    const capped = { ...options, maxTrainRows: 30 };
+    const rows = reference.rows;
+    const test = rows.slice(0, 8);
+    const result = compareBaselines({ features, target: "y", task: "regression", labels: [], validationSource: rows, train: rows, test, options: capped });
+    const sample = baselineTrainRows(rows, capped);
+    expect(sample).toHaveLength(30);
+    expect(result.forest.forestFit?.trainRows).toBe(30);
+    const onSample = trainAndPredictLinear({ features, labels: [], task: "regression", train: sample, test, y: encodeBaselineTarget(sample, "y", "regression", []), options: capped.linear });
+    const onAll = trainAndPredictLinear({ features, labels: [], task: "regression", train: rows, test, y: encodeBaselineTarget(rows, "y", "regression", []), options: capped.linear });
+    expect(result.linear.predictions).toEqual(onSample.predictions);
+    expect(result.linear.predictions).not.toEqual(onAll.predictions);
   });
 });

@@ -23,12 +23,11 @@ import { z } from "zod";
 import { writeFileAtomic } from "../artifacts.js";
 import { TabtuneError } from "../errors.js";
 import { cellToNumber, dateParts, DATE_PARTS, type Cell, type FeatureSpec } from "../stats/baseline-features.js";
-import { baselineMaxFeatures, type BaselineOptions, type BaselineResult, type BaselineRow } from "../stats/baseline.js";
+import { baselineMaxFeatures, baselineTrainRows, type BaselineOptions, type BaselineResult, type BaselineRow } from "../stats/baseline.js";
 import type { ChosenBaseline } from "../stats/baseline-choice.js";
 import { fitForest, predictForest, type Forest, type ForestTarget } from "../stats/forest.js";
 import { medianSorted } from "../stats/kernel.js";
 import { predictLogistic, predictRidge, type Design, type LinearFit } from "../stats/linear.js";
-import { createRng, sampleIndices } from "../stats/random.js";
 
 /** `<run>/baseline/model.json`. */
 export function baselineModelPath(runDir: string): string {
@@ -211,13 +210,8 @@ export function predictBaseline(model: SavedBaseline, rows: readonly BaselineRow
   return { predictions, probabilities };
 }
 
-/** The rows trainAndPredictBaseline fits on for these arguments (the seeded sample beyond maxTrainRows). */
-function forestTrainRows(args: SaveArgs): BaselineRow[] {
-  const { options } = args;
-  return args.train.length > options.maxTrainRows
-    ? sampleIndices(args.train.length, options.maxTrainRows, createRng(options.seed)).map((i) => args.train[i] as BaselineRow)
-    : args.train;
-}
+/** The rows both baseline models fit on for these arguments (the seeded sample beyond maxTrainRows). */
+const forestTrainRows = (args: SaveArgs): BaselineRow[] => baselineTrainRows(args.train, args.options);
 
 /** The forest trainAndPredictBaseline fits on these arguments (same sample, encoders, options and seed). */
 function refit(args: SaveArgs): { encoders: EncoderState[]; forest: Forest; trainRows: number } {
@@ -267,7 +261,8 @@ function forestPart(args: SaveArgs, fitted: { forest: Forest; trainRows: number 
 
 /** The model part of the file for the linear model: its fitted state as handed over, with the encoders it was fitted with (all training rows). */
 function linearPart(args: SaveArgs, name: string, fitted: LinearFit): Pick<SavedBaseline, "kind" | "description" | "encoders" | "model" | "trainRows"> {
-  const encoders = args.features.map((f) => fitEncoderState(f, args.train.map((row) => row[f.name])));
+  const train = forestTrainRows(args);
+  const encoders = args.features.map((f) => fitEncoderState(f, train.map((row) => row[f.name])));
   const byName = new Map(fitted.scaling.map((s) => [s.name, s]));
   const m = fitted.model;
   const dense = fitted.scaling.reduce((n, s) => n + s.means.length, 0);
@@ -287,7 +282,7 @@ function linearPart(args: SaveArgs, name: string, fitted: LinearFit): Pick<Saved
       coef: Array.from(m.coef),
       intercept: m.kind === "ridge" ? [m.intercept] : Array.from(m.intercept),
     },
-    trainRows: args.train.length,
+    trainRows: train.length,
   };
 }
 

@@ -7,7 +7,7 @@
  * forest. Both are then fitted on all the training rows and predict the test rows; the
  * stronger in cross-validation is "the baseline". The test rows never take part in the choice.
  */
-import { trainAndPredictBaseline, encodeBaselineTarget, type BaselineOptions, type BaselineResult, type BaselineRow, type FeatureSpec } from "./baseline.js";
+import { baselineTrainRows, trainAndPredictBaseline, encodeBaselineTarget, type BaselineOptions, type BaselineResult, type BaselineRow, type FeatureSpec } from "./baseline.js";
 import { crossValidate, foldsOf, sampleForCv, type ValidationScore } from "./baseline-cv.js";
 import { trainAndPredictLinear, type LinearOptions, type LinearResult } from "./linear.js";
 
@@ -98,7 +98,10 @@ export function compareBaselines(args: {
   const linearWins = margin > 0 ? lp > fp && lp - fp > margin * se : lp > fp || (lp === fp && ls > fs);
   const withinNoise = margin > 0 && lp > fp && !linearWins;
   const forest = trainAndPredictBaseline({ features, target, task, labels, train: args.train, test: args.test, options, onTree: onTree("final") });
-  const linear = trainAndPredictLinear({ features, labels, task, train: args.train, test: args.test, y: encodeBaselineTarget(args.train, target, task, labels), options: options.linear });
+  // The linear model sees the forest's rows: at most maxTrainRows, the same seeded sample (an
+  // L-BFGS fit over every one of a million rows cost 80 s for what 20,000 rows already settle).
+  const linearTrain = baselineTrainRows(args.train, options);
+  const linear = trainAndPredictLinear({ features, labels, task, train: linearTrain, test: args.test, y: encodeBaselineTarget(linearTrain, target, task, labels), options: options.linear });
   const metric = regression ? "r2" : "accuracy";
   const name = regression ? "R²" : "accuracy";
   const forestModel = `random forest (${options.trees} trees)`;

@@ -69,10 +69,7 @@ export function trainAndPredictBaseline(args: {
       suggestion: "check the split: the training set is empty",
     });
   }
-  const train =
-    args.train.length > options.maxTrainRows
-      ? sampleIndices(args.train.length, options.maxTrainRows, createRng(options.seed)).map((i) => args.train[i] as BaselineRow)
-      : args.train;
+  const train = baselineTrainRows(args.train, options);
 
   const encoders = features.map((f) => fitFeatureEncoder(f, train.map((row) => row[f.name])));
   const encode = (rows: BaselineRow[]): Float64Array[] => features.flatMap((f, j) => encoders[j]!.encode(rows.map((row): Cell => row[f.name])));
@@ -104,6 +101,14 @@ export function trainAndPredictBaseline(args: {
   }
   const positiveScores = task === "binary" ? Array.from({ length: test.length }, (_, i) => output[i * w + 1] as number) : null;
   return { predictions, positiveScores, featureImportance, forestFit: { forest, trainRows: train.length } };
+}
+
+/**
+ * The rows a baseline model is fitted on: all of `train` up to `maxTrainRows`, else a seeded
+ * sample of that many (the same sample for the forest, the linear model and the saved model).
+ */
+export function baselineTrainRows(train: BaselineRow[], options: Pick<BaselineOptions, "maxTrainRows" | "seed">): BaselineRow[] {
+  return train.length > options.maxTrainRows ? sampleIndices(train.length, options.maxTrainRows, createRng(options.seed)).map((i) => train[i] as BaselineRow) : train;
 }
 
 /**
