@@ -210,14 +210,16 @@ export function predictBaseline(model: SavedBaseline, rows: readonly BaselineRow
   return { predictions, probabilities };
 }
 
-/** The rows both baseline models fit on for these arguments (the seeded sample beyond maxTrainRows). */
-const forestTrainRows = (args: SaveArgs): BaselineRow[] => baselineTrainRows(args.train, args.options);
+/** The rows both baseline models fit on (the seeded sample beyond maxTrainRows), and the encoders fitted on them. */
+function sampleEncoders(args: SaveArgs): { train: BaselineRow[]; encoders: EncoderState[] } {
+  const train = baselineTrainRows(args.train, args.options);
+  return { train, encoders: args.features.map((f) => fitEncoderState(f, train.map((row) => row[f.name]))) };
+}
 
 /** The forest trainAndPredictBaseline fits on these arguments (same sample, encoders, options and seed). */
 function refit(args: SaveArgs): { encoders: EncoderState[]; forest: Forest; trainRows: number } {
   const { features, target, task, labels, options } = args;
-  const train = forestTrainRows(args);
-  const encoders = features.map((f) => fitEncoderState(f, train.map((row) => row[f.name])));
+  const { train, encoders } = sampleEncoders(args);
   const columns = features.flatMap((f, j) => encodeWith(encoders[j] as EncoderState, train.map((row): Cell => row[f.name])));
   const index = new Map(labels.map((label, i) => [label, i]));
   const y: ForestTarget =
@@ -248,7 +250,7 @@ function samePredictions(a: readonly (string | number)[], b: readonly (string | 
 /** The forest's part of the file: the forest evaluate scored (its encoders fitted again: cheap, and checked below), else refitted the same way. */
 function forestPart(args: SaveArgs, fitted: { forest: Forest; trainRows: number } | undefined): Pick<SavedBaseline, "kind" | "description" | "encoders" | "model" | "trainRows"> {
   const { encoders, forest, trainRows } = fitted
-    ? { encoders: ((rows) => args.features.map((f) => fitEncoderState(f, rows.map((row) => row[f.name]))))(forestTrainRows(args)), ...fitted }
+    ? { encoders: sampleEncoders(args).encoders, ...fitted }
     : refit(args);
   return {
     kind: "random_forest",
@@ -261,8 +263,7 @@ function forestPart(args: SaveArgs, fitted: { forest: Forest; trainRows: number 
 
 /** The model part of the file for the linear model: its fitted state as handed over, with the encoders it was fitted with (all training rows). */
 function linearPart(args: SaveArgs, name: string, fitted: LinearFit): Pick<SavedBaseline, "kind" | "description" | "encoders" | "model" | "trainRows"> {
-  const train = forestTrainRows(args);
-  const encoders = args.features.map((f) => fitEncoderState(f, train.map((row) => row[f.name])));
+  const { train, encoders } = sampleEncoders(args);
   const byName = new Map(fitted.scaling.map((s) => [s.name, s]));
   const m = fitted.model;
   const dense = fitted.scaling.reduce((n, s) => n + s.means.length, 0);
