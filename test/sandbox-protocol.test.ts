@@ -5,20 +5,11 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import type { RawRow } from "../src/rows.js";
-import { PrepSandbox } from "../src/sandbox/sandbox.js";
 import { checkCleanBatch, checkRenderBatch } from "../src/sandbox/validate.js";
+import { sandboxOpener } from "./helpers/sandbox.js";
 
-const opened: PrepSandbox[] = [];
-afterEach(() => {
-  for (const sandbox of opened.splice(0)) sandbox.dispose();
-});
-
-async function openOk(code: string): Promise<PrepSandbox> {
-  const outcome = await PrepSandbox.open(code, {}, { memoryLimitMb: 64, batchTimeoutMs: 2000 });
-  if (!outcome.ok) throw new Error(outcome.error);
-  opened.push(outcome.sandbox);
-  return outcome.sandbox;
-}
+const { openOk, disposeAll } = sandboxOpener();
+afterEach(disposeAll);
 
 describe("rows as arrays", () => {
   it("keeps every row's own keys, in order, when rows of one batch differ", async () => {

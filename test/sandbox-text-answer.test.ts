@@ -5,8 +5,8 @@
  * written as JSON.stringify writes them, finite numbers, and nothing more than asked for.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { PrepSandbox } from "../src/sandbox/sandbox.js";
 import { checkRecordAnswer, checkTextAnswer, LinePatterns } from "../src/sandbox/text-answer.js";
+import { sandboxOpener } from "./helpers/sandbox.js";
 
 /** An answer as an honest harness writes it: head, cleaned lines, records. */
 function answer(shapes: string[][], ids: number[], lines: string[], records: string[]): string {
@@ -78,16 +78,8 @@ describe("checkRecordAnswer", () => {
 });
 
 describe("prep text from the sandbox", () => {
-  const opened: PrepSandbox[] = [];
-  afterEach(() => {
-    for (const sandbox of opened.splice(0)) sandbox.dispose();
-  });
-  async function openOk(code: string): Promise<PrepSandbox> {
-    const outcome = await PrepSandbox.open(code, {}, { memoryLimitMb: 64, batchTimeoutMs: 2000 });
-    if (!outcome.ok) throw new Error(outcome.error);
-    opened.push(outcome.sandbox);
-    return outcome.sandbox;
-  }
+  const { openOk, disposeAll } = sandboxOpener();
+  afterEach(disposeAll);
 
   it("cells holding the separator go as JSON and give the same lines", async () => {
     const sandbox = await openOk(`function clean(row) { return row.x === null ? null : { x: row.x, n: row.x.length }; }
