@@ -8,6 +8,7 @@
  * values (null, NaN, "") are a bin of their own in both kinds.
  */
 import { quantileSorted } from "./kernel.js";
+import { sortNumbers } from "./sort.js";
 
 /** The smallest share a bin counts with (empty bins would make ln(a / e) infinite). */
 export const PSI_FLOOR = 1e-4;
@@ -28,31 +29,90 @@ export function psiFromShares(expected: number[], actual: number[]): number {
 }
 
 /**
- * Inner bin edges at the training quantiles k / bins (numpy's linear method), duplicates
- * removed. A value v falls in bin #{edges < v} (np.searchsorted(edges, v, "left")).
+ * Inner bin edges at the training quantiles k / bins (numpy's linear method) of the finite
+ * values, duplicates removed. A value v falls in bin #{edges < v} (np.searchsorted(edges, v, "left")).
  * @example numericEdges([1, 2, 3, 4], 2) // [2.5]
  */
 export function numericEdges(train: number[] | Float64Array, bins: number): number[] {
-  const sorted = Float64Array.from(train).filter(Number.isFinite).sort();
-  if (sorted.length === 0) return [];
+  const finite = new Float64Array(train.length);
+  let n = 0;
+  for (let i = 0; i < train.length; i++) {
+    const v = train[i]!;
+    if (Number.isFinite(v)) finite[n++] = v;
+  }
+  return numericEdgesSorted(sortNumbers(finite.subarray(0, n)), bins);
+}
+
+/**
+ * `numericEdges` of values already sorted ascending, NaN left out; infinities at either end
+ * are skipped (the quantiles are of the finite values). No copy.
+ * @example numericEdgesSorted(Float64Array.of(-Infinity, 1, 2, 3, 4), 2) // [2.5]
+ */
+export function numericEdgesSorted(sorted: Float64Array, bins: number): number[] {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi && sorted[lo] === Number.NEGATIVE_INFINITY) lo++;
+  while (hi > lo && sorted[hi - 1] === Number.POSITIVE_INFINITY) hi--;
+  if (lo === hi) return [];
+  const finite = sorted.subarray(lo, hi);
   const edges: number[] = [];
   for (let k = 1; k < bins; k++) {
-    const q = quantileSorted(sorted, k / bins);
+    const q = quantileSorted(finite, k / bins);
     if (edges.length === 0 || q > edges[edges.length - 1]!) edges.push(q);
   }
   return edges;
 }
 
-const binOf = (edges: number[], v: number) => {
-  let lo = 0;
-  let hi = edges.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (edges[mid]! < v) lo = mid + 1;
-    else hi = mid;
+/**
+ * A numeric column as drift reads it: its non-missing values sorted ascending (in the order
+ * of Float64Array.prototype.sort: infinities kept, -0 before +0) and its row count, missing
+ * rows included (the denominator of every share).
+ */
+export interface SortedColumn {
+  sorted: Float64Array;
+  rows: number;
+}
+
+/**
+ * One sorted copy of a typed column's values that are not NaN (sortNumbers: a count or a
+ * radix sort, not a comparison sort).
+ * @example sortedColumn(Float64Array.of(2, Number.NaN, 1)) // { sorted: Float64Array [1, 2], rows: 3 }
+ */
+export function sortedColumn(values: Float64Array): SortedColumn {
+  let n = 0;
+  for (let i = 0; i < values.length; i++) if (!Number.isNaN(values[i]!)) n++;
+  const sorted = new Float64Array(n);
+  let at = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (!Number.isNaN(v)) sorted[at++] = v;
   }
-  return lo;
-};
+  return { sorted: sortNumbers(sorted), rows: values.length };
+}
+
+/**
+ * Values per bin of sorted values (bin i: edges[i − 1] < v ≤ edges[i], the last bin above
+ * every edge, as `numericEdges` defines bins): one binary search per edge, not per value.
+ * @example binCountsSorted(Float64Array.of(1, 2, 2, 3), [2]) // [3, 1]
+ */
+export function binCountsSorted(sorted: Float64Array, edges: number[]): number[] {
+  const counts = new Array<number>(edges.length + 1);
+  let from = 0;
+  for (let e = 0; e < edges.length; e++) {
+    const edge = edges[e]!;
+    let lo = from;
+    let hi = sorted.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (edge < sorted[mid]!) hi = mid;
+      else lo = mid + 1;
+    }
+    counts[e] = lo - from;
+    from = lo;
+  }
+  counts[edges.length] = sorted.length - from;
+  return counts;
+}
 
 export interface DriftResult {
   kind: "numeric" | "categorical";
@@ -81,21 +141,28 @@ export function numericDrift(train: DriftValue[], test: DriftValue[], bins = 10)
  */
 export function numericDriftValues(a: Float64Array, b: Float64Array, bins = 10): DriftResult {
   if (a.length === 0 || b.length === 0) throw new RangeError("numericDrift: both sides need rows");
-  const edges = numericEdges(a, bins);
+  return numericDriftSorted(sortedColumn(a), sortedColumn(b), bins);
+}
+
+/**
+ * `numericDriftValues` of columns sorted once (`sortedColumn`): the edges, both sides' bin
+ * counts and the KS statistic all read the same sorted values.
+ * @throws RangeError when either side has no rows.
+ * @example numericDriftSorted(sortedColumn(Float64Array.of(1, 2)), sortedColumn(Float64Array.of(1, 2)), 2).ks // 0
+ */
+export function numericDriftSorted(a: SortedColumn, b: SortedColumn, bins = 10): DriftResult {
+  if (a.rows === 0 || b.rows === 0) throw new RangeError("numericDrift: both sides need rows");
+  const edges = numericEdgesSorted(a.sorted, bins);
   const k = edges.length + 1;
-  const count = (values: Float64Array) => {
-    const c = new Array<number>(k + 1).fill(0);
-    for (const v of values) c[Number.isNaN(v) ? k : binOf(edges, v)]! += 1;
-    return c.map((x) => x / values.length);
-  };
-  const e = count(a);
-  const t = count(b);
+  const shares = (c: SortedColumn) => [...binCountsSorted(c.sorted, edges), c.rows - c.sorted.length].map((x) => x / c.rows);
+  const e = shares(a);
+  const t = shares(b);
   const labels = Array.from({ length: k }, (_, i) => (i === 0 ? `≤ ${fmt(edges[0] ?? Number.POSITIVE_INFINITY)}` : i === k - 1 ? `> ${fmt(edges[k - 2]!)}` : `(${fmt(edges[i - 1]!)}, ${fmt(edges[i]!)}]`));
   if (k === 1) labels[0] = "all values";
   const hasMissing = (e[k] as number) > 0 || (t[k] as number) > 0;
   const useBins = hasMissing ? k + 1 : k;
   const outBins = Array.from({ length: useBins }, (_, i) => ({ bin: i === k ? "missing" : (labels[i] as string), train: e[i] as number, test: t[i] as number }));
-  return { kind: "numeric", psi: psiFromShares(e.slice(0, useBins), t.slice(0, useBins)), ks: ksStatistic(a.filter((v) => !Number.isNaN(v)), b.filter((v) => !Number.isNaN(v))), bins: outBins };
+  return { kind: "numeric", psi: psiFromShares(e.slice(0, useBins), t.slice(0, useBins)), ks: ksStatisticSorted(a.sorted, b.sorted), bins: outBins };
 }
 
 /**
@@ -137,13 +204,19 @@ export function categoricalDriftCounts(e: Map<string, number>, trainRows: number
 
 /**
  * Two-sample Kolmogorov–Smirnov statistic: the largest distance between the empirical
- * CDFs (scipy.stats.ks_2samp's statistic). NaN when either side is empty.
+ * CDFs (scipy.stats.ks_2samp's statistic), NaN values left out. NaN when either side is empty.
  * @example ksStatistic([1, 2, 3], [1, 2, 3]) // 0
  */
 export function ksStatistic(a: number[] | Float64Array, b: number[] | Float64Array): number {
-  if (a.length === 0 || b.length === 0) return Number.NaN;
-  const x = Float64Array.from(a).sort();
-  const y = Float64Array.from(b).sort();
+  return ksStatisticSorted(sortedColumn(Float64Array.from(a)).sorted, sortedColumn(Float64Array.from(b)).sorted);
+}
+
+/**
+ * `ksStatistic` of values sorted ascending, without NaN: one merge walk over both.
+ * @example ksStatisticSorted(Float64Array.of(1, 2), Float64Array.of(3, 4)) // 1
+ */
+export function ksStatisticSorted(x: Float64Array, y: Float64Array): number {
+  if (x.length === 0 || y.length === 0) return Number.NaN;
   let i = 0;
   let j = 0;
   let d = 0;
