@@ -56,8 +56,12 @@ export type BaselineChoice = z.infer<typeof BaselineChoice>;
 
 /** results.json's baselineChoice, or null (no file, or written before the linear baseline). */
 export function readBaselineChoice(resultsPath: string): BaselineChoice | null {
-  if (!existsSync(resultsPath)) return null;
-  const parsed = z.object({ baselineChoice: BaselineChoice }).safeParse(JSON.parse(readFileSync(resultsPath, "utf8")));
+  return existsSync(resultsPath) ? baselineChoiceOf(JSON.parse(readFileSync(resultsPath, "utf8"))) : null;
+}
+
+/** The baselineChoice of results.json's parsed content, or null (none, or written before the linear baseline). */
+export function baselineChoiceOf(results: unknown): BaselineChoice | null {
+  const parsed = z.object({ baselineChoice: BaselineChoice }).safeParse(results);
   return parsed.success ? parsed.data.baselineChoice : null;
 }
 
@@ -82,9 +86,8 @@ export function candidatesTable(choice: BaselineChoice): Block {
   return { table: { head, rows } };
 }
 
-/** The results section's baseline blocks (the metrics table first). */
-export function baselineBlocks(e: EvaluationResult): Block[] {
-  const choice = readBaselineChoice(e.results.path);
+/** The results section's baseline blocks (the metrics table first); `choice` is results.json's, read from e.results when not given. */
+export function baselineBlocks(e: EvaluationResult, choice: BaselineChoice | null = readBaselineChoice(e.results.path)): Block[] {
   const table: Block = { pre: metricsTable(e.baseline, e.llm, choice ? `baseline: ${choice.model}` : "baseline") };
   if (!choice) return [table];
   return [

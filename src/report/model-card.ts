@@ -6,14 +6,15 @@
 import type { State } from "../state.js";
 import type { Assessment } from "./assess.js";
 import { approvers } from "./assessment-sections.js";
-import { readBaselineChoice } from "./baseline-section.js";
+import type { BaselineChoice } from "./baseline-section.js";
 import { planDifferences } from "./plan-applied.js";
 import { versionRows, type Versions } from "./versions.js";
 
 const f4 = (x: number) => (Number.isNaN(x) ? "—" : x.toFixed(4));
 const table = (head: string[], rows: string[][]) => [`| ${head.join(" | ")} |`, `|${head.map(() => "---").join("|")}|`, ...rows.map((r) => `| ${r.map((c) => c.replace(/\|/g, "\\|")).join(" | ")} |`)];
 
-export function modelCard(state: State, a: Assessment | null, versions: Versions, smallTestRows: number): string {
+/** MODEL_CARD.md's text ("" before a plan); `choice` is results.json's baseline choice, null when there is none. */
+export function modelCard(state: State, a: Assessment | null, versions: Versions, smallTestRows: number, choice: BaselineChoice | null): string {
   const plan = state.prepPlan;
   const o = state.options;
   if (!plan || !o) return "";
@@ -30,7 +31,6 @@ export function modelCard(state: State, a: Assessment | null, versions: Versions
   if (e) {
     const m = e.baseline;
     const level = m.ci?.level ?? 0.95;
-    const choice = readBaselineChoice(e.results.path);
     const folds = choice?.folds;
     const scoredFolds = choice?.scoredFolds ?? folds;
     const how =

@@ -4,7 +4,7 @@
  * lineage.json and log.json (the pipeline log), in the run's own folder. What a reader
  * sees names no machine path: paths are relative to the output folder (display-paths.ts).
  */
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { logEntry } from "../log.js";
 import { getConfig } from "../runtime.js";
@@ -14,7 +14,7 @@ import { featureDrift, type Assessment } from "./assess.js";
 import { readColumns, type ColumnSpec, type Columns } from "./row-columns.js";
 import { distributionPlot, driftPlot, calibrationPlot, importancePlot, precisionRecallPlot, subgroupPlot } from "./assessment-plots.js";
 import { assessmentSections, planAppliedSection, signOffSection, type AssessmentPlots } from "./assessment-sections.js";
-import { readBaselineChoice } from "./baseline-section.js";
+import { baselineChoiceOf, type BaselineChoice } from "./baseline-section.js";
 import { pathScrubber, scrubSections } from "./display-paths.js";
 import { modelCard } from "./model-card.js";
 import { collectVersions } from "./versions.js";
@@ -24,7 +24,8 @@ import type { State } from "../state.js";
 import { renderHtml, renderMarkdown, type Section } from "./document.js";
 import { writeLineage } from "./lineage.js";
 import { classPlot, confusionPlot, lossPlot, metricsPlot, missingnessPlot, rankingPlot, rocPlot, type Plot } from "./plots.js";
-import { buildSections, readRoc, type ReportPlots } from "./sections.js";
+import { buildSections, rocOf, type ReportPlots } from "./sections.js";
+import type { RocPoint } from "./roc.js";
 import { rawSnapshot, rowsSnapshot, snapshotRows, type ColumnSnapshot } from "./snapshot.js";
 
 export { metricsTable } from "./metrics-table.js";
@@ -54,7 +55,7 @@ export async function writeReport(state: State, assessment: Assessment | null = 
   const rows = snapshotRows(rawSnapshot(state.profile), final?.columns ?? new Map());
   const e = state.evaluation;
   const confusion = e && "confusion" in e.baseline ? e.baseline.confusion : null;
-  const roc = e ? readRoc(e.results.path) : null;
+  const { roc, choice } = readResults(e?.results.path);
   const b = state.balanceResult;
   const maybe = (p: Promise<Plot> | null): Promise<Plot | null> => p ?? Promise.resolve(null);
   const plots: ReportPlots = {
@@ -63,7 +64,7 @@ export async function writeReport(state: State, assessment: Assessment | null = 
     ranking: await maybe(state.featureRankings ? rankingPlot(state.featureRankings.path) : null),
     confusion: confusion ? await confusionPlot(confusion, "baseline") : null,
     roc: roc && e && "rocAuc" in e.baseline ? await rocPlot(roc, e.baseline.rocAuc ?? null) : null,
-    metrics: e ? await metricsPlot(e.baseline, e.llm, readBaselineChoice(e.results.path)?.model) : null,
+    metrics: e ? await metricsPlot(e.baseline, e.llm, choice?.model) : null,
     loss: await maybe(lossPlot(state.trainRun?.logFile)),
   };
   const a = assessment;
@@ -77,7 +78,7 @@ export async function writeReport(state: State, assessment: Assessment | null = 
   };
   const config = getConfig();
   const versions = collectVersions(options, config);
-  const base = buildSections(state, { rows, finalRows: final?.rows ?? null }, lineage, plots);
+  const base = buildSections(state, { rows, finalRows: final?.rows ?? null }, lineage, plots, choice);
   // Sign-off first, plan versus applied after the approved plan, the assessment after the results.
   const sections = [signOffSection(state, versions), ...base];
   const insertAfter = (title: string, ...added: Section[]) => {
@@ -94,10 +95,20 @@ export async function writeReport(state: State, assessment: Assessment | null = 
   const at2 = resolve(dir);
   writeFileAtomic(paths.report(dir), renderMarkdown(title, shown, at2));
   writeFileAtomic(join(dir, HTML_REPORT), renderHtml(title, shown, at2));
-  writeFileAtomic(join(dir, MODEL_CARD), scrub(modelCard(state, a, versions, config.report.subgroupMinRows)));
+  writeFileAtomic(join(dir, MODEL_CARD), scrub(modelCard(state, a, versions, config.report.subgroupMinRows, choice)));
   const entry = logEntry("report", "report.md, report.html, MODEL_CARD.md and lineage.json written", started, { artifacts: [paths.report(dir), join(dir, HTML_REPORT), join(dir, MODEL_CARD)] });
   writeFileAtomic(join(dir, LOG_FILE), JSON.stringify({ runId: state.runId, runDir: state.runDir, log: [...state.log, entry] }, null, 2) + "\n");
   return entry;
+}
+
+/**
+ * What the report shows of results.json, from one read and one parse (its ROC points make it
+ * tens of MB at 1M rows): the baseline ROC points and the baseline choice; null each when absent.
+ */
+function readResults(path: string | undefined): { roc: RocPoint[] | null; choice: BaselineChoice | null } {
+  if (!path || !existsSync(path)) return { roc: null, choice: null };
+  const results: unknown = JSON.parse(readFileSync(path, "utf8"));
+  return { roc: rocOf(results), choice: baselineChoiceOf(results) };
 }
 
 /** One feature bin's share in the training rows split wrote ("before") and in the final training rows ("after"). */

@@ -4,7 +4,6 @@
  */
 import { severityOf } from "../prep/checks.js";
 import { resolve } from "node:path";
-import { existsSync, readFileSync } from "node:fs";
 import { z } from "zod";
 import type { State } from "../state.js";
 import { imputationLine } from "../stats/imputation/report.js";
@@ -14,7 +13,7 @@ import type { Plot } from "./plots.js";
 import type { RocPoint } from "./roc.js";
 import { splitApprover } from "./approver.js";
 import { perClassBlock } from "./assessment-sections.js";
-import { baselineBlocks, readBaselineChoice } from "./baseline-section.js";
+import { baselineBlocks, type BaselineChoice } from "./baseline-section.js";
 import { describeSnapshot, type SnapshotRow } from "./snapshot.js";
 import { configSummary, planSummary } from "./summaries.js";
 
@@ -74,7 +73,8 @@ export interface ReportPlots {
 
 const plotOr = (plot: Plot | null, note: string): Block => (plot ? { plot } : { note });
 
-export function buildSections(state: State, snapshot: { rows: SnapshotRow[]; finalRows: number | null }, lineage: RunLineage | null, plots: ReportPlots): Section[] {
+/** The report's sections in order; `choice` is results.json's baseline choice (null: none, or no results). */
+export function buildSections(state: State, snapshot: { rows: SnapshotRow[]; finalRows: number | null }, lineage: RunLineage | null, plots: ReportPlots, choice: BaselineChoice | null): Section[] {
   const profile = state.profile;
   const plan = state.prepPlan;
   const options = state.options;
@@ -228,8 +228,8 @@ export function buildSections(state: State, snapshot: { rows: SnapshotRow[]; fin
     title: "Results: baseline and fine-tuned LLM",
     blocks: e
       ? [
-          ...baselineBlocks(e),
-          ...[perClassBlock(e.baseline, e.llm, readBaselineChoice(e.results.path)?.model)].filter((b): b is Block => b !== null),
+          ...baselineBlocks(e, choice),
+          ...[perClassBlock(e.baseline, e.llm, choice?.model)].filter((b): b is Block => b !== null),
           { p: e.llm ? `LLM predictions from ${e.llmSource ?? "?"}.` : "No LLM predictions in this run: only the baseline is scored." },
           { link: { label: "results.json", path: resolve(e.results.path) } },
           ...(plots.metrics ? [{ plot: plots.metrics }] : []),
@@ -266,8 +266,8 @@ const pct = (x: number | undefined) => (x === undefined ? "—" : `${(x * 100).t
 /** results.json's baseline ROC points, when evaluate stored them (binary tasks). */
 const ResultsRoc = z.object({ baseline: z.object({ roc: z.array(z.object({ fpr: z.number(), tpr: z.number() })).optional() }) });
 
-export function readRoc(resultsPath: string): RocPoint[] | null {
-  if (!existsSync(resultsPath)) return null;
-  const parsed = ResultsRoc.safeParse(JSON.parse(readFileSync(resultsPath, "utf8")));
+/** The baseline ROC points of results.json's parsed content, or null (none stored). */
+export function rocOf(results: unknown): RocPoint[] | null {
+  const parsed = ResultsRoc.safeParse(results);
   return parsed.success && parsed.data.baseline.roc && parsed.data.baseline.roc.length > 0 ? parsed.data.baseline.roc : null;
 }
