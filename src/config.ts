@@ -124,8 +124,10 @@ export const ConfigSchema = z.object({
     scoringRows: positiveInt.min(50, "imputation.scoringRows: scoring needs at least 50 rows"),
     /** Early stop: the simple policies within this of a column's best masked error settle it. */
     epsilon: z.number().min(0, "imputation.epsilon must be 0 or more (0: only when a simple policy is best)"),
-    /** MCAR numbers whose every |correlation| with another numeric column is below this are scored on the simple policies alone (0: never). */
+    /** MCAR columns whose every |correlation| with another numeric column (and association, weakAssociation) is below this are scored on the simple policies alone (0: never). */
     weakCorrelation: z.number().min(0).max(1, "imputation.weakCorrelation is a |correlation| between 0 and 1"),
+    /** The same for pairs with a categorical column: bias-corrected Cramér's V or correlation ratio η below this (0: never). */
+    weakAssociation: z.number().min(0).max(1, "imputation.weakAssociation is a bias-corrected Cramér's V or η between 0 and 1"),
     maskFractions: z.array(ratio).min(1, "name at least one mask fraction"),
     weights: z.object({ maskedError: z.number().min(0), downstream: z.number().min(0) }).refine((w) => w.maskedError + w.downstream > 0, "at least one imputation weight must be above 0"),
     knn: z.object({ k: positiveInt, referenceRows: positiveInt }),

@@ -1,9 +1,10 @@
 /**
  * Rules that keep imputation's cost bounded without changing what it measures (issue 15/16):
- * which columns KNN and iterative imputation cannot help (weakly correlated MCAR columns),
+ * which columns KNN and iterative imputation cannot help (MCAR columns the others barely predict),
  * and the LLM imputer's call and token budget.
  */
 import { pearson } from "../kernel.js";
+import { correlationRatio, cramersV, type Association } from "./association.js";
 import { isMissing, type Frame } from "./frame.js";
 
 /**
@@ -38,18 +39,61 @@ export function maxAbsCorrelation(frame: Frame, j: number): number | null {
   return best;
 }
 
+/** Column j's strongest association with a column of the other family or a categorical one, and which. */
+export interface StrongestAssociation {
+  /** Bias-corrected Cramér's V (both categorical) or correlation ratio η (one numeric); see association.ts. */
+  value: number;
+  measure: "Cramér's V" | "η";
+  with: string;
+}
+
+/**
+ * The largest bias-corrected association (association.ts) between column j and any other
+ * column that is not a numeric pair (those are maxAbsCorrelation's): Cramér's V against the
+ * categorical columns when j is categorical, else the correlation ratio η with the category
+ * on the categorical side. Null when nothing could be compared.
+ * @example maxAssociation(frame with city and a channel that copies it, index of channel) // { value: 1, measure: "Cramér's V", with: "city" }
+ */
+export function maxAssociation(frame: Frame, j: number): StrongestAssociation | null {
+  const a = frame.columns[j]!;
+  let best: StrongestAssociation | null = null;
+  frame.columns.forEach((b, k) => {
+    if (k === j || (a.type === "numeric" && b.type === "numeric")) return;
+    let found: Association | null;
+    if (a.type === "categorical" && b.type === "categorical") found = cramersV(a.codes, b.codes);
+    else if (a.type === "categorical" && b.type === "numeric") found = correlationRatio(a.codes, b.values);
+    else if (a.type === "numeric" && b.type === "categorical") found = correlationRatio(b.codes, a.values);
+    else found = null;
+    if (found && (best === null || found.corrected > best.value))
+      best = { value: found.corrected, measure: a.type === "categorical" && b.type === "categorical" ? "Cramér's V" : "η", with: b.name };
+  });
+  return best;
+}
+
+/** The thresholds below which an MCAR column is scored on the simple policies alone (imputation.weakCorrelation, weakAssociation). */
+export interface WeakThresholds {
+  correlation: number;
+  association: number;
+}
+
 /**
  * Why KNN and iterative imputation are not tried for column j, or null when they are: an
- * MCAR numeric column whose every correlation with the other numeric columns is below
- * `threshold` has nothing for them to learn (its missingness is random and the others do not
- * predict its values; categorical neighbours are not looked at), so the simple policies are
- * scored alone.
+ * MCAR column that every other column predicts only weakly has nothing for them to learn (its
+ * missingness is random and the others do not go with its values), so the simple policies are
+ * scored alone. Weakly: numeric pairs by |Pearson r| below `correlation`, pairs with a
+ * categorical column by bias-corrected Cramér's V or η below `association`. Null also when
+ * the column could be compared with nothing, or a threshold is 0 (never).
  */
-export function weakMcarReason(frame: Frame, j: number, mechanism: string | undefined, threshold: number): string | null {
-  if (mechanism !== "MCAR" || threshold <= 0) return null;
+export function weakMcarReason(frame: Frame, j: number, mechanism: string | undefined, thresholds: WeakThresholds): string | null {
+  if (mechanism !== "MCAR" || thresholds.correlation <= 0 || thresholds.association <= 0) return null;
   const r = maxAbsCorrelation(frame, j);
-  if (r === null || r >= threshold) return null;
-  return `MCAR and its largest absolute correlation with another numeric column is ${r.toFixed(3)} < ${threshold} (imputation.weakCorrelation): KNN and iterative have nothing to learn from the other columns, so only the simple policies were scored`;
+  const assoc = maxAssociation(frame, j);
+  if ((r === null && assoc === null) || (r !== null && r >= thresholds.correlation) || (assoc !== null && assoc.value >= thresholds.association)) return null;
+  const parts = [
+    ...(r === null ? [] : [`its largest absolute correlation with another numeric column is ${r.toFixed(3)} < ${thresholds.correlation} (imputation.weakCorrelation)`]),
+    ...(assoc === null ? [] : [`its largest association with ${frame.columns[j]!.type === "numeric" ? "a categorical" : "another"} column is ${assoc.value.toFixed(3)} (bias-corrected ${assoc.measure}, with ${assoc.with}) < ${thresholds.association} (imputation.weakAssociation)`]),
+  ];
+  return `MCAR and ${parts.join(" and ")}: KNN and iterative have nothing to learn from the other columns, so only the simple policies were scored`;
 }
 
 /** The LLM imputer's spending limits and what it has spent (calls, prompt + completion tokens). */

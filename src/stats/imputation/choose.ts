@@ -99,10 +99,11 @@ export async function choosePolicies(args: ChooseArgs): Promise<Choices> {
     maxRows: cfg.scoringRows,
     epsilon: cfg.epsilon,
   };
-  // Weakly correlated MCAR numbers: nothing for KNN or iterative to learn (budget.ts).
+  // MCAR columns the others barely predict: nothing for KNN or iterative to learn (budget.ts).
   const simpleOnly = new Map<number, string>();
+  const weak = { correlation: cfg.weakCorrelation, association: cfg.weakAssociation };
   for (const j of needs) {
-    const reason = weakMcarReason(analysis, j, mechanisms.get(j)?.mechanism, cfg.weakCorrelation);
+    const reason = weakMcarReason(analysis, j, mechanisms.get(j)?.mechanism, weak);
     if (reason) simpleOnly.set(j, reason);
   }
   const t = args.target;

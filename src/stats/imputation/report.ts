@@ -10,7 +10,7 @@ export interface ReportInput {
   testRows: number;
   analysisRows: number;
   /** Candidate scoring's bounds: rows scored, ε of the early stop, fractions the expensive engines were scored on. */
-  scoring?: { rows: number; epsilon: number; expensiveFractions: number; weakCorrelation: number; iterative?: { rounds: number; trees: number; finalRounds: number; finalTrees: number } };
+  scoring?: { rows: number; epsilon: number; expensiveFractions: number; weakCorrelation: number; weakAssociation: number; iterative?: { rounds: number; trees: number; finalRounds: number; finalTrees: number } };
   fractions: number[];
   weights: { maskedError: number; downstream: number };
   columns: (ImputedColumn & { kind: "numeric" | "categorical" | "other"; missingTrain: number; missingTest: number; policyReason?: string })[];
@@ -75,7 +75,7 @@ export function imputationReport(r: ReportInput): string {
     "",
     "## Masked-cell error per candidate",
     "",
-    `Observed training cells hidden at ${r.fractions.map((f) => `${Math.round(f * 100)}%`).join(", ")} (seeded), imputed, and compared: standardized RMSE for numbers (lower is better; mean imputation ≈ 1), 1 − accuracy for categories. Score = ${r.weights.maskedError} × error + ${r.weights.downstream} × downstream loss.${r.scoring ? ` The fractions are scored in turn: a column whose best simple policy is within ε = ${r.scoring.epsilon} of its best error so far is settled on the simple policies, and MCAR numbers whose every absolute correlation with another numeric column is below ${r.scoring.weakCorrelation} are scored on them alone; KNN and iterative were scored on ${r.scoring.expensiveFractions} of ${r.fractions.length} fractions (– : not scored).${r.scoring.iterative ? ` Iterative is scored (and the MNAR band computed) with ${r.scoring.iterative.rounds} rounds of ${r.scoring.iterative.trees}-tree forests (imputation.scoringIterative); the fitted imputer has ${r.scoring.iterative.finalRounds} rounds of ${r.scoring.iterative.finalTrees}.` : ""}` : ""}`,
+    `Observed training cells hidden at ${r.fractions.map((f) => `${Math.round(f * 100)}%`).join(", ")} (seeded), imputed, and compared: standardized RMSE for numbers (lower is better; mean imputation ≈ 1), 1 − accuracy for categories. Score = ${r.weights.maskedError} × error + ${r.weights.downstream} × downstream loss.${r.scoring ? ` The fractions are scored in turn: a column whose best simple policy is within ε = ${r.scoring.epsilon} of its best error so far is settled on the simple policies, and MCAR columns that no other column predicts (every absolute correlation with another numeric column below ${r.scoring.weakCorrelation}, every bias-corrected Cramér's V or correlation ratio η of a pair with a categorical column below ${r.scoring.weakAssociation}) are scored on them alone; KNN and iterative were scored on ${r.scoring.expensiveFractions} of ${r.fractions.length} fractions (– : not scored).${r.scoring.iterative ? ` Iterative is scored (and the MNAR band computed) with ${r.scoring.iterative.rounds} rounds of ${r.scoring.iterative.trees}-tree forests (imputation.scoringIterative); the fitted imputer has ${r.scoring.iterative.finalRounds} rounds of ${r.scoring.iterative.finalTrees}.` : ""}` : ""}`,
     "",
     "| column | " + [...new Set([...SCORED_POLICIES.numeric, ...SCORED_POLICIES.categorical])].join(" | ") + " |",
     "|---|" + [...new Set([...SCORED_POLICIES.numeric, ...SCORED_POLICIES.categorical])].map(() => "---").join("|") + "|",

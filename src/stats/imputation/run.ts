@@ -188,6 +188,7 @@ export async function imputeSplit(args: ImputeSplitArgs): Promise<ImputeSplitRes
       epsilon: cfg.epsilon,
       expensiveFractions: scored.expensiveFractions,
       weakCorrelation: cfg.weakCorrelation,
+      weakAssociation: cfg.weakAssociation,
       iterative: { ...cfg.scoringIterative, finalRounds: cfg.iterative.rounds, finalTrees: cfg.iterative.trees },
     },
     fractions: cfg.maskFractions,
