@@ -19,6 +19,7 @@
  * (1.3+) do with a missing value when none was seen in training.
  */
 import { rankColumn } from "./forest-order.js";
+import { flattenForest, predictFlat } from "./forest-predict.js";
 import { ClassRows } from "./forest-rows.js";
 import { SplitSearch } from "./forest-split.js";
 import { createRng, randomInt } from "./random.js";
@@ -245,32 +246,10 @@ export function fitForest(columns: Float64Array[], target: ForestTarget, options
 
 /**
  * Averages the trees' leaves for every row: rows × width values, row-major
- * (class probabilities for classification, one predicted number for regression).
+ * (class probabilities for classification, one predicted number for regression), through the
+ * forest's trees flattened into typed arrays once (forest-predict.ts).
  * @throws if the columns do not match the forest's features.
  */
 export function predictForest(forest: Forest, columns: Float64Array[]): Float64Array {
-  if (columns.length !== forest.features) {
-    throw new RangeError(`forest expects ${forest.features} feature columns, got ${columns.length}`);
-  }
-  const n = columns[0]?.length ?? 0;
-  const w = forest.width;
-  const out = new Float64Array(n * w);
-  for (const tree of forest.trees) {
-    for (let i = 0; i < n; i++) {
-      let node = 0;
-      let f = tree.feature[0] as number;
-      while (f >= 0) {
-        const x = (columns[f] as Float64Array)[i] as number;
-        const goLeft = Number.isNaN(x) ? tree.nanLeft[node] === 1 : x <= (tree.threshold[node] as number);
-        node = (goLeft ? tree.left[node] : tree.right[node]) as number;
-        f = tree.feature[node] as number;
-      }
-      // Every node pushed exactly `width` values when it was created.
-      const base = node * w;
-      for (let c = 0; c < w; c++) out[i * w + c]! += tree.value[base + c] as number;
-    }
-  }
-  const k = forest.trees.length || 1;
-  for (let i = 0; i < out.length; i++) out[i]! /= k;
-  return out;
+  return predictFlat(flattenForest(forest), columns);
 }
