@@ -7,6 +7,7 @@ import { readJsonLines } from "../artifacts.js";
 import type { CleanRow } from "../rows.js";
 import type { TableProfile } from "../schemas.js";
 import { mean, medianSorted } from "../stats/kernel.js";
+import { sortNumbers } from "../stats/sort.js";
 import { NumberColumn } from "./row-columns.js";
 
 /** One column's missing rate and distribution, in one shape for both tables. */
@@ -87,7 +88,7 @@ export class SnapshotCollector {
     for (const [name, tally] of this.columns) {
       const missingRate = rows === 0 ? 0 : tally.missing / rows;
       if (tally.counts === null) {
-        const values = Float64Array.from(tally.numbers.values()).sort();
+        const values = sortNumbers(tally.numbers.values().slice()); // finite numbers only: the built-in sort's order, by counting or radix
         // The mean compensated, as the raw side's (the profile's) mean.
         columns.set(name, {
           missingRate,
