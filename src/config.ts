@@ -117,6 +117,8 @@ export const ConfigSchema = z.object({
     cvValidationRows: positiveInt,
     /** The linear model replaces the forest only when its cross-validated lead exceeds this many standard errors (0: any lead). */
     linearMargin: z.number().nonnegative("baseline.linearMargin must be 0 or more"),
+    /** Test rows the saved model is checked on at most before it is written (every test row up to this; beyond it a seeded sample of this many). */
+    savedCheckRows: positiveInt,
   }),
   imputation: z.object({
     maxAnalysisRows: positiveInt.min(100, "imputation needs at least 100 analysis rows"),

@@ -218,7 +218,7 @@ async function fitBaselines(
   // The chosen model is saved for tabtune predict (checked to predict exactly what was scored here).
   const saved = saveBaselineModel(
     runDir,
-    { features, target: plan.target, task: plan.task, labels: rawLabels, labelTexts: plan.labels, train, test, options: { ...config.baseline, seed: options.seed } },
+    { features, target: plan.target, task: plan.task, labels: rawLabels, labelTexts: plan.labels, train, test, options: { ...config.baseline, seed: options.seed }, checkRows: config.baseline.savedCheckRows },
     chosenBaseline(comparison),
   );
   // The report's statistics of the final training rows, typed, while the rows are here.
@@ -370,7 +370,7 @@ export async function evaluate(state: State, runConfig?: LangGraphRunnableConfig
   const evaluation = { results: await artifactRef(resultsPath, null), baseline: baselineMetrics, llm: llmMetrics, llmSource };
   const numbers: Record<string, number> = "accuracy" in baselineMetrics ? { accuracy: baselineMetrics.accuracy, macroF1: baselineMetrics.macroF1 } : { rmse: baselineMetrics.rmse, r2: baselineMetrics.r2 };
   const validationScore = (v: BaselineComparison["forest"]["validation"]) => ("accuracy" in v ? v.accuracy : v.r2);
-  Object.assign(numbers, { validationForest: validationScore(comparison.forest.validation), validationLinear: validationScore(comparison.linear.validation), linearChosen: comparison.chosen === "linear" ? 1 : 0, baselineTrainingMs: fitted.trainingMs });
+  Object.assign(numbers, { validationForest: validationScore(comparison.forest.validation), validationLinear: validationScore(comparison.linear.validation), linearChosen: comparison.chosen === "linear" ? 1 : 0, baselineTrainingMs: fitted.trainingMs, ...(saved.path !== null ? { savedModelCheckedRows: saved.checkedRows } : {}) });
   if (llmMetrics) {
     if ("accuracy" in llmMetrics) Object.assign(numbers, { llmAccuracy: llmMetrics.accuracy, llmMacroF1: llmMetrics.macroF1, llmUnmatched: llmMetrics.unmatched });
     else Object.assign(numbers, { llmRmse: llmMetrics.rmse, llmR2: llmMetrics.r2 });

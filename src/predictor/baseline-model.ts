@@ -14,41 +14,31 @@
  *   the coefficients (design columns × outputs) and intercepts of a logistic regression (one
  *   output and a sigmoid for two classes, one per class and a softmax for more) or a ridge.
  * Either way the file, read back from its JSON text, must predict exactly evaluate's
- * predictions (and binary class probabilities) on the test rows; a model that would differ is
- * not written.
+ * predictions (and binary class probabilities) on the test rows it is checked on (every one up
+ * to baseline.savedCheckRows, else a seeded sample of that many, `checkedOn` says how many); a
+ * model that differs on any of them is not written.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import { writeFileAtomic } from "../artifacts.js";
 import { TabtuneError } from "../errors.js";
-import { cellToNumber, dateParts, DATE_PARTS, type Cell, type FeatureSpec } from "../stats/baseline-features.js";
+import { cellToNumber, DATE_PARTS, type Cell, type FeatureSpec } from "../stats/baseline-features.js";
 import { baselineMaxFeatures, baselineTrainRows, type BaselineOptions, type BaselineResult, type BaselineRow } from "../stats/baseline.js";
 import type { ChosenBaseline } from "../stats/baseline-choice.js";
 import { fitForest, predictForest, type Forest, type ForestTarget } from "../stats/forest.js";
-import { medianSorted } from "../stats/kernel.js";
+import { createRng, sampleIndices } from "../stats/random.js";
 import { predictLogistic, predictRidge, type Design, type LinearFit } from "../stats/linear.js";
+import { EncoderState, encodeWith, fitEncoderState } from "./baseline-encoders.js";
+
+export { EncoderState, encodeWith, fitEncoderState } from "./baseline-encoders.js";
 
 /** `<run>/baseline/model.json`. */
 export function baselineModelPath(runDir: string): string {
   return join(runDir, "baseline", "model.json");
 }
 
-/** The key baseline-features.ts gives a missing category (its own level, sorted with the others). */
-const MISSING_CATEGORY = "\u0000missing";
-
 const Task = z.enum(["binary", "multiclass", "regression"]);
-
-/** One feature's fitted encoder, as numbers. */
-export const EncoderState = z.discriminatedUnion("kind", [
-  /** A number as is; missing or unreadable → `fill` (the training median). */
-  z.object({ kind: z.literal("numeric"), fill: z.number() }),
-  /** The code of a value is its index in `levels` (sorted training values, missing among them); unseen → NaN. */
-  z.object({ kind: z.literal("categorical"), levels: z.array(z.string()) }),
-  /** Five numbers (DATE_PARTS); an unreadable date → each part's training median. */
-  z.object({ kind: z.literal("datetime"), fills: z.array(z.number()).length(DATE_PARTS.length) }),
-]);
-export type EncoderState = z.infer<typeof EncoderState>;
 
 const Tree = z.object({
   feature: z.array(z.number().int()),
@@ -98,9 +88,9 @@ export const SavedBaseline = z.object({
   features: z.array(z.object({ name: z.string(), kind: z.enum(["numeric", "categorical", "datetime"]) })).min(1),
   encoders: z.array(EncoderState),
   model: z.discriminatedUnion("kind", [ForestModel, LinearModel]),
-  /** The rows it was fitted on and the check made when it was saved. */
+  /** The rows it was fitted on and the check made when it was saved: the test rows, and how many of them were predicted again from this file (files written before the check was sampled lack `checkedRows`: every test row). */
   trainRows: z.number().int(),
-  checkedOn: z.object({ testRows: z.number().int(), identical: z.literal(true) }),
+  checkedOn: z.object({ testRows: z.number().int(), checkedRows: z.number().int().optional(), identical: z.literal(true) }),
 });
 export type SavedBaseline = z.infer<typeof SavedBaseline>;
 
@@ -110,44 +100,6 @@ export interface BaselinePrediction {
   predictions: string[] | number[];
   /** Per row, one probability per class of `labels`; null for regression. */
   probabilities: number[][] | null;
-}
-
-const categoryKey = (value: Cell): string => (value === null || value === undefined ? MISSING_CATEGORY : String(value));
-
-/** numpy.median of a non-empty list, as baseline-features fills with. */
-function median(values: number[]): number {
-  return medianSorted(Float64Array.from(values).sort());
-}
-
-/** The encoder baseline-features.ts fits on these training values, as numbers. */
-export function fitEncoderState(spec: FeatureSpec, values: Cell[]): EncoderState {
-  if (spec.kind === "numeric") {
-    const observed = values.map(cellToNumber).filter((v) => !Number.isNaN(v));
-    return { kind: "numeric", fill: observed.length === 0 ? 0 : median(observed) };
-  }
-  if (spec.kind === "categorical") {
-    return { kind: "categorical", levels: [...new Set(values.map(categoryKey))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)) };
-  }
-  const parsed = values.map(dateParts).filter((p): p is number[] => p !== null);
-  return { kind: "datetime", fills: DATE_PARTS.map((_, k) => (parsed.length === 0 ? 0 : median(parsed.map((p) => p[k] as number)))) };
-}
-
-/** The numeric columns of one feature for these cells (one, or five for a date; a category's codes, NaN when unseen). */
-export function encodeWith(state: EncoderState, cells: Cell[]): Float64Array[] {
-  if (state.kind === "numeric") {
-    return [
-      Float64Array.from(cells, (cell) => {
-        const v = cellToNumber(cell);
-        return Number.isNaN(v) ? state.fill : v;
-      }),
-    ];
-  }
-  if (state.kind === "categorical") {
-    const codes = new Map(state.levels.map((level, i) => [level, i]));
-    return [Float64Array.from(cells, (cell) => codes.get(categoryKey(cell)) ?? Number.NaN)];
-  }
-  const parts = cells.map(dateParts);
-  return state.fills.map((fill, k) => Float64Array.from(parts, (p) => (p ? (p[k] as number) : fill)));
 }
 
 /** Every forest column of `rows`, features in order. */
@@ -240,6 +192,8 @@ export interface SaveArgs {
   train: BaselineRow[];
   test: BaselineRow[];
   options: BaselineOptions;
+  /** Test rows the saved file is checked on at most (baseline.savedCheckRows): beyond this a seeded sample (options.seed) of this many; default every row. */
+  checkRows?: number;
 }
 
 /** Whether two prediction lists are the same, value for value (numbers exactly). */
@@ -288,14 +242,25 @@ function linearPart(args: SaveArgs, name: string, fitted: LinearFit): Pick<Saved
 }
 
 /**
+ * The test rows the saved file is checked on: all of them up to `checkRows`, else a seeded
+ * sample of that many (sorted indices).
+ * @example checkedRows(5, 10, 42) // [0, 1, 2, 3, 4]
+ */
+export function checkedRows(testRows: number, checkRows: number, seed: number): number[] {
+  return testRows <= checkRows ? Array.from({ length: testRows }, (_, i) => i) : sampleIndices(testRows, checkRows, createRng(seed));
+}
+
+/**
  * Writes `<runDir>/baseline/model.json` for the baseline evaluate chose and scored
  * (`chosen`: compareBaselines' forest or linear model), after checking that the saved model,
  * read back, predicts exactly `chosen.result.predictions` (and, for two classes, its
- * positive-class probabilities) on `args.test`. Returns the path, or null with the reason
- * when the check fails (nothing is written then).
+ * positive-class probabilities) on the test rows checked (checkedRows: every one up to
+ * `args.checkRows`, else a seeded sample). Returns the path and the rows checked, or null
+ * with the reason when the check fails (nothing is written then).
  */
-export function saveBaselineModel(runDir: string, args: SaveArgs, chosen: ChosenBaseline): { path: string } | { path: null; reason: string } {
+export function saveBaselineModel(runDir: string, args: SaveArgs, chosen: ChosenBaseline): { path: string; checkedRows: number } | { path: null; reason: string } {
   const part = chosen.kind === "linear" ? linearPart(args, chosen.result.model, chosen.result.fitted) : forestPart(args, chosen.result.forestFit);
+  const rows = checkedRows(args.test.length, args.checkRows ?? args.test.length, args.options.seed);
   const model: SavedBaseline = {
     format: "tabtune-baseline",
     version: 1,
@@ -309,7 +274,7 @@ export function saveBaselineModel(runDir: string, args: SaveArgs, chosen: Chosen
     encoders: part.encoders,
     model: part.model,
     trainRows: part.trainRows,
-    checkedOn: { testRows: args.test.length, identical: true },
+    checkedOn: { testRows: args.test.length, checkedRows: rows.length, identical: true },
   };
   const what = chosen.kind === "linear" ? "the saved linear model" : chosen.result.forestFit ? "the saved forest" : "the refitted forest";
   // Read back from its JSON text, as predict will (a NaN or infinite coefficient does not survive JSON: refused here).
@@ -318,14 +283,17 @@ export function saveBaselineModel(runDir: string, args: SaveArgs, chosen: Chosen
   if (!reread.success) return { path: null, reason: `${what} does not read back (${reread.error.issues[0]?.path.join(".") ?? ""}: ${reread.error.issues[0]?.message ?? "invalid"})` };
   const problem = baselineProblem(reread.data);
   if (problem) return { path: null, reason: `${what} does not read back (${problem})` };
-  const again = predictBaseline(reread.data, args.test);
+  const all = rows.length === args.test.length;
+  const again = predictBaseline(reread.data, all ? args.test : rows.map((i) => args.test[i] as BaselineRow));
   const scored = chosen.result;
-  if (!samePredictions(again.predictions, scored.predictions)) return { path: null, reason: `${what} does not predict what evaluate's did on the test rows` };
-  if (scored.positiveScores && !samePredictions(again.probabilities?.map((p) => p[1] as number) ?? [], scored.positiveScores))
-    return { path: null, reason: `${what}'s class probabilities differ from evaluate's on the test rows` };
+  const at = <T>(values: readonly T[]): readonly T[] => (all ? values : rows.map((i) => values[i] as T));
+  const where = all ? "on the test rows" : `on ${rows.length} sampled test rows`;
+  if (!samePredictions(again.predictions, at<string | number>(scored.predictions))) return { path: null, reason: `${what} does not predict what evaluate's did ${where}` };
+  if (scored.positiveScores && !samePredictions(again.probabilities?.map((p) => p[1] as number) ?? [], at(scored.positiveScores)))
+    return { path: null, reason: `${what}'s class probabilities differ from evaluate's ${where}` };
   const path = baselineModelPath(runDir);
   writeFileAtomic(path, text);
-  return { path };
+  return { path, checkedRows: rows.length };
 }
 
 /**
