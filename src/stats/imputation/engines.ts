@@ -40,13 +40,15 @@ export function engineOf(policy: ImputePolicy): Engine | null {
 
 /**
  * Fits one engine on training rows. `keep`: columns iterative must model for new rows.
- * `only`: the columns that take this engine's values (KNN fills, iterative models only
- * these; the simple engines are cheap and fill all); null: every column.
+ * `only`: the columns that take this engine's values (KNN and the simple engines fill,
+ * iterative models only these; the simple engines still fit every column, policies.json
+ * lists them all); null: every column. Outside `only` the filled frames hold the input's
+ * own columns.
  */
 export function fitEngine(engine: Engine, train: Frame, settings: EngineSettings, keep: number[] = [], only: number[] | null = null): FittedEngine {
   if (engine === "mean" || engine === "median") {
     const fills = fitSimple(train, engine);
-    return { engine, fills, trainFilled: applySimple(train, fills), apply: (frame) => applySimple(frame, fills) };
+    return { engine, fills, trainFilled: applySimple(train, fills, only), apply: (frame) => applySimple(frame, fills, only) };
   }
   if (engine === "knn") {
     const model = fitKnn(train, settings.knn);

@@ -133,17 +133,25 @@ export class FrameColumnBuilder {
       }
       return code;
     });
-    const codes = Int32Array.from(this.codes.subarray(0, this.length), (c) => (c < 0 ? -1 : final[c]!));
+    // A plain loop: Int32Array.from with a mapping function cost ~0.2 s a column of 800k cells.
+    const codes = new Int32Array(this.length);
+    const seenCodes = this.codes;
+    for (let i = 0; i < codes.length; i++) {
+      const c = seenCodes[i]!;
+      codes[i] = c < 0 ? -1 : final[c]!;
+    }
     return { name, type, codes, dictionary: own };
   }
 }
 
+/** A deep copy of one column. */
+export function copyColumn(c: FrameColumn): FrameColumn {
+  return c.type === "numeric" ? { ...c, values: c.values.slice() } : { ...c, codes: c.codes.slice(), dictionary: [...c.dictionary] };
+}
+
 /** A deep copy (imputers never write into their input). */
 export function copyFrame(frame: Frame): Frame {
-  return {
-    rows: frame.rows,
-    columns: frame.columns.map((c) => (c.type === "numeric" ? { ...c, values: Float64Array.from(c.values) } : { ...c, codes: Int32Array.from(c.codes), dictionary: [...c.dictionary] })),
-  };
+  return { rows: frame.rows, columns: frame.columns.map(copyColumn) };
 }
 
 /** The rows `index` of a frame, in that order. */

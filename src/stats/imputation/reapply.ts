@@ -100,7 +100,7 @@ export async function reapplyImputation(policiesPath: string, from: string, to: 
   const filledFrame = combine(fresh, filledFrames, policies);
   const columns = names.map((_, j) => j).filter((j) => policies[j] !== null && policies[j] !== "unknown");
   const filled = new Map<string, number>();
-  const rows = (await writeImputed(from, to, filledFrame, columns, kinds, filled)).rows ?? 0;
+  const rows = (await writeImputed(from, to, filledFrame, columns, kinds, filled, fresh)).rows ?? 0;
 
   const unfitted = new Map<string, number>();
   for (const [name, cells] of newCells.cells) {

@@ -3,7 +3,7 @@
  * read into memory, and rows streamed back out with their missing feature cells filled
  * from an imputed frame, each in the row's own type.
  */
-import { AtomicLineWriter, readJsonLines, readLinesChecked, readTextLines, requireSameHash } from "../../artifacts.js";
+import { AtomicLineWriter, readLinesChecked, readTextLines, requireSameHash } from "../../artifacts.js";
 import type { CleanRow } from "../../rows.js";
 import type { ArtifactRef } from "../../state.js";
 import { isMissing, type Frame, type FrameColumn, type FrameColumnBuilder } from "./frame.js";
@@ -77,25 +77,84 @@ export function cellValue(frame: Frame, j: number, i: number, kind: string | und
   return kind === "boolean" ? level === "true" : level;
 }
 
+/** How many leading lines must read back exactly as JSON.stringify writes them before writeImputed edits lines as text. */
+const CANONICAL_CHECK_LINES = 64;
+
 /**
- * Streams `from` to `to`, filling each missing feature cell from the imputed frame and
- * counting the filled cells per column into `filled`. Answers the written file's ref (hash,
- * bytes and rows counted while writing).
+ * Line with the value of the key whose text is `key` (`"name":`) set to `json` when that
+ * value is null or "" (a missing cell); the line itself when the cell holds a value; null
+ * when the key is not in the line (an undefined cell) or the line may nest (`{` past its
+ * start, or `[`), which the caller handles on the parsed row. In JSON.stringify's text a
+ * `"` inside a string is escaped, so `"name":` after `{` or `,` is the key itself.
+ * @example spliceCell('{"a":null,"b":1}', '"a":', "2.5") // '{"a":2.5,"b":1}'
  */
-export async function writeImputed(from: string, to: string, frame: Frame, columns: number[], kinds: Map<string, string>, filled: Map<string, number>): Promise<ArtifactRef> {
+export function spliceCell(line: string, key: string, json: string): string | null {
+  let at = line.indexOf(key);
+  while (at > 0 && line[at - 1] !== "," && line[at - 1] !== "{") at = line.indexOf(key, at + 1);
+  if (at <= 0) return null;
+  const start = at + key.length;
+  const end = line.startsWith("null", start) ? start + 4 : line.startsWith('""', start) ? start + 2 : -1;
+  if (end < 0 || (line[end] !== "," && line[end] !== "}")) return line;
+  return line.slice(0, start) + json + line.slice(end);
+}
+
+/**
+ * Streams `from` to `to`, filling each missing feature cell (null, undefined, "") of
+ * `columns` from the imputed frame and counting the filled cells per column into `filled`.
+ * `original` is the frame as read from `from` (before imputation): a row none of whose
+ * `columns` is missing there is written as it was read, and a missing cell is set in the
+ * line's text. Both are what JSON.stringify of the parsed and filled row writes when `from`
+ * is JSON.stringify's text (the run's rows files are), which its first lines are checked to
+ * be; otherwise, and for a line whose cell is absent or that may nest, the row is parsed,
+ * filled and stringified. Answers the written file's ref (hash, bytes and rows counted while writing).
+ */
+export async function writeImputed(from: string, to: string, frame: Frame, columns: number[], kinds: Map<string, string>, filled: Map<string, number>, original: Frame): Promise<ArtifactRef> {
   const out = new AtomicLineWriter(to);
+  const names = columns.map((j) => frame.columns[j]!.name);
+  const keys = names.map((name) => `${JSON.stringify(name)}:`);
+  const counts = columns.map(() => 0);
+  const spliced = new Int32Array(columns.length);
+  const firstFilled: number[] = [];
+  let asText = true;
   let i = 0;
-  for await (const row of readJsonLines<CleanRow>(from)) {
-    for (const j of columns) {
-      const name = frame.columns[j]!.name;
-      if (row[name] !== null && row[name] !== undefined && row[name] !== "") continue;
-      const value = cellValue(frame, j, i, kinds.get(name));
+  for await (const line of readTextLines(from)) {
+    if (i < CANONICAL_CHECK_LINES && asText && JSON.stringify(JSON.parse(line)) !== line) asText = false;
+    // The line with its missing cells set in its text (n of them: columns spliced[0..n)); null: parse it.
+    let text: string | null = asText && line.indexOf("{", 1) < 0 && line.indexOf("[") < 0 ? line : null;
+    let n = 0;
+    for (let c = 0; c < columns.length && text !== null; c++) {
+      const j = columns[c]!;
+      if (!isMissing(original.columns[j]!, i)) continue;
+      const value = cellValue(frame, j, i, kinds.get(names[c]!));
       if (value === null) continue;
-      row[name] = value;
-      filled.set(name, (filled.get(name) ?? 0) + 1);
+      const next: string | null = spliceCell(text, keys[c]!, JSON.stringify(value));
+      if (next !== null && next !== text) spliced[n++] = c;
+      text = next;
     }
-    await out.write(JSON.stringify(row) + "\n");
+    if (text === null) {
+      const row = JSON.parse(line) as CleanRow;
+      n = fillParsed(row, frame, columns, names, kinds, i, spliced);
+      text = JSON.stringify(row);
+    }
+    for (let k = 0; k < n; k++) if (counts[spliced[k]!]!++ === 0) firstFilled.push(spliced[k]!);
+    await out.writeLine(text + "\n");
     i++;
   }
+  // In the order the columns were first filled, as the map was filled a cell at a time.
+  for (const c of firstFilled) filled.set(names[c]!, (filled.get(names[c]!) ?? 0) + counts[c]!);
   return out.commit();
+}
+
+/** Fills the parsed row's missing cells of `columns` from the frame's row i; answers how many, their positions in `columns` written to `into`. */
+function fillParsed(row: CleanRow, frame: Frame, columns: number[], names: string[], kinds: Map<string, string>, i: number, into: Int32Array): number {
+  let n = 0;
+  columns.forEach((j, c) => {
+    const name = names[c]!;
+    if (row[name] !== null && row[name] !== undefined && row[name] !== "") return;
+    const value = cellValue(frame, j, i, kinds.get(name));
+    if (value === null) return;
+    row[name] = value;
+    into[n++] = c;
+  });
+  return n;
 }

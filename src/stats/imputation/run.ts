@@ -105,8 +105,8 @@ export async function imputeSplit(args: ImputeSplitArgs): Promise<ImputeSplitRes
 
   const filledTrain = new Map<string, number>();
   const filledTest = new Map<string, number>();
-  const trainRef = await writeImputed(args.train.path, args.out.train, filled.trainFilled, needs, kinds, filledTrain);
-  const testRef = await writeImputed(args.test.path, args.out.test, filled.testFilled, needs, kinds, filledTest);
+  const trainRef = await writeImputed(args.train.path, args.out.train, filled.trainFilled, needs, kinds, filledTrain, train);
+  const testRef = await writeImputed(args.test.path, args.out.test, filled.testFilled, needs, kinds, filledTest, test);
 
   const columns: ColumnSummary[] = [
     ...needs.map((j, k): ColumnSummary => {
