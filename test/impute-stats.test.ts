@@ -125,8 +125,8 @@ describe("FrameColumnBuilder (imputation reads each split a cell at a time)", ()
     const pick = [null, "", undefined, true, false, "x", " 3 ", "b", "a", "10", "9", 2.5, 0, -1, 1e21];
     return Array.from({ length: n }, () => (rng() < 0.5 ? pick[Math.floor(rng() * pick.length)] : rng() < 0.5 ? Math.round(rng() * 50) : `lvl_${Math.floor(rng() * 3000)}`));
   }
-  const built = (name: string, type: "numeric" | "categorical", values: ReturnType<typeof cells>, levels?: string[]) => {
-    const b = new FrameColumnBuilder(name, type, levels);
+  const built = (name: string, type: "numeric" | "categorical", values: ReturnType<typeof cells>, levels?: string[], capacity?: number) => {
+    const b = new FrameColumnBuilder(name, type, levels, capacity);
     for (const v of values) b.push(v);
     return { column: b.finish(), missing: b.missingCells };
   };
@@ -141,6 +141,8 @@ describe("FrameColumnBuilder (imputation reads each split a cell at a time)", ()
         expect(own.missing).toBe(train.filter((v) => v === null || v === undefined || v === "").length);
         const levels = own.column.type === "categorical" ? own.column.dictionary : undefined;
         expect(built("c", type, later, levels).column).toEqual(buildColumn("c", type, later, levels));
+        // Sized for the rows expected: exactly, too few (it grows) or too many (trimmed).
+        for (const capacity of [n, n - 1, n + 5]) expect(built("c", type, train, undefined, capacity).column).toEqual(buildColumn("c", type, train));
       }
     }
   });

@@ -73,22 +73,28 @@ export function buildColumn(name: string, type: FrameColumn["type"], cells: Cell
  */
 export class FrameColumnBuilder {
   private length = 0;
-  private values = new Float64Array(1024);
-  private codes = new Int32Array(1024);
+  private values: Float64Array;
+  private codes: Int32Array;
   /** Distinct texts in first-seen order, and each one's position there. */
   private readonly seen: string[] = [];
   private readonly index = new Map<string, number>();
   missingCells = 0;
+  /** `capacity`: the rows expected (the split's recorded count), so the arrays need not grow; more still fit. */
   constructor(
     readonly name: string,
     readonly type: FrameColumn["type"],
     private readonly levels?: string[],
-  ) {}
+    capacity = 1024,
+  ) {
+    const size = Math.max(1, capacity);
+    this.values = new Float64Array(type === "numeric" ? size : 1);
+    this.codes = new Int32Array(type === "numeric" ? 1 : size);
+  }
 
   push(cell: Cell): void {
     const missing = cell === null || cell === undefined || cell === "";
     if (missing) this.missingCells++;
-    if (this.length === this.values.length || this.length === this.codes.length) this.grow();
+    if (this.length === (this.type === "numeric" ? this.values.length : this.codes.length)) this.grow();
     if (this.type === "numeric") {
       this.values[this.length++] = toNumber(cell);
       return;
@@ -121,7 +127,7 @@ export class FrameColumnBuilder {
   /** The column: buildColumn's dictionary (`levels`, then levels met only here in first-seen order; else sorted) and codes. */
   finish(): FrameColumn {
     const { name, type } = this;
-    if (type === "numeric") return { name, type, values: this.values.slice(0, this.length) };
+    if (type === "numeric") return { name, type, values: this.length === this.values.length ? this.values : this.values.slice(0, this.length) };
     const own = this.levels ? [...this.levels] : [...this.seen].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     const at = new Map(own.map((l, i) => [l, i]));
     const final = Int32Array.from(this.seen, (t) => {

@@ -23,10 +23,10 @@ import { readFrameColumns, writeImputed } from "./rows-io.js";
 import { mnarSensitivity } from "./scoring.js";
 
 export interface ImputeSplitArgs {
-  /** The split's training rows (JSON lines) and their hash, recorded as what the imputers were fitted on. */
-  train: { path: string; sha256: string };
-  /** The split's test rows and their hash. Both files are hash-checked as they are read. */
-  test: { path: string; sha256: string };
+  /** The split's training rows (JSON lines) and their hash, recorded as what the imputers were fitted on; their count when known (the columns are sized for it). */
+  train: { path: string; sha256: string; rows?: number | null };
+  /** The split's test rows, their hash and count. Both files are hash-checked as they are read. */
+  test: { path: string; sha256: string; rows?: number | null };
   /** Where the imputed rows, policies.json, the KNN reference rows and report.md go. */
   out: { train: string; test: string; policies: string; knnReference: string; report: string };
   /** Feature columns (never the target nor an identifier) and every column's profile kind. */
@@ -73,14 +73,14 @@ export async function imputeSplit(args: ImputeSplitArgs): Promise<ImputeSplitRes
   const typed = features.filter((f) => family(f) !== "other");
   const trainRead = await readFrameColumns(
     { ...args.train, what: "the training split" },
-    { typed: typed.map((f) => new FrameColumnBuilder(f, family(f) === "numeric" ? "numeric" : "categorical")), counted: features.filter((f) => family(f) === "other"), raw: [args.target.name] },
+    { typed: typed.map((f) => new FrameColumnBuilder(f, family(f) === "numeric" ? "numeric" : "categorical", undefined, args.train.rows ?? undefined)), counted: features.filter((f) => family(f) === "other"), raw: [args.target.name] },
   );
   const missingTrain = (name: string) => trainRead.missing.get(name) ?? 0;
 
   // Imputable columns: numbers and categories with at least one observed training value.
   const imputable = features.filter((f) => family(f) !== "other" && missingTrain(f) < trainRead.rows);
   const train: Frame = { rows: trainRead.rows, columns: imputable.map((f) => trainRead.columns.get(f)!) };
-  const testBuilders = train.columns.map((c) => new FrameColumnBuilder(c.name, c.type, c.type === "categorical" ? c.dictionary : undefined));
+  const testBuilders = train.columns.map((c) => new FrameColumnBuilder(c.name, c.type, c.type === "categorical" ? c.dictionary : undefined, args.test.rows ?? undefined));
   const testRead = await readFrameColumns({ ...args.test, what: "the test split" }, { typed: testBuilders, counted: features.filter((f) => !imputable.includes(f)), raw: [] });
   const missingTest = (name: string) => testRead.missing.get(name) ?? 0;
   const test: Frame = { rows: testRead.rows, columns: train.columns.map((c) => testRead.columns.get(c.name)!) };
