@@ -39,6 +39,7 @@ import type { LangGraphRunnableConfig } from "@langchain/langgraph";
 import { progressReporter } from "../events.js";
 import { saveBaselineModel } from "../predictor/baseline-model.js";
 import { collectGarbage } from "../memory.js";
+import { readTrainingRows } from "./evaluate-rows.js";
 
 async function readRows(path: string): Promise<CleanRow[]> {
   const rows: CleanRow[] = [];
@@ -153,8 +154,9 @@ type Cell = CleanRow[string] | undefined;
 
 /**
  * What evaluate keeps of the training and test rows once both baselines are fitted and the
- * chosen one saved: no row object outlives this function (the rows are read here, used by the
- * baselines, and summarized into typed statistics for the report while they are in memory).
+ * chosen one saved: no row object outlives this function (the training rows stream past once
+ * into typed statistics for the report, only the baselines' samples kept; the test rows are
+ * read here and used by the baselines).
  */
 interface Fitted {
   comparison: BaselineComparison;
@@ -186,12 +188,33 @@ async function fitBaselines(
   const config = getConfig();
   const balanced = requireState(state.balanceResult, "balanced training rows", "evaluate");
   const imputed = requireState(state.imputation, "imputed rows", "evaluate");
-  const train = await readRows(balanced.trainRows.path);
   const test = await readRows(imputed.test.path);
   const testTarget = test.map((r) => r[plan.target]);
   if (plan.task !== "regression") checkLabelsInMapping(testTarget, plan.target, plan.labels);
-  // The cross-validation folds come from the training rows before balancing: a resampled copy of a row never sits on both sides.
-  const unbalancedTrain = balanced.strategy === "none" ? train : await readRows(imputed.train.path);
+  // The report's statistics of the final training rows, typed, as the rows stream past; only the
+  // baselines' samples are kept. The cross-validation folds come from the training rows before
+  // balancing: a resampled copy of a row never sits on both sides.
+  const snapshot = new SnapshotCollector();
+  const columns = new ColumnCollector(reportSpec);
+  let targetSum = 0;
+  let targetCount = 0;
+  const training = await readTrainingRows({
+    train: { path: balanced.trainRows.path, rows: balanced.trainRows.rows },
+    unbalanced: balanced.strategy === "none" ? null : imputed.train.path,
+    target: plan.target,
+    options: { ...config.baseline, seed: options.seed },
+    stratify: plan.task !== "regression",
+    visit: (row) => {
+      snapshot.add(row);
+      columns.add(row);
+      const y = Number(row[plan.target]);
+      if (Number.isFinite(y)) {
+        targetSum += y;
+        targetCount++;
+      }
+    },
+  });
+  const train = training.sample;
   // Dates become numbers; identifiers and near-unique strings stay out of the forest (logged).
   const { features, excluded } = chosen;
   for (const e of excluded) detail(`baseline leaves out ${e.name}: ${e.reason}`);
@@ -206,7 +229,7 @@ async function fitBaselines(
     target: plan.target,
     task: plan.task,
     labels: rawLabels,
-    validationSource: unbalancedTrain,
+    validationSource: training.validation,
     train,
     test,
     options: { ...config.baseline, seed: options.seed },
@@ -221,27 +244,13 @@ async function fitBaselines(
     { features, target: plan.target, task: plan.task, labels: rawLabels, labelTexts: plan.labels, train, test, options: { ...config.baseline, seed: options.seed }, checkRows: config.baseline.savedCheckRows },
     chosenBaseline(comparison),
   );
-  // The report's statistics of the final training rows, typed, while the rows are here.
-  const snapshot = new SnapshotCollector();
-  const columns = new ColumnCollector(reportSpec);
-  let targetSum = 0;
-  let targetCount = 0;
-  for (const row of train) {
-    snapshot.add(row);
-    columns.add(row);
-    const y = Number(row[plan.target]);
-    if (Number.isFinite(y)) {
-      targetSum += y;
-      targetCount++;
-    }
-  }
   const first = test[0] ?? {};
   const subgroupValues = new Map((options.subgroups ?? []).filter((c) => test.length > 0 && c in first).map((c) => [c, test.map((r): GroupValue => r[c])] as const));
   return {
     comparison,
     trainingMs,
     saved,
-    trainRows: train.length,
+    trainRows: training.rows,
     trainTargetMean: targetSum / Math.max(1, targetCount),
     testTarget,
     subgroupValues,

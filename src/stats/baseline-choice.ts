@@ -51,6 +51,12 @@ export interface BaselineComparison {
 
 const f4 = (x: number) => x.toFixed(4);
 
+/** The cross-validation's rows already drawn (sampleForCv's sample of the validation source, in source order) and how many rows the source had: what a caller streaming the source keeps. */
+export interface CvSample {
+  sourceRows: number;
+  rows: BaselineRow[];
+}
+
 /** The chosen model of a comparison with its results (what src/predictor/baseline-model.ts saves). */
 export type ChosenBaseline = { kind: "random_forest"; result: BaselineComparison["forest"] } | { kind: "linear"; result: BaselineComparison["linear"] };
 
@@ -69,8 +75,8 @@ export function compareBaselines(args: {
   target: string;
   task: "binary" | "multiclass" | "regression";
   labels: string[];
-  /** Training rows before balancing: the cross-validation folds are drawn from these. */
-  validationSource: BaselineRow[];
+  /** Training rows before balancing: the cross-validation folds are drawn from these (or from their sample, already drawn). */
+  validationSource: BaselineRow[] | CvSample;
   /** Training rows the final models are fitted on (the LLM's, after balancing). */
   train: BaselineRow[];
   test: BaselineRow[];
@@ -81,7 +87,10 @@ export function compareBaselines(args: {
   const { features, target, task, labels, options } = args;
   const regression = task === "regression";
   const source = args.validationSource;
-  const sampled = sampleForCv(source.map((row) => String(row[target])), options.cvMaxRows, options.seed, !regression).map((i) => source[i] as BaselineRow);
+  const drawn = Array.isArray(source)
+    ? { sourceRows: source.length, rows: sampleForCv(source.map((row) => String(row[target])), options.cvMaxRows, options.seed, !regression).map((i) => source[i] as BaselineRow) }
+    : source;
+  const sampled = drawn.rows;
   const k = Math.min(options.cvFolds, sampled.length);
   const folds = k >= 2 ? foldsOf(sampled.map((row) => String(row[target])), k, options.seed, !regression) : new Int32Array(sampled.length);
   const onTree = (phase: "validation" | "final") => (args.onTree ? (done: number, total: number) => args.onTree?.(phase, done, total) : undefined);
@@ -106,7 +115,7 @@ export function compareBaselines(args: {
   const name = regression ? "R²" : "accuracy";
   const forestModel = `random forest (${options.trees} trees)`;
   const [fewest, most] = cv.fitRows;
-  const sample = sampled.length < source.length ? ` (a seeded sample of the ${source.length})` : "";
+  const sample = sampled.length < drawn.sourceRows ? ` (a seeded sample of the ${drawn.sourceRows})` : "";
   const where =
     cv.folds === 1
       ? `on the ${cv.rows} training rows themselves (too few to hold a fold out)`
@@ -127,7 +136,7 @@ export function compareBaselines(args: {
     cvRows: sampled.length,
     fitRows: fewest,
     validationRows: cv.rows,
-    sourceRows: source.length,
+    sourceRows: drawn.sourceRows,
     difference: cv.difference,
   };
 }
