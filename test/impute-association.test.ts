@@ -16,7 +16,7 @@ import { imputeState, type Row } from "./helpers/impute-state.js";
 
 beforeAll(() => setQuiet(true));
 
-// The fixture of /work/notes/impute/assoc_ref.py (null = missing).
+// The fixture of test/fixtures/reference/impute-association.py (null = missing).
 const a = ["x", "y", "z", "x", "y", "z", "x", "x", "y", null, "z", "z", "x", "y", "y", "x", "z", "x", "y", "z", "x", "x", "z", "y"];
 const b = ["p", "q", "q", "p", "r", "r", "p", "s", "q", "p", null, "r", "p", "q", "s", "p", "r", "s", "q", "r", "p", "q", "r", "s"];
 const v = [1.0, 2.5, 3.1, 0.7, 2.2, null, 1.4, 0.9, 2.8, 1.1, 3.3, 3.9, 1.2, 2.0, 2.6, 0.8, 3.5, 1.6, 2.4, 2.9, 1.0, 1.3, 3.0, 2.1];
@@ -27,8 +27,8 @@ const codes = (cells: (string | null)[]) => {
 const values = Float64Array.from(v, (x) => (x === null ? Number.NaN : x));
 
 describe("Cramér's V and the correlation ratio", () => {
-  // Reference: pandas 1.5 crosstab / groupby with numpy (assoc_ref.py): χ² from the
-  // crosstab's expected counts, Bergsma's correction; η² = SS_between / SS_total and
+  // Reference: pandas 1.5 crosstab / groupby with numpy 1.24 (test/fixtures/reference/
+  // impute-association.py): χ² from the crosstab's expected counts, Bergsma's correction; η² = SS_between / SS_total and
   // ε² = 1 − (SS_within / (n − k)) / (SS_total / (n − 1)), rows with a missing side dropped.
   it("match pandas on a small table with missing cells", () => {
     const ab = cramersV(codes(a), codes(b))!;

@@ -14,7 +14,7 @@ import { applySimple, fitSimple, medianInPlace } from "../src/stats/imputation/s
 import { createRng } from "../src/stats/random.js";
 
 describe("medianInPlace", () => {
-  it("matches numpy.median (numpy 1.x, /work/notes/impute/median_ref.py)", () => {
+  it("matches numpy.median (test/fixtures/reference/impute-median.py)", () => {
     expect(medianInPlace(Float64Array.of(4, 1, 3, 2))).toBe(2.5);
     expect(medianInPlace(Float64Array.of(5, 3, 1, 4, 2))).toBe(3);
     expect(medianInPlace(Float64Array.of(2, 2, 2, 1, 3, 3))).toBe(2);
