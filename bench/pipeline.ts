@@ -86,6 +86,13 @@ function stepsOf(output: string): { steps: Step[]; runDir: string } | null {
   return { steps, runDir: join(output, run) };
 }
 
+/** Whether the run's balance step resampled the training rows (its log entry's decision is not "no resampling"). */
+function tabtuneResampled(runDir: string): boolean {
+  const parsed: unknown = JSON.parse(readFileSync(join(runDir, "log.json"), "utf8"));
+  const log = typeof parsed === "object" && parsed !== null && "log" in parsed && Array.isArray(parsed.log) ? (parsed.log as unknown[]) : [];
+  return log.some((e) => typeof e === "object" && e !== null && "step" in e && e.step === "balance" && "decision" in e && e.decision !== "no resampling");
+}
+
 const fmt = (t: Timed) => `${t.wallS.toFixed(1)} s wall, ${t.cpuS.toFixed(1)} s CPU, peak RSS ${size(t.peakRss)}`;
 const ratio = (a: number, b: number) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${(a / b).toFixed(2)}×` : "?");
 
@@ -117,6 +124,11 @@ async function one(label: string, rows: number, cli: string[], python: string | 
     } else process.stdout.write("  (no log.json in the run folder: no per-step breakdown)\n");
 
     if (python === null) return;
+    // The reference resamples only when tabtune did (its log's balance entry): with --yes the
+    // heuristic plan keeps strategy "none" and only advises oversampling, so an oversampling
+    // reference would write and fit more rows than the run it is compared with.
+    const oversampled = found ? tabtuneResampled(found.runDir) : false;
+    process.stdout.write(`    tabtune ${oversampled ? "resampled" : "did not resample"} the training rows; the reference does the same\n`);
     const refOut = join(work, "reference");
     const ref = await timed(python, [
       join(ROOT, "bench/reference/pipeline.py"),
@@ -128,6 +140,7 @@ async function one(label: string, rows: number, cli: string[], python: string | 
         seed: config.seed,
         testRatio: config.split.testRatio,
         balanceBelow: config.balance.adviseBelowRatio,
+        oversample: oversampled,
         trees: config.baseline.trees,
         maxDepth: config.baseline.maxDepth,
         maxTrainRows: config.baseline.maxTrainRows,

@@ -12,7 +12,8 @@ Deterministic (seeded) and single-threaded where scikit-learn lets it be (n_jobs
   split      stratified train/test split (sklearn train_test_split)
   impute     median (numbers) / most frequent value (text), fitted on the training rows
   balance    random oversampling of every class to the largest, when the smallest class is
-             below balanceBelow of the largest (tabtune's rule for advising it)
+             below balanceBelow of the largest (tabtune's rule for advising it) and tabtune's
+             run resampled (settings "oversample"; with --yes it keeps strategy "none")
   baseline   cvFolds-fold stratified cross-validation (pooled out-of-fold accuracy) on a
              stratified sample of at most cvMaxRows training rows, the folds scored in turn
              until cvValidationRows rows were scored out of fold (the same folds' rows scored
@@ -100,7 +101,7 @@ phase("impute")
 # balance
 class_counts = np.bincount(y_train, minlength=len(labels))
 counts["train"] = int(len(train))
-if class_counts.min() / class_counts.max() < settings["balanceBelow"]:
+if settings.get("oversample", True) and class_counts.min() / class_counts.max() < settings["balanceBelow"]:
     rng = np.random.default_rng(seed)
     goal = class_counts.max()
     extra = [rng.choice(np.flatnonzero(y_train == k), goal - class_counts[k], replace=True) for k in range(len(labels)) if class_counts[k] < goal]
