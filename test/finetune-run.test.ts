@@ -94,6 +94,20 @@ describe("token-length check", () => {
     const fine = await checkTokenLengths(join(dir, "test.json"), join(dir, "test.json"), 4096, opts);
     expect(fine.warning).toBeNull();
   });
+
+  it("reads records whose strings hold quotes, braces, brackets and backslashes, whatever the chunk ends cut", async () => {
+    const tricky = ['a "quoted" {brace} [x]', "ends with a backslash \\", '\\"', "}{", "é — ü 😀 {", "\\\\\\", "line\nbreak\t\"tab\""];
+    const records = Array.from({ length: 40 }, (_, i) => ({ instruction: tricky[i % tricky.length], input: `${tricky[(i + 3) % tricky.length]}${i}`, output: i % 3 ? "Yes" : "No", nested: { k: tricky[(i + 1) % tricky.length] } }));
+    const path = join(dir, "tricky.json");
+    writeFileSync(path, JSON.stringify(records, null, 1));
+    for (const chunkBytes of [1, 2, 3, 5, 7, 16, 1 << 20]) {
+      const seen: unknown[] = [];
+      expect(await forEachJsonArrayElement(path, (r) => seen.push(r), chunkBytes)).toBe(records.length);
+      expect(seen).toEqual(records);
+    }
+    writeFileSync(join(dir, "open.json"), '[{"instruction": "never closed \\"}]');
+    await expect(forEachJsonArrayElement(join(dir, "open.json"), () => undefined, 4)).rejects.toThrow(SyntaxError);
+  });
 });
 
 /** A scripted OpenAI-compatible server: answers are queued per call; requests are recorded. */

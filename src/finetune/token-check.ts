@@ -52,34 +52,51 @@ export function estimateTokens(record: { instruction?: unknown; input?: unknown;
 }
 
 /**
- * Calls `onRecord` for each element of a JSON array file, reading it in chunks so a large
- * train.json is never held in memory whole. Elements must be objects (Alpaca records).
+ * Calls `onRecord` for each element of a JSON array file, reading it in chunks (`chunkBytes`,
+ * 1 MiB unless a test asks for less) so a large train.json is never held in memory whole.
+ * Elements must be objects (Alpaca records). The scan reads char codes and skips a string's
+ * body to its closing quote in a tight loop (an escape skips the next character, across
+ * chunk ends too), so only the structure outside strings is looked at one character at a time.
  * @throws SyntaxError when the file is not a JSON array of objects.
  */
-export async function forEachJsonArrayElement(path: string, onRecord: (value: Record<string, unknown>) => void): Promise<number> {
+export async function forEachJsonArrayElement(path: string, onRecord: (value: Record<string, unknown>) => void, chunkBytes = 1 << 20): Promise<number> {
   let depth = 0;
   let inString = false;
   let escaped = false;
   let started = false;
   let current = "";
   let count = 0;
-  for await (const chunk of createReadStream(path, { encoding: "utf8", highWaterMark: 1 << 20 })) {
+  for await (const chunk of createReadStream(path, { encoding: "utf8", highWaterMark: chunkBytes })) {
     const text = chunk as string;
+    const n = text.length;
     let from = -1;
-    for (let i = 0; i < text.length; i++) {
-      const ch = text[i];
+    let i = 0;
+    if (escaped) {
+      escaped = false;
+      i = 1;
+    }
+    for (; i < n; i++) {
       if (inString) {
-        if (escaped) escaped = false;
-        else if (ch === "\\") escaped = true;
-        else if (ch === '"') inString = false;
+        // A string's body: to the closing quote, an escape taking the next character with it.
+        for (; i < n; i++) {
+          const c = text.charCodeAt(i);
+          if (c === 92) i++;
+          else if (c === 34) break;
+        }
+        if (i >= n) {
+          escaped = i > n;
+          break;
+        }
+        inString = false;
         continue;
       }
-      if (ch === '"') inString = true;
-      else if (ch === "[" && !started) started = true;
-      else if (ch === "{") {
+      const c = text.charCodeAt(i);
+      if (c === 34) inString = true;
+      else if (c === 91 && !started) started = true;
+      else if (c === 123) {
         if (depth === 0) from = i;
         depth++;
-      } else if (ch === "}") {
+      } else if (c === 125) {
         depth--;
         if (depth === 0) {
           current += text.slice(from < 0 ? 0 : from, i + 1);
