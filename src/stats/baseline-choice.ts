@@ -81,6 +81,8 @@ export function compareBaselines(args: {
   train: BaselineRow[];
   test: BaselineRow[];
   options: BaselineChoiceOptions;
+  /** Gains the milliseconds the final models spent encoding and predicting the test rows (not training). */
+  timing?: { predictMs: number };
   /** Forest trees grown so far, of the total, over the cross-validation's folds and in the final fit. */
   onTree?: (phase: "validation" | "final", done: number, total: number) => void;
 }): BaselineComparison {
@@ -106,11 +108,11 @@ export function compareBaselines(args: {
   const se = cv.difference.se;
   const linearWins = margin > 0 ? lp > fp && lp - fp > margin * se : lp > fp || (lp === fp && ls > fs);
   const withinNoise = margin > 0 && lp > fp && !linearWins;
-  const forest = trainAndPredictBaseline({ features, target, task, labels, train: args.train, test: args.test, options, onTree: onTree("final") });
+  const forest = trainAndPredictBaseline({ features, target, task, labels, train: args.train, test: args.test, options, onTree: onTree("final"), timing: args.timing });
   // The linear model sees the forest's rows: at most maxTrainRows, the same seeded sample (an
   // L-BFGS fit over every one of a million rows cost 80 s for what 20,000 rows already settle).
   const linearTrain = baselineTrainRows(args.train, options);
-  const linear = trainAndPredictLinear({ features, labels, task, train: linearTrain, test: args.test, y: encodeBaselineTarget(linearTrain, target, task, labels), options: options.linear });
+  const linear = trainAndPredictLinear({ features, labels, task, train: linearTrain, test: args.test, y: encodeBaselineTarget(linearTrain, target, task, labels), options: options.linear, timing: args.timing });
   const metric = regression ? "r2" : "accuracy";
   const name = regression ? "R²" : "accuracy";
   const forestModel = `random forest (${options.trees} trees)`;
