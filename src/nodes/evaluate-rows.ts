@@ -5,11 +5,13 @@
  * baseline.maxTrainRows (baselineTrainRows' rows, in file order) and the cross-validation's
  * sample of the rows before balancing (sampleForCv's rows). The choice of each sample is the one
  * compareBaselines makes from the full lists, so the models and results are the same; on the
- * 1M bench table evaluate keeps ~30,000 row objects instead of 800,000.
+ * 1M bench table evaluate keeps ~30,000 row objects instead of 800,000. Also the LLM's
+ * generations, one per test row.
  */
 import { createReadStream } from "node:fs";
 import { createInterface } from "node:readline";
 import { readJsonLines } from "../artifacts.js";
+import { TabtuneError } from "../errors.js";
 import type { CleanRow } from "../rows.js";
 import type { BaselineRow } from "../stats/baseline.js";
 import { sampleForCv } from "../stats/baseline-cv.js";
@@ -108,4 +110,21 @@ export async function readTrainingRows(args: {
   // All rows are in memory when the fit sample is the whole file (small tables): pick from it.
   const rows = args.unbalanced === null && keep === null ? picked.map((j) => sample[j] as BaselineRow) : await readRowsAt(sourcePath, picked);
   return { rows: n, sample, validation: { sourceRows: labels.length, rows } };
+}
+
+/** One LLM generation for a test row: its text, and the reference answer LlamaFactory wrote beside it (null when absent). */
+export interface Generation {
+  predict: string;
+  label: string | null;
+}
+
+/** generated_predictions.jsonl, one per test row in order. @throws when the counts differ. */
+export async function readGenerations(path: string, expected: number): Promise<Generation[]> {
+  const out: Generation[] = [];
+  for await (const p of readJsonLines<{ predict?: unknown; label?: unknown }>(path)) {
+    out.push({ predict: typeof p.predict === "string" ? p.predict : p.predict == null ? "" : String(p.predict), label: typeof p.label === "string" ? p.label : null });
+  }
+  if (out.length !== expected)
+    throw new TabtuneError("predictions_mismatch", `${path} has ${out.length} predictions for ${expected} test rows`, { suggestion: "re-run prediction on this run's test.json (--start-from predict)" });
+  return out;
 }

@@ -39,28 +39,12 @@ import type { LangGraphRunnableConfig } from "@langchain/langgraph";
 import { progressReporter } from "../events.js";
 import { saveBaselineModel } from "../predictor/baseline-model.js";
 import { collectGarbage } from "../memory.js";
-import { readTrainingRows } from "./evaluate-rows.js";
+import { readGenerations, readTrainingRows } from "./evaluate-rows.js";
 
 async function readRows(path: string): Promise<CleanRow[]> {
   const rows: CleanRow[] = [];
   for await (const row of readJsonLines<CleanRow>(path)) rows.push(row);
   return rows;
-}
-
-interface Generation {
-  predict: string;
-  label: string | null;
-}
-
-/** generated_predictions.jsonl, one per test row in order. @throws when the counts differ. */
-async function readGenerations(path: string, expected: number): Promise<Generation[]> {
-  const out: Generation[] = [];
-  for await (const p of readJsonLines<{ predict?: unknown; label?: unknown }>(path)) {
-    out.push({ predict: typeof p.predict === "string" ? p.predict : p.predict == null ? "" : String(p.predict), label: typeof p.label === "string" ? p.label : null });
-  }
-  if (out.length !== expected)
-    throw new TabtuneError("predictions_mismatch", `${path} has ${out.length} predictions for ${expected} test rows`, { suggestion: "re-run prediction on this run's test.json (--start-from predict)" });
-  return out;
 }
 
 /** Test rows whose true label is not in the mapping: an error naming them, never skipped. */
