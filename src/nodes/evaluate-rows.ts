@@ -8,9 +8,7 @@
  * 1M bench table evaluate keeps ~30,000 row objects instead of 800,000. Also the LLM's
  * generations, one per test row.
  */
-import { createReadStream } from "node:fs";
-import { createInterface } from "node:readline";
-import { readJsonLines } from "../artifacts.js";
+import { readJsonLines, readTextLines } from "../artifacts.js";
 import { TabtuneError } from "../errors.js";
 import type { CleanRow } from "../rows.js";
 import type { BaselineRow } from "../stats/baseline.js";
@@ -18,18 +16,12 @@ import { sampleForCv } from "../stats/baseline-cv.js";
 import type { CvSample } from "../stats/baseline-choice.js";
 import { createRng, sampleIndices } from "../stats/random.js";
 
-/** The non-blank lines of a JSON-lines file, in order (the lines readJsonLines parses). */
-async function* jsonLines(path: string): AsyncGenerator<string> {
-  const lines = createInterface({ input: createReadStream(path, "utf8"), crlfDelay: Infinity });
-  for await (const line of lines) if (line.trim() !== "") yield line;
-}
-
 /** The records of a JSON-lines file at these row indices (ascending); only those lines are parsed. */
 async function readRowsAt(path: string, indices: readonly number[]): Promise<BaselineRow[]> {
   const rows: BaselineRow[] = [];
   let i = 0;
   let next = 0;
-  for await (const line of jsonLines(path)) {
+  for await (const line of readTextLines(path)) {
     if (next >= indices.length) break;
     if (i++ === indices[next]) {
       rows.push(JSON.parse(line) as BaselineRow);
@@ -42,7 +34,7 @@ async function readRowsAt(path: string, indices: readonly number[]): Promise<Bas
 /** Rows of a JSON-lines file (its non-blank lines). */
 async function countRows(path: string): Promise<number> {
   let n = 0;
-  for await (const _ of jsonLines(path)) n++;
+  for await (const _ of readTextLines(path)) n++;
   return n;
 }
 
