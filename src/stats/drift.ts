@@ -34,13 +34,7 @@ export function psiFromShares(expected: number[], actual: number[]): number {
  * @example numericEdges([1, 2, 3, 4], 2) // [2.5]
  */
 export function numericEdges(train: number[] | Float64Array, bins: number): number[] {
-  const finite = new Float64Array(train.length);
-  let n = 0;
-  for (let i = 0; i < train.length; i++) {
-    const v = train[i]!;
-    if (Number.isFinite(v)) finite[n++] = v;
-  }
-  return numericEdgesSorted(sortNumbers(finite.subarray(0, n)), bins);
+  return numericEdgesSorted(sortedColumn(train instanceof Float64Array ? train : Float64Array.from(train)).sorted, bins);
 }
 
 /**
