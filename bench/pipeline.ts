@@ -11,7 +11,7 @@
  *    counted apart as training);
  *  - bench/reference/pipeline.py with Debian's python3-pandas + python3-sklearn, doing the
  *    same deterministic work with the same config figures (read, profile, clean, stratified
- *    split, median/mode imputation, oversampling when tabtune's rule advises it, forest vs
+ *    split, median/mode imputation, oversampling only when tabtune's run resampled, forest vs
  *    logistic regression on a validation fold, the forest on ≤ maxTrainRows, bootstrap
  *    intervals, Alpaca records written); skipped loudly when pandas/sklearn are absent.
  * Both run one after the other in the same bench run; the ratios are tabtune / reference.
