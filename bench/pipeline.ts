@@ -33,14 +33,11 @@ const STEP_SHARE_LIMIT = 0.35;
 /** How the CLI is started: the built dist/cli.js (default) or src/cli.ts through tsx (BENCH_CLI=tsx). */
 function cliArgs(): { args: string[]; label: string } {
   if (process.env.BENCH_CLI === "tsx") {
-    return { args: ["--no-node-snapshot", "--single-threaded-gc", "--import", import.meta.resolve("tsx"), join(ROOT, "src/cli.ts")], label: "tsx src/cli.ts" };
+    return { args: ["--no-node-snapshot", "--import", import.meta.resolve("tsx"), join(ROOT, "src/cli.ts")], label: "tsx src/cli.ts" };
   }
   const dist = join(ROOT, "dist/cli.js");
   if (!existsSync(dist)) throw new Error(`${dist} is missing: run npm run build first (or BENCH_CLI=tsx)`);
-  // The node flags of dist/cli.js's own first line, so the CLI runs as the `tabtune` bin does.
-  const shebang = /^#!.*?\bnode\b(.*)$/m.exec(readFileSync(dist, "utf8").split("\n", 1)[0] ?? "");
-  const flags = (shebang?.[1] ?? " --no-node-snapshot").trim().split(/\s+/).filter((f) => f.length > 0);
-  return { args: [...flags, dist], label: `node ${flags.join(" ")} dist/cli.js (built ${statSync(dist).mtime.toISOString()})` };
+  return { args: ["--no-node-snapshot", dist], label: `node dist/cli.js (built ${statSync(dist).mtime.toISOString()})` };
 }
 
 /** Sizes from the arguments ("10k", "100k", "1m"), else BENCH_PIPELINE_SIZES, else all. */

@@ -1,14 +1,9 @@
-#!/usr/bin/env -S node --no-node-snapshot --single-threaded-gc
+#!/usr/bin/env -S node --no-node-snapshot
 /**
  * tabtune's command line: parse the flags, then load what the command needs — a subcommand's
  * module (src/cli/commands.ts) or the graph's driver (src/cli/run.ts). Help, --version and a
  * bad flag answer from the flag table alone, without loading the graph, the model providers,
  * the report's plots or the sandbox.
- *
- * Node flags (the line above; `npm start` passes the same): isolated-vm needs
- * --no-node-snapshot; --single-threaded-gc because on the 2-core machines this runs on V8's
- * parallel GC helper threads cost more CPU than they save wall (1M-row run, /usr/bin/time:
- * 122.6 and 133.5 s user+sys without, 103.1 and 109.9 s with).
  */
 import { existsSync } from "node:fs";
 import { CommanderError } from "commander";
