@@ -34,7 +34,7 @@ export function psiFromShares(expected: number[], actual: number[]): number {
  * @example numericEdges([1, 2, 3, 4], 2) // [2.5]
  */
 export function numericEdges(train: number[] | Float64Array, bins: number): number[] {
-  return numericEdgesSorted(sortedColumn(train instanceof Float64Array ? train : Float64Array.from(train)).sorted, bins);
+  return numericEdgesSorted(sortedColumn(train).sorted, bins);
 }
 
 /**
@@ -68,11 +68,11 @@ export interface SortedColumn {
 }
 
 /**
- * One sorted copy of a typed column's values that are not NaN (sortNumbers: a count or a
+ * One sorted copy of a column's values (typed or plain) that are not NaN (sortNumbers: a count or a
  * radix sort, not a comparison sort).
  * @example sortedColumn(Float64Array.of(2, Number.NaN, 1)) // { sorted: Float64Array [1, 2], rows: 3 }
  */
-export function sortedColumn(values: Float64Array): SortedColumn {
+export function sortedColumn(values: ArrayLike<number>): SortedColumn {
   let n = 0;
   for (let i = 0; i < values.length; i++) if (!Number.isNaN(values[i]!)) n++;
   const sorted = new Float64Array(n);
@@ -202,7 +202,7 @@ export function categoricalDriftCounts(e: Map<string, number>, trainRows: number
  * @example ksStatistic([1, 2, 3], [1, 2, 3]) // 0
  */
 export function ksStatistic(a: number[] | Float64Array, b: number[] | Float64Array): number {
-  return ksStatisticSorted(sortedColumn(Float64Array.from(a)).sorted, sortedColumn(Float64Array.from(b)).sorted);
+  return ksStatisticSorted(sortedColumn(a).sorted, sortedColumn(b).sorted);
 }
 
 /**
