@@ -3,7 +3,8 @@ import { createHash } from "node:crypto";
 import { createReadStream, createWriteStream, existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync, type WriteStream } from "node:fs";
 import { dirname } from "node:path";
 import { finished } from "node:stream/promises";
-import { createInterface } from "node:readline";
+import { open } from "node:fs/promises";
+import { StringDecoder } from "node:string_decoder";
 import { fsError, TabtuneError } from "./errors.js";
 import type { ArtifactRef } from "./state.js";
 
@@ -176,43 +177,116 @@ export class AtomicLineWriter {
   }
 }
 
-/** Reads a JSON-lines file one line at a time, as written (blank lines skipped): for copying records without re-encoding them. */
-export async function* readTextLines(path: string): AsyncGenerator<string> {
-  const lines = createInterface({ input: createReadStream(path, "utf8"), crlfDelay: Infinity });
-  for await (const line of lines) {
-    if (line.trim() !== "") yield line;
+/** Bytes per read of readLineBatches: a million-line file is a few hundred reads. */
+const CHUNK_BYTES = 1 << 20;
+
+/** A line with a JsonArrayWriter array's framing taken off: the record text, or null for a bracket or blank line. */
+function arrayRecordText(raw: string): string | null {
+  let line = raw.charCodeAt(0) <= 32 || raw.charCodeAt(raw.length - 1) <= 32 ? raw.trim() : raw;
+  if (line.charCodeAt(line.length - 1) === 44 /* , */) line = line.slice(0, -1);
+  return line === "" || line === "[" || line === "]" || line === "[]" ? null : line;
+}
+
+/**
+ * A file's lines in batches, one batch per ~1 MB read ("\n" or "\r\n" endings; blank lines
+ * skipped; with `array`, a JsonArrayWriter array's record texts, brackets and trailing commas
+ * taken off). `onChunk` sees every byte read, in order (for hashing). The readers of row
+ * files loop over batches: one await per batch, not per line, because under LangGraph every
+ * promise pays Node 20's async-hook bookkeeping, which on a million-line file cost more than
+ * parsing the lines (and readline's per-line events cost as much again).
+ */
+export async function* readLineBatches(path: string, opts: { array?: boolean; onChunk?: (bytes: Buffer) => void } = {}): AsyncGenerator<string[]> {
+  const file = await open(path, "r");
+  const decoder = new StringDecoder("utf8");
+  let rest = "";
+  try {
+    for (;;) {
+      const buffer = Buffer.allocUnsafe(CHUNK_BYTES);
+      const { bytesRead } = await file.read(buffer, 0, CHUNK_BYTES, null);
+      const end = bytesRead === 0;
+      if (!end) opts.onChunk?.(buffer.subarray(0, bytesRead));
+      const text = rest + (end ? decoder.end() : decoder.write(buffer.subarray(0, bytesRead)));
+      const lines: string[] = [];
+      let from = 0;
+      for (let at = text.indexOf("\n"); at !== -1; at = text.indexOf("\n", from)) {
+        lines.push(text.slice(from, at > from && text.charCodeAt(at - 1) === 13 ? at - 1 : at));
+        from = at + 1;
+      }
+      rest = text.slice(from);
+      if (end && rest !== "") lines.push(rest.endsWith("\r") ? rest.slice(0, -1) : rest);
+      const kept: string[] = [];
+      for (const line of lines) {
+        if (opts.array) {
+          const record = arrayRecordText(line);
+          if (record !== null) kept.push(record);
+        } else if (line.length > 0 && !(line.charCodeAt(0) <= 32 && line.trim() === "")) kept.push(line);
+      }
+      if (kept.length > 0) yield kept;
+      if (end) return;
+    }
+  } finally {
+    await file.close();
   }
 }
 
 /**
- * Reads a file's lines (a JSON-lines file; with `array`, a JsonArrayWriter array's record
- * texts) while hashing the bytes read, then hands the SHA-256 to `check`, which throws when
- * the file is not the one recorded. A reader that commits nothing before the end reads a
+ * A file's lines one at a time from readLineBatches' batches, without a promise per line:
+ * `take()` answers the next line already read, undefined when the batch is used up; then
+ * `await fill()` reads the next batch (none left: `done`, and take stays undefined).
+ */
+export class LineCursor {
+  readonly #batches: AsyncGenerator<string[]>;
+  #lines: string[] = [];
+  #at = 0;
+  done = false;
+
+  constructor(path: string) {
+    this.#batches = readLineBatches(path);
+  }
+
+  /** A line is waiting, or the file is done: take() answers without a fill. */
+  get ready(): boolean {
+    return this.#at < this.#lines.length || this.done;
+  }
+
+  take(): string | undefined {
+    return this.#at < this.#lines.length ? this.#lines[this.#at++] : undefined;
+  }
+
+  async fill(): Promise<void> {
+    const next = await this.#batches.next();
+    this.#lines = next.done ? [] : next.value;
+    this.#at = 0;
+    this.done = next.done === true;
+  }
+
+  /** Closes the file early (a reader that stops before the end). */
+  async close(): Promise<void> {
+    await this.#batches.return(undefined);
+  }
+}
+
+/** Reads a JSON-lines file one line at a time, as written (blank lines skipped): for copying records without re-encoding them. */
+export async function* readTextLines(path: string): AsyncGenerator<string> {
+  for await (const lines of readLineBatches(path)) yield* lines;
+}
+
+/**
+ * Reads a file's lines in batches (readLineBatches; with `array`, a JsonArrayWriter array's
+ * record texts) while hashing the bytes read, then hands the SHA-256 to `check`, which throws
+ * when the file is not the one recorded. A reader that commits nothing before the end reads a
  * checked file once instead of hashing it first and reading it again.
  */
-export async function* readLinesChecked(path: string, check: (sha256: string | null) => void, array = false): AsyncGenerator<string> {
+export async function* readLinesChecked(path: string, check: (sha256: string | null) => void, array = false): AsyncGenerator<string[]> {
   if (!existsSync(path)) check(null);
   const hash = createHash("sha256");
-  const input = createReadStream(path);
-  input.on("data", (chunk) => hash.update(chunk as Buffer));
-  try {
-    for await (const raw of createInterface({ input, crlfDelay: Infinity })) {
-      const line = array ? raw.trim().replace(/,$/, "") : raw;
-      if (line.trim() === "" || (array && (line === "[" || line === "]" || line === "[]"))) continue;
-      yield line;
-    }
-  } finally {
-    input.destroy();
-  }
+  yield* readLineBatches(path, { array, onChunk: (bytes) => hash.update(bytes) });
   check(hash.digest("hex"));
 }
 
 /** Reads a JSON-lines file one parsed record at a time. */
 export async function* readJsonLines<T>(path: string): AsyncGenerator<T> {
-  const lines = createInterface({ input: createReadStream(path, "utf8"), crlfDelay: Infinity });
-  for await (const line of lines) {
-    if (line.trim() !== "") yield JSON.parse(line) as T;
-  }
+  for await (const lines of readLineBatches(path)) for (const line of lines) yield JSON.parse(line) as T;
 }
 
 /**
@@ -264,12 +338,7 @@ export class JsonArrayWriter {
 
 /** Reads a JSON array written by JsonArrayWriter, one record per line. */
 export async function* readJsonArrayLines<T>(path: string): AsyncGenerator<T> {
-  const lines = createInterface({ input: createReadStream(path, "utf8"), crlfDelay: Infinity });
-  for await (const raw of lines) {
-    const line = raw.trim().replace(/,$/, "");
-    if (line === "" || line === "[" || line === "]" || line === "[]") continue;
-    yield JSON.parse(line) as T;
-  }
+  for await (const lines of readLineBatches(path, { array: true })) for (const line of lines) yield JSON.parse(line) as T;
 }
 
 /** Throws (nodes/common.ts requireArtifact's error) unless `actual` (the file's SHA-256, null when it is gone) is the recorded one. */

@@ -5,7 +5,7 @@
  * test.json in one pass (prep/records.ts): a row imputation left as it was keeps execute's
  * record from all_data.json, the others go through the approved prep script's `render`.
  */
-import { readJsonLines, writeFileAtomic } from "../artifacts.js";
+import { readLineBatches, writeFileAtomic } from "../artifacts.js";
 import { writeAndRunBalance, type BalanceScript } from "../codegen/balance-coder.js";
 import { TabtuneError } from "../errors.js";
 import { callLogEntry } from "../llm/index.js";
@@ -17,7 +17,7 @@ import type { CleanRow } from "../rows.js";
 import type { ArtifactRef, LogEntry, State, Update } from "../state.js";
 import { getConfig, getDecider } from "../runtime.js";
 import { readArtifactLines, requireOptions, requirePlan, requireProfile, requireRunDir, requireScript, requireState } from "./common.js";
-import { placedInTest, readSourceRows, readSplitMask } from "./split.js";
+import { labelOf, placedInTest, readSourceRows, readSplitMask } from "./split.js";
 
 /** Rows per class, each row counted `copies(i)` times. */
 function countBy(labels: readonly string[], copies: (i: number) => number): Record<string, number> {
@@ -59,11 +59,13 @@ export async function balance(state: State): Promise<Update> {
   const resample = task !== null && strategy !== "none";
   const rows: CleanRow[] = [];
   const labels: string[] = [];
-  const take = (row: CleanRow) => {
-    labels.push(String(row[plan.target]));
-    if (resample) rows.push(row);
-  };
-  if (resample) for await (const row of readJsonLines<CleanRow>(imputed.train.path)) take(row);
+  if (resample)
+    for await (const lines of readLineBatches(imputed.train.path))
+      for (const line of lines) {
+        const row = JSON.parse(line) as CleanRow;
+        labels.push(String(row[plan.target]));
+        rows.push(row);
+      }
   let script: BalanceScript | null = null;
   let scriptRef: ArtifactRef | null = null;
   let copies: Uint32Array | undefined;
@@ -88,7 +90,7 @@ export async function balance(state: State): Promise<Update> {
   const scriptPath = await requireScript(state);
   const splitResult = requireState(state.splitResult, "the split", "balance");
   const written = await writeRecords({
-    train: { split: splitResult.train.path, imputed: imputed.train.path, records: paths.trainJson(runDir), rows: rowsPath, ...(copies ? { copies } : { onRow: take }) },
+    train: { split: splitResult.train.path, imputed: imputed.train.path, records: paths.trainJson(runDir), rows: rowsPath, ...(copies ? { copies } : { onLine: (line: string) => labels.push(labelOf(line, plan.target)) }) },
     test: { split: splitResult.test.path, imputed: imputed.test.path, records: paths.testJson(runDir) },
     known: await knownRecords(state),
     openSandbox: async () => {

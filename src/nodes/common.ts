@@ -65,8 +65,8 @@ export async function requireArtifact(ref: ArtifactRef | null | undefined, what:
   return ref.path;
 }
 
-/** The lines of an earlier step's file, read once and hash-checked as they are read: the check throws after the last line, so use it where nothing is committed before the end. */
-export function readArtifactLines(ref: ArtifactRef | null | undefined, what: string, array = false): AsyncGenerator<string> {
+/** The lines of an earlier step's file in batches (readLineBatches), read once and hash-checked as they are read: the check throws after the last line, so use it where nothing is committed before the end. */
+export function readArtifactLines(ref: ArtifactRef | null | undefined, what: string, array = false): AsyncGenerator<string[]> {
   if (!ref) return missing(what);
   return readLinesChecked(ref.path, (actual) => requireSameHash(ref, actual, what), array);
 }

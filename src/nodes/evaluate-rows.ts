@@ -8,7 +8,7 @@
  * 1M bench table evaluate keeps ~30,000 row objects instead of 800,000. Also the LLM's
  * generations, one per test row.
  */
-import { readJsonLines, readTextLines } from "../artifacts.js";
+import { readJsonLines, readLineBatches } from "../artifacts.js";
 import { TabtuneError } from "../errors.js";
 import type { CleanRow } from "../rows.js";
 import type { BaselineRow } from "../stats/baseline.js";
@@ -21,12 +21,13 @@ async function readRowsAt(path: string, indices: readonly number[]): Promise<Bas
   const rows: BaselineRow[] = [];
   let i = 0;
   let next = 0;
-  for await (const line of readTextLines(path)) {
+  for await (const lines of readLineBatches(path)) {
     if (next >= indices.length) break;
-    if (i++ === indices[next]) {
-      rows.push(JSON.parse(line) as BaselineRow);
-      next++;
-    }
+    for (const line of lines)
+      if (i++ === indices[next]) {
+        rows.push(JSON.parse(line) as BaselineRow);
+        next++;
+      }
   }
   return rows;
 }
@@ -34,7 +35,7 @@ async function readRowsAt(path: string, indices: readonly number[]): Promise<Bas
 /** Rows of a JSON-lines file (its non-blank lines). */
 async function countRows(path: string): Promise<number> {
   let n = 0;
-  for await (const _ of readTextLines(path)) n++;
+  for await (const lines of readLineBatches(path)) n += lines.length;
   return n;
 }
 
@@ -80,15 +81,17 @@ export async function readTrainingRows(args: {
   };
   let i = 0;
   let next = 0;
-  for await (const row of readJsonLines<CleanRow>(path)) {
-    args.visit(row);
-    if (args.unbalanced === null) labels.push(label(row));
-    if (keep === null || keep[next] === i) {
-      sample.push(row);
-      next++;
+  for await (const lines of readLineBatches(path))
+    for (const line of lines) {
+      const row = JSON.parse(line) as CleanRow;
+      args.visit(row);
+      if (args.unbalanced === null) labels.push(label(row));
+      if (keep === null || keep[next] === i) {
+        sample.push(row);
+        next++;
+      }
+      i++;
     }
-    i++;
-  }
   if (i !== n) {
     // The artifact's count was stale (the file changed): the sample is drawn again from the rows read (visited once already).
     n = i;
@@ -96,7 +99,7 @@ export async function readTrainingRows(args: {
     sample = await readRowsAt(path, keep ?? Array.from({ length: n }, (_, j) => j));
   }
 
-  if (args.unbalanced !== null) for await (const row of readJsonLines<CleanRow>(args.unbalanced)) labels.push(label(row));
+  if (args.unbalanced !== null) for await (const lines of readLineBatches(args.unbalanced)) for (const line of lines) labels.push(label(JSON.parse(line) as CleanRow));
   const picked = sampleForCv(labels, options.cvMaxRows, options.seed, args.stratify);
   const sourcePath = args.unbalanced ?? path;
   // All rows are in memory when the fit sample is the whole file (small tables): pick from it.

@@ -3,13 +3,13 @@
  * training, with a test CSV cleaned as the test part). writeSplitMask makes that mask.
  */
 import { mkdirSync, readFileSync } from "node:fs";
-import { AtomicLineWriter, readTextLines, writeFileAtomic } from "../artifacts.js";
+import { AtomicLineWriter, readLineBatches, writeFileAtomic } from "../artifacts.js";
 import { TabtuneError } from "../errors.js";
 import { logEntry, stage } from "../log.js";
 import { paths } from "../paths.js";
 import { cleanCsv } from "../prep/clean-csv.js";
 import { openPrepSandbox } from "../prep/open.js";
-import type { CleanRow } from "../rows.js";
+import { cellString, type CleanRow } from "../rows.js";
 import type { ArtifactRef, SplitMask, SplitResult, State, Update } from "../state.js";
 import { getConfig } from "../runtime.js";
 import { MASK_NONE, MASK_TEST, MASK_TRAIN, maskText, parseMask, requireTrainRows, sourceMask, targetLabels, testMask } from "../stats/split.js";
@@ -113,9 +113,9 @@ export function placedInTest(mask: Uint8Array, sources: Int32Array): (i: number)
   return (i) => mask[sources[i] ?? 0] === MASK_TEST;
 }
 
-/** The label split counts and stratifies by, as the cleaned row holds it. */
-function labelOf(line: string, target: string): string {
-  return String((JSON.parse(line) as CleanRow)[target]);
+/** The label split counts and stratifies by, as the cleaned row holds it (String of the parsed cell, read without parsing the row). */
+export function labelOf(line: string, target: string): string {
+  return cellString(line, target);
 }
 
 /** The train and test files, written, with their refs (from the writers) and class counts. */
@@ -141,9 +141,9 @@ async function splitWithTestCsv(state: State, cleaned: ArtifactRef, trainPath: s
   const train = new AtomicLineWriter(trainPath);
   const trainLabels: string[] = [];
   try {
-    for await (const line of readArtifactLines(cleaned, "the cleaned table")) {
-      if (!regression) trainLabels.push(labelOf(line, plan.target));
-      await train.writeLine(line + "\n");
+    for await (const lines of readArtifactLines(cleaned, "the cleaned table")) {
+      if (!regression) for (const line of lines) trainLabels.push(labelOf(line, plan.target));
+      await train.write(`${lines.join("\n")}\n`, lines.length);
     }
   } catch (error) {
     await train.abort();
@@ -182,7 +182,7 @@ async function splitByRatio(state: State, runDir: string, cleaned: ArtifactRef, 
   const labels: string[] = [];
   let fresh: Uint8Array | null = null;
   if (!fixed) {
-    for await (const line of readArtifactLines(cleaned, "the cleaned table")) labels.push(labelOf(line, plan.target));
+    for await (const lines of readArtifactLines(cleaned, "the cleaned table")) for (const line of lines) labels.push(labelOf(line, plan.target));
     requireTrainRows(labels, options.testRatio, regression, getConfig().split); // too few training rows: refused before writing
     fresh = testMask(labels, options.testRatio, options.seed, !regression);
   }
@@ -192,9 +192,15 @@ async function splitByRatio(state: State, runDir: string, cleaned: ArtifactRef, 
   try {
     let i = 0;
     // Read once, hash-checked as it is read (the check throws before a part is committed).
-    for await (const line of fixed ? readArtifactLines(cleaned, "the cleaned table") : readTextLines(cleaned.path)) {
-      if (fixed) labels.push(labelOf(line, plan.target));
-      await (isTest(i++) ? test : train).writeLine(line + "\n");
+    for await (const lines of fixed ? readArtifactLines(cleaned, "the cleaned table") : readLineBatches(cleaned.path)) {
+      const toTrain: string[] = [];
+      const toTest: string[] = [];
+      for (const line of lines) {
+        if (fixed) labels.push(labelOf(line, plan.target));
+        (isTest(i++) ? toTest : toTrain).push(line);
+      }
+      if (toTrain.length > 0) await train.write(`${toTrain.join("\n")}\n`, toTrain.length);
+      if (toTest.length > 0) await test.write(`${toTest.join("\n")}\n`, toTest.length);
     }
     if (fixed) {
       requireTrainRows(labels, options.testRatio, regression, getConfig().split); // too few training rows: refused before a file appears

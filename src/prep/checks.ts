@@ -4,7 +4,7 @@
  * not leaked), row accounting, and each check's severity. A failed blocking check means
  * the records cannot train what the plan says; warnings never stop a run.
  */
-import { readJsonArrayLines } from "../artifacts.js";
+import { readLineBatches } from "../artifacts.js";
 import type { AlpacaRecord } from "../rows.js";
 import type { Plan } from "../schemas.js";
 import type { ExecutionResult, VerifyCheck } from "../state.js";
@@ -67,25 +67,27 @@ export async function verifyRecords(path: string, plan: Plan, options: { variedI
   let firstInput: string | null = null;
   let distinctInputs = 0;
   const firstBad: Record<string, number> = {};
-  for await (const record of readJsonArrayLines<AlpacaRecord>(path)) {
-    n += 1;
-    const keys = Object.keys(record).sort();
-    const note = (what: string) => (firstBad[what] ??= n);
-    if (keys.join() !== ALPACA_KEYS.join() || ![record.instruction, record.input, record.output].every((v) => typeof v === "string")) {
-      badShape += 1;
-      note("shape");
-      continue;
+  for await (const lines of readLineBatches(path, { array: true }))
+    for (const line of lines) {
+      const record = JSON.parse(line) as AlpacaRecord;
+      n += 1;
+      const keys = Object.keys(record).sort();
+      const note = (what: string) => (firstBad[what] ??= n);
+      if (keys.join() !== ALPACA_KEYS.join() || ![record.instruction, record.input, record.output].every((v) => typeof v === "string")) {
+        badShape += 1;
+        note("shape");
+        continue;
+      }
+      if (record.input.trim() === "") (emptyInput += 1), note("empty");
+      if (plan.task !== "regression" && !allowed.has(record.output)) (outsideMapping += 1), note("mapping");
+      if (plan.task === "regression" && !Number.isFinite(Number(record.output))) (outsideMapping += 1), note("mapping");
+      if (patterns.some((p) => p.test(record.input))) (leaked += 1), note("leak");
+      // Two distinct inputs are enough to know the inputs vary.
+      if (firstInput === null) (firstInput = record.input), (distinctInputs = 1);
+      else if (distinctInputs === 1 && record.input !== firstInput) distinctInputs = 2;
+      inputChars += record.input.length;
+      if (plan.task !== "regression") classCounts[record.output] = (classCounts[record.output] ?? 0) + 1;
     }
-    if (record.input.trim() === "") (emptyInput += 1), note("empty");
-    if (plan.task !== "regression" && !allowed.has(record.output)) (outsideMapping += 1), note("mapping");
-    if (plan.task === "regression" && !Number.isFinite(Number(record.output))) (outsideMapping += 1), note("mapping");
-    if (patterns.some((p) => p.test(record.input))) (leaked += 1), note("leak");
-    // Two distinct inputs are enough to know the inputs vary.
-    if (firstInput === null) (firstInput = record.input), (distinctInputs = 1);
-    else if (distinctInputs === 1 && record.input !== firstInput) distinctInputs = 2;
-    inputChars += record.input.length;
-    if (plan.task !== "regression") classCounts[record.output] = (classCounts[record.output] ?? 0) + 1;
-  }
   const at = (what: string) => (firstBad[what] ? ` (first: record ${firstBad[what]})` : "");
   const shown = (text: string) => JSON.stringify(text.length > 80 ? `${text.slice(0, 80)}…` : text);
   const wellShaped = n - badShape;

@@ -9,9 +9,8 @@
  * row is parsed or stringified on the host for rendering (a row is parsed once, only for
  * `onRow`). Each file's ref comes from its writer.
  */
-import { AtomicLineWriter, JsonArrayWriter, readTextLines } from "../artifacts.js";
+import { AtomicLineWriter, JsonArrayWriter, LineCursor } from "../artifacts.js";
 import { TabtuneError } from "../errors.js";
-import type { CleanRow } from "../rows.js";
 import type { PrepSandbox } from "../sandbox/sandbox.js";
 import type { ArtifactRef } from "../state.js";
 
@@ -27,8 +26,8 @@ export interface PartFiles {
   copies?: Uint32Array;
   /** Also writes the rows, each as many times, here (train_rows.jsonl). */
   rows?: string;
-  /** Sees every row, parsed, in order (balance counts labels with it). */
-  onRow?: (row: CleanRow) => void;
+  /** Sees every row's imputed line, in order (balance counts labels with it). */
+  onLine?: (line: string) => void;
 }
 
 /** What a part wrote: the records' ref and, when asked, the rows' ref; both from the writers. */
@@ -39,8 +38,8 @@ export interface PartRefs {
 
 /** execute's records (all_data.json, one per cleaned row) and which part each cleaned row went to. */
 export interface KnownRecords {
-  /** all_data.json's record texts in order (readLinesChecked, so a changed file throws after its last record). */
-  records: AsyncIterable<string>;
+  /** all_data.json's record texts in order, in batches (readLinesChecked, so a changed file throws after its last record). */
+  records: AsyncIterable<string[]>;
   /** Named in an error. */
   path: string;
   /** Cleaned row i went to the test part; else to training. */
@@ -54,13 +53,16 @@ type Renderer = (lines: string[], from: string) => Promise<string[]>;
 type Pending = { copies: number } & ({ text: string } | { at: number });
 
 class Part {
-  readonly #split: AsyncIterator<string>;
-  readonly #imputed: AsyncIterator<string>;
+  readonly #split: LineCursor;
+  readonly #imputed: LineCursor;
   readonly #records: JsonArrayWriter;
   readonly #rows: AtomicLineWriter | null;
   #pending: Pending[] = [];
   /** Imputed lines waiting for render, as written. */
   #toRender: string[] = [];
+  /** train_rows.jsonl's lines since the last flush ("\n" included), and how many. */
+  #rowsText = "";
+  #rowsCount = 0;
   #index = 0;
   /** Rows that took execute's record, and rows rendered here. */
   reused = 0;
@@ -71,28 +73,48 @@ class Part {
     private readonly render: Renderer,
     private readonly batchRows: number,
   ) {
-    this.#split = readTextLines(files.split)[Symbol.asyncIterator]();
-    this.#imputed = readTextLines(files.imputed)[Symbol.asyncIterator]();
+    this.#split = new LineCursor(files.split);
+    this.#imputed = new LineCursor(files.imputed);
     this.#records = new JsonArrayWriter(files.records);
     this.#rows = files.rows ? new AtomicLineWriter(files.rows) : null;
   }
 
-  /** Takes the part's next row with execute's record for it (null: none known); false when the part has no rows left. */
+  /**
+   * Takes the part's next row with execute's record for it (null: none known); false when
+   * the part has no rows left. Awaits only to read the next batch of lines or to flush a
+   * full render batch: a row costs no promise of its own.
+   */
   async next(record: string | null): Promise<boolean> {
-    const [split, imputed] = [await this.#split.next(), await this.#imputed.next()];
-    if (split.done !== imputed.done)
+    if (!this.#split.ready) await this.#split.fill();
+    if (!this.#imputed.ready) await this.#imputed.fill();
+    const more = this.take(record);
+    if (more && this.#pending.length >= this.batchRows) await this.#flush();
+    return more;
+  }
+
+  /** Whether take() can run without a read or a flush first. */
+  get ready(): boolean {
+    return this.#split.ready && this.#imputed.ready && this.#pending.length < this.batchRows;
+  }
+
+  /** next() for a part that is ready. */
+  take(record: string | null): boolean {
+    const [split, line] = [this.#split.take(), this.#imputed.take()];
+    if ((split === undefined) !== (line === undefined))
       throw new TabtuneError("imputed_rows_mismatch", `${this.files.imputed} and ${this.files.split} hold different numbers of rows`, {
         suggestion: "re-enter the run at split (--start-from split) so both are written again",
       });
-    if (imputed.done) return false;
-    const line = imputed.value;
+    if (line === undefined) return false;
     const copies = this.files.copies ? (this.files.copies[this.#index] ?? 0) : 1;
     this.#index += 1;
-    const row = this.files.onRow ? (JSON.parse(line) as CleanRow) : null;
-    if (row !== null) this.files.onRow?.(row);
-    for (let c = 0; c < copies; c++) await this.#rows?.writeLine(line + "\n");
+    this.files.onLine?.(line);
+    if (this.#rows !== null)
+      for (let c = 0; c < copies; c++) {
+        this.#rowsText += line + "\n";
+        this.#rowsCount += 1;
+      }
     if (copies === 0) return true;
-    if (record !== null && split.value === line) {
+    if (record !== null && split === line) {
       this.#pending.push({ copies, text: record });
       this.reused += 1;
     } else {
@@ -100,7 +122,6 @@ class Part {
       this.#toRender.push(line);
       this.rendered += 1;
     }
-    if (this.#pending.length >= this.batchRows) await this.#flush();
     return true;
   }
 
@@ -114,6 +135,9 @@ class Part {
     this.#pending = [];
     this.#toRender = [];
     await this.#records.pushJson(texts);
+    if (this.#rows !== null && this.#rowsCount > 0) await this.#rows.write(this.#rowsText, this.#rowsCount);
+    this.#rowsText = "";
+    this.#rowsCount = 0;
   }
 
   async finish(): Promise<PartRefs> {
@@ -123,6 +147,8 @@ class Part {
   }
 
   async abort(): Promise<void> {
+    await this.#split.close();
+    await this.#imputed.close();
     await this.#records.abort();
     await this.#rows?.abort();
   }
@@ -152,14 +178,15 @@ export async function writeRecords(args: {
   try {
     if (args.known) {
       let i = 0;
-      for await (const record of args.known.records) {
-        const part = args.known.isTest(i) ? test : train;
-        if (!(await part.next(record)))
-          throw new TabtuneError("records_mismatch", `${args.known.path} has more records than the split parts have rows (${i + 1}th record)`, {
-            suggestion: "re-enter the run at review_prep (--start-from review_prep) so execute writes it again",
-          });
-        i += 1;
-      }
+      for await (const records of args.known.records)
+        for (const record of records) {
+          const part = args.known.isTest(i) ? test : train;
+          if (!(part.ready ? part.take(record) : await part.next(record)))
+            throw new TabtuneError("records_mismatch", `${args.known.path} has more records than the split parts have rows (${i + 1}th record)`, {
+              suggestion: "re-enter the run at review_prep (--start-from review_prep) so execute writes it again",
+            });
+          i += 1;
+        }
     }
     const refs = { train: await train.finish(), test: await test.finish() };
     return { ...refs, reused: train.reused + test.reused, rendered: train.rendered + test.rendered };

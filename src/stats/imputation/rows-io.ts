@@ -3,8 +3,8 @@
  * read into memory, and rows streamed back out with their missing feature cells filled
  * from an imputed frame, each in the row's own type.
  */
-import { AtomicLineWriter, readLinesChecked, readTextLines, requireSameHash } from "../../artifacts.js";
-import type { CleanRow } from "../../rows.js";
+import { AtomicLineWriter, readLineBatches, readLinesChecked, requireSameHash } from "../../artifacts.js";
+import { keyValueStart, type CleanRow } from "../../rows.js";
 import type { ArtifactRef } from "../../state.js";
 import { isMissing, type Frame, type FrameColumn, type FrameColumnBuilder } from "./frame.js";
 
@@ -26,13 +26,16 @@ export interface CheckedSource {
 export async function readColumns(source: string | CheckedSource, names: string[]): Promise<{ rows: number; cells: Map<string, Cell[]> }> {
   const cells = new Map<string, Cell[]>(names.map((n) => [n, []]));
   let rows = 0;
-  const lines = typeof source === "string" ? readTextLines(source) : readLinesChecked(source.path, (actual) => requireSameHash(source, actual, source.what));
-  for await (const line of lines) {
-    const row = JSON.parse(line) as CleanRow;
-    rows++;
-    for (const name of names) {
-      const v = row[name];
-      cells.get(name)!.push(v === undefined || v === null || v === "" ? null : (v as Cell));
+  const batches = typeof source === "string" ? readLineBatches(source) : readLinesChecked(source.path, (actual) => requireSameHash(source, actual, source.what));
+  const columns = names.map((name) => ({ name, cells: cells.get(name)! }));
+  for await (const lines of batches) {
+    for (const line of lines) {
+      const row = JSON.parse(line) as CleanRow;
+      rows++;
+      for (const { name, cells } of columns) {
+        const v = row[name];
+        cells.push(v === undefined || v === null || v === "" ? null : (v as Cell));
+      }
     }
   }
   return { rows, cells };
@@ -51,17 +54,19 @@ export async function readFrameColumns(
   const counts = names.counted.map((name) => ({ name, missing: 0 }));
   const raw = names.raw.map((name) => ({ name, cells: [] as Cell[] }));
   let rows = 0;
-  for await (const line of readLinesChecked(source.path, (actual) => requireSameHash(source, actual, source.what))) {
-    const row = JSON.parse(line) as CleanRow;
-    rows++;
-    for (const builder of names.typed) builder.push(row[builder.name]);
-    for (const c of counts) {
-      const v = row[c.name];
-      if (v === undefined || v === null || v === "") c.missing++;
-    }
-    for (const r of raw) {
-      const v = row[r.name];
-      r.cells.push(v === undefined || v === null || v === "" ? null : (v as Cell));
+  for await (const lines of readLinesChecked(source.path, (actual) => requireSameHash(source, actual, source.what))) {
+    for (const line of lines) {
+      const row = JSON.parse(line) as CleanRow;
+      rows++;
+      for (const builder of names.typed) builder.push(row[builder.name]);
+      for (const c of counts) {
+        const v = row[c.name];
+        if (v === undefined || v === null || v === "") c.missing++;
+      }
+      for (const r of raw) {
+        const v = row[r.name];
+        r.cells.push(v === undefined || v === null || v === "" ? null : (v as Cell));
+      }
     }
   }
   const missing = new Map([...names.typed.map((b) => [b.name, b.missingCells] as const), ...counts.map((c) => [c.name, c.missing] as const)]);
@@ -83,16 +88,13 @@ const CANONICAL_CHECK_LINES = 64;
 /**
  * Line with the value of the key whose text is `key` (`"name":`) set to `json` when that
  * value is null or "" (a missing cell); the line itself when the cell holds a value; null
- * when the key is not in the line (an undefined cell) or the line may nest (`{` past its
- * start, or `[`), which the caller handles on the parsed row. In JSON.stringify's text a
- * `"` inside a string is escaped, so `"name":` after `{` or `,` is the key itself.
+ * when the key is not in the line (an undefined cell; found as keyValueStart finds it); the
+ * caller handles a line that may nest (`{` past its start, or `[`) on the parsed row.
  * @example spliceCell('{"a":null,"b":1}', '"a":', "2.5") // '{"a":2.5,"b":1}'
  */
 export function spliceCell(line: string, key: string, json: string): string | null {
-  let at = line.indexOf(key);
-  while (at > 0 && line[at - 1] !== "," && line[at - 1] !== "{") at = line.indexOf(key, at + 1);
-  if (at <= 0) return null;
-  const start = at + key.length;
+  const start = keyValueStart(line, key);
+  if (start < 0) return null;
   const end = line.startsWith("null", start) ? start + 4 : line.startsWith('""', start) ? start + 2 : -1;
   if (end < 0 || (line[end] !== "," && line[end] !== "}")) return line;
   return line.slice(0, start) + json + line.slice(end);
@@ -117,28 +119,32 @@ export async function writeImputed(from: string, to: string, frame: Frame, colum
   const firstFilled: number[] = [];
   let asText = true;
   let i = 0;
-  for await (const line of readTextLines(from)) {
-    if (i < CANONICAL_CHECK_LINES && asText && JSON.stringify(JSON.parse(line)) !== line) asText = false;
-    // The line with its missing cells set in its text (n of them: columns spliced[0..n)); null: parse it.
-    let text: string | null = asText && line.indexOf("{", 1) < 0 && line.indexOf("[") < 0 ? line : null;
-    let n = 0;
-    for (let c = 0; c < columns.length && text !== null; c++) {
-      const j = columns[c]!;
-      if (!isMissing(original.columns[j]!, i)) continue;
-      const value = cellValue(frame, j, i, kinds.get(names[c]!));
-      if (value === null) continue;
-      const next: string | null = spliceCell(text, keys[c]!, JSON.stringify(value));
-      if (next !== null && next !== text) spliced[n++] = c;
-      text = next;
+  for await (const lines of readLineBatches(from)) {
+    let written = "";
+    for (const line of lines) {
+      if (i < CANONICAL_CHECK_LINES && asText && JSON.stringify(JSON.parse(line)) !== line) asText = false;
+      // The line with its missing cells set in its text (n of them: columns spliced[0..n)); null: parse it.
+      let text: string | null = asText && line.indexOf("{", 1) < 0 && line.indexOf("[") < 0 ? line : null;
+      let n = 0;
+      for (let c = 0; c < columns.length && text !== null; c++) {
+        const j = columns[c]!;
+        if (!isMissing(original.columns[j]!, i)) continue;
+        const value = cellValue(frame, j, i, kinds.get(names[c]!));
+        if (value === null) continue;
+        const next: string | null = spliceCell(text, keys[c]!, JSON.stringify(value));
+        if (next !== null && next !== text) spliced[n++] = c;
+        text = next;
+      }
+      if (text === null) {
+        const row = JSON.parse(line) as CleanRow;
+        n = fillParsed(row, frame, columns, names, kinds, i, spliced);
+        text = JSON.stringify(row);
+      }
+      for (let k = 0; k < n; k++) if (counts[spliced[k]!]!++ === 0) firstFilled.push(spliced[k]!);
+      written += text + "\n";
+      i++;
     }
-    if (text === null) {
-      const row = JSON.parse(line) as CleanRow;
-      n = fillParsed(row, frame, columns, names, kinds, i, spliced);
-      text = JSON.stringify(row);
-    }
-    for (let k = 0; k < n; k++) if (counts[spliced[k]!]!++ === 0) firstFilled.push(spliced[k]!);
-    await out.writeLine(text + "\n");
-    i++;
+    await out.write(written, lines.length);
   }
   // In the order the columns were first filled, as the map was filled a cell at a time.
   for (const c of firstFilled) filled.set(names[c]!, (filled.get(names[c]!) ?? 0) + counts[c]!);
