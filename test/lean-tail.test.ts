@@ -5,7 +5,8 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { downsampleRoc, rocPoints, type RocPoint } from "../src/report/roc.js";
+import { downsamplePr, downsampleRoc, rocPoints, type RocPoint } from "../src/report/roc.js";
+import { precisionRecallPoints, type PrPoint } from "../src/stats/calibration.js";
 import { ColumnCollector, readColumns } from "../src/report/row-columns.js";
 import { rowsSnapshot, SnapshotCollector } from "../src/report/snapshot.js";
 import type { CleanRow } from "../src/rows.js";
@@ -61,6 +62,39 @@ describe("downsampleRoc", () => {
     expect(downsampleRoc(short)).toBe(short);
     expect(downsampleRoc(full, 2)).toEqual([full[0], full[full.length - 1]]);
     expect(() => downsampleRoc(full, 1)).toThrow(RangeError);
+  });
+});
+
+/** The curve's precision at `recall`, read off the step-before line through `points` (recall rising): the precision of the first point at or past it. */
+function precisionAt(points: PrPoint[], recall: number): number {
+  return (points.find((p) => p.recall >= recall) ?? points[points.length - 1]!).precision;
+}
+
+describe("downsamplePr", () => {
+  const rng = createRng(5);
+  const n = 20_000;
+  const positive = Array.from({ length: n }, () => rng() < 0.25);
+  const scores = positive.map((p) => (p ? 0.6 : 0.4) + (rng() - 0.5) * 0.8);
+  const full = precisionRecallPoints(positive, scores);
+
+  it("keeps at most 200 points of the full curve, first and last included, in order, close to it where the curve is smooth", () => {
+    expect(full.length).toBeGreaterThan(10_000);
+    const kept = downsamplePr(full);
+    expect(kept.length).toBeLessThanOrEqual(200);
+    expect(kept.length).toBeGreaterThan(150);
+    expect(kept[0]).toEqual(full[0]);
+    expect(kept[kept.length - 1]).toEqual(full[full.length - 1]);
+    const index = new Map(full.map((p, i) => [p, i]));
+    for (let i = 1; i < kept.length; i++) expect(index.get(kept[i]!)!).toBeGreaterThan(index.get(kept[i - 1]!)!);
+    // Past the first 5% of recall (where each row moves precision a lot) the thinned line reads within 0.02 of the full one.
+    for (let r = 0.05; r <= 1; r += 0.01) expect(Math.abs(precisionAt(kept, r) - precisionAt(full, r))).toBeLessThan(0.02);
+  });
+
+  it("returns a short curve as it is and refuses a bound under 2", () => {
+    const short = precisionRecallPoints([true, false, true], [0.9, 0.2, 0.4]);
+    expect(downsamplePr(short)).toBe(short);
+    expect(downsamplePr(full, 2)).toEqual([full[0], full[full.length - 1]]);
+    expect(() => downsamplePr(full, 1)).toThrow(RangeError);
   });
 });
 

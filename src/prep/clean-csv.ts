@@ -7,6 +7,7 @@
  */
 import { AtomicLineWriter, JsonArrayWriter } from "../artifacts.js";
 import type { OnProgress } from "../events.js";
+import { collectIfExternalAbove, EXTERNAL_GARBAGE_BYTES } from "../memory.js";
 import type { AlpacaRecord, CleanRow } from "../rows.js";
 import { getConfig } from "../runtime.js";
 import type { PrepSandbox, PrepTextOutcome } from "../sandbox/sandbox.js";
@@ -118,6 +119,7 @@ export async function cleanCsv(args: {
     }
     rowsIn += rows.length;
     rowsOut += kept;
+    collectIfExternalAbove(EXTERNAL_GARBAGE_BYTES);
     args.onProgress?.(rowsIn);
     args.onCleaned?.(cleanedRows(rows, outcome.cleanedLines));
     await cleaned.write(outcome.cleanedLines, kept);

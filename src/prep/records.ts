@@ -11,6 +11,7 @@
  */
 import { AtomicLineWriter, JsonArrayWriter, LineCursor } from "../artifacts.js";
 import { TabtuneError } from "../errors.js";
+import { collectIfExternalAbove, EXTERNAL_GARBAGE_BYTES } from "../memory.js";
 import type { PrepSandbox } from "../sandbox/sandbox.js";
 import type { ArtifactRef } from "../state.js";
 
@@ -170,6 +171,7 @@ export async function writeRecords(args: {
   const render: Renderer = async (lines, from) => {
     opened.sandbox ??= await args.openSandbox();
     const result = await opened.sandbox.renderLines(lines);
+    collectIfExternalAbove(EXTERNAL_GARBAGE_BYTES);
     if (!result.ok) throw new TabtuneError("render_failed", `render failed on ${from}: ${result.error}`, { suggestion: "revise the plan at review_prep" });
     return result.rows;
   };

@@ -9,6 +9,7 @@ import type { BaselineResult } from "../stats/baseline.js";
 import { averagePrecision, brierScore, calibrationBins, precisionRecallPoints, thresholdTable, type CalibrationBin, type PrPoint, type ThresholdRow } from "../stats/calibration.js";
 import { categoricalDriftCounts, numericDriftValues, type DriftResult } from "../stats/drift.js";
 import type { ColumnSpec, Columns } from "./row-columns.js";
+import { downsamplePr } from "./roc.js";
 import { classificationSubgroups, groupLabels, regressionSubgroups, type GroupValue, type SubgroupRow } from "../stats/subgroups.js";
 
 
@@ -39,7 +40,8 @@ export interface Assessment {
   baselineExcluded: { name: string; reason: string }[];
   /** Binary only: the positive class is the second label of the mapping. */
   calibration: { positiveLabel: string; brier: number; bins: CalibrationBin[] } | null;
-  precisionRecall: { positiveLabel: string; averagePrecision: number; prevalence: number; points: PrPoint[] } | null;
+  /** The curve thinned to at most PR_MAX_POINTS points (downsamplePr), `pointsTotal` the full curve's; average precision uses every score. */
+  precisionRecall: { positiveLabel: string; averagePrecision: number; prevalence: number; points: PrPoint[]; pointsTotal: number } | null;
   thresholds: ThresholdRow[] | null;
   subgroups: SubgroupReport[];
   subgroupMinRows: number;
@@ -102,7 +104,8 @@ export function assess(input: AssessInput): Assessment {
     const positive = (input.truth as string[]).map((t) => t === positiveLabel);
     calibration = { positiveLabel, brier: brierScore(positive, scores), bins: calibrationBins(positive, scores, settings.calibrationBins) };
     const points = precisionRecallPoints(positive, scores);
-    if (points.length > 0) precisionRecall = { positiveLabel, averagePrecision: averagePrecision(positive, scores), prevalence: positive.filter(Boolean).length / positive.length, points };
+    if (points.length > 0)
+      precisionRecall = { positiveLabel, averagePrecision: averagePrecision(positive, scores), prevalence: positive.filter(Boolean).length / positive.length, points: downsamplePr(points), pointsTotal: points.length };
     thresholds = thresholdTable(positive, scores, settings.thresholds);
   }
   const subgroups = input.subgroups.map((column): SubgroupReport => {

@@ -64,3 +64,33 @@ export function downsampleRoc(points: RocPoint[], max = ROC_MAX_POINTS): RocPoin
   }
   return [...keep].sort((a, b) => a - b).map((k) => points[k]!);
 }
+
+/** Points results.json keeps of a precision-recall curve at most (downsamplePr). */
+export const PR_MAX_POINTS = 200;
+
+/**
+ * At most `max` points of a precision-recall curve (highest threshold first) for results.json
+ * and the report's plot: the first and last, and the rest spread evenly along the curve's
+ * length in |Δrecall| + |Δprecision|, so the noisy high-threshold end, where precision jumps
+ * with each row, keeps its share and the drawn line stays within ≈ (that length) / max of the
+ * full curve. Average precision is never computed from these (calibration.ts uses every
+ * score). A curve of `max` points or fewer comes back as it is.
+ * @throws RangeError when max < 2.
+ */
+export function downsamplePr<P extends { precision: number; recall: number }>(points: P[], max = PR_MAX_POINTS): P[] {
+  if (!(Number.isInteger(max) && max >= 2)) throw new RangeError(`downsamplePr: max must be a whole number ≥ 2, got ${max}`);
+  const n = points.length;
+  if (n <= max) return points;
+  const along = new Float64Array(n);
+  for (let i = 1; i < n; i++) along[i] = along[i - 1]! + Math.abs(points[i]!.recall - points[i - 1]!.recall) + Math.abs(points[i]!.precision - points[i - 1]!.precision);
+  const total = along[n - 1]!;
+  const keep = new Set<number>([0, n - 1]);
+  const spread = max - 2;
+  let i = 0;
+  for (let j = 1; j <= spread && keep.size < max; j++) {
+    const target = (total * j) / (spread + 1);
+    while (i < n - 1 && along[i]! < target) i++;
+    keep.add(i);
+  }
+  return [...keep].sort((a, b) => a - b).map((k) => points[k]!);
+}
