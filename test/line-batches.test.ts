@@ -59,6 +59,16 @@ describe("readLineBatches", () => {
     expect(batches).toBeGreaterThan(2);
   });
 
+  it("reads ASCII chunks fast and the UTF-8 that follows them right", async () => {
+    const path = join(dir, "ascii-then-utf8.jsonl");
+    const ascii = Array.from({ length: 30_000 }, (_, i) => `{"i":${i},"city":"Oslo"}`);
+    const wide = Array.from({ length: 30_000 }, (_, i) => `{"i":${i},"city":"${i % 2 ? "Zürich" : "東京 🦊"}"}`);
+    writeFileSync(path, [...ascii, ...wide, ...ascii].join("\n") + "\n");
+    const { lines, batches } = await batched(path);
+    expect(batches).toBeGreaterThan(2);
+    expect(lines).toEqual([...ascii, ...wide, ...ascii]);
+  });
+
   it("keeps a last line without a newline, and reads an empty file as no batch", async () => {
     const path = join(dir, "tail.jsonl");
     writeFileSync(path, '{"a":1}\n\n{"a":2}\r\n{"a":3}');
