@@ -24,7 +24,7 @@ import { z } from "zod";
 import { writeFileAtomic } from "../artifacts.js";
 import { TabtuneError } from "../errors.js";
 import { cellToNumber, DATE_PARTS, type Cell, type FeatureSpec } from "../stats/baseline-features.js";
-import { baselineMaxFeatures, baselineTrainRows, type BaselineOptions, type BaselineResult, type BaselineRow } from "../stats/baseline.js";
+import { baselineMaxFeatures, baselineTrainRows, classesOf, type BaselineOptions, type BaselineResult, type BaselineRow } from "../stats/baseline.js";
 import type { ChosenBaseline } from "../stats/baseline-choice.js";
 import { fitForest, predictForest, type Forest, type ForestTarget } from "../stats/forest.js";
 import { createRng, sampleIndices } from "../stats/random.js";
@@ -150,16 +150,8 @@ export function predictBaseline(model: SavedBaseline, rows: readonly BaselineRow
   const output = modelOutput(model, rows);
   if (model.task === "regression") return { predictions: Array.from(output), probabilities: null };
   const w = model.labels.length;
-  const predictions: string[] = [];
-  const probabilities: number[][] = [];
-  for (let i = 0; i < rows.length; i++) {
-    const p = Array.from(output.subarray(i * w, (i + 1) * w));
-    let best = 0;
-    for (let c = 1; c < w; c++) if ((p[c] as number) > (p[best] as number)) best = c;
-    predictions.push(model.labels[best] as string);
-    probabilities.push(p);
-  }
-  return { predictions, probabilities };
+  const probabilities = Array.from({ length: rows.length }, (_, i) => Array.from(output.subarray(i * w, (i + 1) * w)));
+  return { predictions: classesOf(output, rows.length, w, model.labels, "multiclass").predictions, probabilities };
 }
 
 /** The rows both baseline models fit on (the seeded sample beyond maxTrainRows), and the encoders fitted on them. */

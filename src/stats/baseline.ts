@@ -82,8 +82,7 @@ export function trainAndPredictBaseline(args: {
   const forestOptions = { trees: options.trees, maxDepth: options.maxDepth, maxFeatures: baselineMaxFeatures(options.maxFeatures, task), seed: options.seed };
   const forestTarget = encodeBaselineTarget(train, target, task, labels);
   const forest = fitForest(trainX, forestTarget, { ...forestOptions, onTree: args.onTree });
-  const predictStarted = performance.now();
-  const output = predictForest(forest, encode(test));
+  const output = timedPredict(args.timing, () => predictForest(forest, encode(test)));
 
   const summed = new Array<number>(features.length).fill(0);
   forest.importance.forEach((v, c) => (summed[owner[c]!]! += v));
@@ -91,20 +90,32 @@ export function trainAndPredictBaseline(args: {
     .map((f, j) => ({ name: f.name, importance: summed[j] as number }))
     .sort((a, b) => b.importance - a.importance || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 
-  if (forestTarget.kind === "regression") {
-    if (args.timing) args.timing.predictMs += performance.now() - predictStarted;
-    return { predictions: Array.from(output), positiveScores: null, featureImportance, forestFit: { forest, trainRows: train.length } };
-  }
-  const w = labels.length;
+  if (forestTarget.kind === "regression") return { predictions: Array.from(output), positiveScores: null, featureImportance, forestFit: { forest, trainRows: train.length } };
+  const classes = timedPredict(args.timing, () => classesOf(output, test.length, labels.length, labels, task));
+  return { ...classes, featureImportance, forestFit: { forest, trainRows: train.length } };
+}
+
+/** `predict()`, its milliseconds added to `timing.predictMs` when a timing is given: the test rows' predictions are timed apart from training. */
+export function timedPredict<T>(timing: { predictMs: number } | undefined, predict: () => T): T {
+  const started = performance.now();
+  const result = predict();
+  if (timing) timing.predictMs += performance.now() - started;
+  return result;
+}
+
+/**
+ * Each row's label from `width` outputs per row (the largest; the first on a tie), and for
+ * a binary task the second class's output per row (its positive score).
+ */
+export function classesOf(output: ArrayLike<number>, rows: number, width: number, labels: readonly string[], task: string): { predictions: string[]; positiveScores: number[] | null } {
   const predictions: string[] = [];
-  for (let i = 0; i < test.length; i++) {
+  for (let i = 0; i < rows; i++) {
     let best = 0;
-    for (let c = 1; c < w; c++) if ((output[i * w + c] as number) > (output[i * w + best] as number)) best = c;
+    for (let c = 1; c < width; c++) if ((output[i * width + c] as number) > (output[i * width + best] as number)) best = c;
     predictions.push(labels[best] as string);
   }
-  const positiveScores = task === "binary" ? Array.from({ length: test.length }, (_, i) => output[i * w + 1] as number) : null;
-  if (args.timing) args.timing.predictMs += performance.now() - predictStarted;
-  return { predictions, positiveScores, featureImportance, forestFit: { forest, trainRows: train.length } };
+  const positiveScores = task === "binary" ? Array.from({ length: rows }, (_, i) => output[i * width + 1] as number) : null;
+  return { predictions, positiveScores };
 }
 
 /**

@@ -14,7 +14,7 @@
  * The design matrix (scaling, one-hot, its products) is linear-design.ts.
  */
 import type { FeatureSpec } from "./baseline-features.js";
-import type { BaselineResult, BaselineRow } from "./baseline.js";
+import { classesOf, timedPredict, type BaselineResult, type BaselineRow } from "./baseline.js";
 import { mean, variance } from "./kernel.js";
 import { minimizeLbfgs } from "./lbfgs.js";
 import { fitLinearEncoder, project, projectBack, type Design, type LinearEncoder } from "./linear-design.js";
@@ -305,9 +305,7 @@ export function trainAndPredictLinear(args: {
   const fitted = (model: LinearFit["model"]): LinearFit => ({ columns: encoder.columns, scaling: encoder.scaling, model });
   if (y.kind === "regression") {
     const ridge = fitRidge(trainX, y.y, options.alpha, { exactUpTo: options.exactUpTo, maxIterations: options.maxIterations });
-    const predictStarted = performance.now();
-    const predictions = Array.from(predictRidge(ridge, encoder.encode(args.test)));
-    if (args.timing) args.timing.predictMs += performance.now() - predictStarted;
+    const predictions = timedPredict(args.timing, () => Array.from(predictRidge(ridge, encoder.encode(args.test))));
     return {
       ...common,
       model: `ridge regression (α = ${options.alpha})`,
@@ -319,17 +317,8 @@ export function trainAndPredictLinear(args: {
     };
   }
   const logistic = fitLogistic(trainX, y.y, y.classes, options.C, options.maxIterations);
-  const predictStarted = performance.now();
-  const probabilities = predictLogistic(logistic, encoder.encode(args.test));
   const w = y.classes;
-  const predictions: string[] = [];
-  for (let i = 0; i < args.test.length; i++) {
-    let best = 0;
-    for (let c = 1; c < w; c++) if ((probabilities[i * w + c] as number) > (probabilities[i * w + best] as number)) best = c;
-    predictions.push(labels[best] as string);
-  }
-  const positiveScores = task === "binary" ? Array.from({ length: args.test.length }, (_, i) => probabilities[i * w + 1] as number) : null;
-  if (args.timing) args.timing.predictMs += performance.now() - predictStarted;
+  const { predictions, positiveScores } = timedPredict(args.timing, () => classesOf(predictLogistic(logistic, encoder.encode(args.test)), args.test.length, w, labels, task));
   return {
     ...common,
     model: `logistic regression (L2, C = ${options.C}${w > 2 ? ", multinomial" : ""})`,
