@@ -110,6 +110,46 @@ describe("token-length check", () => {
   });
 });
 
+describe("token-length check reads JsonArrayWriter arrays line by line and any other JSON array as before", () => {
+  const opts = { charsPerToken: 4, templateTokens: 32 };
+  const records = Array.from({ length: 30 }, (_, i) => ({ instruction: `Predict {"x"} [${i}]`, input: `The tenure is ${i * 37}.\n\\ é 😀`, output: i % 2 ? "Yes" : "No" }));
+  const read = async (text: string, chunkBytes?: number) => {
+    const path = join(dir, "records.json");
+    writeFileSync(path, text);
+    const seen: unknown[] = [];
+    const count = await forEachJsonArrayElement(path, (r) => seen.push(r), chunkBytes);
+    return { count, seen };
+  };
+  const lines = (rs: unknown[]) => `[\n${rs.map((r) => JSON.stringify(r)).join(",\n")}\n]\n`;
+
+  it("hands on every record once, in order, whether the file is one record a line, turns pretty-printed midway, or is one line", async () => {
+    expect(await read(lines(records))).toEqual({ count: 30, seen: records });
+    expect(await read("[]\n")).toEqual({ count: 0, seen: [] });
+    // Ten records a line, then the rest pretty-printed: the scan takes over after the tenth, skipping what was handed on.
+    const mixed = `[\n${records.slice(0, 10).map((r) => JSON.stringify(r)).join(",\n")},\n${JSON.stringify(records.slice(10), null, 2).slice(1)}\n`;
+    for (const chunkBytes of [3, 1 << 20]) expect(await read(mixed, chunkBytes)).toEqual({ count: 30, seen: records });
+    expect(await read(JSON.stringify(records))).toEqual({ count: 30, seen: records });
+    // Elements that are not objects are skipped, as the scan always did, even on lines of their own.
+    expect(await read(`[\n${JSON.stringify(records[0])},\n1,\n"x",\n[2],\n${JSON.stringify(records[1])}\n]\n`)).toEqual({ count: 2, seen: records.slice(0, 2) });
+  });
+
+  it("still rejects what is not a JSON array of objects", async () => {
+    await expect(read(records.map((r) => JSON.stringify(r)).join("\n"))).rejects.toThrow(SyntaxError); // JSON lines: no array opened
+    await expect(read(`[\n${JSON.stringify(records[0])},\n{"open": "never closed"\n`)).rejects.toThrow(SyntaxError);
+    await expect(read("")).rejects.toThrow(SyntaxError);
+  });
+
+  it("estimates each record as the three fields joined by newlines, whatever their types", () => {
+    const joined = (r: Record<string, unknown>) => {
+      const text = [r.instruction, r.input, r.output].map((v) => (v === undefined || v === null ? "" : String(v))).join("\n");
+      const digits = text.replace(/[^0-9]/g, "").length;
+      return digits + Math.ceil((text.length - digits) / opts.charsPerToken) + opts.templateTokens;
+    };
+    const odd: Record<string, unknown>[] = [...records, { instruction: 12345, input: null, output: true }, { input: ["1", 2] }, {}, { instruction: "", input: "", output: "" }];
+    for (const r of odd) expect(estimateTokens(r, opts)).toBe(joined(r));
+  });
+});
+
 /** A scripted OpenAI-compatible server: answers are queued per call; requests are recorded. */
 function scriptedServer(script: Array<{ status: number; body?: unknown; headers?: Record<string, string> } | "echo">) {
   const requests: { url: string; auth: string | undefined; body: Record<string, unknown> | null }[] = [];

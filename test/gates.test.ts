@@ -91,6 +91,21 @@ describe("verify's findings have severities", () => {
     expect(blockingFailures([rows])).toEqual([]);
   });
 
+  it("reads the shape and the leak phrases exactly: extra or missing keys, non-string values, any case, a name with regex characters", async () => {
+    const good = [record("The age is 31. The income is 4000."), record("The age is 52. The income is 2500.", "bad")];
+    expect(await failedBlocking([...good, { ...record("The age is 40."), extra: "x" }])).toEqual([CHECK.shape]);
+    expect(await failedBlocking([...good, { ...record("The age is 40."), output: 1 }])).toEqual([CHECK.shape]);
+    expect(await failedBlocking([...good, ["x", "y", "z"], "text", 3])).toEqual([CHECK.shape]);
+    expect(await failedBlocking([...good, { output: "good", input: "The age is 40.", instruction: "x" }])).toEqual([]); // key order does not matter
+    expect(await failedBlocking([...good, record("THE STATUS IS good")])).toEqual([CHECK.leak]);
+    expect(await failedBlocking([...good, record("The statuses are good. status is good")])).toEqual([]); // the name alone is no leak
+    const odd = { ...PLAN, target: "a.b (x)" };
+    expect(await failedBlocking([...good, record("The age is 40.\nA.B (X): good")], odd)).toEqual([CHECK.leak]);
+    expect(await failedBlocking([...good, record("The age is 40.\naxb (x): good")], odd)).toEqual([]); // "." is no wildcard
+    const result = await verifyRecords(recordsFile([...good, { instruction: "x", input: "The age is 40." }, record("The Status is bad.")]), PLAN, { variedInputs: true });
+    expect(result.checks.filter((c) => !c.ok).map((c) => c.detail)).toEqual(["1 records without exactly instruction/input/output strings (first: record 3)", '1 inputs mention "status" (first: record 4)']);
+  });
+
   it("identical inputs are allowed where one record is scored many times (apply)", async () => {
     const same = [record("The age is 31."), record("The age is 31.")];
     expect(blockingFailures((await verifyRecords(recordsFile(same), PLAN)).checks)).toEqual([]);

@@ -11,6 +11,7 @@
  * role markers (≈ 20–30 tokens for Qwen's default system prompt).
  */
 import { createReadStream } from "node:fs";
+import { readLineBatches } from "../artifacts.js";
 import type { OnProgress } from "../events.js";
 
 export interface TokenEstimateOptions {
@@ -42,24 +43,81 @@ export interface TokenCheck {
  * @example estimateTokens({ instruction: "Predict.", input: "The age is 42.", output: "Yes" }, { charsPerToken: 4, templateTokens: 0 }) // 9 (2 digits + ⌈25/4⌉)
  */
 export function estimateTokens(record: { instruction?: unknown; input?: unknown; output?: unknown }, opts: TokenEstimateOptions): number {
-  const text = [record.instruction, record.input, record.output].map((v) => (v === undefined || v === null ? "" : String(v))).join("\n");
+  // The three texts joined by "\n", counted field by field instead of joined: two newlines, no digits.
+  const instruction = textOf(record.instruction);
+  const input = textOf(record.input);
+  const output = textOf(record.output);
+  const digits = digitCount(instruction) + digitCount(input) + digitCount(output);
+  const length = instruction.length + input.length + output.length + 2;
+  return digits + Math.ceil((length - digits) / opts.charsPerToken) + opts.templateTokens;
+}
+
+/** A field as estimateTokens reads it: "" for a missing one, else its String. */
+function textOf(value: unknown): string {
+  return typeof value === "string" ? value : value === undefined || value === null ? "" : String(value);
+}
+
+function digitCount(text: string): number {
   let digits = 0;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c >= 48 && c <= 57) digits++;
   }
-  return digits + Math.ceil((text.length - digits) / opts.charsPerToken) + opts.templateTokens;
+  return digits;
 }
 
 /**
- * Calls `onRecord` for each element of a JSON array file, reading it in chunks (`chunkBytes`,
- * 1 MiB unless a test asks for less) so a large train.json is never held in memory whole.
- * Elements must be objects (Alpaca records). The scan reads char codes and skips a string's
- * body to its closing quote in a tight loop (an escape skips the next character, across
- * chunk ends too), so only the structure outside strings is looked at one character at a time.
+ * Calls `onRecord` for each element of a JSON array file, never holding a large train.json
+ * in memory whole. Elements must be objects (Alpaca records); anything else between them is
+ * skipped. A JsonArrayWriter array (one record per line) is read in line batches and each
+ * line parsed as it is; at the first line that is not a bracket or one object, the file is
+ * scanned character by character from its start instead (scanJsonArray), the records
+ * already handed on skipped, so every JSON array of objects is read as before.
+ * `chunkBytes` sizes the scan's reads (1 MiB unless a test asks for less).
  * @throws SyntaxError when the file is not a JSON array of objects.
  */
 export async function forEachJsonArrayElement(path: string, onRecord: (value: Record<string, unknown>) => void, chunkBytes = 1 << 20): Promise<number> {
+  let count = 0;
+  let opened = false;
+  let lineByLine = true;
+  batches: for await (const lines of readLineBatches(path))
+    for (const raw of lines) {
+      let line = raw.charCodeAt(0) <= 32 || raw.charCodeAt(raw.length - 1) <= 32 ? raw.trim() : raw;
+      if (line.charCodeAt(line.length - 1) === 44 /* , */) line = line.slice(0, -1);
+      if (line === "[" || line === "[]") opened = true;
+      else if (line !== "]" && line !== "") {
+        const record = lineRecord(line);
+        if (record === null) {
+          lineByLine = false;
+          break batches;
+        }
+        onRecord(record);
+        count++;
+      }
+    }
+  // A file that never opened a bracket on a line of its own goes to the scan too: it decides whether the array opened.
+  return lineByLine && opened ? count : scanJsonArray(path, onRecord, chunkBytes, count);
+}
+
+/** The object a line holds, or null when the line is not exactly one JSON object. */
+function lineRecord(line: string): Record<string, unknown> | null {
+  if (line.charCodeAt(0) !== 123 /* { */) return null;
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return null;
+  }
+  return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
+}
+
+/**
+ * forEachJsonArrayElement's scan, for any JSON array of objects: it reads char codes and
+ * skips a string's body to its closing quote in a tight loop (an escape skips the next
+ * character, across chunk ends too), so only the structure outside strings is looked at one
+ * character at a time. The first `skip` elements are counted, not parsed nor handed on.
+ */
+async function scanJsonArray(path: string, onRecord: (value: Record<string, unknown>) => void, chunkBytes: number, skip: number): Promise<number> {
   let depth = 0;
   let inString = false;
   let escaped = false;
@@ -99,15 +157,17 @@ export async function forEachJsonArrayElement(path: string, onRecord: (value: Re
       } else if (c === 125) {
         depth--;
         if (depth === 0) {
-          current += text.slice(from < 0 ? 0 : from, i + 1);
-          from = -1;
-          onRecord(JSON.parse(current) as Record<string, unknown>);
+          if (count >= skip) {
+            current += text.slice(from < 0 ? 0 : from, i + 1);
+            onRecord(JSON.parse(current) as Record<string, unknown>);
+          }
           current = "";
+          from = -1;
           count++;
         }
       }
     }
-    if (depth > 0) {
+    if (depth > 0 && count >= skip) {
       current += text.slice(from < 0 ? 0 : from);
     }
   }

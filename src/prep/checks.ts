@@ -42,11 +42,27 @@ export function blockingFailures(checks: readonly VerifyCheck[]): VerifyCheck[] 
 /** One line for a failed check: "<name> — <detail>". */
 export const describeCheck = (check: VerifyCheck) => `${check.name} — ${check.detail}`;
 
-/** Phrases that would put the answer into the question. */
-function leakPatterns(plan: Plan): RegExp[] {
+/**
+ * Phrases that would put the answer into the question, as one test. Both patterns hold the
+ * target's name, so an input without it (under the same case-folding) matches neither: the
+ * name alone is looked for first, and only an input that has it is tried on the patterns.
+ */
+function leakTest(plan: Plan): (input: string) => boolean {
   const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
   const name = escape(plan.target);
-  return [new RegExp(`\\bThe ${name} is\\b`, "i"), new RegExp(`(^|\\n)${name}:`, "i")];
+  const mentions = new RegExp(name, "i");
+  const patterns = [new RegExp(`\\bThe ${name} is\\b`, "i"), new RegExp(`(^|\\n)${name}:`, "i")];
+  return (input) => mentions.test(input) && patterns.some((p) => p.test(input));
+}
+
+/** Whether a parsed record is exactly { instruction, input, output }, all three strings. */
+function isAlpacaShaped(record: AlpacaRecord): boolean {
+  // Three string fields of a non-null object are its own; with exactly three keys, they are all of them.
+  if (typeof record === "object" && record !== null && typeof record.instruction === "string" && typeof record.input === "string" && typeof record.output === "string")
+    return Object.keys(record).length === 3;
+  // Anything else, as first written (Object.keys throws on null, as it always did).
+  const keys = Object.keys(record).sort();
+  return keys.join() === ALPACA_KEYS.join() && [record.instruction, record.input, record.output].every((v) => typeof v === "string");
 }
 
 /**
@@ -56,7 +72,7 @@ function leakPatterns(plan: Plan): RegExp[] {
  */
 export async function verifyRecords(path: string, plan: Plan, options: { variedInputs?: boolean } = {}) {
   const allowed = new Set(Object.values(plan.labels));
-  const patterns = leakPatterns(plan);
+  const leaks = leakTest(plan);
   const classCounts: Record<string, number> = {};
   let n = 0;
   let badShape = 0;
@@ -67,13 +83,12 @@ export async function verifyRecords(path: string, plan: Plan, options: { variedI
   let firstInput: string | null = null;
   let distinctInputs = 0;
   const firstBad: Record<string, number> = {};
+  const note = (what: string) => (firstBad[what] ??= n);
   for await (const lines of readLineBatches(path, { array: true }))
     for (const line of lines) {
       const record = JSON.parse(line) as AlpacaRecord;
       n += 1;
-      const keys = Object.keys(record).sort();
-      const note = (what: string) => (firstBad[what] ??= n);
-      if (keys.join() !== ALPACA_KEYS.join() || ![record.instruction, record.input, record.output].every((v) => typeof v === "string")) {
+      if (!isAlpacaShaped(record)) {
         badShape += 1;
         note("shape");
         continue;
@@ -81,7 +96,7 @@ export async function verifyRecords(path: string, plan: Plan, options: { variedI
       if (record.input.trim() === "") (emptyInput += 1), note("empty");
       if (plan.task !== "regression" && !allowed.has(record.output)) (outsideMapping += 1), note("mapping");
       if (plan.task === "regression" && !Number.isFinite(Number(record.output))) (outsideMapping += 1), note("mapping");
-      if (patterns.some((p) => p.test(record.input))) (leaked += 1), note("leak");
+      if (leaks(record.input)) (leaked += 1), note("leak");
       // Two distinct inputs are enough to know the inputs vary.
       if (firstInput === null) (firstInput = record.input), (distinctInputs = 1);
       else if (distinctInputs === 1 && record.input !== firstInput) distinctInputs = 2;
