@@ -5,7 +5,7 @@
 import { Annotation } from "@langchain/langgraph";
 import type { FeedbackAction } from "./feedback/parse.js";
 import type { ConfigFiles } from "./finetune/configs.js";
-import type { TokenCheck } from "./finetune/token-check.js";
+import type { RecordTokens, TokenCheck } from "./finetune/token-check.js";
 import type { ClassificationMetrics, RegressionMetrics } from "./stats/metrics.js";
 import type { Mechanism } from "./stats/imputation/mechanism.js";
 import type { ImputePolicy } from "./stats/imputation/policies.js";
@@ -285,6 +285,8 @@ export const StateAnnotation = Annotation.Root({
    * imputation and balancing), each detail starting with its file; null before it ran.
    */
   splitChecks: latest<VerifyCheck[] | null>(() => null),
+  /** verify_split's token estimates of train.json and test.json (finetune_config reads them instead of the files when they match). */
+  recordTokens: latest<RecordTokens | null>(() => null),
   /** The run this one was re-entered from (--start-from) and at which step; null for a run started from the CSV. */
   parentRun: latest<{ runId: string; step: string } | null>(() => null),
   /** Append-only pipeline log. */

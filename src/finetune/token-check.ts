@@ -38,6 +38,58 @@ export interface TokenCheck {
   warning: string | null;
 }
 
+/** Records per token estimate of one file ([estimate, records], estimates ascending), tied to the file by its recorded sha256. */
+export interface TokenHistogram {
+  sha256: string;
+  counts: [number, number][];
+}
+
+/**
+ * The token estimates of the shipped train.json and test.json, counted by verify_split as it
+ * checks every record, with the settings they were estimated with: finetune_config's check
+ * for any cutoff_len (one chosen at review_config too) without reading the files again.
+ */
+export interface RecordTokens {
+  charsPerToken: number;
+  templateTokens: number;
+  train: TokenHistogram;
+  test: TokenHistogram;
+}
+
+/** Counts records per token estimate (estimateTokens); `usable` is false once an element was not an object, which the token check would not have counted. */
+export class TokenCounter {
+  readonly #counts = new Map<number, number>();
+  usable = true;
+  constructor(private readonly opts: TokenEstimateOptions) {}
+
+  add(record: unknown): void {
+    if (typeof record !== "object" || record === null || Array.isArray(record)) this.usable = false;
+    else {
+      const tokens = estimateTokens(record, this.opts);
+      this.#counts.set(tokens, (this.#counts.get(tokens) ?? 0) + 1);
+    }
+  }
+
+  histogram(sha256: string): TokenHistogram {
+    return { sha256, counts: [...this.#counts].sort((a, b) => a[0] - b[0]) };
+  }
+}
+
+/** A file's token statistics from its histogram: what splitTokenStats reads from the file. */
+export function histogramStats(histogram: TokenHistogram, cutoffLen: number): SplitTokenStats {
+  let records = 0;
+  let total = 0;
+  let maxTokens = 0;
+  let overCutoff = 0;
+  for (const [tokens, n] of histogram.counts) {
+    records += n;
+    total += tokens * n;
+    if (tokens > maxTokens) maxTokens = tokens;
+    if (tokens > cutoffLen) overCutoff += n;
+  }
+  return { records, maxTokens, meanTokens: records === 0 ? 0 : total / records, overCutoff };
+}
+
 /**
  * Estimated tokens of one record as the model sees it (instruction, input and output).
  * @example estimateTokens({ instruction: "Predict.", input: "The age is 42.", output: "Yes" }, { charsPerToken: 4, templateTokens: 0 }) // 9 (2 digits + ⌈25/4⌉)
@@ -196,6 +248,11 @@ export async function checkTokenLengths(trainJson: string, testJson: string, cut
   const counted = onProgress ? () => onProgress(++done) : undefined;
   const train = await splitTokenStats(trainJson, cutoffLen, opts, counted);
   const test = await splitTokenStats(testJson, cutoffLen, opts, counted);
+  return tokenCheckOf(train, test, cutoffLen, opts);
+}
+
+/** The token check from both files' statistics: the method line and, when records would be truncated, the warning. */
+export function tokenCheckOf(train: SplitTokenStats, test: SplitTokenStats, cutoffLen: number, opts: TokenEstimateOptions): TokenCheck {
   const over = train.overCutoff + test.overCutoff;
   const longest = Math.max(train.maxTokens, test.maxTokens);
   const warning =

@@ -11,7 +11,7 @@ import { writeLlamaFactoryConfigs } from "../finetune/configs.js";
 import { formatEnv, SINGLE_PROCESS, torchrunEnv } from "../finetune/distributed.js";
 import { coerceOverrides } from "../finetune/keys.js";
 import { endpointCallOptions, predictWithEndpoint, type EndpointRecord } from "../finetune/predict-endpoint.js";
-import { checkTokenLengths, forEachJsonArrayElement } from "../finetune/token-check.js";
+import { checkTokenLengths, forEachJsonArrayElement, histogramStats, tokenCheckOf, type RecordTokens, type TokenEstimateOptions } from "../finetune/token-check.js";
 import { parseTrainerLine } from "../finetune/train-log.js";
 import { choosePredictBackend, predictEnv, vllmInferArgv, type PredictBackend } from "../finetune/predict-backend.js";
 import { lastCheckpoint } from "../finetune/resume.js";
@@ -28,6 +28,17 @@ import { progressReporter } from "../events.js";
 /** LlamaFactory dataset names: letters, digits and underscores. */
 export function datasetName(csv: string): string {
   return basename(csv, extname(csv)).replace(/[^A-Za-z0-9_]+/g, "_").toLowerCase() || "dataset";
+}
+
+/**
+ * verify_split's token estimates when they are of this run's train.json and test.json (the
+ * sha256 balance recorded for each) with these settings; null sends the check to the files.
+ */
+function countedTokens(state: State, opts: TokenEstimateOptions): RecordTokens | null {
+  const counted = state.recordTokens;
+  const balanced = state.balanceResult;
+  if (!counted || !balanced || counted.charsPerToken !== opts.charsPerToken || counted.templateTokens !== opts.templateTokens) return null;
+  return counted.train.sha256 === balanced.trainJson.sha256 && counted.test.sha256 === balanced.testJson.sha256 ? counted : null;
 }
 
 export async function finetuneConfig(state: State, runConfig?: LangGraphRunnableConfig): Promise<Update> {
@@ -55,7 +66,10 @@ export async function finetuneConfig(state: State, runConfig?: LangGraphRunnable
   const cutoffLen = typeof override === "number" ? override : options.training.cutoffLen;
   const checking = progressReporter(runConfig, "finetune_config", "token check", "records");
   const records = (state.balanceResult?.trainJson.rows ?? 0) + (state.balanceResult?.testJson.rows ?? 0);
-  const tokenCheck = await checkTokenLengths(paths.trainJson(runDir), paths.testJson(runDir), cutoffLen, config.evaluate, (done) => checking.update(done, records > 0 ? records : undefined));
+  const counted = countedTokens(state, config.evaluate);
+  const tokenCheck = counted
+    ? tokenCheckOf(histogramStats(counted.train, cutoffLen), histogramStats(counted.test, cutoffLen), cutoffLen, config.evaluate)
+    : await checkTokenLengths(paths.trainJson(runDir), paths.testJson(runDir), cutoffLen, config.evaluate, (done) => checking.update(done, records > 0 ? records : undefined));
   checking.finish(tokenCheck.train.records + tokenCheck.test.records);
   stage("finetune_config", `${files.trainYaml}`);
   detail(`longest record ≈ ${Math.max(tokenCheck.train.maxTokens, tokenCheck.test.maxTokens)} tokens (cutoff_len ${cutoffLen}; ${tokenCheck.method})`);

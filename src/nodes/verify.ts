@@ -14,6 +14,7 @@ import { readJsonArrayLines } from "../artifacts.js";
 import { answeredBy, promptLimits, verifyValues } from "../llm/index.js";
 import { logEntry, stage } from "../log.js";
 import { blockingFailures, CHECK, rowAccountingCheck, severityOf, verifyRecords } from "../prep/checks.js";
+import { TokenCounter } from "../finetune/token-check.js";
 import type { AlpacaRecord } from "../rows.js";
 import { getConfig, getDecider } from "../runtime.js";
 import { createRng } from "../stats/random.js";
@@ -112,20 +113,27 @@ export async function verifySplit(state: State): Promise<Update> {
   const plan = requirePlan(state);
   const balanced = requireState(state.balanceResult, "balanced train.json and test.json", "verify_split");
   const checks: VerifyCheck[] = [];
-  const files = [["train.json", balanced.trainJson.path], ["test.json", balanced.testJson.path]] as const;
-  for (const [file, path] of files) {
-    const result = await verifyRecords(path, plan, { variedInputs: true });
+  const files = [["train.json", balanced.trainJson], ["test.json", balanced.testJson]] as const;
+  // Each record's token estimate is counted as it is checked, for finetune_config's check of cutoff_len.
+  const estimate = { charsPerToken: getConfig().evaluate.charsPerToken, templateTokens: getConfig().evaluate.templateTokens };
+  const counters = files.map(() => new TokenCounter(estimate));
+  for (const [k, [file, ref]] of files.entries()) {
+    const counter = counters[k]!;
+    const result = await verifyRecords(ref.path, plan, { variedInputs: true, onRecord: (record) => counter.add(record) });
     checks.push(...result.checks.filter((c) => c.name !== CHECK.features || file === "train.json").map((c) => ({ ...c, detail: `${file}: ${c.detail}` })));
   }
+  const [train, test] = counters as [TokenCounter, TokenCounter];
+  const recordTokens = train.usable && test.usable ? { ...estimate, train: train.histogram(balanced.trainJson.sha256), test: test.histogram(balanced.testJson.sha256) } : null;
   const outcome = outcomeLine(checks, "train.json and test.json");
   stage("verify_split", outcome);
   const failed = checks.filter((c) => !c.ok).length;
   return {
     splitChecks: checks,
+    recordTokens,
     log: [
       logEntry("verify_split", outcome, started, {
         numbers: { trainRecords: balanced.trainJson.rows ?? 0, testRecords: balanced.testJson.rows ?? 0, failedChecks: failed, blockingChecks: blockingFailures(checks).length },
-        artifacts: files.map(([, path]) => path),
+        artifacts: files.map(([, ref]) => ref.path),
       }),
     ],
   };

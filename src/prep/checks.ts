@@ -70,7 +70,7 @@ function isAlpacaShaped(record: AlpacaRecord): boolean {
  * must not all be the same (training and test records; a record set where every input is
  * identical lost every planned feature); `apply` may score one record many times.
  */
-export async function verifyRecords(path: string, plan: Plan, options: { variedInputs?: boolean } = {}) {
+export async function verifyRecords(path: string, plan: Plan, options: { variedInputs?: boolean; onRecord?: (record: unknown) => void } = {}) {
   const allowed = new Set(Object.values(plan.labels));
   const leaks = leakTest(plan);
   const classCounts: Record<string, number> = {};
@@ -87,6 +87,7 @@ export async function verifyRecords(path: string, plan: Plan, options: { variedI
   for await (const lines of readLineBatches(path, { array: true }))
     for (const line of lines) {
       const record = JSON.parse(line) as AlpacaRecord;
+      options.onRecord?.(record);
       n += 1;
       if (!isAlpacaShaped(record)) {
         badShape += 1;
