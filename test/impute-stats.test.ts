@@ -3,13 +3,13 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { chiSquareSurvival, gammaQ, logGamma } from "../src/stats/imputation/chi-square.js";
-import { buildColumn, FrameColumnBuilder, type Frame } from "../src/stats/imputation/frame.js";
+import { buildColumn, FrameColumnBuilder, sampleRows, sparseSampleIndices, type Frame } from "../src/stats/imputation/frame.js";
 import { applyIterative, fitIterative } from "../src/stats/imputation/iterative.js";
 import { applyKnn, fitKnn } from "../src/stats/imputation/knn.js";
 import { indicatorMcarTest, littleMcarTest } from "../src/stats/imputation/little-mcar.js";
 import { columnMechanisms } from "../src/stats/imputation/mechanism.js";
 import { applySimple, fitSimple } from "../src/stats/imputation/simple.js";
-import { createRng } from "../src/stats/random.js";
+import { createRng, sampleIndices } from "../src/stats/random.js";
 import { ROOT } from "./helpers/cli.js";
 import { plantedFrame } from "./helpers/planted.js";
 
@@ -154,5 +154,13 @@ describe("planted mechanisms", () => {
     const result = columnMechanisms(frame, [2, 3, 4], { trees: 50, maxDepth: 8, folds: 3, minMissing: 10, marAuc: 0.65, mcarAlpha: 0.05, seed: 42 });
     expect(result.map((r) => r.mechanism)).toEqual(["MCAR", "MAR", "MNAR (suspected)"]);
     expect(result[1]!.explainedBy[0]?.column).toBe("x");
+  });
+});
+
+describe("sparseSampleIndices (sampleRows of few of many rows)", () => {
+  it("draws sampleIndices' indices from the same seed", () => {
+    for (const [n, k, seed] of [[800000, 4000, 7], [100000, 3000, 1], [50, 50, 2], [50, 60, 3], [1000, 0, 4], [1, 1, 5], [20000, 1500, 6]] as const)
+      expect(sparseSampleIndices(n, k, createRng(seed))).toEqual(sampleIndices(n, k, createRng(seed)));
+    expect(sampleRows(800000, 4000, 9)).toEqual(sampleIndices(800000, 4000, createRng(9)));
   });
 });

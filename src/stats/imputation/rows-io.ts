@@ -117,6 +117,8 @@ export async function writeImputed(from: string, to: string, frame: Frame, colum
   const counts = columns.map(() => 0);
   const spliced = new Int32Array(columns.length);
   const firstFilled: number[] = [];
+  const lastValue: Cell[] = columns.map(() => null);
+  const lastJson: string[] = columns.map(() => "null");
   let asText = true;
   let i = 0;
   for await (const lines of readLineBatches(from)) {
@@ -131,7 +133,9 @@ export async function writeImputed(from: string, to: string, frame: Frame, colum
         if (!isMissing(original.columns[j]!, i)) continue;
         const value = cellValue(frame, j, i, kinds.get(names[c]!));
         if (value === null) continue;
-        const next: string | null = spliceCell(text, keys[c]!, JSON.stringify(value));
+        // A column filled with one value (mean, median, mode) stringifies it once.
+        if (!Object.is(value, lastValue[c])) (lastValue[c] = value), (lastJson[c] = JSON.stringify(value));
+        const next: string | null = spliceCell(text, keys[c]!, lastJson[c]!);
         if (next !== null && next !== text) spliced[n++] = c;
         text = next;
       }

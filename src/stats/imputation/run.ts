@@ -84,7 +84,10 @@ export async function imputeSplit(args: ImputeSplitArgs): Promise<ImputeSplitRes
   const testRead = await readFrameColumns({ ...args.test, what: "the test split" }, { typed: testBuilders, counted: features.filter((f) => !imputable.includes(f)), raw: [] });
   const missingTest = (name: string) => testRead.missing.get(name) ?? 0;
   const test: Frame = { rows: testRead.rows, columns: train.columns.map((c) => testRead.columns.get(c.name)!) };
-  const needs = train.columns.map((_, j) => j).filter((j) => missingCount(train.columns[j]!) + missingCount(test.columns[j]!) > 0);
+  // Missing cells per column (NaN or no code, as the frames hold them), counted once.
+  const gapsTrain = train.columns.map(missingCount);
+  const gapsTest = test.columns.map(missingCount);
+  const needs = train.columns.map((_, j) => j).filter((j) => gapsTrain[j]! + gapsTest[j]! > 0);
   const leftEmpty = features.filter((f) => !imputable.includes(f) && missingTrain(f) + missingTest(f) > 0);
 
   const chosen = await choosePolicies({
@@ -118,8 +121,8 @@ export async function imputeSplit(args: ImputeSplitArgs): Promise<ImputeSplitRes
       return {
         column: name,
         kind: train.columns[j]!.type,
-        missingTrain: missingCount(train.columns[j]!),
-        missingTest: missingCount(test.columns[j]!),
+        missingTrain: gapsTrain[j]!,
+        missingTest: gapsTest[j]!,
         policy,
         value: describeValue(policy, engineFor(filled.engines, policy), j, engineSettings, llm),
         filledTrain: filledTrain.get(name) ?? 0,
