@@ -6,7 +6,7 @@
 import { statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { checkTokenLengths, histogramStats, TokenCounter, tokenCheckOf } from "../src/finetune/token-check.js";
+import { checkTokenLengths, histogramStats, TokenCounter, tokenCheckOf, type RecordTokens } from "../src/finetune/token-check.js";
 import { verifySplit } from "../src/nodes/verify.js";
 import { getConfig } from "../src/runtime.js";
 import type { Plan } from "../src/schemas.js";
@@ -46,7 +46,7 @@ describe("verify_split's token estimates", () => {
     const test = recordsFile("test.json", 120, 2);
     const ref = (path: string, sha256: string, rows: number) => ({ path, sha256, bytes: statSync(path).size, rows });
     const balanceResult = { strategy: "none" as const, before: {}, after: {}, script: null, writer: null, trainRows: ref(train, "a", 400), trainJson: ref(train, "t".repeat(64), 400), testJson: ref(test, "s".repeat(64), 120) };
-    const { recordTokens } = await verifySplit({ prepPlan: PLAN, balanceResult } as unknown as State);
+    const recordTokens = (await verifySplit({ prepPlan: PLAN, balanceResult } as unknown as State)).recordTokens as RecordTokens | null;
     const opts = getConfig().evaluate;
     expect(recordTokens).toMatchObject({ charsPerToken: opts.charsPerToken, templateTokens: opts.templateTokens, train: { sha256: "t".repeat(64) }, test: { sha256: "s".repeat(64) } });
     if (!recordTokens) throw new Error("no token estimates");
