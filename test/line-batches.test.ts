@@ -59,14 +59,14 @@ describe("readLineBatches", () => {
     expect(batches).toBeGreaterThan(2);
   });
 
-  it("reads ASCII chunks fast and the UTF-8 that follows them right", async () => {
-    const path = join(dir, "ascii-then-utf8.jsonl");
-    const ascii = Array.from({ length: 30_000 }, (_, i) => `{"i":${i},"city":"Oslo"}`);
-    const wide = Array.from({ length: 30_000 }, (_, i) => `{"i":${i},"city":"${i % 2 ? "Zürich" : "東京 🦊"}"}`);
-    writeFileSync(path, [...ascii, ...wide, ...ascii].join("\n") + "\n");
-    const { lines, batches } = await batched(path);
-    expect(batches).toBeGreaterThan(2);
-    expect(lines).toEqual([...ascii, ...wide, ...ascii]);
+  it("reads a line longer than a read, and a CRLF split between two decoded pieces", async () => {
+    const path = join(dir, "long.jsonl");
+    // "\r" is the last byte of the first 64 KiB piece and "\n" the first of the next; then a 3 MB line of 3-byte characters.
+    const lines = ["a".repeat((64 << 10) - 1), "東".repeat(1_000_000), '{"i":1}', "b".repeat(70_000)];
+    writeFileSync(path, `${lines[0]}\r\n${lines[1]}\n${lines[2]}\r\n${lines[3]}`);
+    const { lines: read } = await batched(path);
+    expect(read.map((l) => l.length)).toEqual(lines.map((l) => l.length));
+    expect(read).toEqual(lines);
   });
 
   it("keeps a last line without a newline, and reads an empty file as no batch", async () => {

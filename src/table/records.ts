@@ -7,8 +7,8 @@
 import type { Hash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
+import { StringDecoder } from "node:string_decoder";
 import Papa from "papaparse";
-import { ChunkDecoder } from "../artifacts.js";
 import { TabtuneError } from "../errors.js";
 import { assertTextFile, checkCharacters, countChar, literalReplacementChars } from "./encoding.js";
 import { splitQuoteFree } from "./split.js";
@@ -242,7 +242,7 @@ function checkHeader(path: string, line: number, raw: string[]): string[] {
 export async function* readRecords(path: string, hash?: Hash, opts: { flat?: boolean } = {}): AsyncGenerator<RecordBatch> {
   await assertReadableFile(path);
   const stream = createReadStream(path, { highWaterMark: CHUNK_BYTES });
-  const decoder = new ChunkDecoder();
+  const decoder = new StringDecoder("utf8");
   let parser: Papa.Parser | null = null;
   let delimiter = ",";
   /** The line end papaparse splits on: "\n" (also for CRLF files, see below) or "\r". */
