@@ -20,12 +20,14 @@ export interface AlpacaRecord {
 /**
  * Where the value of the top-level key whose text is `key` (`"name":`) starts in `line`, a
  * flat row as JSON.stringify writes it; -1 when the key is not in the line. In that text a
- * `"` inside a string is escaped, so `"name":` after `{` or `,` is the key itself.
+ * `"` inside a string is escaped, so `"name":` after `{` or `,` is the key itself. Searched
+ * from the end: JSON.parse keeps a repeated key's last value, and the target, which split and
+ * balance read, is usually the last column.
  * @example keyValueStart('{"a":1,"b":2}', '"b":') // 11
  */
 export function keyValueStart(line: string, key: string): number {
-  let at = line.indexOf(key);
-  while (at > 0 && line[at - 1] !== "," && line[at - 1] !== "{") at = line.indexOf(key, at + 1);
+  let at = line.lastIndexOf(key);
+  while (at > 0 && line[at - 1] !== "," && line[at - 1] !== "{") at = line.lastIndexOf(key, at - 1);
   return at <= 0 ? -1 : at + key.length;
 }
 

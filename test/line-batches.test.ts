@@ -146,6 +146,8 @@ describe("cellString", () => {
       '{"churned" : 7}',
       '{"n":{"churned":"inner"},"churned":"outer"}',
       '{"churned":[1,2]}',
+      '{"churned":"first","churned":"last"}',
+      '{"churned":1,"x":"\\",\\"churned\\":2"}',
     ];
     for (const row of rows) {
       const line = typeof row === "string" ? row : JSON.stringify(row);
