@@ -3,13 +3,13 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { chiSquareSurvival, gammaQ, logGamma } from "../src/stats/imputation/chi-square.js";
-import { buildColumn, FrameColumnBuilder, sampleRows, sparseSampleIndices, type Frame } from "../src/stats/imputation/frame.js";
+import { buildColumn, FrameColumnBuilder, sampleRows, type Frame } from "../src/stats/imputation/frame.js";
 import { applyIterative, fitIterative } from "../src/stats/imputation/iterative.js";
 import { applyKnn, fitKnn } from "../src/stats/imputation/knn.js";
 import { indicatorMcarTest, littleMcarTest } from "../src/stats/imputation/little-mcar.js";
 import { columnMechanisms } from "../src/stats/imputation/mechanism.js";
 import { applySimple, fitSimple } from "../src/stats/imputation/simple.js";
-import { createRng, sampleIndices } from "../src/stats/random.js";
+import { createRng, randomInt, sampleIndices } from "../src/stats/random.js";
 import { ROOT } from "./helpers/cli.js";
 import { plantedFrame } from "./helpers/planted.js";
 
@@ -157,10 +157,21 @@ describe("planted mechanisms", () => {
   });
 });
 
-describe("sparseSampleIndices (sampleRows of few of many rows)", () => {
-  it("draws sampleIndices' indices from the same seed", () => {
-    for (const [n, k, seed] of [[800000, 4000, 7], [100000, 3000, 1], [50, 50, 2], [50, 60, 3], [1000, 0, 4], [1, 1, 5], [20000, 1500, 6]] as const)
-      expect(sparseSampleIndices(n, k, createRng(seed))).toEqual(sampleIndices(n, k, createRng(seed)));
-    expect(sampleRows(800000, 4000, 9)).toEqual(sampleIndices(800000, 4000, createRng(9)));
+/** The partial Fisher–Yates draw over a full pool, as sampleIndices always made it: the reference for its sparse path. */
+function fullPoolDraw(n: number, k: number, rng: () => number): number[] {
+  const pool = Array.from({ length: n }, (_, i) => i);
+  const take = Math.min(Math.max(0, Math.floor(k)), n);
+  for (let i = 0; i < take; i++) {
+    const j = i + randomInt(rng, n - i);
+    [pool[i], pool[j]] = [pool[j]!, pool[i]!];
+  }
+  return pool.slice(0, take).sort((a, b) => a - b);
+}
+
+describe("sampleIndices of few of many rows (its sparse pool)", () => {
+  it("draws the full pool's indices from the same seed", () => {
+    for (const [n, k, seed] of [[800000, 4000, 7], [100000, 3000, 1], [50, 50, 2], [50, 60, 3], [1000, 0, 4], [1, 1, 5], [20000, 1500, 6], [800000, 20000, 8]] as const)
+      expect(sampleIndices(n, k, createRng(seed))).toEqual(fullPoolDraw(n, k, createRng(seed)));
+    expect(sampleRows(800000, 4000, 9)).toEqual(fullPoolDraw(800000, 4000, createRng(9)));
   });
 });

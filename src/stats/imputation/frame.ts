@@ -6,7 +6,7 @@
  * and write these, never row objects, so a million rows stay a few typed arrays.
  */
 import type { CodedValues, NumberValues } from "../../table/columns.js";
-import { createRng, randomInt, sampleIndices } from "../random.js";
+import { createRng, sampleIndices } from "../random.js";
 
 export type FrameColumn = NumberValues | CodedValues;
 export interface Frame {
@@ -181,29 +181,7 @@ export function takeRows(frame: Frame, index: ArrayLike<number>): Frame {
 
 /** Up to `max` row indices: all rows, or a seeded sample in increasing order. */
 export function sampleRows(rows: number, max: number, seed: number): number[] {
-  if (rows <= max) return Array.from({ length: rows }, (_, i) => i);
-  // Few of many rows: sampleIndices' partial Fisher–Yates over a pool kept sparse (the
-  // entries swapped so far; any other position still holds its own index), so 4,000 of
-  // 800k rows do not build and copy an 800k-entry pool. The same draws, the same indices.
-  return max * 8 < rows ? sparseSampleIndices(rows, max, createRng(seed)) : sampleIndices(rows, max, createRng(seed));
-}
-
-/**
- * sampleIndices(n, k, rng) with the pool held as a map of its swapped entries: the same
- * indices from the same draws, in O(k) memory.
- * @example sparseSampleIndices(800000, 3, createRng(1)) // sampleIndices(800000, 3, createRng(1))
- */
-export function sparseSampleIndices(n: number, k: number, rng: () => number): number[] {
-  const take = Math.min(Math.max(0, Math.floor(k)), n);
-  const pool = new Map<number, number>();
-  const out = new Array<number>(take);
-  for (let i = 0; i < take; i++) {
-    const j = i + randomInt(rng, n - i);
-    const atJ = pool.get(j) ?? j;
-    pool.set(j, pool.get(i) ?? i);
-    out[i] = atJ;
-  }
-  return out.sort((a, b) => a - b);
+  return rows <= max ? Array.from({ length: rows }, (_, i) => i) : sampleIndices(rows, max, createRng(seed));
 }
 
 /** Mean and (population) standard deviation of the observed values; sd 0 → 1 so scaling is safe. */
