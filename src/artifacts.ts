@@ -182,10 +182,15 @@ const CHUNK_BYTES = 1 << 20;
 /** Bytes decoded into one string by readLineBatches (see there). */
 const DECODE_BYTES = 64 << 10;
 
+/** A line of a JsonArrayWriter array trimmed and without its trailing comma: a record's text, a bracket, or "". */
+export function unframedArrayLine(raw: string): string {
+  const line = raw.charCodeAt(0) <= 32 || raw.charCodeAt(raw.length - 1) <= 32 ? raw.trim() : raw;
+  return line.charCodeAt(line.length - 1) === 44 /* , */ ? line.slice(0, -1) : line;
+}
+
 /** A line with a JsonArrayWriter array's framing taken off: the record text, or null for a bracket or blank line. */
 function arrayRecordText(raw: string): string | null {
-  let line = raw.charCodeAt(0) <= 32 || raw.charCodeAt(raw.length - 1) <= 32 ? raw.trim() : raw;
-  if (line.charCodeAt(line.length - 1) === 44 /* , */) line = line.slice(0, -1);
+  const line = unframedArrayLine(raw);
   return line === "" || line === "[" || line === "]" || line === "[]" ? null : line;
 }
 
@@ -283,11 +288,6 @@ export class LineCursor {
   }
 }
 
-/** Reads a JSON-lines file one line at a time, as written (blank lines skipped): for copying records without re-encoding them. */
-export async function* readTextLines(path: string): AsyncGenerator<string> {
-  for await (const lines of readLineBatches(path)) yield* lines;
-}
-
 /**
  * Reads a file's lines in batches (readLineBatches; with `array`, a JsonArrayWriter array's
  * record texts) while hashing the bytes read, then hands the SHA-256 to `check`, which throws
@@ -299,6 +299,17 @@ export async function* readLinesChecked(path: string, check: (sha256: string | n
   const hash = createHash("sha256");
   yield* readLineBatches(path, { array, onChunk: (bytes) => hash.update(bytes) });
   check(hash.digest("hex"));
+}
+
+/**
+ * Hands `each` every line of a JSON-lines file parsed, in order, with its index (with `array`,
+ * every record of a JsonArrayWriter array); answers how many. The loop a step runs over all
+ * its rows: one await per batch (readLineBatches), where readJsonLines costs one per row.
+ */
+export async function forEachJsonLine<T>(path: string, each: (value: T, index: number) => void, opts: { array?: boolean } = {}): Promise<number> {
+  let n = 0;
+  for await (const lines of readLineBatches(path, opts)) for (const line of lines) each(JSON.parse(line) as T, n++);
+  return n;
 }
 
 /** Reads a JSON-lines file one parsed record at a time. */

@@ -11,7 +11,7 @@
  * role markers (≈ 20–30 tokens for Qwen's default system prompt).
  */
 import { createReadStream } from "node:fs";
-import { readLineBatches } from "../artifacts.js";
+import { readLineBatches, unframedArrayLine } from "../artifacts.js";
 import type { OnProgress } from "../events.js";
 
 export interface TokenEstimateOptions {
@@ -134,8 +134,7 @@ export async function forEachJsonArrayElement(path: string, onRecord: (value: Re
   let lineByLine = true;
   batches: for await (const lines of readLineBatches(path))
     for (const raw of lines) {
-      let line = raw.charCodeAt(0) <= 32 || raw.charCodeAt(raw.length - 1) <= 32 ? raw.trim() : raw;
-      if (line.charCodeAt(line.length - 1) === 44 /* , */) line = line.slice(0, -1);
+      const line = unframedArrayLine(raw);
       if (line === "[" || line === "[]") opened = true;
       else if (line !== "]" && line !== "") {
         const record = lineRecord(line);

@@ -5,7 +5,7 @@
  * test.json in one pass (prep/records.ts): a row imputation left as it was keeps execute's
  * record from all_data.json, the others go through the approved prep script's `render`.
  */
-import { readLineBatches, writeFileAtomic } from "../artifacts.js";
+import { forEachJsonLine, writeFileAtomic } from "../artifacts.js";
 import { writeAndRunBalance, type BalanceScript } from "../codegen/balance-coder.js";
 import { TabtuneError } from "../errors.js";
 import { callLogEntry } from "../llm/index.js";
@@ -60,12 +60,10 @@ export async function balance(state: State): Promise<Update> {
   const rows: CleanRow[] = [];
   const labels: string[] = [];
   if (resample)
-    for await (const lines of readLineBatches(imputed.train.path))
-      for (const line of lines) {
-        const row = JSON.parse(line) as CleanRow;
-        labels.push(String(row[plan.target]));
-        rows.push(row);
-      }
+    await forEachJsonLine<CleanRow>(imputed.train.path, (row) => {
+      labels.push(String(row[plan.target]));
+      rows.push(row);
+    });
   let script: BalanceScript | null = null;
   let scriptRef: ArtifactRef | null = null;
   let copies: Uint32Array | undefined;

@@ -8,7 +8,7 @@
  * 1M bench table evaluate keeps ~30,000 row objects instead of 800,000. Also the LLM's
  * generations, one per test row.
  */
-import { readJsonLines, readLineBatches } from "../artifacts.js";
+import { forEachJsonLine, readJsonLines, readLineBatches } from "../artifacts.js";
 import { TabtuneError } from "../errors.js";
 import type { CleanRow } from "../rows.js";
 import type { BaselineRow } from "../stats/baseline.js";
@@ -79,27 +79,23 @@ export async function readTrainingRows(args: {
     interned.set(text, text);
     return text;
   };
-  let i = 0;
   let next = 0;
-  for await (const lines of readLineBatches(path))
-    for (const line of lines) {
-      const row = JSON.parse(line) as CleanRow;
-      args.visit(row);
-      if (args.unbalanced === null) labels.push(label(row));
-      if (keep === null || keep[next] === i) {
-        sample.push(row);
-        next++;
-      }
-      i++;
+  const read = await forEachJsonLine<CleanRow>(path, (row, at) => {
+    args.visit(row);
+    if (args.unbalanced === null) labels.push(label(row));
+    if (keep === null || keep[next] === at) {
+      sample.push(row);
+      next++;
     }
-  if (i !== n) {
+  });
+  if (read !== n) {
     // The artifact's count was stale (the file changed): the sample is drawn again from the rows read (visited once already).
-    n = i;
+    n = read;
     keep = draw(n);
     sample = await readRowsAt(path, keep ?? Array.from({ length: n }, (_, j) => j));
   }
 
-  if (args.unbalanced !== null) for await (const lines of readLineBatches(args.unbalanced)) for (const line of lines) labels.push(label(JSON.parse(line) as CleanRow));
+  if (args.unbalanced !== null) await forEachJsonLine<CleanRow>(args.unbalanced, (row) => labels.push(label(row)));
   const picked = sampleForCv(labels, options.cvMaxRows, options.seed, args.stratify);
   const sourcePath = args.unbalanced ?? path;
   // All rows are in memory when the fit sample is the whole file (small tables): pick from it.

@@ -8,7 +8,7 @@
  */
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { artifactRef, readLineBatches, writeFileAtomic } from "../artifacts.js";
+import { artifactRef, forEachJsonLine, writeFileAtomic } from "../artifacts.js";
 import { TabtuneError } from "../errors.js";
 import { detail, logEntry, stage } from "../log.js";
 import { paths } from "../paths.js";
@@ -43,7 +43,7 @@ import { readGenerations, readTrainingRows } from "./evaluate-rows.js";
 
 async function readRows(path: string): Promise<CleanRow[]> {
   const rows: CleanRow[] = [];
-  for await (const lines of readLineBatches(path)) for (const line of lines) rows.push(JSON.parse(line) as CleanRow);
+  await forEachJsonLine<CleanRow>(path, (row) => rows.push(row));
   return rows;
 }
 

@@ -10,7 +10,7 @@
  * the reviews show it, and only a person or --accept-failed-checks can approve past it
  * (review.ts). Warnings are shown and never stop a run.
  */
-import { readJsonArrayLines } from "../artifacts.js";
+import { forEachJsonLine } from "../artifacts.js";
 import { answeredBy, promptLimits, verifyValues } from "../llm/index.js";
 import { logEntry, stage } from "../log.js";
 import { blockingFailures, CHECK, rowAccountingCheck, severityOf, verifyRecords } from "../prep/checks.js";
@@ -26,15 +26,17 @@ import { modelCallLog, requireOptions, requirePlan, requireState } from "./commo
 async function sampleRecords(path: string, n: number, seed: number): Promise<AlpacaRecord[]> {
   const rng = createRng(seed);
   const kept: { index: number; record: AlpacaRecord }[] = [];
-  let index = 0;
-  for await (const record of readJsonArrayLines<AlpacaRecord>(path)) {
-    if (kept.length < n) kept.push({ index, record });
-    else {
-      const slot = Math.floor(rng() * (index + 1));
-      if (slot < n) kept[slot] = { index, record };
-    }
-    index += 1;
-  }
+  await forEachJsonLine<AlpacaRecord>(
+    path,
+    (record, index) => {
+      if (kept.length < n) kept.push({ index, record });
+      else {
+        const slot = Math.floor(rng() * (index + 1));
+        if (slot < n) kept[slot] = { index, record };
+      }
+    },
+    { array: true },
+  );
   return kept.sort((a, b) => a.index - b.index).map((k) => k.record);
 }
 
@@ -115,7 +117,8 @@ export async function verifySplit(state: State): Promise<Update> {
   const checks: VerifyCheck[] = [];
   const files = [["train.json", balanced.trainJson], ["test.json", balanced.testJson]] as const;
   // Each record's token estimate is counted as it is checked, for finetune_config's check of cutoff_len.
-  const estimate = { charsPerToken: getConfig().evaluate.charsPerToken, templateTokens: getConfig().evaluate.templateTokens };
+  const { charsPerToken, templateTokens } = getConfig().evaluate;
+  const estimate = { charsPerToken, templateTokens };
   const counters = files.map(() => new TokenCounter(estimate));
   for (const [k, [file, ref]] of files.entries()) {
     const counter = counters[k]!;

@@ -4,7 +4,7 @@
  * not leaked), row accounting, and each check's severity. A failed blocking check means
  * the records cannot train what the plan says; warnings never stop a run.
  */
-import { readLineBatches } from "../artifacts.js";
+import { forEachJsonLine } from "../artifacts.js";
 import type { AlpacaRecord } from "../rows.js";
 import type { Plan } from "../schemas.js";
 import type { ExecutionResult, VerifyCheck } from "../state.js";
@@ -84,15 +84,15 @@ export async function verifyRecords(path: string, plan: Plan, options: { variedI
   let distinctInputs = 0;
   const firstBad: Record<string, number> = {};
   const note = (what: string) => (firstBad[what] ??= n);
-  for await (const lines of readLineBatches(path, { array: true }))
-    for (const line of lines) {
-      const record = JSON.parse(line) as AlpacaRecord;
+  await forEachJsonLine<AlpacaRecord>(
+    path,
+    (record) => {
       options.onRecord?.(record);
       n += 1;
       if (!isAlpacaShaped(record)) {
         badShape += 1;
         note("shape");
-        continue;
+        return;
       }
       if (record.input.trim() === "") (emptyInput += 1), note("empty");
       if (plan.task !== "regression" && !allowed.has(record.output)) (outsideMapping += 1), note("mapping");
@@ -103,7 +103,9 @@ export async function verifyRecords(path: string, plan: Plan, options: { variedI
       else if (distinctInputs === 1 && record.input !== firstInput) distinctInputs = 2;
       inputChars += record.input.length;
       if (plan.task !== "regression") classCounts[record.output] = (classCounts[record.output] ?? 0) + 1;
-    }
+    },
+    { array: true },
+  );
   const at = (what: string) => (firstBad[what] ? ` (first: record ${firstBad[what]})` : "");
   const shown = (text: string) => JSON.stringify(text.length > 80 ? `${text.slice(0, 80)}…` : text);
   const wellShaped = n - badShape;

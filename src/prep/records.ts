@@ -6,8 +6,8 @@
  * bytes whatever batch renders it); the other rows are rendered in batches through one
  * sandbox, opened only when a row needs it, by the text protocol (PrepSandbox.renderLines):
  * the imputed lines cross as written and the records come back as the text written, so no
- * row is parsed or stringified on the host for rendering (a row is parsed once, only for
- * `onRow`). Each file's ref comes from its writer.
+ * row is parsed or stringified on the host for rendering (nor to count labels: `onLine` sees
+ * the line). Each file's ref comes from its writer.
  */
 import { AtomicLineWriter, JsonArrayWriter, LineCursor } from "../artifacts.js";
 import { TabtuneError } from "../errors.js";

@@ -1,7 +1,5 @@
 /** Renders cleaned rows into Alpaca records with the prep script's `render` (`tabtune apply --policies`, the predictor's records). */
-import { createReadStream } from "node:fs";
-import { createInterface } from "node:readline";
-import { JsonArrayWriter } from "../artifacts.js";
+import { JsonArrayWriter, readLineBatches } from "../artifacts.js";
 import { TabtuneError } from "../errors.js";
 import { getConfig } from "../runtime.js";
 import type { PrepSandbox } from "../sandbox/sandbox.js";
@@ -24,11 +22,11 @@ export async function renderRows(sandbox: PrepSandbox, from: string, to: string)
     await out.pushJson(result.rows);
     batch = [];
   };
-  for await (const line of createInterface({ input: createReadStream(from, "utf8"), crlfDelay: Infinity })) {
-    if (line.trim() === "") continue;
-    batch.push(line);
-    if (batch.length >= batchRows) await flush();
-  }
+  for await (const lines of readLineBatches(from))
+    for (const line of lines) {
+      batch.push(line);
+      if (batch.length >= batchRows) await flush();
+    }
   if (batch.length > 0) await flush();
   await out.commit();
   return out.count;

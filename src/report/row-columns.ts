@@ -4,7 +4,7 @@
  * every row: numbers as a Float64Array (NaN = missing or not a number, as drift.ts reads
  * them), categories as counts per bin (drift.ts's driftKey). No row object is kept.
  */
-import { readLineBatches } from "../artifacts.js";
+import { forEachJsonLine } from "../artifacts.js";
 import type { CleanRow } from "../rows.js";
 import { driftKey } from "../stats/drift.js";
 
@@ -69,6 +69,6 @@ export class ColumnCollector {
 /** `spec`'s columns of a JSON-lines rows file, streamed. */
 export async function readColumns(path: string, spec: ColumnSpec): Promise<Columns> {
   const collector = new ColumnCollector(spec);
-  for await (const lines of readLineBatches(path)) for (const line of lines) collector.add(JSON.parse(line) as CleanRow);
+  await forEachJsonLine<CleanRow>(path, (row) => collector.add(row));
   return collector.finish();
 }

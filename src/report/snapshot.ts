@@ -3,7 +3,7 @@
  * of the final training rows (train_rows.jsonl, after cleaning, imputation and balancing),
  * so a reader sees what the treatment changed.
  */
-import { readLineBatches } from "../artifacts.js";
+import { forEachJsonLine } from "../artifacts.js";
 import type { CleanRow } from "../rows.js";
 import type { TableProfile } from "../schemas.js";
 import { mean, medianSorted } from "../stats/kernel.js";
@@ -112,7 +112,7 @@ function bump(counts: Map<string, number>, key: string): void {
 /** `SnapshotCollector` over a JSON-lines rows file, streaming. Empty input gives an empty map. */
 export async function rowsSnapshot(path: string): Promise<{ rows: number; columns: Map<string, ColumnSnapshot> }> {
   const collector = new SnapshotCollector();
-  for await (const lines of readLineBatches(path)) for (const line of lines) collector.add(JSON.parse(line) as CleanRow);
+  await forEachJsonLine<CleanRow>(path, (row) => collector.add(row));
   return collector.finish();
 }
 
